@@ -1,0 +1,100 @@
+import type { ObjectLayer } from '../metadata/object-layer.js';
+import type { BlobStore } from './types.js';
+
+export interface JanitorOptions {
+  /** between passes; default 60 s */
+  intervalMs?: number;
+  /**
+   * a blob or temp file younger than this is never swept: it may belong to a write whose
+   * metadata commit has not happened yet. Default 1 hour.
+   */
+  orphanMinAgeMs?: number;
+  log?: (msg: string) => void;
+}
+
+export interface Janitor {
+  /** cancels the timer and waits for a pass in progress */
+  stop(): Promise<void>;
+  /** one pass now (or joins the one in progress); rejects if the pass failed */
+  runOnce(): Promise<void>;
+}
+
+/** garbage entries taken per metadata read; also bounds one clearGarbage transaction */
+const GARBAGE_BATCH = 256;
+/** a pass stops after this many batches so one pass stays bounded; the next continues */
+const MAX_BATCHES_PER_PASS = 64;
+
+/**
+ * Background upkeep of this node's bytes: removes blob files that versions stopped pointing
+ * to (the garbage queue the object layer fills in the same transaction that drops the
+ * reference), and sweeps orphans (temp files of crashed writes, blobs whose metadata commit
+ * never happened). Runs once at start and then every interval.
+ */
+export function startJanitor(layer: ObjectLayer, blobs: BlobStore, opts: JanitorOptions = {}): Janitor {
+  const intervalMs = opts.intervalMs ?? 60_000;
+  const orphanMinAgeMs = opts.orphanMinAgeMs ?? 3_600_000;
+  const log = opts.log ?? (() => undefined);
+  let running: Promise<void> | undefined;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+
+  async function collectGarbage(): Promise<number> {
+    let removed = 0;
+    for (let batch = 0; batch < MAX_BATCHES_PER_PASS; batch++) {
+      const entries = await layer.garbage(GARBAGE_BATCH);
+      // entries of other nodes stay queued for their own janitor
+      const mine = entries.filter((e) => e.node === blobs.nodeId);
+      const cleared: string[] = [];
+      for (const { blobId } of mine) {
+        try {
+          await blobs.delete(blobId);
+          cleared.push(blobId);
+        } catch (err) {
+          log(`janitor: could not delete blob ${blobId}: ${(err as Error).message}`);
+        }
+      }
+      if (cleared.length > 0) await layer.clearGarbage(cleared);
+      removed += cleared.length;
+      // stop when the queue is drained, or when nothing more can be done for this node
+      if (entries.length < GARBAGE_BATCH || cleared.length === 0) break;
+    }
+    return removed;
+  }
+
+  async function pass(): Promise<void> {
+    const garbage = await collectGarbage();
+    const orphans = await blobs.sweepOrphans((id) => layer.isBlobReferenced(id), orphanMinAgeMs);
+    if (garbage + orphans > 0) log(`janitor: removed ${garbage} garbage blob(s), ${orphans} orphan file(s)`);
+  }
+
+  function runOnce(): Promise<void> {
+    running ??= pass().finally(() => {
+      running = undefined;
+    });
+    return running;
+  }
+
+  function schedule(): void {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      runOnce()
+        .catch((err: unknown) => log(`janitor: pass failed: ${(err as Error).message}`))
+        .finally(schedule);
+    }, intervalMs);
+    timer.unref();
+  }
+
+  // first pass at start; its failure is logged, not thrown at whoever started us
+  runOnce()
+    .catch((err: unknown) => log(`janitor: pass failed: ${(err as Error).message}`))
+    .finally(schedule);
+
+  return {
+    runOnce,
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running?.catch(() => undefined);
+    },
+  };
+}

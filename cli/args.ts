@@ -1,0 +1,212 @@
+import { parseArgs } from 'node:util';
+
+/**
+ * The `erne` command line as data: each command lists its flags once, and the parser, the
+ * environment twins and the --help text are all derived from that table. Parsing is a pure
+ * function of (argv, env) so it is tested without starting anything.
+ */
+
+export type FlagKind = 'string' | 'boolean' | 'port' | 'bytes';
+
+export interface FlagSpec {
+  /** long name, kebab-case, without the dashes */
+  name: string;
+  kind: FlagKind;
+  /** environment twin (flag wins) */
+  env?: string;
+  default?: string | number | boolean;
+  /** placeholder shown in help */
+  value?: string;
+  help: string;
+}
+
+export interface CommandSpec {
+  /** words after `erne`, e.g. ['keys', 'create'] */
+  path: string[];
+  summary: string;
+  /** names of positional arguments, all required */
+  positionals?: string[];
+  flags: FlagSpec[];
+}
+
+const dataDir: FlagSpec = { name: 'data-dir', kind: 'string', env: 'ERNE_DATA_DIR', default: './data', value: 'DIR', help: 'metadata and bytes live here' };
+const region: FlagSpec = { name: 'region', kind: 'string', env: 'ERNE_REGION', default: 'local', value: 'NAME', help: "this region's name (the SigV4 region clients sign for)" };
+const json: FlagSpec = { name: 'json', kind: 'boolean', help: 'print JSON for machines' };
+
+export const COMMANDS: CommandSpec[] = [
+  {
+    path: ['serve'],
+    summary: 'run an S3 gateway for one region',
+    flags: [
+      { name: 'port', kind: 'port', env: 'ERNE_PORT', default: 9000, value: 'N', help: 'TCP port to listen on (0: any free port)' },
+      { name: 'host', kind: 'string', env: 'ERNE_HOST', default: '127.0.0.1', value: 'ADDR', help: 'address to listen on' },
+      dataDir,
+      region,
+      { name: 'domain', kind: 'string', env: 'ERNE_DOMAIN', value: 'DOMAIN', help: 'base domain for virtual-host-style requests (bucket.DOMAIN)' },
+      { name: 'node-id', kind: 'string', env: 'ERNE_NODE_ID', value: 'ID', help: "this gateway's id, recorded with the bytes it stores" },
+      { name: 'inline-threshold', kind: 'bytes', env: 'ERNE_INLINE_THRESHOLD', value: 'BYTES', help: 'objects up to this size are kept inside the metadata (≤ 65536)' },
+    ],
+  },
+  {
+    path: ['keys', 'create'],
+    summary: 'add an access key pair (given or generated) and print it',
+    flags: [
+      { name: 'access-key', kind: 'string', value: 'ID', help: 'access key id to use (default: generated)' },
+      { name: 'secret-key', kind: 'string', value: 'SECRET', help: 'secret to use (default: generated)' },
+      { name: 'root', kind: 'boolean', help: 'the key may see and do everything' },
+      { name: 'name', kind: 'string', value: 'TEXT', help: 'a label to recognise the key by' },
+      json,
+      dataDir,
+      region,
+    ],
+  },
+  { path: ['keys', 'list'], summary: 'list access keys (secrets are not shown)', flags: [json, dataDir, region] },
+  { path: ['keys', 'delete'], summary: 'remove an access key', positionals: ['ACCESS_KEY_ID'], flags: [dataDir, region] },
+];
+
+export type FlagValues = Record<string, string | number | boolean | undefined>;
+
+export type ParsedCommandLine =
+  | { kind: 'run'; command: string; flags: FlagValues; positionals: string[] }
+  | { kind: 'help'; text: string }
+  | { kind: 'version' }
+  /** exit code 2, `message` is one line for stderr */
+  | { kind: 'usage-error'; message: string };
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+function findCommand(words: string[]): { spec?: CommandSpec; group?: string; used: number } {
+  for (const spec of COMMANDS) {
+    if (spec.path.every((w, i) => words[i] === w)) return { spec, used: spec.path.length };
+  }
+  const group = COMMANDS.find((c) => c.path.length > 1 && c.path[0] === words[0]);
+  return { group: group ? words[0] : undefined, used: group ? 1 : 0 };
+}
+
+function convert(flag: FlagSpec, raw: string | boolean, from: string): string | number | boolean {
+  switch (flag.kind) {
+    case 'boolean':
+      if (typeof raw === 'boolean') return raw;
+      if (/^(1|true|yes|on)$/i.test(raw)) return true;
+      if (/^(0|false|no|off|)$/i.test(raw)) return false;
+      throw new UsageError(`${from}: expected true or false, got ${JSON.stringify(raw)}`);
+    case 'port': {
+      const n = Number(raw);
+      if (typeof raw !== 'string' || !/^\d+$/.test(raw) || n > 65535) {
+        throw new UsageError(`${from}: expected a port number 0..65535, got ${JSON.stringify(raw)}`);
+      }
+      return n;
+    }
+    case 'bytes': {
+      const n = Number(raw);
+      if (typeof raw !== 'string' || !/^\d+$/.test(raw)) throw new UsageError(`${from}: expected a number of bytes, got ${JSON.stringify(raw)}`);
+      return n;
+    }
+    case 'string':
+      if (typeof raw !== 'string' || raw === '') throw new UsageError(`${from}: expected a value`);
+      return raw;
+  }
+}
+
+/** argv without `node erne.js`; env is process.env or a test's table */
+export function parseCommandLine(argv: string[], env: Record<string, string | undefined>): ParsedCommandLine {
+  try {
+    return parse(argv, env);
+  } catch (err) {
+    if (err instanceof UsageError) return { kind: 'usage-error', message: err.message };
+    // node:util parseArgs reports unknown flags and missing values with ERR_PARSE_ARGS_*
+    const e = err as { code?: string; message?: string };
+    if (e.code?.startsWith('ERR_PARSE_ARGS')) return { kind: 'usage-error', message: firstLine(e.message ?? String(err)) };
+    throw err;
+  }
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0]!;
+}
+
+function parse(argv: string[], env: Record<string, string | undefined>): ParsedCommandLine {
+  const first = argv[0];
+  if (first === undefined) throw new UsageError(`missing command; try 'erne --help'`);
+  if (first === '--help' || first === '-h' || first === 'help') return { kind: 'help', text: topHelp() };
+  if (first === '--version' || first === '-v') return { kind: 'version' };
+  const { spec, group, used } = findCommand(argv);
+  if (!spec) {
+    if (group !== undefined) {
+      const sub = argv[1];
+      if (sub === undefined || sub === '--help' || sub === '-h') {
+        if (sub === undefined) throw new UsageError(`'erne ${group}' needs a subcommand; try 'erne ${group} --help'`);
+        return { kind: 'help', text: groupHelp(group) };
+      }
+      throw new UsageError(`unknown command 'erne ${group} ${sub}'; try 'erne ${group} --help'`);
+    }
+    throw new UsageError(`unknown command '${first}'; try 'erne --help'`);
+  }
+  const rest = argv.slice(used);
+  if (rest.includes('--help') || rest.includes('-h')) return { kind: 'help', text: commandHelp(spec) };
+
+  const options: Record<string, { type: 'string' | 'boolean' }> = {};
+  for (const f of spec.flags) options[f.name] = { type: f.kind === 'boolean' ? 'boolean' : 'string' };
+  const { values, positionals } = parseArgs({ args: rest, options, strict: true, allowPositionals: true });
+
+  const wanted = spec.positionals ?? [];
+  const name = `erne ${spec.path.join(' ')}`;
+  if (positionals.length < wanted.length) throw new UsageError(`${name}: missing ${wanted[positionals.length]}`);
+  if (positionals.length > wanted.length) throw new UsageError(`${name}: unexpected argument '${positionals[wanted.length]}'`);
+
+  const flags: FlagValues = {};
+  for (const f of spec.flags) {
+    const given = values[f.name];
+    const fromEnv = f.env !== undefined ? env[f.env] : undefined;
+    if (given !== undefined) flags[f.name] = convert(f, given, `--${f.name}`);
+    else if (fromEnv !== undefined && fromEnv !== '') flags[f.name] = convert(f, fromEnv, f.env!);
+    else flags[f.name] = f.default;
+  }
+  return { kind: 'run', command: spec.path.join(' '), flags, positionals };
+}
+
+function flagLine(f: FlagSpec): string {
+  const left = `  --${f.name}${f.kind === 'boolean' ? '' : ` ${f.value ?? 'VALUE'}`}`;
+  const extra = [f.env ? `env ${f.env}` : '', f.default !== undefined ? `default ${f.default}` : ''].filter(Boolean).join(', ');
+  return `${left.padEnd(28)} ${f.help}${extra ? ` (${extra})` : ''}`;
+}
+
+export function commandHelp(spec: CommandSpec): string {
+  const pos = (spec.positionals ?? []).map((p) => ` ${p}`).join('');
+  return [
+    `usage: erne ${spec.path.join(' ')}${pos} [flags]`,
+    '',
+    spec.summary,
+    '',
+    'flags:',
+    ...spec.flags.map(flagLine),
+    `  --help${' '.repeat(22)} show this help`,
+    '',
+  ].join('\n');
+}
+
+function groupHelp(group: string): string {
+  const subs = COMMANDS.filter((c) => c.path[0] === group);
+  return [`usage: erne ${group} <command> [flags]`, '', 'commands:', ...subs.map(commandSummary), '', `'erne ${group} <command> --help' for its flags`, ''].join('\n');
+}
+
+function commandSummary(c: CommandSpec): string {
+  return `  ${c.path.join(' ').padEnd(14)} ${c.summary}`;
+}
+
+export function topHelp(): string {
+  return [
+    'usage: erne <command> [flags]',
+    '',
+    'Erne: an S3-compatible object store.',
+    '',
+    'commands:',
+    ...COMMANDS.map(commandSummary),
+    '',
+    "'erne <command> --help' for its flags; every setting flag has an ERNE_* environment twin (the flag wins).",
+    'Root credentials for serve: ERNE_ROOT_ACCESS_KEY / ERNE_ROOT_SECRET_KEY (otherwise generated once and kept in the data dir).',
+    '',
+  ].join('\n');
+}

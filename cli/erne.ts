@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { UsageError, parseCommandLine } from './args.js';
+import { CommandError, keysCreate, keysDelete, keysList } from './keys.js';
+import { serve } from './serve.js';
+
+function version(): string {
+  // compiled to dist/cli/erne.js, two levels below package.json
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function usageError(message: string): never {
+  process.stderr.write(`erne: ${message}\n`);
+  process.exit(2);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const parsed = parseCommandLine(argv, process.env);
+  const out = (s: string) => void process.stdout.write(s);
+  switch (parsed.kind) {
+    case 'usage-error':
+      return usageError(parsed.message);
+    case 'help':
+      return out(parsed.text);
+    case 'version':
+      return out(`erne ${version()}\n`);
+    case 'run':
+      break;
+  }
+  const { command, flags, positionals } = parsed;
+  switch (command) {
+    case 'serve':
+      return serve(flags, { out, env: process.env, exit: (code) => process.exit(code) });
+    case 'keys create':
+      return keysCreate(flags, out);
+    case 'keys list':
+      return keysList(flags, out);
+    case 'keys delete':
+      return keysDelete(flags, positionals[0]!, out);
+    default:
+      return usageError(`command '${command}' is not implemented`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof UsageError) usageError(err.message);
+  const msg = err instanceof CommandError ? err.message : ((err as Error)?.stack ?? String(err));
+  process.stderr.write(`erne: ${msg}\n`);
+  process.exit(1);
+});

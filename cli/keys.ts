@@ -1,0 +1,82 @@
+import { join } from 'node:path';
+import type { AccessKeyRecord } from '../metadata/types.js';
+import type { ObjectLayer } from '../metadata/object-layer.js';
+import type { FlagValues } from './args.js';
+import { UsageError } from './args.js';
+import { ACCESS_KEY_ID_PATTERN, SECRET_KEY_PATTERN, generateAccessKeyId, generateSecretKey } from './keygen.js';
+
+/** `erne keys …` works on the data dir's metadata directly: LMDB allows several processes */
+async function withLayer<T>(flags: FlagValues, fn: (layer: ObjectLayer) => Promise<T>): Promise<T> {
+  // loaded lazily so argument errors and --help never need the metadata modules
+  const { openLmdb } = await import('../metadata/lmdb.js');
+  const { createObjectLayer } = await import('../metadata/objects.js');
+  const kv = await openLmdb(join(String(flags['data-dir']), 'meta'));
+  const layer = createObjectLayer(kv, { region: String(flags['region']) });
+  try {
+    return await fn(layer);
+  } finally {
+    await layer.close();
+  }
+}
+
+export class CommandError extends Error {
+  override readonly name = 'CommandError';
+}
+
+export async function keysCreate(flags: FlagValues, out: (s: string) => void): Promise<void> {
+  const given = flags['access-key'] as string | undefined;
+  const secretGiven = flags['secret-key'] as string | undefined;
+  if (secretGiven !== undefined && given === undefined) throw new UsageError('--secret-key needs --access-key');
+  if (given !== undefined && !ACCESS_KEY_ID_PATTERN.test(given)) {
+    throw new UsageError('--access-key: 3 to 128 characters from A-Z a-z 0-9 . _ -');
+  }
+  if (secretGiven !== undefined && !SECRET_KEY_PATTERN.test(secretGiven)) {
+    throw new UsageError('--secret-key: 8 to 128 printable characters, no spaces');
+  }
+  const rec: AccessKeyRecord = {
+    accessKeyId: given ?? generateAccessKeyId(),
+    secretAccessKey: secretGiven ?? generateSecretKey(),
+    root: flags['root'] === true,
+    createdAt: Date.now(),
+    ...(flags['name'] !== undefined ? { name: String(flags['name']) } : {}),
+  };
+  await withLayer(flags, async (layer) => {
+    if (await layer.getAccessKey(rec.accessKeyId)) throw new CommandError(`access key ${rec.accessKeyId} already exists`);
+    await layer.putAccessKey(rec);
+  });
+  if (flags['json']) {
+    out(JSON.stringify(rec) + '\n');
+  } else {
+    out(
+      [
+        `Access key id:     ${rec.accessKeyId}`,
+        `Secret access key: ${rec.secretAccessKey}`,
+        `Root:              ${rec.root ? 'yes' : 'no'}`,
+        ...(rec.name !== undefined ? [`Name:              ${rec.name}`] : []),
+        '',
+      ].join('\n'),
+    );
+  }
+}
+
+export async function keysList(flags: FlagValues, out: (s: string) => void): Promise<void> {
+  const keys = await withLayer(flags, (layer) => layer.listAccessKeys());
+  // secrets are shown once, at creation; a listing never repeats them
+  const rows = keys.map(({ accessKeyId, root, createdAt, name }) => ({ accessKeyId, root, createdAt, ...(name !== undefined ? { name } : {}) }));
+  if (flags['json']) {
+    out(JSON.stringify(rows) + '\n');
+    return;
+  }
+  if (rows.length === 0) {
+    out('no access keys\n');
+    return;
+  }
+  const lines = rows.map((r) => `${r.accessKeyId.padEnd(22)} ${(r.root ? 'root' : '-').padEnd(5)} ${new Date(r.createdAt).toISOString()}  ${r.name ?? ''}`.trimEnd());
+  out([`${'ACCESS KEY ID'.padEnd(22)} ${'ROOT'.padEnd(5)} ${'CREATED'.padEnd(24)}  NAME`, ...lines, ''].join('\n'));
+}
+
+export async function keysDelete(flags: FlagValues, id: string, out: (s: string) => void): Promise<void> {
+  const existed = await withLayer(flags, (layer) => layer.deleteAccessKey(id));
+  if (!existed) throw new CommandError(`no access key ${id}`);
+  out(`deleted ${id}\n`);
+}

@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { COMMANDS, parseCommandLine, type ParsedCommandLine } from '../../cli/args.js';
+
+const serveDefaults = {
+  port: 9000,
+  host: '127.0.0.1',
+  'data-dir': './data',
+  region: 'local',
+  domain: undefined,
+  'node-id': undefined,
+  'inline-threshold': undefined,
+};
+
+type Case = [name: string, argv: string[], env: Record<string, string>, expected: Partial<ParsedCommandLine> & Record<string, unknown>];
+
+const runs: Case[] = [
+  ['serve with defaults', ['serve'], {}, { command: 'serve', flags: serveDefaults, positionals: [] }],
+  [
+    'serve with every flag',
+    ['serve', '--port', '9100', '--host', '0.0.0.0', '--data-dir', '/srv/erne', '--region', 'eu-west', '--domain', 's3.example.test', '--node-id', 'n1', '--inline-threshold', '4096'],
+    {},
+    {
+      command: 'serve',
+      flags: { port: 9100, host: '0.0.0.0', 'data-dir': '/srv/erne', region: 'eu-west', domain: 's3.example.test', 'node-id': 'n1', 'inline-threshold': 4096 },
+    },
+  ],
+  ['serve --flag=value form', ['serve', '--port=0'], {}, { command: 'serve', flags: { ...serveDefaults, port: 0 } }],
+  [
+    'environment twins fill in',
+    ['serve'],
+    { ERNE_PORT: '9200', ERNE_HOST: '::1', ERNE_DATA_DIR: '/d', ERNE_REGION: 'r2', ERNE_DOMAIN: 'x.test', ERNE_NODE_ID: 'n2' },
+    { command: 'serve', flags: { ...serveDefaults, port: 9200, host: '::1', 'data-dir': '/d', region: 'r2', domain: 'x.test', 'node-id': 'n2' } },
+  ],
+  [
+    'a flag wins over its environment twin',
+    ['serve', '--port', '9300', '--region', 'flag-region'],
+    { ERNE_PORT: '9200', ERNE_REGION: 'env-region' },
+    { command: 'serve', flags: { ...serveDefaults, port: 9300, region: 'flag-region' } },
+  ],
+  ['an empty environment variable counts as unset', ['serve'], { ERNE_PORT: '' }, { command: 'serve', flags: serveDefaults }],
+  [
+    'keys create with a given pair',
+    ['keys', 'create', '--access-key', 'AKID1234', '--secret-key', 'sekrit-sekrit', '--root', '--name', 'ci', '--json'],
+    {},
+    {
+      command: 'keys create',
+      flags: { 'access-key': 'AKID1234', 'secret-key': 'sekrit-sekrit', root: true, name: 'ci', json: true, 'data-dir': './data', region: 'local' },
+    },
+  ],
+  [
+    'keys create generated, data dir from the environment',
+    ['keys', 'create'],
+    { ERNE_DATA_DIR: '/var/erne' },
+    { command: 'keys create', flags: { 'access-key': undefined, 'secret-key': undefined, root: undefined, name: undefined, json: undefined, 'data-dir': '/var/erne', region: 'local' } },
+  ],
+  ['keys list --json', ['keys', 'list', '--json'], {}, { command: 'keys list', flags: { json: true, 'data-dir': './data', region: 'local' } }],
+  ['keys delete ID', ['keys', 'delete', 'EKABC', '--data-dir', 'x'], {}, { command: 'keys delete', positionals: ['EKABC'], flags: { 'data-dir': 'x', region: 'local' } }],
+];
+
+const usageErrors: [name: string, argv: string[], env: Record<string, string>, message: RegExp][] = [
+  ['no command', [], {}, /missing command/],
+  ['unknown command', ['frobnicate'], {}, /unknown command 'frobnicate'/],
+  ['unknown keys subcommand', ['keys', 'rotate'], {}, /unknown command 'erne keys rotate'/],
+  ['keys without subcommand', ['keys'], {}, /needs a subcommand/],
+  ['unknown flag', ['serve', '--prot', '9000'], {}, /--prot/],
+  ['flag of another command', ['keys', 'list', '--port', '1'], {}, /--port/],
+  ['missing flag value', ['serve', '--port'], {}, /--port/],
+  ['port not a number', ['serve', '--port', 'http'], {}, /--port: expected a port number/],
+  ['port out of range', ['serve', '--port', '70000'], {}, /--port: expected a port number/],
+  ['bad port in the environment names the variable', ['serve'], { ERNE_PORT: 'abc' }, /ERNE_PORT: expected a port number/],
+  ['negative inline threshold', ['serve', '--inline-threshold', '-1'], {}, /inline-threshold/],
+  ['keys delete without an id', ['keys', 'delete'], {}, /missing ACCESS_KEY_ID/],
+  ['keys delete with two ids', ['keys', 'delete', 'A', 'B'], {}, /unexpected argument 'B'/],
+  ['serve takes no positionals', ['serve', 'extra'], {}, /unexpected argument 'extra'/],
+  ['boolean flag given a value', ['keys', 'list', '--json=yes'], {}, /json/],
+];
+
+describe('parseCommandLine', () => {
+  it.each(runs)('%s', (_name, argv, env, expected) => {
+    const got = parseCommandLine(argv, env);
+    expect(got.kind).toBe('run');
+    if (got.kind !== 'run') return;
+    expect(got.command).toBe(expected.command);
+    expect(got.flags).toEqual(expected.flags ?? got.flags);
+    expect(got.positionals).toEqual((expected as { positionals?: string[] }).positionals ?? []);
+  });
+
+  it.each(usageErrors)('usage error: %s', (_name, argv, env, message) => {
+    const got = parseCommandLine(argv, env);
+    expect(got.kind).toBe('usage-error');
+    if (got.kind !== 'usage-error') return;
+    expect(got.message).toMatch(message);
+    expect(got.message).not.toContain('\n');
+  });
+
+  it.each([
+    [['--help'], /usage: erne <command>/],
+    [['help'], /usage: erne <command>/],
+    [['serve', '--help'], /usage: erne serve \[flags\][\s\S]*--port N[\s\S]*ERNE_PORT/],
+    [['serve', '--port', 'bad', '--help'], /usage: erne serve/],
+    [['keys', '--help'], /usage: erne keys <command>[\s\S]*keys create/],
+    [['keys', 'create', '--help'], /--access-key ID[\s\S]*--secret-key SECRET/],
+    [['keys', 'list', '-h'], /usage: erne keys list/],
+    [['keys', 'delete', '--help'], /usage: erne keys delete ACCESS_KEY_ID/],
+  ])('help: %j', (argv, text) => {
+    const got = parseCommandLine(argv, {});
+    expect(got.kind).toBe('help');
+    if (got.kind === 'help') expect(got.text).toMatch(text);
+  });
+
+  it('every command and every flag with an environment twin shows up in help', () => {
+    for (const spec of COMMANDS) {
+      const got = parseCommandLine([...spec.path, '--help'], {});
+      if (got.kind !== 'help') throw new Error(`no help for ${spec.path.join(' ')}`);
+      for (const f of spec.flags) {
+        expect(got.text).toContain(`--${f.name}`);
+        if (f.env) expect(got.text).toContain(f.env);
+      }
+    }
+  });
+
+  it('--version', () => {
+    expect(parseCommandLine(['--version'], {})).toEqual({ kind: 'version' });
+  });
+});
