@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import { Hono } from 'hono';
+import type { HttpBindings } from '@hono/node-server';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import { resolveAddress } from './address.js';
+import { verifyRequest } from './auth/index.js';
+import type { KeyLookup } from './auth/types.js';
+import type { OpContext, Services } from './context.js';
+import { HANDLERS } from './dispatch.js';
+import { S3Error, toS3Error } from './errors.js';
+import { writeError, writeResult } from './respond.js';
+import { resolveOperation } from './router.js';
+
+export interface AppOptions {
+  /** virtual-host style base domain */
+  domain?: string;
+  log?: (line: string) => void;
+}
+
+/** Request ids: 16 hex chars, unique per process and cheap to make. */
+function requestIds(): () => string {
+  const prefix = randomBytes(4).toString('hex').toUpperCase();
+  let n = 0;
+  return () => prefix + (n++).toString(16).toUpperCase().padStart(8, '0');
+}
+
+/**
+ * The gateway's HTTP pipeline. Hono is the outer shell; S3 requests go straight to the
+ * Node request/response so bodies stream with back-pressure.
+ */
+export function createApp(svc: Services, opts: AppOptions = {}): Hono<{ Bindings: HttpBindings }> {
+  const app = new Hono<{ Bindings: HttpBindings }>();
+  const nextId = requestIds();
+  const lookup: KeyLookup = async (id) => {
+    const k = await svc.layer.getAccessKey(id);
+    return k ? { secretAccessKey: k.secretAccessKey, root: k.root } : undefined;
+  };
+
+  app.all('*', async (c) => {
+    const req = c.env.incoming;
+    const res = c.env.outgoing;
+    const requestId = nextId();
+    const method = req.method ?? 'GET';
+    const headOnly = method === 'HEAD';
+    let resource = req.url ?? '/';
+    try {
+      const addr = resolveAddress(req.url ?? '/', req.headers.host, opts.domain);
+      resource = addr.rawPath;
+      const query = new URLSearchParams(addr.rawQuery);
+      const headers = req.headers as OpContext['headers'];
+      const op = resolveOperation({ method, bucket: addr.bucket, key: addr.key, query, headers });
+      const auth = await verifyRequest({ method, rawPath: addr.rawPath, rawQuery: addr.rawQuery, headers }, lookup);
+      if (op.name === 'MethodNotAllowed') throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: addr.key ? 'OBJECT' : 'BUCKET' });
+      if (!op.implemented) throw new S3Error('NotImplemented', `${op.name} is not implemented by Erne.`);
+      const ctx: OpContext = { requestId, op, bucket: addr.bucket ?? '', key: addr.key ?? '', query, headers, req, auth, svc };
+      const result = await HANDLERS[op.name](ctx);
+      await writeResult(res, result, requestId, headOnly);
+    } catch (err) {
+      const s3 = toS3Error(err);
+      if (s3.code === 'InternalError') opts.log?.(`request ${requestId} ${method} ${resource} failed: ${(err as Error)?.stack ?? String(err)}`);
+      writeError(res, s3, requestId, resource, headOnly);
+    }
+    return RESPONSE_ALREADY_SENT;
+  });
+  return app;
+}

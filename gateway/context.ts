@@ -1,0 +1,43 @@
+import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { BlobStore } from '../cache/types.js';
+import type { ObjectLayer } from '../metadata/object-layer.js';
+import type { AuthContext } from './auth/types.js';
+import type { Operation } from './router.js';
+
+/** What the handlers can reach: the region's metadata and this node's volume. */
+export interface Services {
+  layer: ObjectLayer;
+  blobs: BlobStore;
+  region: string;
+}
+
+export type Headers = Record<string, string | string[] | undefined>;
+
+/** One S3 request after addressing, authentication and dispatch. */
+export interface OpContext {
+  requestId: string;
+  op: Operation;
+  bucket: string;
+  key: string;
+  query: URLSearchParams;
+  headers: Headers;
+  req: IncomingMessage;
+  auth: AuthContext;
+  svc: Services;
+}
+
+/** Handlers return data; gateway/respond.ts is the one place that writes it out. */
+export interface OpResult {
+  status?: number;
+  headers?: Record<string, string | number | undefined>;
+  /** rendered as an S3 XML document with this root element */
+  xml?: { root: string; value: Record<string, unknown> };
+  /** a streamed body (object bytes) or a small ready one */
+  body?: Readable | Buffer | string;
+}
+
+export function header(h: Headers, name: string): string | undefined {
+  const v = h[name];
+  return Array.isArray(v) ? v.join(',') : v;
+}

@@ -1,0 +1,70 @@
+import type { OpContext, OpResult } from '../context.js';
+import { header } from '../context.js';
+import { requireBucketAccess } from '../access.js';
+import { S3Error } from '../errors.js';
+import { readSmallBody } from '../small-body.js';
+import { parseXml } from '../xml.js';
+import { MAX_KEY_BYTES } from '../validate.js';
+
+export const MAX_DELETE_KEYS = 1000;
+
+interface Item {
+  key: string;
+  versionId?: string;
+}
+
+/** The <Delete> document: Object[] with Key (and VersionId), optional Quiet. */
+export function parseDeleteRequest(text: string): { items: Item[]; quiet: boolean } {
+  const doc = parseXml(text);
+  const del = doc['Delete'];
+  if (typeof del !== 'object' || del === null) throw new S3Error('MalformedXML');
+  const d = del as Record<string, unknown>;
+  const objects = d['Object'];
+  if (!Array.isArray(objects) || objects.length === 0) throw new S3Error('MalformedXML');
+  if (objects.length > MAX_DELETE_KEYS) throw new S3Error('MalformedXML', `The request may not contain more than ${MAX_DELETE_KEYS} keys.`);
+  const items = objects.map((o): Item => {
+    if (typeof o !== 'object' || o === null) throw new S3Error('MalformedXML');
+    const rec = o as Record<string, unknown>;
+    const key = rec['Key'];
+    if (typeof key !== 'string' || key === '') throw new S3Error('MalformedXML');
+    const vid = rec['VersionId'];
+    return typeof vid === 'string' && vid !== '' ? { key, versionId: vid } : { key };
+  });
+  const quiet = String(d['Quiet'] ?? 'false').toLowerCase() === 'true';
+  return { items, quiet };
+}
+
+const INTEGRITY_HEADERS = ['content-md5', 'x-amz-checksum-crc32', 'x-amz-checksum-crc32c', 'x-amz-checksum-crc64nvme', 'x-amz-checksum-sha1', 'x-amz-checksum-sha256', 'x-amz-sdk-checksum-algorithm', 'x-amz-trailer'];
+
+export async function deleteObjects(ctx: OpContext): Promise<OpResult> {
+  const bucket = await ctx.svc.layer.getBucket(ctx.bucket);
+  requireBucketAccess(ctx.auth, bucket);
+  // S3 requires an integrity check on this body; today's SDKs send a checksum, older ones MD5
+  if (!INTEGRITY_HEADERS.some((h) => header(ctx.headers, h) !== undefined)) {
+    throw new S3Error('InvalidRequest', 'Missing required header for this request: Content-MD5');
+  }
+  const { items, quiet } = parseDeleteRequest((await readSmallBody(ctx)).toString('utf8'));
+  const valid: Item[] = [];
+  const errors: Record<string, unknown>[] = [];
+  for (const it of items) {
+    if (Buffer.byteLength(it.key) > MAX_KEY_BYTES) errors.push({ Key: it.key, Code: 'KeyTooLongError', Message: 'Your key is too long.' });
+    else valid.push(it.versionId === 'null' && bucket.versioning === 'Unversioned' ? { key: it.key } : it);
+  }
+  const results = await ctx.svc.layer.deleteObjects(ctx.bucket, valid);
+  const deleted: Record<string, unknown>[] = [];
+  for (const r of results) {
+    if ('error' in r) {
+      errors.push({ Key: r.key, ...(r.versionId ? { VersionId: r.versionId } : {}), Code: r.error.code, Message: r.error.message });
+    } else if (!quiet) {
+      const el: Record<string, unknown> = { Key: r.key };
+      if (bucket.versioning !== 'Unversioned') {
+        if (r.deleteMarker) {
+          el['DeleteMarker'] = true;
+          if (r.versionId) el['DeleteMarkerVersionId'] = r.versionId;
+        } else if (r.versionId) el['VersionId'] = r.versionId;
+      }
+      deleted.push(el);
+    }
+  }
+  return { xml: { root: 'DeleteResult', value: { Deleted: deleted, Error: errors } } };
+}

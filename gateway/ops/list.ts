@@ -1,0 +1,122 @@
+import type { OpContext, OpResult } from '../context.js';
+import { requireBucketAccess } from '../access.js';
+import { S3Error } from '../errors.js';
+import { isoDate } from '../xml.js';
+import { ownerXml } from './buckets.js';
+import type { ObjectVersion } from '../../metadata/types.js';
+
+/** ListObjectsV2 and ListObjects (v1) over the backend-independent listing of metadata/. */
+
+const MAX_KEYS = 1000;
+
+function maxKeysParam(q: URLSearchParams): number {
+  const raw = q.get('max-keys');
+  if (raw === null || raw === '') return MAX_KEYS;
+  if (!/^\d+$/.test(raw)) throw new S3Error('InvalidArgument', 'Provided max-keys not an integer or within integer range', { ArgumentName: 'max-keys', ArgumentValue: raw });
+  return Math.min(Number(raw), MAX_KEYS);
+}
+
+function encodingParam(q: URLSearchParams): boolean {
+  const e = q.get('encoding-type');
+  if (e === null || e === '') return false;
+  if (e.toLowerCase() !== 'url') throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', { ArgumentName: 'encoding-type', ArgumentValue: e });
+  return true;
+}
+
+/** S3's url encoding of listed names: everything but unreserved characters and '/'. */
+function urlEncode(s: string): string {
+  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase()).replace(/%2F/g, '/');
+}
+
+/** Continuation tokens are opaque to clients: the last name returned, base64url. */
+export function encodeToken(last: string): string {
+  return Buffer.from('1:' + last, 'utf8').toString('base64url');
+}
+
+export function decodeToken(token: string): string {
+  const text = /^[A-Za-z0-9_-]*$/.test(token) ? Buffer.from(token, 'base64url').toString('utf8') : '';
+  if (!text.startsWith('1:')) throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' });
+  return text.slice(2);
+}
+
+function contentsXml(v: ObjectVersion, enc: (s: string) => string, withOwner: boolean): Record<string, unknown> {
+  const el: Record<string, unknown> = {
+    Key: enc(v.key),
+    LastModified: isoDate(v.lastModified),
+    ETag: `"${v.etag}"`,
+    Size: v.size,
+    StorageClass: 'STANDARD',
+  };
+  const algs = Object.keys(v.checksums);
+  if (algs.length) {
+    el['ChecksumAlgorithm'] = algs;
+    el['ChecksumType'] = 'FULL_OBJECT';
+  }
+  if (withOwner) el['Owner'] = ownerXml(v.owner);
+  return el;
+}
+
+async function page(ctx: OpContext, after: string | undefined, maxKeys: number) {
+  const bucket = await ctx.svc.layer.getBucket(ctx.bucket);
+  requireBucketAccess(ctx.auth, bucket);
+  const prefix = ctx.query.get('prefix') ?? '';
+  const delimiter = ctx.query.get('delimiter') ?? '';
+  const result = await ctx.svc.layer.listObjects({
+    bucket: ctx.bucket,
+    prefix: prefix || undefined,
+    delimiter: delimiter || undefined,
+    after,
+    maxKeys,
+  });
+  return { prefix, delimiter, result };
+}
+
+export async function listObjectsV2(ctx: OpContext): Promise<OpResult> {
+  const q = ctx.query;
+  const maxKeys = maxKeysParam(q);
+  const url = encodingParam(q);
+  const enc = url ? urlEncode : (s: string) => s;
+  const token = q.get('continuation-token');
+  const startAfter = q.get('start-after') ?? '';
+  let after = token !== null ? decodeToken(token) : undefined;
+  if (startAfter && (after === undefined || Buffer.compare(Buffer.from(startAfter), Buffer.from(after)) > 0)) after = startAfter;
+  const { prefix, delimiter, result } = await page(ctx, after, maxKeys);
+  const value: Record<string, unknown> = {
+    Name: ctx.bucket,
+    Prefix: enc(prefix),
+    ...(delimiter ? { Delimiter: enc(delimiter) } : {}),
+    MaxKeys: maxKeys,
+    KeyCount: result.contents.length + result.commonPrefixes.length,
+    IsTruncated: result.isTruncated,
+    ...(token !== null ? { ContinuationToken: token } : {}),
+    ...(result.isTruncated && result.last !== undefined ? { NextContinuationToken: encodeToken(result.last) } : {}),
+    ...(startAfter ? { StartAfter: enc(startAfter) } : {}),
+    ...(url ? { EncodingType: 'url' } : {}),
+    Contents: result.contents.map((v) => contentsXml(v, enc, q.get('fetch-owner') === 'true')),
+    CommonPrefixes: result.commonPrefixes.map((p) => ({ Prefix: enc(p) })),
+  };
+  return { xml: { root: 'ListBucketResult', value } };
+}
+
+export async function listObjectsV1(ctx: OpContext): Promise<OpResult> {
+  const q = ctx.query;
+  const maxKeys = maxKeysParam(q);
+  const url = encodingParam(q);
+  const enc = url ? urlEncode : (s: string) => s;
+  const marker = q.get('marker') ?? '';
+  const { prefix, delimiter, result } = await page(ctx, marker || undefined, maxKeys);
+  const value: Record<string, unknown> = {
+    Name: ctx.bucket,
+    Prefix: enc(prefix),
+    Marker: enc(marker),
+    // S3 gives NextMarker only with a delimiter; without one clients resume from the last key
+    ...(result.isTruncated && delimiter && result.last !== undefined ? { NextMarker: enc(result.last) } : {}),
+    MaxKeys: maxKeys,
+    ...(delimiter ? { Delimiter: enc(delimiter) } : {}),
+    IsTruncated: result.isTruncated,
+    ...(url ? { EncodingType: 'url' } : {}),
+    Contents: result.contents.map((v) => contentsXml(v, enc, true)),
+    CommonPrefixes: result.commonPrefixes.map((p) => ({ Prefix: enc(p) })),
+  };
+  return { xml: { root: 'ListBucketResult', value } };
+}

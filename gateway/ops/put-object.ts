@@ -1,0 +1,72 @@
+import type { OpContext, OpResult } from '../context.js';
+import { header } from '../context.js';
+import { requireBucketAccess } from '../access.js';
+import { openBody } from '../body.js';
+import { S3Error } from '../errors.js';
+import { checkKey, MAX_SINGLE_PUT_BYTES, objectHeaders, userMetadata } from '../validate.js';
+import { checksumHeaders } from './object-headers.js';
+import type { BodyLocation, WriteConditions } from '../../metadata/types.js';
+
+const STORAGE_CLASSES = new Set(['STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER', 'DEEP_ARCHIVE', 'GLACIER_IR', 'OUTPOSTS', 'SNOW', 'EXPRESS_ONEZONE']);
+
+/**
+ * PutObject: verify everything that can be checked from the headers, stream the body to
+ * the volume (verified on the way), then commit the version with its conditions in one
+ * metadata transaction. A failed commit removes the blob it would have pointed to.
+ */
+export async function putObject(ctx: OpContext): Promise<OpResult> {
+  checkKey(ctx.key);
+  const meta = userMetadata(ctx.headers);
+  const storageClass = header(ctx.headers, 'x-amz-storage-class');
+  if (storageClass && !STORAGE_CLASSES.has(storageClass)) throw new S3Error('InvalidStorageClass');
+  if (header(ctx.headers, 'x-amz-server-side-encryption-customer-algorithm')) {
+    throw new S3Error('NotImplemented', 'Server-side encryption with customer keys is not supported.');
+  }
+  const declared = Number(header(ctx.headers, 'x-amz-decoded-content-length') ?? header(ctx.headers, 'content-length') ?? 0);
+  if (declared > MAX_SINGLE_PUT_BYTES) throw new S3Error('EntityTooLarge', undefined, { ProposedSize: declared, MaxSizeAllowed: MAX_SINGLE_PUT_BYTES });
+  const cond: WriteConditions = {};
+  const ifMatch = header(ctx.headers, 'if-match');
+  const ifNoneMatch = header(ctx.headers, 'if-none-match');
+  if (ifMatch !== undefined) cond.ifMatch = ifMatch;
+  if (ifNoneMatch !== undefined) {
+    if (ifNoneMatch.trim() !== '*') throw new S3Error('NotImplemented', 'If-None-Match on writes supports only *.');
+    cond.ifNoneMatch = '*';
+  }
+
+  const bucket = await ctx.svc.layer.getBucket(ctx.bucket);
+  requireBucketAccess(ctx.auth, bucket);
+
+  const { stream, digest } = openBody(ctx.auth, ctx.req, ctx.headers, { maxSize: MAX_SINGLE_PUT_BYTES });
+  const stored = await ctx.svc.blobs.ingest(stream, { maxSize: MAX_SINGLE_PUT_BYTES });
+  const d = digest();
+  const body: BodyLocation = stored.inline
+    ? { kind: 'inline', data: stored.inline }
+    : { kind: 'blob', blobId: stored.blobId!, node: ctx.svc.blobs.nodeId };
+  let version;
+  try {
+    version = await ctx.svc.layer.putObject(
+      {
+        bucket: ctx.bucket,
+        key: ctx.key,
+        size: d.size,
+        etag: d.md5Hex,
+        owner: ctx.auth.accessKeyId!,
+        headers: objectHeaders(ctx.headers),
+        userMetadata: meta,
+        checksums: d.checksums,
+        body,
+      },
+      cond,
+    );
+  } catch (err) {
+    if (stored.blobId) await ctx.svc.blobs.delete(stored.blobId).catch(() => undefined);
+    throw err;
+  }
+  return {
+    headers: {
+      etag: `"${version.etag}"`,
+      ...checksumHeaders(version.checksums),
+      ...(bucket.versioning === 'Unversioned' ? {} : { 'x-amz-version-id': version.versionId }),
+    },
+  };
+}
