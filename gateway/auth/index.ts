@@ -1,0 +1,169 @@
+/**
+ * SigV4 request authentication: Authorization header, presigned query, or anonymous.
+ * Returns who signed and how the body is to be read; the gateway decides what is allowed.
+ */
+import { S3Error } from '../errors.js';
+import { formatAmzDate, parseAmzDate, parseHttpDate } from './amz-date.js';
+import type { ParsedAuth } from './credential.js';
+import { parseAuthorizationHeader } from './parse-header.js';
+import { isPresigned, parsePresignedQuery } from './parse-query.js';
+import { contentSha256Mode, headerValue, parsePayloadMode, trailerChecksum, UNSIGNED_PAYLOAD } from './payload-mode.js';
+import type { AuthContext, KeyLookup, PayloadMode, SignedRequest } from './types.js';
+import { parseQuery } from './uri-encode.js';
+import { verifySignature } from './verify-signature.js';
+
+export type { AuthContext, KeyLookup, PayloadMode, SignedRequest } from './types.js';
+export { contentSha256Mode, decodedContentLength, isStreaming, trailerChecksum } from './payload-mode.js';
+
+/** AWS allows 15 minutes between the request time and the server's. */
+export const MAX_SKEW_MS = 15 * 60 * 1000;
+
+export interface VerifyOptions {
+  /** the server's clock, ms since epoch (tests) */
+  now?: number;
+}
+
+export async function verifyRequest(req: SignedRequest, keys: KeyLookup, opts: VerifyOptions = {}): Promise<AuthContext> {
+  const now = opts.now ?? Date.now();
+  const authorization = headerValue(req.headers, 'authorization')?.trim();
+  const params = new Map<string, string>();
+  for (const [name, value] of parseQuery(req.rawQuery)) if (!params.has(name)) params.set(name, value);
+  const presigned = isPresigned(params);
+
+  if (authorization && presigned) {
+    throw new S3Error(
+      'InvalidArgument',
+      'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified',
+      { ArgumentName: 'Authorization', ArgumentValue: authorization },
+    );
+  }
+  if (authorization) return verifyHeaderAuth(req, authorization, keys, now);
+  if (presigned) return verifyPresigned(req, params, keys, now);
+  if (params.has('AWSAccessKeyId') && params.has('Signature')) {
+    throw new S3Error('InvalidArgument', 'Unsupported Authorization Type', { ArgumentName: 'Signature' });
+  }
+  return anonymous(req);
+}
+
+function anonymous(req: SignedRequest): AuthContext {
+  const payload = contentSha256Mode(req.headers) ?? { kind: 'none' };
+  if (payload.kind === 'streaming-signed') {
+    throw new S3Error('AccessDenied', 'A signed streaming payload needs a signed request.');
+  }
+  return withTrailer(req, { accessKeyId: null, root: false, payload, presigned: false });
+}
+
+async function verifyHeaderAuth(req: SignedRequest, authorization: string, keys: KeyLookup, now: number): Promise<AuthContext> {
+  const auth = parseAuthorizationHeader(authorization);
+  const { amzDate, time } = headerTime(req);
+  if (auth.credential.date !== amzDate.slice(0, 8)) {
+    throw new S3Error(
+      'AuthorizationHeaderMalformed',
+      'The authorization header is malformed; Invalid credential date. Date is not the same as X-Amz-Date.',
+    );
+  }
+  if (Math.abs(now - time) > MAX_SKEW_MS) {
+    throw new S3Error('RequestTimeTooSkewed', undefined, {
+      RequestTime: amzDate,
+      ServerTime: new Date(now).toISOString(),
+      MaxAllowedSkewMilliseconds: MAX_SKEW_MS,
+    });
+  }
+  const sha = headerValue(req.headers, 'x-amz-content-sha256');
+  if (sha === undefined) {
+    throw new S3Error('InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
+  }
+  const payload = parsePayloadMode(sha.trim());
+  return finish(req, auth, amzDate, sha, payload, keys, false);
+}
+
+/** x-amz-date, else Date; the string-to-sign always carries the ISO basic form. */
+function headerTime(req: SignedRequest): { amzDate: string; time: number } {
+  const xAmzDate = headerValue(req.headers, 'x-amz-date');
+  if (xAmzDate !== undefined) {
+    const time = parseAmzDate(xAmzDate.trim());
+    if (time !== undefined) return { amzDate: xAmzDate.trim(), time };
+  } else {
+    const date = headerValue(req.headers, 'date');
+    const time = date === undefined ? undefined : parseHttpDate(date);
+    if (time !== undefined) return { amzDate: formatAmzDate(time), time };
+  }
+  throw new S3Error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header');
+}
+
+async function verifyPresigned(
+  req: SignedRequest,
+  params: ReadonlyMap<string, string>,
+  keys: KeyLookup,
+  now: number,
+): Promise<AuthContext> {
+  const q = parsePresignedQuery(params);
+  if (q.credential.date !== q.amzDate.slice(0, 8)) {
+    throw new S3Error(
+      'AuthorizationQueryParametersError',
+      'Invalid credential date. Date is not the same as X-Amz-Date.',
+    );
+  }
+  if (now > q.time + q.expiresSeconds * 1000) {
+    throw new S3Error('AccessDenied', 'Request has expired', {
+      'X-Amz-Expires': q.expiresSeconds,
+      Expires: new Date(q.time + q.expiresSeconds * 1000).toISOString(),
+      ServerTime: new Date(now).toISOString(),
+    });
+  }
+  if (q.time - now > MAX_SKEW_MS) {
+    throw new S3Error('AccessDenied', 'Request is not valid yet', {
+      'X-Amz-Date': q.amzDate,
+      ServerTime: new Date(now).toISOString(),
+    });
+  }
+  // a presigned URL's payload is unsigned unless the signer included the header's value
+  const headerSha = headerValue(req.headers, 'x-amz-content-sha256');
+  const payloadHash = q.signedHeaders.includes('x-amz-content-sha256')
+    ? (headerSha ?? '')
+    : (q.contentSha256 ?? UNSIGNED_PAYLOAD);
+  const payload: PayloadMode = headerSha !== undefined ? parsePayloadMode(headerSha.trim()) : { kind: 'unsigned' };
+  return finish(req, q, q.amzDate, payloadHash, payload, keys, true);
+}
+
+async function finish(
+  req: SignedRequest,
+  auth: ParsedAuth,
+  amzDate: string,
+  payloadHash: string,
+  payload: PayloadMode,
+  keys: KeyLookup,
+  presigned: boolean,
+): Promise<AuthContext> {
+  const found = await keys(auth.credential.accessKeyId);
+  if (!found) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: auth.credential.accessKeyId });
+  const signingKey = verifySignature(
+    {
+      method: req.method,
+      rawPath: req.rawPath,
+      rawQuery: req.rawQuery,
+      headers: req.headers,
+      signedHeaders: auth.signedHeaders,
+      payloadHash,
+      ...(presigned ? { excludeQuery: 'X-Amz-Signature' } : {}),
+    },
+    auth.credential,
+    amzDate,
+    found.secretAccessKey,
+    auth.signature,
+  );
+  const ctx: AuthContext = { accessKeyId: auth.credential.accessKeyId, root: found.root, payload, presigned };
+  if (payload.kind === 'streaming-signed') {
+    ctx.signing = { seedSignature: auth.signature, signingKey, amzDate, scope: auth.credential.scope };
+  }
+  return withTrailer(req, ctx);
+}
+
+function withTrailer(req: SignedRequest, ctx: AuthContext): AuthContext {
+  const trailing = ctx.payload.kind === 'streaming-unsigned-trailer' || (ctx.payload.kind === 'streaming-signed' && ctx.payload.trailer);
+  if (trailing) {
+    const alg = trailerChecksum(req.headers);
+    if (alg) ctx.trailerChecksum = alg;
+  }
+  return ctx;
+}
