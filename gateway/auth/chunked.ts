@@ -104,15 +104,9 @@ export class AwsChunkedParser {
     }
   }
 
-  /** End of input: throws IncompleteBody unless the framing was complete. */
+  /** End of input: throws IncompleteBody unless the terminating empty line arrived. */
   end(): void {
-    if (this.state === 'done') return;
-    // tolerate a missing final empty line, but not a half line or a missing trailer signature
-    if (this.state === 'trailer' && this.pendingLength === 0 && (!this.opts.signing || !this.opts.trailer || this.trailerSigned)) {
-      this.state = 'done';
-      return;
-    }
-    throw incomplete();
+    if (this.state !== 'done') throw incomplete();
   }
 
   private hold(part: Buffer): void {
