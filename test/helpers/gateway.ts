@@ -107,13 +107,13 @@ export interface CliResult {
 }
 
 /** Runs `aws --endpoint-url <gw> ...args` with credentials from the environment only. */
-export function awsCli(gw: { url: string }, args: string[], creds: Creds = ROOT, opts: { cwd?: string } = {}): Promise<CliResult> {
+export function awsCli(gw: { url: string }, args: string[], creds: Creds = ROOT, opts: { cwd?: string; configFile?: string } = {}): Promise<CliResult> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     AWS_ACCESS_KEY_ID: creds.accessKeyId,
     AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
     AWS_DEFAULT_REGION: REGION,
-    AWS_CONFIG_FILE: '/dev/null',
+    AWS_CONFIG_FILE: opts.configFile ?? '/dev/null',
     AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
     AWS_PAGER: '',
   };
