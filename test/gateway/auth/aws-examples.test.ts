@@ -10,7 +10,7 @@ const EMPTY = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
 const cred = `${AKID}/20130524/us-east-1/s3/aws4_request`;
 const auth = (signed: string, sig: string) => `AWS4-HMAC-SHA256 Credential=${cred},SignedHeaders=${signed},Signature=${sig}`;
 
-const examples = [
+const examples: Array<{ name: string; method: string; target: string; headers: Record<string, string>; signed: string; sig: string }> = [
   {
     name: 'GET Object with Range',
     method: 'GET',

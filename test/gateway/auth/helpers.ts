@@ -10,10 +10,10 @@ export const lookup: KeyLookup = async (id) =>
   id === AKID ? { secretAccessKey: SECRET, root: true } : id === 'USERKEY' ? { secretAccessKey: 'usersecret', root: false } : undefined;
 
 /** "/path?query" (still encoded) → SignedRequest */
-export function request(method: string, target: string, headers: Record<string, string>): SignedRequest {
+export function request(method: string, target: string, headers: Record<string, string | number>): SignedRequest {
   const q = target.indexOf('?');
   const lower: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) lower[k.toLowerCase()] = v;
+  for (const [k, v] of Object.entries(headers)) lower[k.toLowerCase()] = String(v); // as node delivers them
   return {
     method,
     rawPath: q < 0 ? target : target.slice(0, q),
