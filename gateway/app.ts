@@ -58,6 +58,8 @@ export function createApp(svc: Services, opts: AppOptions = {}): Hono<{ Bindings
     } catch (err) {
       const s3 = toS3Error(err);
       if (s3.code === 'InternalError') opts.log?.(`request ${requestId} ${method} ${resource} failed: ${(err as Error)?.stack ?? String(err)}`);
+      // an unread request body (a refused upload) is not drained: the connection closes
+      if (!req.complete && !res.headersSent) res.setHeader('connection', 'close');
       writeError(res, s3, requestId, resource, headOnly);
     }
     return RESPONSE_ALREADY_SENT;
