@@ -1,0 +1,188 @@
+/**
+ * KvStore on LMDB (package lmdb), the embedded default backend.
+ *
+ * A transaction runs its function against an LMDB read snapshot with buffered writes
+ * (lmdb-tx.ts). Committing re-validates everything it read inside one LMDB write transaction
+ * and then applies its writes; if a read changed meanwhile it conflicted and the function runs
+ * again. LMDB's writer lock is shared between processes, so several gateways can use one
+ * environment. Commits that become ready in the same event-loop turn share one write
+ * transaction and one fsync (group commit); each is still validated in order against the
+ * writes of those before it, so serializability holds within a batch too.
+ *
+ * Deviation from FDB's limits: keys are at most LMDB_MAX_KEY_BYTES (4000) instead of 10 kB.
+ */
+import { mkdir } from 'node:fs/promises';
+import { open, type Database } from 'lmdb';
+import {
+  KV_LIMITS,
+  KvConflictError,
+  KvLimitError,
+  type KvReader,
+  type KvStore,
+  type KvTransaction,
+  type TransactOptions,
+} from './kv.js';
+import { LmdbTransaction, rawRange, type RawPair } from './lmdb-tx.js';
+import { asBuffer } from './tuple.js';
+
+export { LMDB_MAX_KEY_BYTES } from './lmdb-tx.js';
+
+interface PendingCommit {
+  tx: LmdbTransaction;
+  resolve(committed: boolean): void;
+  reject(err: unknown): void;
+}
+
+export async function openLmdb(dir: string, opts: { mapSizeBytes?: number } = {}): Promise<KvStore> {
+  await mkdir(dir, { recursive: true });
+  const db = open<Buffer, Buffer>({
+    path: dir,
+    keyEncoding: 'binary',
+    encoding: 'binary',
+    // 8 KiB pages raise LMDB's key limit from 1978 to 4026 bytes (S3 keys are up to 1 KiB)
+    pageSize: 8192,
+    noMemInit: true,
+    ...(opts.mapSizeBytes ? { mapSize: opts.mapSizeBytes } : {}),
+  });
+  return new LmdbStore(db);
+}
+
+class LmdbStore implements KvStore {
+  private pending: PendingCommit[] = [];
+  private scheduled: NodeJS.Immediate | undefined;
+  private inFlight = new Set<Promise<unknown>>();
+  private closed = false;
+
+  constructor(private readonly db: Database<Buffer, Buffer>) {}
+
+  async transact<T>(fn: (tx: KvTransaction) => Promise<T>, opts: TransactOptions = {}): Promise<T> {
+    const maxAttempts = opts.maxAttempts ?? 50;
+    for (let attempt = 1; ; attempt++) {
+      this.assertOpen();
+      const started = Date.now();
+      const snapshot = this.db.useReadTransaction();
+      const tx = new LmdbTransaction(this.db, snapshot, true);
+      let result: T;
+      try {
+        result = await fn(tx);
+      } finally {
+        snapshot.done();
+      }
+      // nothing written: the reads were one consistent snapshot, there is nothing to commit
+      if (!tx.hasWrites) return result;
+      if (Date.now() - started > KV_LIMITS.maxTransactionMs) {
+        throw new KvLimitError(`transaction lived longer than ${KV_LIMITS.maxTransactionMs} ms`);
+      }
+      if (await this.commit(tx)) return result;
+      if (attempt >= maxAttempts) throw new KvConflictError();
+      await backoff(attempt);
+    }
+  }
+
+  async read<T>(fn: (tx: KvReader) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    const snapshot = this.db.useReadTransaction();
+    try {
+      return await fn(new LmdbTransaction(this.db, snapshot, false));
+    } finally {
+      snapshot.done();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.scheduled) {
+      clearImmediate(this.scheduled);
+      this.flush();
+    }
+    await Promise.allSettled([...this.inFlight]);
+    await this.db.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('the metadata store is closed');
+  }
+
+  private commit(tx: LmdbTransaction): Promise<boolean> {
+    const p = new Promise<boolean>((resolve, reject) => this.pending.push({ tx, resolve, reject }));
+    this.scheduled ??= setImmediate(() => this.flush());
+    this.inFlight.add(p);
+    const untrack = () => this.inFlight.delete(p);
+    p.then(untrack, untrack);
+    return p;
+  }
+
+  /** commits every pending transaction in one LMDB write transaction (one fsync) */
+  private flush(): void {
+    this.scheduled = undefined;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    let outcomes: boolean[];
+    try {
+      outcomes = this.db.transactionSync(() => batch.map((c) => this.validateAndApply(c.tx)));
+    } catch (err) {
+      if (batch.length === 1) {
+        batch[0]!.reject(err);
+        return;
+      }
+      // one member broke the shared write transaction: commit them one by one instead
+      for (const c of batch) {
+        try {
+          c.resolve(this.db.transactionSync(() => this.validateAndApply(c.tx)));
+        } catch (e) {
+          c.reject(e);
+        }
+      }
+      return;
+    }
+    batch.forEach((c, i) => c.resolve(outcomes[i]!));
+  }
+
+  /** inside the write transaction: false (and no writes) if anything read has changed */
+  private validateAndApply(tx: LmdbTransaction): boolean {
+    const db = this.db;
+    for (const r of tx.pointReads) {
+      if (!sameValue(db.getBinary(r.key), r.value)) return false;
+    }
+    for (const r of tx.rangeReads) {
+      if (!sameRange(rawRange(db, undefined, r.begin, r.end, false), r.pairs)) return false;
+    }
+    for (const r of tx.clearedRanges) {
+      const keys: Buffer[] = [];
+      const it = rawRange(db, undefined, r.begin, r.end, false);
+      for (let n = it.next(); !n.done; n = it.next()) keys.push(n.value.key as Buffer);
+      for (const k of keys) db.removeSync(k);
+    }
+    for (const w of tx.writes.values()) {
+      if (w.value) db.putSync(w.key, w.value);
+      else db.removeSync(w.key);
+    }
+    return true;
+  }
+}
+
+function sameValue(a: Buffer | undefined, b: Buffer | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.equals(b);
+}
+
+function sameRange(it: Iterator<RawPair>, pairs: KvPair[]): boolean {
+  let i = 0;
+  for (let n = it.next(); !n.done; n = it.next(), i++) {
+    const p = pairs[i];
+    if (!p || !asBuffer(p.key).equals(n.value.key) || !asBuffer(p.value).equals(n.value.value)) {
+      it.return?.();
+      return false;
+    }
+  }
+  return i === pairs.length;
+}
+
+/** first retry at once; later ones spread out so hot keys stop colliding in lockstep */
+function backoff(attempt: number): Promise<void> {
+  if (attempt === 1) return new Promise((r) => setImmediate(r));
+  const ms = Math.random() * Math.min(2 ** attempt, 100);
+  return new Promise((r) => setTimeout(r, ms));
+}
