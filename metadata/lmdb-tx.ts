@@ -40,7 +40,7 @@ export interface PointRead {
 export interface RangeRead {
   begin: Buffer;
   end: Buffer;
-  pairs: KvPair[];
+  pairs: RawPair[];
 }
 
 export class LmdbTransaction implements KvTransaction {

@@ -23,7 +23,6 @@ import {
   type TransactOptions,
 } from './kv.js';
 import { LmdbTransaction, rawRange, type RawPair } from './lmdb-tx.js';
-import { asBuffer } from './tuple.js';
 
 export { LMDB_MAX_KEY_BYTES } from './lmdb-tx.js';
 
@@ -168,11 +167,11 @@ function sameValue(a: Buffer | undefined, b: Buffer | undefined): boolean {
   return a.equals(b);
 }
 
-function sameRange(it: Iterator<RawPair>, pairs: KvPair[]): boolean {
+function sameRange(it: Iterator<RawPair>, pairs: RawPair[]): boolean {
   let i = 0;
   for (let n = it.next(); !n.done; n = it.next(), i++) {
     const p = pairs[i];
-    if (!p || !asBuffer(p.key).equals(n.value.key) || !asBuffer(p.value).equals(n.value.value)) {
+    if (!p || !p.key.equals(n.value.key) || !p.value.equals(n.value.value)) {
       it.return?.();
       return false;
     }

@@ -3,6 +3,7 @@
  * kvConformance('name', open) where `open` gives a fresh, empty store and a cleanup. `reopen`
  * (optional) opens the same data again after close, for the persistence test.
  */
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KV_LIMITS, KvConflictError, KvLimitError, type KvStore } from '../../metadata/kv.js';
 
@@ -250,6 +251,61 @@ export function kvConformance(name: string, open: () => Promise<KvHandle>): void
       const kv = await fresh();
       expect(await kv.transact(async (tx) => (tx.set(s('a'), s('1')), 42))).toBe(42);
       expect(await kv.read(async () => 'r')).toBe('r');
+    });
+
+    it('property: reads inside a transaction match a model of stored + buffered writes', async () => {
+      const kv = await fresh();
+      const key = fc.uint8Array({ minLength: 1, maxLength: 2, min: 0, max: 4 }).map((k) => Buffer.from(k));
+      const op = fc.oneof(
+        fc.record({ t: fc.constant('set' as const), k: key, v: fc.nat(99) }),
+        fc.record({ t: fc.constant('clear' as const), k: key }),
+        fc.record({ t: fc.constant('clearRange' as const), k: key, e: key }),
+        fc.record({ t: fc.constant('get' as const), k: key }),
+        fc.record({ t: fc.constant('range' as const), k: key, e: key, limit: fc.nat(4), reverse: fc.boolean() }),
+      );
+      const all = { begin: b(0), end: b(0xff) };
+      await fc.assert(
+        fc.asyncProperty(fc.array(key, { maxLength: 8 }), fc.array(op, { maxLength: 25 }), async (stored, ops) => {
+          const model = new Map<string, string>();
+          await kv.transact(async (tx) => {
+            tx.clearRange(all.begin, all.end);
+            for (const k of stored) {
+              tx.set(k, s('s'));
+              model.set(k.toString('hex'), 's');
+            }
+          });
+          const inRange = (k: string, lo: Buffer, hi: Buffer) => {
+            const kb = Buffer.from(k, 'hex');
+            return Buffer.compare(kb, lo) >= 0 && Buffer.compare(kb, hi) < 0;
+          };
+          await kv.transact(async (tx) => {
+            for (const o of ops) {
+              if (o.t === 'set') {
+                tx.set(o.k, s(String(o.v)));
+                model.set(o.k.toString('hex'), String(o.v));
+              } else if (o.t === 'clear') {
+                tx.clear(o.k);
+                model.delete(o.k.toString('hex'));
+              } else if (o.t === 'clearRange') {
+                tx.clearRange(o.k, o.e);
+                for (const k of [...model.keys()]) if (inRange(k, o.k, o.e)) model.delete(k);
+              } else if (o.t === 'get') {
+                expect(text(await tx.get(o.k))).toBe(model.get(o.k.toString('hex')));
+              } else {
+                let want = [...model.keys()].filter((k) => inRange(k, o.k, o.e)).sort();
+                if (o.reverse) want.reverse();
+                if (o.limit) want = want.slice(0, o.limit);
+                const got = await tx.getRange(o.k, o.e, { limit: o.limit, reverse: o.reverse });
+                expect(hex(got)).toEqual(want);
+                expect(got.map((p) => text(p.value))).toEqual(want.map((k) => model.get(k)));
+              }
+            }
+          }, { maxAttempts: 1 });
+          const after = await kv.read((tx) => tx.getRange(all.begin, all.end));
+          expect(hex(after)).toEqual([...model.keys()].sort());
+        }),
+        { numRuns: 60 },
+      );
     });
 
     it('persists committed data across close and reopen', async () => {
