@@ -91,6 +91,8 @@ it('SIGKILL during concurrent PUTs loses no acknowledged object and shows no par
   }
 
   const listed = await listAll(s3, bucket);
+  const unacked = [...listed.keys()].filter((k) => !acked.has(k)).length;
+  console.log(`durability: ${n} PUTs started, ${acked.size} keys acknowledged before SIGKILL, ${listed.size} listed after restart (${unacked} of them unacknowledged but whole)`);
   for (const k of acked.keys()) expect(listed.has(k)).toBe(true);
   for (const [key, etag] of listed) {
     const sums = sentBodies.get(key);

@@ -90,9 +90,11 @@ export function s3Client(gw: { url: string }, creds: Creds = ROOT, opts: ClientO
     credentials: creds,
     maxAttempts: 1,
     // virtual-host names like b1.localhost do not resolve through glibc here; pin them to loopback
-    requestHandler: forcePathStyle
-      ? undefined
-      : { httpAgent: new http.Agent({ keepAlive: true, lookup: loopbackLookup } as http.AgentOptions) },
+    // ERNE_E2E_NO_KEEPALIVE=1 is a diagnostic: a fresh connection per request, to tell a
+    // broken keep-alive connection apart from a wrong response
+    requestHandler: {
+      httpAgent: new http.Agent({ keepAlive: !process.env.ERNE_E2E_NO_KEEPALIVE, ...(forcePathStyle ? {} : { lookup: loopbackLookup }) } as http.AgentOptions),
+    },
     ...opts.config,
   });
 }

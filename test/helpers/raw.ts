@@ -83,6 +83,8 @@ export function rawRequest(gw: { url: string }, req: RawRequest): Promise<RawRes
       creds,
     );
     sendPath = signed.path ?? fullPath;
+    // aws4 signs a copy of the headers
+    Object.assign(headers, signed.headers as Record<string, string>);
   }
   if (req.tamper) req.tamper(headers);
 
