@@ -75,6 +75,6 @@ export function isS3ErrorCode(code: unknown): code is S3ErrorCode {
 export function toS3Error(err: unknown): S3Error {
   if (err instanceof S3Error) return err;
   const e = err as { code?: unknown; message?: string } | null;
-  if (e && isS3ErrorCode(e.code)) return new S3Error(e.code, e.message);
+  if (e && isS3ErrorCode(e.code)) return new S3Error(e.code, e.message && e.message !== e.code ? e.message : undefined);
   return new S3Error('InternalError');
 }
