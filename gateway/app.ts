@@ -24,6 +24,23 @@ function requestIds(): () => string {
   return () => prefix + (n++).toString(16).toUpperCase().padStart(8, '0');
 }
 
+const PRESIGN_AUTH_PARAMS = new Set(['x-amz-algorithm', 'x-amz-credential', 'x-amz-date', 'x-amz-expires', 'x-amz-signedheaders', 'x-amz-signature', 'x-amz-security-token']);
+
+/**
+ * In a presigned URL, other x-amz-* query parameters stand for headers (as on S3): a
+ * checksum the presigner put in the URL is verified like a header, metadata is stored.
+ */
+function hoistPresignedHeaders(headers: OpContext['headers'], query: URLSearchParams): OpContext['headers'] {
+  let out: OpContext['headers'] | undefined;
+  for (const [name, value] of query) {
+    const lower = name.toLowerCase();
+    if (!lower.startsWith('x-amz-') || PRESIGN_AUTH_PARAMS.has(lower) || headers[lower] !== undefined) continue;
+    out ??= { ...headers };
+    out[lower] = value;
+  }
+  return out ?? headers;
+}
+
 /**
  * The gateway's HTTP pipeline. Hono is the outer shell; S3 requests go straight to the
  * Node request/response so bodies stream with back-pressure.
@@ -47,9 +64,10 @@ export function createApp(svc: Services, opts: AppOptions = {}): Hono<{ Bindings
       const addr = resolveAddress(req.url ?? '/', req.headers.host, opts.domain);
       resource = addr.rawPath;
       const query = new URLSearchParams(addr.rawQuery);
-      const headers = req.headers as OpContext['headers'];
+      let headers = req.headers as OpContext['headers'];
       const op = resolveOperation({ method, bucket: addr.bucket, key: addr.key, query, headers });
       const auth = await verifyRequest({ method, rawPath: addr.rawPath, rawQuery: addr.rawQuery, headers }, lookup);
+      if (auth.presigned) headers = hoistPresignedHeaders(headers, query);
       if (op.name === 'MethodNotAllowed') throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: addr.key ? 'OBJECT' : 'BUCKET' });
       if (!op.implemented) throw new S3Error('NotImplemented', `${op.name} is not implemented by Erne.`);
       const ctx: OpContext = { requestId, op, bucket: addr.bucket ?? '', key: addr.key ?? '', query, headers, req, auth, svc };

@@ -56,7 +56,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const janitor = startJanitor(layer, blobs, { log });
 
   const app = createApp({ layer, blobs, region: opts.region }, { domain: opts.domain, log });
-  const server = createAdaptorServer({ fetch: app.fetch, hostname: opts.host }) as Server;
+  // keep the platform's Response: S3 responses are written to the Node response directly and
+  // the adaptor's own Response class would ignore the already-sent marker
+  const server = createAdaptorServer({ fetch: app.fetch, hostname: opts.host, overrideGlobalObjects: false }) as Server;
   // uploads of several GiB may take long: no overall request deadline, but headers must come
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
