@@ -9,55 +9,61 @@ import { openBlobStore } from '../../cache/file-blob-store.js';
 import { startJanitor } from '../../cache/janitor.js';
 import type { BlobStore } from '../../cache/types.js';
 import type { ObjectLayer } from '../../metadata/object-layer.js';
-import type { GarbageBlob } from '../../metadata/types.js';
-
-/**
- * The blob-bookkeeping part of the object layer, kept in memory: the janitor only uses
- * garbage / clearGarbage / isBlobReferenced. (Stand-in until metadata/objects.ts lands.)
- */
-function bookkeeping() {
-  const garbage: GarbageBlob[] = [];
-  const referenced = new Set<string>();
-  const calls = { garbage: 0, clearGarbage: 0 };
-  const layer = {
-    async garbage(limit: number) {
-      calls.garbage++;
-      return garbage.slice(0, limit);
-    },
-    async clearGarbage(ids: string[]) {
-      calls.clearGarbage++;
-      for (const id of ids) {
-        const i = garbage.findIndex((g) => g.blobId === id);
-        if (i >= 0) garbage.splice(i, 1);
-      }
-    },
-    async isBlobReferenced(id: string) {
-      return referenced.has(id);
-    },
-  };
-  return { layer: layer as unknown as ObjectLayer, raw: layer, garbage, referenced, calls };
-}
+import { openLmdb } from '../../metadata/lmdb.js';
+import { createObjectLayer } from '../../metadata/objects.js';
+import type { NewObject } from '../../metadata/types.js';
 
 let dir: string;
 let blobs: BlobStore;
+let layer: ObjectLayer;
 const stops: (() => Promise<void>)[] = [];
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'erne-janitor-'));
-  blobs = await openBlobStore(dir, { nodeId: 'me' });
+  blobs = await openBlobStore(join(dir, 'volume'), { nodeId: 'me' });
+  layer = createObjectLayer(await openLmdb(join(dir, 'meta')), { region: 'r1' });
+  await layer.createBucket({ name: 'b', owner: 'o', region: 'r1' });
 });
 
 afterEach(async () => {
   for (const s of stops.splice(0)) await s();
+  await layer.close();
   await rm(dir, { recursive: true, force: true });
 });
+
+function version(key: string, blobId: string, node: string): NewObject {
+  return { bucket: 'b', key, size: 40_000, etag: 'e', owner: 'o', headers: {}, userMetadata: {}, checksums: {}, body: { kind: 'blob', blobId, node } };
+}
+
+/** a version points at the blob */
+async function reference(blobId: string): Promise<void> {
+  await layer.putObject(version(`ref-${blobId}`, blobId, 'me'));
+}
+
+/** a version pointed at the blob and was deleted: the layer queues the blob as garbage */
+async function makeGarbage(blobId: string, node = 'me'): Promise<void> {
+  await layer.putObject(version(`gone-${blobId}`, blobId, node));
+  await layer.deleteObject('b', `gone-${blobId}`);
+}
+
+/** the layer with some calls passed through `wrap`, to slow down or fail them */
+function wrapped(over: Partial<Pick<ObjectLayer, 'garbage' | 'clearGarbage'>>): ObjectLayer {
+  return new Proxy(layer, {
+    get(target, prop, receiver) {
+      const own = (over as Record<PropertyKey, unknown>)[prop];
+      if (own !== undefined) return own;
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}
 
 async function blob(): Promise<string> {
   return (await blobs.ingest(Readable.from([randomBytes(40_000)]))).blobId!;
 }
 
 function pathOf(id: string): string {
-  return join(dir, 'blobs', id.slice(0, 2), id.slice(2, 4), id);
+  return join(dir, 'volume', 'blobs', id.slice(0, 2), id.slice(2, 4), id);
 }
 
 async function makeOld(path: string): Promise<void> {
@@ -79,46 +85,45 @@ function start(layer: ObjectLayer, opts: Parameters<typeof startJanitor>[2] = {}
   return j;
 }
 
-describe('janitor', () => {
-  it('at start removes this node’s garbage files, clears them, and leaves other nodes’ entries queued', async () => {
-    const k = bookkeeping();
+describe('janitor (real object layer on LMDB)', () => {
+  it('removes this node’s garbage files, clears their entries, and leaves other nodes’ entries queued', async () => {
     const mineA = await blob();
     const mineB = await blob();
     const kept = await blob();
-    k.referenced.add(kept);
-    k.garbage.push({ blobId: mineA, node: 'me' }, { blobId: 'ffffffffffffffffffffffff', node: 'other' }, { blobId: mineB, node: 'me' });
+    const othersId = 'ffffffffffffffffffffffff';
+    await reference(kept);
+    await makeGarbage(mineA);
+    await makeGarbage(mineB);
+    await makeGarbage(othersId, 'other');
+    expect((await layer.garbage(10)).map((g) => g.blobId).sort()).toEqual([mineA, mineB, othersId].sort());
 
-    const j = start(k.layer);
-    await j.runOnce();
+    await start(layer).runOnce();
 
     expect(existsSync(pathOf(mineA))).toBe(false);
     expect(existsSync(pathOf(mineB))).toBe(false);
     expect(existsSync(pathOf(kept))).toBe(true);
-    expect(k.garbage).toEqual([{ blobId: 'ffffffffffffffffffffffff', node: 'other' }]);
+    expect(await layer.garbage(10)).toEqual([{ blobId: othersId, node: 'other' }]);
   });
 
   it('an entry whose file is already gone is cleared too (delete is idempotent)', async () => {
-    const k = bookkeeping();
-    k.garbage.push({ blobId: 'aaaaaaaaaaaaaaaaaaaaaaaa', node: 'me' });
-    await start(k.layer).runOnce();
-    expect(k.garbage).toEqual([]);
+    await makeGarbage('aaaaaaaaaaaaaaaaaaaaaaaa');
+    await start(layer).runOnce();
+    expect(await layer.garbage(10)).toEqual([]);
   });
 
   it('sweeps old orphans (unreferenced blobs, temp files) and keeps referenced and young files', async () => {
-    const k = bookkeeping();
     const orphan = await blob();
     const referenced = await blob();
     const young = await blob();
-    k.referenced.add(referenced);
+    await reference(referenced);
     await makeOld(pathOf(orphan));
     await makeOld(pathOf(referenced));
-    const tmp = join(dir, 'tmp', '0123456789abcdef01234567');
+    const tmp = join(dir, 'volume', 'tmp', '0123456789abcdef01234567');
     await writeFile(tmp, 'left by a crash');
     await makeOld(tmp);
 
     const lines: string[] = [];
-    const j = start(k.layer, { orphanMinAgeMs: 3_600_000, log: (m) => lines.push(m) });
-    await j.runOnce();
+    await start(layer, { orphanMinAgeMs: 3_600_000, log: (m) => lines.push(m) }).runOnce();
 
     expect(existsSync(pathOf(orphan))).toBe(false);
     expect(existsSync(tmp)).toBe(false);
@@ -128,36 +133,38 @@ describe('janitor', () => {
   });
 
   it('runs by itself at start and again every interval', async () => {
-    const k = bookkeeping();
     const first = await blob();
-    k.garbage.push({ blobId: first, node: 'me' });
-    start(k.layer, { intervalMs: 30 });
+    await makeGarbage(first);
+    start(layer, { intervalMs: 30 });
     await until(() => !existsSync(pathOf(first)));
 
     const later = await blob();
-    k.garbage.push({ blobId: later, node: 'me' });
+    await makeGarbage(later);
     await until(() => !existsSync(pathOf(later)));
-    expect(k.garbage).toEqual([]);
+    expect(await layer.garbage(10)).toEqual([]);
   });
 
   it('drains a queue longer than one batch in one pass', async () => {
-    const k = bookkeeping();
-    for (let i = 0; i < 600; i++) k.garbage.push({ blobId: i.toString(16).padStart(24, '0'), node: 'me' });
-    await start(k.layer).runOnce();
-    expect(k.garbage).toEqual([]);
-    expect(k.calls.garbage).toBeGreaterThanOrEqual(3);
+    const ids = await Promise.all(Array.from({ length: 300 }, () => blob()));
+    for (const [i, id] of ids.entries()) await layer.putObject(version(`k${i}`, id, 'me'));
+    await layer.deleteObjects('b', ids.map((_, i) => ({ key: `k${i}` })));
+    expect(await layer.garbage(1000)).toHaveLength(300);
+
+    let reads = 0;
+    await start(wrapped({ garbage: (n) => (reads++, layer.garbage(n)) })).runOnce();
+    expect(await layer.garbage(1000)).toEqual([]);
+    expect(reads).toBeGreaterThanOrEqual(2);
+    for (const id of ids) expect(existsSync(pathOf(id))).toBe(false);
   });
 
   it('a failing pass is logged and the next pass still runs', async () => {
-    const k = bookkeeping();
     let fail = true;
-    const flaky = {
-      ...k.raw,
+    const flaky = wrapped({
       async garbage(limit: number) {
         if (fail) throw new Error('metadata unavailable');
-        return k.raw.garbage(limit);
+        return layer.garbage(limit);
       },
-    } as unknown as ObjectLayer;
+    });
     const lines: string[] = [];
     const j = start(flaky, { intervalMs: 20, log: (m) => lines.push(m) });
     await until(() => lines.some((l) => l.includes('metadata unavailable')));
@@ -165,23 +172,26 @@ describe('janitor', () => {
 
     fail = false;
     const id = await blob();
-    k.garbage.push({ blobId: id, node: 'me' });
+    await makeGarbage(id);
     await until(() => !existsSync(pathOf(id)));
   });
 
   it('stop() waits for the pass in progress and no pass starts after it', async () => {
-    const k = bookkeeping();
     const id = await blob();
-    k.garbage.push({ blobId: id, node: 'me' });
+    await makeGarbage(id);
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const slow = {
-      ...k.raw,
+    let clears = 0;
+    const slow = wrapped({
       async garbage(limit: number) {
         await gate;
-        return k.raw.garbage(limit);
+        return layer.garbage(limit);
       },
-    } as unknown as ObjectLayer;
+      async clearGarbage(ids: string[]) {
+        clears++;
+        return layer.clearGarbage(ids);
+      },
+    });
     const j = startJanitor(slow, blobs, { intervalMs: 10 });
     let stopped = false;
     const stopping = j.stop().then(() => (stopped = true));
@@ -191,8 +201,10 @@ describe('janitor', () => {
     await stopping;
     // the pass that was running finished its work before stop() resolved
     expect(existsSync(pathOf(id))).toBe(false);
-    const calls = k.calls.clearGarbage;
-    await new Promise((r) => setTimeout(r, 50));
-    expect(k.calls.clearGarbage).toBe(calls);
+    expect(await layer.garbage(10)).toEqual([]);
+    const before = clears;
+    await makeGarbage(await blob());
+    await new Promise((r) => setTimeout(r, 60));
+    expect(clears).toBe(before);
   });
 });
