@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { BENCH_COMMAND } from '../bench/flags.js';
 
 /**
  * The `erne` command line as data: each command lists its flags once, and the parser, the
@@ -62,6 +63,7 @@ export const COMMANDS: CommandSpec[] = [
   },
   { path: ['keys', 'list'], summary: 'list access keys (secrets are not shown)', flags: [json, dataDir, region] },
   { path: ['keys', 'delete'], summary: 'remove an access key', positionals: ['ACCESS_KEY_ID'], flags: [dataDir, region] },
+  BENCH_COMMAND,
 ];
 
 export type FlagValues = Record<string, string | number | boolean | undefined>;

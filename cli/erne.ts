@@ -38,6 +38,11 @@ async function main(argv: string[]): Promise<void> {
       return keysList(flags, out);
     case 'keys delete':
       return keysDelete(flags, positionals[0]!, out);
+    case 'bench': {
+      // loaded lazily, like serve: other commands should not pay for the load generator
+      const { benchCommand } = await import('../bench/cli.js');
+      return benchCommand(flags, out);
+    }
     default:
       return usageError(`command '${command}' is not implemented`);
   }
