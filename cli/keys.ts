@@ -3,7 +3,7 @@ import type { AccessKeyRecord } from '../metadata/types.js';
 import type { ObjectLayer } from '../metadata/object-layer.js';
 import type { FlagValues } from './args.js';
 import { UsageError } from './args.js';
-import { ACCESS_KEY_ID_PATTERN, SECRET_KEY_PATTERN, generateAccessKeyId, generateSecretKey } from './keygen.js';
+import { ACCESS_KEY_ID_PATTERN, SECRET_KEY_PATTERN, generateAccessKeyId, generateSecretKey } from '../metadata/keygen.js';
 
 /** `erne keys …` works on the data dir's metadata directly: LMDB allows several processes */
 async function withLayer<T>(flags: FlagValues, fn: (layer: ObjectLayer) => Promise<T>): Promise<T> {

@@ -6,7 +6,7 @@ import { resolveAddress } from './address.js';
 import { verifyRequest } from './auth/index.js';
 import type { KeyLookup } from './auth/types.js';
 import type { OpContext, Services } from './context.js';
-import { HANDLERS } from './dispatch.js';
+import { handlerFor } from './dispatch.js';
 import { S3Error, toS3Error } from './errors.js';
 import { writeError, writeResult } from './respond.js';
 import { resolveOperation } from './router.js';
@@ -69,9 +69,10 @@ export function createApp(svc: Services, opts: AppOptions = {}): Hono<{ Bindings
       const auth = await verifyRequest({ method, rawPath: addr.rawPath, rawQuery: addr.rawQuery, headers }, lookup);
       if (auth.presigned) headers = hoistPresignedHeaders(headers, query);
       if (op.name === 'MethodNotAllowed') throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: addr.key ? 'OBJECT' : 'BUCKET' });
-      if (!op.implemented) throw new S3Error('NotImplemented', `${op.name} is not implemented by Erne.`);
+      const handler = handlerFor(op.name);
+      if (!handler) throw new S3Error('NotImplemented', `${op.name} is not implemented by Erne.`);
       const ctx: OpContext = { requestId, op, bucket: addr.bucket ?? '', key: addr.key ?? '', query, headers, req, auth, svc };
-      const result = await HANDLERS[op.name](ctx);
+      const result = await handler(ctx);
       await writeResult(res, result, requestId, headOnly);
     } catch (err) {
       const s3 = toS3Error(err);

@@ -41,3 +41,7 @@ export function header(h: Headers, name: string): string | undefined {
   const v = h[name];
   return Array.isArray(v) ? v.join(',') : v;
 }
+
+export type Handler = (ctx: OpContext) => Promise<OpResult>;
+/** operation name → handler; each file of gateway/ops exports one for its group */
+export type HandlerTable = Partial<Record<string, Handler>>;

@@ -1,6 +1,6 @@
-import { randomBytes, randomInt } from 'node:crypto';
 import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import { generateAccessKeyId, generateSecretKey } from '../metadata/keygen.js';
 import type { ObjectLayer } from '../metadata/object-layer.js';
 
 export interface KeyPair {
@@ -8,14 +8,8 @@ export interface KeyPair {
   secretAccessKey: string;
 }
 
-const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
-/** Access key ids shaped like AWS's: 20 upper-case characters, "EK" for Erne Key. */
 export function generateKeyPair(): KeyPair {
-  let id = 'EK';
-  while (id.length < 20) id += ID_ALPHABET[randomInt(ID_ALPHABET.length)];
-  const secretAccessKey = randomBytes(30).toString('base64').replace(/\+/g, 'A').replace(/\//g, 'B');
-  return { accessKeyId: id, secretAccessKey };
+  return { accessKeyId: generateAccessKeyId(), secretAccessKey: generateSecretKey() };
 }
 
 /**

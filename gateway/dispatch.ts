@@ -1,14 +1,21 @@
-import type { OpContext, OpResult } from './context.js';
-import type { ImplementedOp } from './router.js';
+import type { Handler, HandlerTable } from './context.js';
+import { aclHandlers } from './ops/acl.js';
 import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets } from './ops/buckets.js';
+import { copyHandlers } from './ops/copy-object.js';
+import { corsHandlers } from './ops/cors.js';
 import { deleteObject } from './ops/delete-object.js';
 import { deleteObjects } from './ops/delete-objects.js';
 import { getObject } from './ops/get-object.js';
+import { lifecycleHandlers } from './ops/lifecycle.js';
 import { listObjectsV1, listObjectsV2 } from './ops/list.js';
+import { multipartHandlers } from './ops/multipart.js';
+import { postObjectHandlers } from './ops/post-object.js';
 import { putObject } from './ops/put-object.js';
+import { taggingHandlers } from './ops/tagging.js';
+import { versioningHandlers } from './ops/versioning.js';
 
-/** Operation name → handler. Handlers return data; respond.ts writes it. */
-export const HANDLERS: Record<ImplementedOp, (ctx: OpContext) => Promise<OpResult>> = {
+/** Operation name → handler. An operation with no handler here is NotImplemented. */
+const HANDLERS: HandlerTable = {
   ListBuckets: listBuckets,
   CreateBucket: createBucket,
   HeadBucket: headBucket,
@@ -21,4 +28,16 @@ export const HANDLERS: Record<ImplementedOp, (ctx: OpContext) => Promise<OpResul
   GetObject: (ctx) => getObject(ctx, false),
   HeadObject: (ctx) => getObject(ctx, true),
   DeleteObject: deleteObject,
+  ...multipartHandlers,
+  ...copyHandlers,
+  ...versioningHandlers,
+  ...taggingHandlers,
+  ...corsHandlers,
+  ...aclHandlers,
+  ...lifecycleHandlers,
+  ...postObjectHandlers,
 };
+
+export function handlerFor(name: string): Handler | undefined {
+  return Object.hasOwn(HANDLERS, name) ? HANDLERS[name] : undefined;
+}

@@ -1,27 +1,14 @@
 /**
  * S3 dispatch: (method, bucket?, key?, query sub-resources, headers) → one operation value.
- * Operations Erne does not offer yet are still recognised, by name, so they get
- * NotImplemented instead of being mistaken for a plain object or bucket request.
+ * Every S3 operation is recognised by name, also those Erne does not offer (dispatch.ts
+ * has no handler for them: NotImplemented), so none is mistaken for a plain object or
+ * bucket request.
  */
 
-export type ImplementedOp =
-  | 'ListBuckets'
-  | 'CreateBucket'
-  | 'HeadBucket'
-  | 'DeleteBucket'
-  | 'GetBucketLocation'
-  | 'ListObjects'
-  | 'ListObjectsV2'
-  | 'DeleteObjects'
-  | 'PutObject'
-  | 'GetObject'
-  | 'HeadObject'
-  | 'DeleteObject';
-
-export type Operation =
-  | { name: ImplementedOp; implemented: true }
-  | { name: string; implemented: false }
-  | { name: 'MethodNotAllowed'; implemented: false };
+/** An S3 operation by its API name (GetObject, PutBucketCors, …) or MethodNotAllowed. */
+export interface Operation {
+  name: string;
+}
 
 export interface RouteInput {
   method: string;
@@ -31,9 +18,8 @@ export interface RouteInput {
   headers: Record<string, string | string[] | undefined>;
 }
 
-const op = (name: ImplementedOp): Operation => ({ name, implemented: true });
-const notImplemented = (name: string): Operation => ({ name, implemented: false });
-const methodNotAllowed: Operation = { name: 'MethodNotAllowed', implemented: false };
+const op = (name: string): Operation => ({ name });
+const methodNotAllowed: Operation = { name: 'MethodNotAllowed' };
 
 /** bucket sub-resources S3 has, by method → the S3 operation name */
 const BUCKET_SUBRESOURCES: Record<string, Partial<Record<string, string>>> = {
@@ -93,7 +79,7 @@ export function resolveOperation(r: RouteInput): Operation {
     for (const [sub, byMethod] of Object.entries(BUCKET_SUBRESOURCES)) {
       if (q.has(sub)) {
         const name = byMethod[m];
-        return name ? notImplemented(name) : methodNotAllowed;
+        return name ? op(name) : methodNotAllowed;
       }
     }
     switch (m) {
@@ -108,24 +94,24 @@ export function resolveOperation(r: RouteInput): Operation {
         return op('DeleteBucket');
       case 'POST':
         if (q.has('delete')) return op('DeleteObjects');
-        return notImplemented('PostObject');
+        return op('PostObject');
       case 'OPTIONS':
-        return notImplemented('PreflightRequest');
+        return op('PreflightRequest');
       default:
         return methodNotAllowed;
     }
   }
   if (q.has('uploadId')) {
-    if (m === 'PUT') return notImplemented(header(r.headers, 'x-amz-copy-source') ? 'UploadPartCopy' : 'UploadPart');
-    if (m === 'POST') return notImplemented('CompleteMultipartUpload');
-    if (m === 'GET') return notImplemented('ListParts');
-    if (m === 'DELETE') return notImplemented('AbortMultipartUpload');
+    if (m === 'PUT') return op(header(r.headers, 'x-amz-copy-source') ? 'UploadPartCopy' : 'UploadPart');
+    if (m === 'POST') return op('CompleteMultipartUpload');
+    if (m === 'GET') return op('ListParts');
+    if (m === 'DELETE') return op('AbortMultipartUpload');
     return methodNotAllowed;
   }
   for (const [sub, byMethod] of Object.entries(OBJECT_SUBRESOURCES)) {
     if (q.has(sub)) {
       const name = byMethod[m];
-      return name ? notImplemented(name) : methodNotAllowed;
+      return name ? op(name) : methodNotAllowed;
     }
   }
   switch (m) {
@@ -134,11 +120,11 @@ export function resolveOperation(r: RouteInput): Operation {
     case 'HEAD':
       return op('HeadObject');
     case 'PUT':
-      return header(r.headers, 'x-amz-copy-source') ? notImplemented('CopyObject') : op('PutObject');
+      return header(r.headers, 'x-amz-copy-source') ? op('CopyObject') : op('PutObject');
     case 'DELETE':
       return op('DeleteObject');
     case 'OPTIONS':
-      return notImplemented('PreflightRequest');
+      return op('PreflightRequest');
     default:
       return methodNotAllowed;
   }

@@ -46,6 +46,7 @@ import type {
   WriteConditions,
 } from './types.js';
 import { makeVersionId } from './version-id.js';
+import { releaseParts } from './multipart-release.js';
 
 const DELETE_BATCH = 100;
 const PAGE = 1000;
@@ -170,7 +171,8 @@ class KvObjectLayer implements ObjectLayer {
       };
       tx.set(kCurrent(obj.bucket, obj.key), encodeVersion(version));
       if (obj.body.kind === 'inline') tx.set(kData(obj.bucket, obj.key, version.versionId), obj.body.data);
-      else tx.set(kRef(obj.body.blobId, obj.bucket, obj.key, version.versionId), PRESENT);
+      else if (obj.body.kind === 'blob') tx.set(kRef(obj.body.blobId, obj.bucket, obj.key, version.versionId), PRESENT);
+      // 'parts': the completed upload's part records keep their own blob references
       // unversioned: the previous version is gone for good
       if (cur) await releaseVersion(tx, cur);
       return version;
@@ -328,6 +330,8 @@ async function releaseVersion(tx: KvTransaction, v: ObjectVersion): Promise<void
     tx.clear(kRef(blobId, v.bucket, v.key, v.versionId));
     const r = subspaceRange(['r', blobId]);
     if ((await tx.getRange(r.begin, r.end, { limit: 1 })).length === 0) tx.set(kGarbage(blobId), encode(node));
+  } else if (v.body?.kind === 'parts') {
+    await releaseParts(tx, v.body.uploadId);
   } else {
     tx.clear(kData(v.bucket, v.key, v.versionId));
   }

@@ -30,8 +30,11 @@ interface StoredVersion {
   h: ObjectVersion['headers'];
   m: Record<string, string>;
   cs: ObjectVersion['checksums'];
-  /** 'i' inline (bytes under their own key) or 'b' blob */
-  bk?: 'i' | 'b';
+  /** 'i' inline (bytes under their own key), 'b' blob, 'p' multipart parts */
+  bk?: 'i' | 'b' | 'p';
+  /** upload id and part count of a 'p' body */
+  up?: string;
+  pc?: number;
   bl?: string;
   nd?: string;
 }
@@ -53,6 +56,7 @@ export function encodeVersion(v: ObjectVersion): Buffer {
   if (v.deleteMarker) s.dm = true;
   if (v.body?.kind === 'inline') s.bk = 'i';
   else if (v.body?.kind === 'blob') Object.assign(s, { bk: 'b', bl: v.body.blobId, nd: v.body.node });
+  else if (v.body?.kind === 'parts') Object.assign(s, { bk: 'p', up: v.body.uploadId, pc: v.body.partCount });
   return encode(s);
 }
 
@@ -80,6 +84,7 @@ export function decodeVersion(bucket: string, key: string, bytes: Uint8Array): D
     checksums: s.cs ?? {},
   };
   if (s.bk === 'b') version.body = { kind: 'blob', blobId: s.bl!, node: s.nd! };
+  else if (s.bk === 'p') version.body = { kind: 'parts', uploadId: s.up!, partCount: s.pc! };
   return { version, inline: s.bk === 'i' };
 }
 

@@ -15,7 +15,9 @@ export type BodyLocation =
   /** small objects live in the metadata record itself */
   | { kind: 'inline'; data: Uint8Array }
   /** bytes in a blob file on `node`'s volume (cache/) */
-  | { kind: 'blob'; blobId: string; node: string };
+  | { kind: 'blob'; blobId: string; node: string }
+  /** a completed multipart upload: its part records (metadata/multipart.ts) hold the bytes */
+  | { kind: 'parts'; uploadId: string; partCount: number };
 
 export interface ObjectHeaders {
   contentType?: string;

@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import type { OpContext, OpResult } from '../context.js';
 import { header } from '../context.js';
 import { requireBucketAccess } from '../access.js';
@@ -7,7 +6,7 @@ import { S3Error } from '../errors.js';
 import { parseRange } from '../range.js';
 import { checkKey } from '../validate.js';
 import { checksumHeaders, objectResponseHeaders, RESPONSE_OVERRIDES } from './object-headers.js';
-import type { ObjectVersion } from '../../metadata/types.js';
+import { openBytes } from './object-bytes.js';
 
 /** GetObject and HeadObject: conditionals, ranges, response-* overrides, checksum mode. */
 export async function getObject(ctx: OpContext, head = false): Promise<OpResult> {
@@ -49,19 +48,4 @@ export async function getObject(ctx: OpContext, head = false): Promise<OpResult>
   }
   if (head) return { status: range ? 206 : 200, headers };
   return { status: range ? 206 : 200, headers, body: openBytes(ctx, v, range) };
-}
-
-function openBytes(ctx: OpContext, v: ObjectVersion, range?: { start: number; end: number }): Readable | Buffer {
-  const body = v.body;
-  if (!body) throw new S3Error('NoSuchKey');
-  if (body.kind === 'inline') {
-    const buf = Buffer.from(body.data.buffer, body.data.byteOffset, body.data.byteLength);
-    return range ? buf.subarray(range.start, range.end + 1) : buf;
-  }
-  if (body.node !== ctx.svc.blobs.nodeId) {
-    // bytes on another gateway's volume: fetching them comes with multi-gateway regions
-    throw new S3Error('ServiceUnavailable', 'The object is stored on another node that this gateway cannot reach yet.');
-  }
-  if (v.size === 0) return Buffer.alloc(0);
-  return ctx.svc.blobs.read(body.blobId, range);
 }

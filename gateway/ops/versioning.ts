@@ -1,0 +1,4 @@
+import type { HandlerTable } from '../context.js';
+
+/** (being written) */
+export const versioningHandlers: HandlerTable = {};
