@@ -11,7 +11,7 @@ import { BenchClient } from './client.js';
 import { Histogram } from './histogram.js';
 import { pidListeningOn, sampleProcess, type ServerUsage } from './procstat.js';
 import { runLoad, type Progress, type WorkerMessage, type WorkerReport } from './worker.js';
-import type { BenchConfig } from './workload.js';
+import { PREPARE_CONCURRENCY, type BenchConfig } from './workload.js';
 import { WORKLOADS } from './workloads/index.js';
 
 export interface OpSummary {
@@ -158,7 +158,7 @@ export async function runBench(config: BenchConfig, opts: RunOptions = {}): Prom
   const keys = config.keys > 0 ? config.keys : workload.defaultKeys(config);
 
   if (workload.prepare) {
-    const client = new BenchClient({ ...config, connections: Math.min(64, config.concurrency * config.procs) });
+    const client = new BenchClient({ ...config, connections: PREPARE_CONCURRENCY });
     try {
       await workload.prepare({ config, client, keys, log });
     } finally {

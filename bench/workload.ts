@@ -67,6 +67,9 @@ export function objectKey(prefix: string, i: number): string {
   return `${prefix}/${i.toString().padStart(8, '0')}`;
 }
 
+/** requests in flight while preparing objects, whatever the measured concurrency */
+export const PREPARE_CONCURRENCY = 32;
+
 /** PUTs `count` objects named objectKey(prefix, i), `concurrency` at a time, logging progress */
 export async function fill(ctx: PrepareContext, prefix: string, count: number, size: number): Promise<void> {
   const { client, config, log } = ctx;
@@ -85,7 +88,7 @@ export async function fill(ctx: PrepareContext, prefix: string, count: number, s
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(count, config.concurrency * config.procs, 64)) }, slot));
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(count, PREPARE_CONCURRENCY)) }, slot));
 }
 
 /** a uniform random integer in [0, n) */

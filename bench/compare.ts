@@ -1,0 +1,135 @@
+/**
+ * npm run bench:compare — one run, one machine, the same workloads against Erne, s3rver (the
+ * peer) and a bare Node.js file server (the ceiling); prints every result, Erne's ratio to
+ * each, the issue's targets met or missed, and the machine's physical limits beside them.
+ *
+ *   node dist/bench/compare.js [--list-keys 10000] [--big-list-keys 1000000] [--scale 1] [--procs 1] [--out bench/results]
+ */
+import { tmpdir } from 'node:os';
+import { parseArgs } from 'node:util';
+import { formatMachine, machineFacts } from './machine.js';
+import { formatErrors, formatTable, renderHtml, stamp, writeReport } from './report.js';
+import { runBench, type BenchResult } from './runner.js';
+import { ceilingTarget, erneHasWorkers, erneTarget, REGION, s3rverTarget, startTarget, type TargetSpec } from './targets.js';
+import { compareRows, compareCharts, formatCompare, targetChecks, type Case } from './verdict.js';
+
+const MiB = 1024 * 1024;
+
+function cases(listKeys: number, scale: number): Case[] {
+  const s = (ms: number) => Math.round(ms * scale);
+  return [
+    { id: 'put-1k', title: 'PUT 1 KiB, 32 concurrent', workload: 'put', size: 1024, concurrency: 32, durationMs: s(5000), metric: 'ops' },
+    { id: 'get-1k', title: 'GET 1 KiB, 32 concurrent', workload: 'get', size: 1024, concurrency: 32, durationMs: s(5000), metric: 'ops' },
+    { id: 'get-1k-c1', title: 'GET 1 KiB, 1 at a time', workload: 'get', size: 1024, concurrency: 1, durationMs: s(3000), metric: 'p50' },
+    { id: 'put-64m', title: 'PUT 64 MiB, 2 concurrent', workload: 'put', size: 64 * MiB, concurrency: 2, durationMs: s(8000), metric: 'mib' },
+    { id: 'get-64m', title: 'GET 64 MiB, 2 concurrent', workload: 'get', size: 64 * MiB, concurrency: 2, durationMs: s(8000), metric: 'mib' },
+    { id: 'list', title: `LIST 1000-key pages of ${listKeys} keys, 1 at a time`, workload: 'list', size: 0, concurrency: 1, durationMs: s(4000), metric: 'p50', keys: listKeys },
+  ];
+}
+
+async function measure(spec: TargetSpec, list: Case[], procs: number, say: (s: string) => void): Promise<Map<string, BenchResult>> {
+  const out = new Map<string, BenchResult>();
+  const target = await startTarget(spec);
+  say(`\n== ${spec.name} at ${target.endpoint} (pid ${target.pid})\n`);
+  try {
+    for (const c of list) {
+      if (c.workload === 'list' && !spec.lists) continue;
+      const result = await runBench(
+        {
+          endpoint: target.endpoint,
+          accessKey: spec.accessKey,
+          secretKey: spec.secretKey,
+          region: REGION,
+          bucket: 'bench',
+          workload: c.workload,
+          size: c.size,
+          partSize: 8 * MiB,
+          concurrency: c.concurrency,
+          durationMs: c.durationMs,
+          warmupMs: 1000,
+          keys: c.keys ?? 0,
+          procs,
+        },
+        { serverPid: target.pid, target: spec.name, log: (l) => say(`  ${l}\n`), progress: (l) => say(process.stderr.isTTY ? `\r\x1b[K  ${l}` : '') },
+      );
+      if (process.stderr.isTTY) say('\r\x1b[K');
+      const t = result.total;
+      say(`  ${c.title}: ${t.opsPerSec.toFixed(0)} ops/s, ${t.mibPerSec.toFixed(1)} MiB/s, p50 ${t.p50Ms.toFixed(2)} ms, p99 ${t.p99Ms.toFixed(2)} ms, ${result.errorCount} errors\n`);
+      out.set(c.id, result);
+    }
+  } finally {
+    await target.stop();
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      'list-keys': { type: 'string', default: '10000' },
+      'big-list-keys': { type: 'string', default: '0' },
+      scale: { type: 'string', default: '1' },
+      procs: { type: 'string', default: '1' },
+      out: { type: 'string', default: 'bench/results' },
+    },
+  });
+  const say = (s: string) => void process.stderr.write(s);
+  const started = Date.now();
+  const list = cases(Number(values['list-keys']), Number(values.scale));
+  const procs = Number(values.procs);
+
+  say('measuring the machine (fsync, hashing)…\n');
+  const machine = machineFacts(tmpdir());
+  say(formatMachine(machine) + '\n');
+
+  const specs = [erneTarget(), ...(erneHasWorkers() ? [erneTarget(2)] : []), s3rverTarget(), ceilingTarget()];
+  const results = new Map<string, Map<string, BenchResult>>();
+  for (const spec of specs) results.set(spec.name, await measure(spec, list, procs, say));
+
+  const bigKeys = Number(values['big-list-keys']);
+  if (bigKeys > 0) {
+    const big: Case = { id: 'list-big', title: `LIST 1000-key pages of ${bigKeys} keys, 1 at a time`, workload: 'list', size: 0, concurrency: 1, durationMs: 5000, metric: 'p50', keys: bigKeys };
+    list.push(big);
+    say(`\nfilling ${bigKeys} keys for the big LIST (Erne only)…\n`);
+    const r = await measure(erneTarget(), [big], procs, say);
+    results.get('Erne')!.set(big.id, r.get(big.id)!);
+  }
+
+  const all = [...results.values()].flatMap((m) => [...m.values()]);
+  const rows = compareRows(list, results);
+  const checks = targetChecks(results);
+  const command = `npm run bench:compare${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`;
+  const text = [
+    formatMachine(machine),
+    '',
+    formatTable(all),
+    '',
+    formatCompare(rows),
+    '',
+    'targets (issue 6):',
+    ...checks.map((c) => `  ${c.met ? 'met   ' : 'MISSED'}  ${c.name}: ${c.value}`),
+    '',
+    `command: ${command}  (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+  ].join('\n');
+  process.stdout.write('\n' + text + '\n');
+  const errors = formatErrors(all);
+  if (errors) process.stdout.write('\nerrors:\n' + errors + '\n');
+
+  const html = renderHtml('Erne vs s3rver vs bare Node.js', all, {
+    notes: [
+      { title: 'Machine', text: formatMachine(machine) },
+      { title: 'Erne compared', text: formatCompare(rows) },
+      { title: 'Targets', text: checks.map((c) => `${c.met ? 'met   ' : 'MISSED'}  ${c.name}: ${c.value}`).join('\n') },
+      { title: 'Command', text: command },
+    ],
+    charts: compareCharts(list, results, specs.map((s) => s.name)),
+  });
+  const json = { machine, command, cases: list, results: Object.fromEntries([...results].map(([k, m]) => [k, Object.fromEntries(m)])), compare: rows, targets: checks };
+  const paths = writeReport(values.out!, `compare-${stamp()}`, json, html);
+  say(`\nreport: ${paths.html} (JSON: ${paths.json})\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:compare: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
+});
