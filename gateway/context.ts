@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { BlobStore } from '../cache/types.js';
+import type { BucketConfigStore } from '../metadata/bucket-config.js';
 import type { ObjectLayer } from '../metadata/object-layer.js';
 import type { AuthContext } from './auth/types.js';
 import type { Operation } from './router.js';
@@ -10,6 +11,8 @@ export interface Services {
   layer: ObjectLayer;
   blobs: BlobStore;
   region: string;
+  /** per-bucket configuration documents (CORS, lifecycle, tags, ACLs) */
+  configs: BucketConfigStore;
 }
 
 export type Headers = Record<string, string | string[] | undefined>;

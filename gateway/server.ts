@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { openBlobStore } from '../cache/file-blob-store.js';
 import { startJanitor } from '../cache/janitor.js';
+import { createBucketConfigStore } from '../metadata/bucket-config.js';
 import { openLmdb } from '../metadata/lmdb.js';
 import { createObjectLayer } from '../metadata/objects.js';
 import { createApp } from './app.js';
@@ -55,7 +56,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const root = await ensureRootKey(layer, opts.dataDir, { accessKeyId: opts.rootAccessKey, secretAccessKey: opts.rootSecretKey });
   const janitor = startJanitor(layer, blobs, { log });
 
-  const app = createApp({ layer, blobs, region: opts.region }, { domain: opts.domain, log });
+  const configs = createBucketConfigStore(kv);
+  const app = createApp({ layer, blobs, region: opts.region, configs }, { domain: opts.domain, log });
   // keep the platform's Response: S3 responses are written to the Node response directly and
   // the adaptor's own Response class would ignore the already-sent marker
   const server = createAdaptorServer({ fetch: app.fetch, hostname: opts.host, overrideGlobalObjects: false }) as Server;
