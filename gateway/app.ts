@@ -3,10 +3,13 @@ import { Hono } from 'hono';
 import type { HttpBindings } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { resolveAddress } from './address.js';
+import { authorizeAnonymous } from './access.js';
 import { verifyRequest } from './auth/index.js';
 import type { KeyLookup } from './auth/types.js';
 import type { OpContext, Services } from './context.js';
 import { handlerFor } from './dispatch.js';
+import { withCannedAcl } from './ops/acl.js';
+import { preflight, setCorsHeaders } from './ops/cors.js';
 import { S3Error, toS3Error } from './errors.js';
 import { writeError, writeResult } from './respond.js';
 import { resolveOperation } from './router.js';
@@ -65,11 +68,18 @@ export function createApp(svc: Services, opts: AppOptions = {}): Hono<{ Bindings
       resource = addr.rawPath;
       const query = new URLSearchParams(addr.rawQuery);
       let headers = req.headers as OpContext['headers'];
+      // CORS: the preflight is unauthenticated; other requests from a page get their headers first
+      if (method === 'OPTIONS') {
+        await writeResult(res, await preflight(svc, addr.bucket, req.headers), requestId, false);
+        return RESPONSE_ALREADY_SENT;
+      }
+      if (req.headers.origin !== undefined && addr.bucket) await setCorsHeaders(svc, res, addr.bucket, method, req.headers);
       const op = resolveOperation({ method, bucket: addr.bucket, key: addr.key, query, headers });
       const auth = await verifyRequest({ method, rawPath: addr.rawPath, rawQuery: addr.rawQuery, headers }, lookup);
       if (auth.presigned) headers = hoistPresignedHeaders(headers, query);
       if (op.name === 'MethodNotAllowed') throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: addr.key ? 'OBJECT' : 'BUCKET' });
-      const handler = handlerFor(op.name);
+      if (!auth.accessKeyId) await authorizeAnonymous(svc, auth, op.name, addr.bucket, addr.key, query);
+      const handler = withCannedAcl(op.name, handlerFor(op.name));
       if (!handler) throw new S3Error('NotImplemented', `${op.name} is not implemented by Erne.`);
       const ctx: OpContext = { requestId, op, bucket: addr.bucket ?? '', key: addr.key ?? '', query, headers, req, auth, svc };
       const result = await handler(ctx);

@@ -1,5 +1,6 @@
 import type { Handler, HandlerTable } from './context.js';
 import { aclHandlers } from './ops/acl.js';
+import { bucketTaggingHandlers } from './ops/bucket-tagging.js';
 import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets } from './ops/buckets.js';
 import { copyHandlers } from './ops/copy-object.js';
 import { corsHandlers } from './ops/cors.js';
@@ -36,6 +37,7 @@ const HANDLERS: HandlerTable = {
   ...aclHandlers,
   ...lifecycleHandlers,
   ...postObjectHandlers,
+  ...bucketTaggingHandlers,
 };
 
 export function handlerFor(name: string): Handler | undefined {

@@ -58,6 +58,8 @@ export async function deleteBucket(ctx: OpContext): Promise<OpResult> {
   const b = await ctx.svc.layer.getBucket(ctx.bucket);
   requireBucketAccess(ctx.auth, b);
   await ctx.svc.layer.deleteBucket(ctx.bucket);
+  // its configuration goes too (records a crash leaves behind never apply to a new bucket)
+  await ctx.svc.configs.clearBucket(ctx.bucket);
   return { status: 204 };
 }
 

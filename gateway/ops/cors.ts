@@ -1,4 +1,77 @@
-import type { HandlerTable } from '../context.js';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { HandlerTable, OpContext, OpResult, Services } from '../context.js';
+import { requireBucketAccess } from '../access.js';
+import { corsConfigurationXml, corsResponseHeaders, matchCorsRule, parseCorsConfiguration, parseHeaderList, type CorsRule } from '../cors-rules.js';
+import { S3Error } from '../errors.js';
+import { readSmallBody } from '../small-body.js';
+import { parseXml } from '../xml.js';
 
-/** (being written) */
-export const corsHandlers: HandlerTable = {};
+/** Put/Get/DeleteBucketCors, the OPTIONS preflight, and CORS headers on actual requests. */
+
+const KIND = 'cors';
+
+async function putBucketCors(ctx: OpContext): Promise<OpResult> {
+  const b = await ctx.svc.layer.getBucket(ctx.bucket);
+  requireBucketAccess(ctx.auth, b);
+  const rules = parseCorsConfiguration(parseXml((await readSmallBody(ctx)).toString('utf8')));
+  await ctx.svc.configs.put(ctx.bucket, KIND, rules);
+  return {};
+}
+
+async function getBucketCors(ctx: OpContext): Promise<OpResult> {
+  const b = await ctx.svc.layer.getBucket(ctx.bucket);
+  requireBucketAccess(ctx.auth, b);
+  const rules = await ctx.svc.configs.get<CorsRule[]>(ctx.bucket, KIND);
+  if (!rules) throw new S3Error('NoSuchCORSConfiguration', undefined, { BucketName: ctx.bucket });
+  return { xml: { root: 'CORSConfiguration', value: corsConfigurationXml(rules) } };
+}
+
+async function deleteBucketCors(ctx: OpContext): Promise<OpResult> {
+  const b = await ctx.svc.layer.getBucket(ctx.bucket);
+  requireBucketAccess(ctx.auth, b);
+  await ctx.svc.configs.delete(ctx.bucket, KIND);
+  return { status: 204 };
+}
+
+export const corsHandlers: HandlerTable = {
+  PutBucketCors: putBucketCors,
+  GetBucketCors: getBucketCors,
+  DeleteBucketCors: deleteBucketCors,
+};
+
+function one(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v.join(',') : v;
+}
+
+/**
+ * OPTIONS: a browser's preflight, unauthenticated as on S3. Allowed only when a rule of the
+ * bucket matches the origin, the method and every requested header.
+ */
+export async function preflight(svc: Services, bucket: string | undefined, headers: IncomingHttpHeaders): Promise<OpResult> {
+  const origin = one(headers.origin);
+  const method = one(headers['access-control-request-method']);
+  if (!origin || !method) throw new S3Error('InvalidRequest', 'Insufficient information. Origin request header needed.');
+  if (!bucket) throw new S3Error('AccessForbidden', undefined, { Method: method, ResourceType: 'BUCKET' });
+  await svc.layer.getBucket(bucket); // NoSuchBucket
+  const rules = (await svc.configs.get<CorsRule[]>(bucket, KIND)) ?? [];
+  const req = { origin, method, requestHeaders: parseHeaderList(one(headers['access-control-request-headers'])) };
+  const rule = matchCorsRule(rules, req);
+  if (!rule) throw new S3Error('AccessForbidden', undefined, { Method: method, ResourceType: 'OBJECT' });
+  return { headers: corsResponseHeaders(rule, req, true) };
+}
+
+/**
+ * A request with an Origin header: when a rule allows it, its Access-Control-* headers are
+ * set on the response now so they go out with the result or with an error alike. Requests
+ * without Origin never get here (no configuration read).
+ */
+export async function setCorsHeaders(svc: Services, res: ServerResponse, bucket: string, method: string, headers: IncomingHttpHeaders): Promise<void> {
+  const origin = one(headers.origin);
+  if (!origin) return;
+  const rules = await svc.configs.get<CorsRule[]>(bucket, KIND).catch(() => undefined);
+  if (!rules) return;
+  const req = { origin, method: method.toUpperCase(), requestHeaders: [] };
+  const rule = matchCorsRule(rules, req);
+  if (!rule) return;
+  for (const [name, value] of Object.entries(corsResponseHeaders(rule, req, false))) res.setHeader(name, value);
+}
