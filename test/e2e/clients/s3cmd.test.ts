@@ -1,0 +1,157 @@
+/**
+ * s3cmd (Debian package, /usr/bin/s3cmd) doing its normal job against a real gateway, with a
+ * config file written to a temp dir: path style (host_bucket without %(bucket)s), plain HTTP,
+ * SigV4. Covers mb, put (small, and 12 MiB with 5 MiB multipart chunks), ls/la, info, get,
+ * sync up and down (and again with --delete-removed after local changes), cp and mv
+ * (server-side), del, del --recursive, rb.
+ */
+import { existsSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REGION, ROOT, startTestGateway, tempDir, uniqueBucket, type TestGateway } from '../../helpers/gateway.js';
+import { cleanEnv, fileMd5, installed, makeTree, mustRun, randomFile, smallFile, sortedEntries, tracer, treeMd5, type Tracer } from './support.js';
+
+const MiB = 1024 * 1024;
+const BIN = '/usr/bin/s3cmd';
+const HAVE = installed(BIN);
+if (!HAVE) console.warn(`skipping s3cmd client suite: ${BIN} is not installed (apt-get install s3cmd)`);
+
+let t: TestGateway;
+let tr: Tracer;
+let dir: string;
+let cfg: string;
+const bucket = uniqueBucket('s3cmd');
+const s3u = (k = '') => `s3://${bucket}/${k}`;
+
+/** s3cmd with our config (and -d when ERNE_CLIENTS_DEBUG=1); throws with its output on failure. */
+const s3cmd = (...args: string[]) =>
+  mustRun(BIN, ['-c', cfg, ...(process.env.ERNE_CLIENTS_DEBUG === '1' ? ['-d'] : []), ...args], { env: cleanEnv({ HOME: dir }), cwd: dir });
+
+/** Object names under a prefix, from `s3cmd ls --recursive` (last column: s3://bucket/key). */
+async function keys(prefix: string): Promise<string[]> {
+  const out = await s3cmd('ls', '--recursive', s3u(prefix));
+  return out
+    .split('\n')
+    .map((l) => l.match(/s3:\/\/[^/]+\/(.*)$/)?.[1])
+    .filter((k): k is string => k !== undefined && k !== '')
+    .sort();
+}
+
+beforeAll(async () => {
+  if (!HAVE) return;
+  t = await startTestGateway();
+  tr = await tracer(t.gw, 's3cmd');
+  dir = tempDir('erne-clients-s3cmd-');
+  cfg = join(dir, 's3cfg');
+  const host = `127.0.0.1:${tr.port}`;
+  writeFileSync(
+    cfg,
+    [
+      '[default]',
+      `access_key = ${ROOT.accessKeyId}`,
+      `secret_key = ${ROOT.secretAccessKey}`,
+      `host_base = ${host}`,
+      `host_bucket = ${host}`,
+      `bucket_location = ${REGION}`,
+      'use_https = False',
+      'signature_v2 = False',
+      'check_ssl_certificate = False',
+      'multipart_chunk_size_mb = 15',
+      'progress_meter = False',
+      '',
+    ].join('\n'),
+  );
+  console.log(`s3cmd used: ${BIN}: ${(await mustRun(BIN, ['--version'])).trim()}`);
+  await s3cmd('mb', s3u());
+});
+
+afterAll(async () => {
+  await tr?.close();
+  await t?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe.skipIf(!HAVE)(`s3cmd (${BIN})`, () => {
+  it('ls shows the bucket made by mb', async () => {
+    expect(await s3cmd('ls')).toContain(s3u().slice(0, -1));
+  });
+
+  it('put and get a small file; info shows its size and MD5', async () => {
+    const sum = await randomFile(join(dir, 'small.bin'), 2345);
+    await s3cmd('put', join(dir, 'small.bin'), s3u('small.bin'));
+    const info = await s3cmd('info', s3u('small.bin'));
+    expect(info).toMatch(/File size:\s+2345/);
+    expect(info).toContain(sum);
+    await s3cmd('get', s3u('small.bin'), join(dir, 'small.down'));
+    expect(await fileMd5(join(dir, 'small.down'))).toBe(sum);
+  });
+
+  it('put of a 12 MiB file with --multipart-chunk-size-mb=5 (3 parts), get back intact', async () => {
+    const sum = await randomFile(join(dir, 'twelve.bin'), 12 * MiB + 9);
+    const out = await s3cmd('put', '--multipart-chunk-size-mb=5', join(dir, 'twelve.bin'), s3u('big/twelve.bin'));
+    expect(out).toMatch(/part 3 of 3/);
+    await s3cmd('get', s3u('big/twelve.bin'), join(dir, 'twelve.down'));
+    expect(await fileMd5(join(dir, 'twelve.down'))).toBe(sum);
+    // s3cmd keeps the whole-file md5 in its attrs header and shows it as the MD5
+    expect(await s3cmd('info', s3u('big/twelve.bin'))).toContain(sum);
+  });
+
+  it('put of a 16 MiB file with the default 15 MiB chunks (multipart)', async () => {
+    const sum = await randomFile(join(dir, 'sixteen.bin'), 16 * MiB);
+    const out = await s3cmd('put', join(dir, 'sixteen.bin'), s3u('big/sixteen.bin'));
+    expect(out).toMatch(/part 2 of 2/);
+    await s3cmd('get', s3u('big/sixteen.bin'), join(dir, 'sixteen.down'));
+    expect(await fileMd5(join(dir, 'sixteen.down'))).toBe(sum);
+  });
+
+  it('ls of a prefix shows DIR entries; la lists all buckets', async () => {
+    smallFile(join(dir, 'lsd', 'a.txt'), 'a');
+    smallFile(join(dir, 'lsd', 'sub', 'b.txt'), 'bb');
+    await s3cmd('put', '--recursive', join(dir, 'lsd') + '/', s3u('ls/'));
+    const top = await s3cmd('ls', s3u('ls/'));
+    expect(top).toMatch(/DIR\s+s3:\/\/[^/]+\/ls\/sub\//);
+    expect(top).toMatch(/\s1\s+s3:\/\/[^/]+\/ls\/a\.txt/);
+    expect(await keys('ls/')).toEqual(['ls/a.txt', 'ls/sub/b.txt']);
+    expect(await s3cmd('la')).toMatch(new RegExp(`DIR\\s+${s3u('ls/')}`));
+  });
+
+  it('cp and mv (server-side)', async () => {
+    const sum = await randomFile(join(dir, 'c.bin'), 4000);
+    await s3cmd('put', join(dir, 'c.bin'), s3u('copy/src.bin'));
+    await s3cmd('cp', s3u('copy/src.bin'), s3u('copy/dst.bin'));
+    await s3cmd('mv', s3u('copy/dst.bin'), s3u('copy/moved.bin'));
+    expect(await keys('copy/')).toEqual(['copy/moved.bin', 'copy/src.bin']);
+    await s3cmd('get', s3u('copy/moved.bin'), join(dir, 'moved.down'));
+    expect(await fileMd5(join(dir, 'moved.down'))).toBe(sum);
+  });
+
+  it('sync a tree up and down, then --delete-removed after local changes', async () => {
+    const up = join(dir, 'sync-up');
+    const tree = makeTree(up, 60);
+    tree.set('big/six.bin', await randomFile(join(up, 'big', 'six.bin'), 6 * MiB));
+    await s3cmd('sync', '--multipart-chunk-size-mb=5', up + '/', s3u('sync/'));
+    expect(await keys('sync/')).toEqual([...tree.keys()].map((k) => `sync/${k}`).sort());
+    const down = join(dir, 'sync-down');
+    await s3cmd('sync', s3u('sync/'), down + '/');
+    expect(sortedEntries(await treeMd5(down))).toEqual(sortedEntries(tree));
+
+    const [gone, changed] = [...tree.keys()].filter((k) => k.startsWith('docs/'));
+    unlinkSync(join(up, gone));
+    writeFileSync(join(up, changed), 'changed by the test');
+    smallFile(join(up, 'new', 'n.txt'), 'new');
+    await s3cmd('sync', '--delete-removed', up + '/', s3u('sync/'));
+    await s3cmd('sync', '--delete-removed', s3u('sync/'), down + '/');
+    expect(sortedEntries(await treeMd5(down))).toEqual(sortedEntries(await treeMd5(up)));
+    expect(existsSync(join(down, gone))).toBe(false);
+    expect(readFileSync(join(down, changed), 'utf8')).toBe('changed by the test');
+  });
+
+  it('del, del --recursive --force, rb', async () => {
+    await s3cmd('del', s3u('small.bin'));
+    expect(await keys('small')).toEqual([]);
+    await s3cmd('del', '--recursive', '--force', s3u());
+    expect(await keys('')).toEqual([]);
+    await s3cmd('rb', s3u());
+    expect(await s3cmd('ls')).not.toContain(s3u().slice(0, -1));
+  });
+});
