@@ -50,6 +50,7 @@ export const S3_ERRORS = {
   NoSuchVersion: [404, 'The specified version does not exist.'],
   NotImplemented: [501, 'A header or query you provided implies functionality that is not implemented.'],
   NotModified: [304, 'Not Modified'],
+  OperationAborted: [409, 'A conflicting conditional operation is currently in progress against this resource. Try again.'],
   PreconditionFailed: [412, 'At least one of the preconditions that you specified did not hold.'],
   RequestTimeout: [400, 'Your socket connection to the server was not read from or written to within the timeout period.'],
   RequestTimeTooSkewed: [403, "The difference between the request time and the server's time is too large."],
@@ -63,6 +64,8 @@ export type S3ErrorCode = keyof typeof S3_ERRORS;
 
 export class S3Error extends Error {
   readonly status: number;
+  /** response headers an error carries (x-amz-delete-marker, x-amz-version-id on a delete marker) */
+  headers?: Record<string, string>;
   constructor(
     readonly code: S3ErrorCode,
     message?: string,

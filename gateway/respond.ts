@@ -45,6 +45,7 @@ export function writeError(res: ServerResponse, err: S3Error, requestId: string,
     'x-amz-request-id': requestId,
     'x-amz-id-2': requestId,
     'content-type': 'application/xml',
+    ...err.headers,
   };
   if (err.status === 304) {
     res.writeHead(304, headers);

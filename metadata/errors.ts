@@ -11,12 +11,25 @@ export type MetadataErrorCode =
   | 'NoSuchKey'
   | 'NoSuchVersion'
   | 'PreconditionFailed'
-  | 'InvalidArgument';
+  | 'InvalidArgument'
+  /** a delete marker asked for by version id */
+  | 'MethodNotAllowed'
+  // multipart (metadata/multipart.ts)
+  | 'NoSuchUpload'
+  | 'OperationAborted';
+
+/** the delete marker a failed read met (S3 answers with x-amz-delete-marker headers) */
+export interface DeleteMarkerInfo {
+  /** S3 version id of the marker ('null' for a null marker) */
+  versionId: string;
+  lastModified: number;
+}
 
 export class MetadataError extends Error {
   constructor(
     readonly code: MetadataErrorCode,
     message?: string,
+    readonly deleteMarker?: DeleteMarkerInfo,
   ) {
     super(message ?? code);
     this.name = 'MetadataError';

@@ -1,10 +1,13 @@
 import type {
   AccessKeyRecord,
   BucketRecord,
+  CopyInput,
   DeleteResult,
   GarbageBlob,
   ListObjectsInput,
   ListObjectsPage,
+  ListVersionsInput,
+  ListVersionsPage,
   NewObject,
   ObjectVersion,
   WriteConditions,
@@ -47,6 +50,20 @@ export interface ObjectLayer {
   deleteObjects(bucket: string, items: { key: string; versionId?: string }[]): Promise<(DeleteResult | { key: string; versionId?: string; error: { code: string; message: string } })[]>;
   /** reads only the current-version index; skips a whole common prefix with one range read */
   listObjects(input: ListObjectsInput): Promise<ListObjectsPage>;
+
+  // versioning, tags, copy (version ids given to these are S3 ids: 'null' names the null version)
+  /** Enabled or Suspended (a bucket never goes back to Unversioned); NoSuchBucket */
+  setBucketVersioning(bucket: string, status: 'Enabled' | 'Suspended'): Promise<BucketRecord>;
+  /** versions and delete markers in key order, newest first within a key; bounded reads */
+  listObjectVersions(input: ListVersionsInput): Promise<ListVersionsPage>;
+  /** replaces the tags of the current (or a given) version; NoSuchKey / NoSuchVersion / MethodNotAllowed */
+  setObjectTags(bucket: string, key: string, versionId: string | undefined, tags: Record<string, string>): Promise<ObjectVersion>;
+  /**
+   * Commits a new version of `bucket/key` whose body is the source version's (a blob gains a
+   * reference, inline bytes are copied) in one transaction with `cond` on the destination.
+   * Sources stored as multipart parts are refused with InvalidArgument: copy their bytes.
+   */
+  copyObject(input: CopyInput, cond?: WriteConditions): Promise<{ source: ObjectVersion; version: ObjectVersion }>;
 
   // blob bookkeeping for cache/
   /** is any version on any key pointing at this blob? */

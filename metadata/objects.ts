@@ -1,21 +1,15 @@
 /**
- * The object layer over any KvStore. Key layout (tuple-encoded, metadata/tuple.ts):
+ * The object layer over any KvStore. Object versions are laid out as metadata/version-store.ts
+ * describes ('c' current index, 'v' every version, 'n' null pointer, 'd' inline bytes,
+ * 'r' blob references, 'g' garbage); besides them:
  *
  *   ('k', accessKeyId)                      → access key record
  *   ('b', bucket)                           → bucket record
- *   ('c', bucket, key)                      → the current version record, what GET and listing
- *                                             read; absent when the key is absent (a delete
- *                                             marker as newest version removes it)
- *   ('v', bucket, key, versionId)           → non-current version records (versioned buckets;
- *                                             nothing writes them yet)
- *   ('d', bucket, key, versionId)           → inline body bytes of that version, apart so a
- *                                             listing never reads bodies
- *   ('r', blobId, bucket, key, versionId)   → a version refers to this blob (one range read
- *                                             with limit 1 answers isBlobReferenced)
- *   ('g', blobId)                           → blob nobody refers to any more: its node
  *
  * A GET of the current version is one point read (blob) or two (inline). Listing contents
- * carry no `body` (they come from the index, which never holds bytes).
+ * carry no `body` (they come from the index, which never holds bytes). Versioning follows
+ * the bucket's state: Enabled keeps every version; Unversioned and Suspended writes make the
+ * null version, replacing the previous null version.
  */
 import { MetadataError } from './errors.js';
 import { HybridClock, compareHlc } from './hlc.js';
@@ -28,37 +22,47 @@ import {
   decodeAccessKey,
   decodeBucket,
   decodeVersion,
-  encode,
   encodeAccessKey,
   encodeBucket,
-  encodeVersion,
+  type DecodedVersion,
 } from './records.js';
 import { pack, subspaceRange, unpackAfter } from './tuple.js';
 import type {
   AccessKeyRecord,
   BucketRecord,
+  CopyInput,
   DeleteResult,
   GarbageBlob,
   ListObjectsInput,
   ListObjectsPage,
+  ListVersionsInput,
+  ListVersionsPage,
   NewObject,
   ObjectVersion,
   WriteConditions,
 } from './types.js';
 import { makeVersionId } from './version-id.js';
-import { releaseParts } from './multipart-release.js';
+import { listVersions } from './version-listing.js';
+import { s3VersionId } from './version-order.js';
+import {
+  currentRecord,
+  findVersion,
+  kBucket,
+  kData,
+  kGarbage,
+  newestVersions,
+  removeVersion,
+  rewriteVersion,
+  writeNewestVersion,
+} from './version-store.js';
 
 const DELETE_BATCH = 100;
 const PAGE = 1000;
-const PRESENT = Buffer.from([1]);
 
-const kBucket = (bucket: string) => pack(['b', bucket]);
-const kCurrent = (bucket: string, key: string) => pack(['c', bucket, key]);
-const kVersion = (bucket: string, key: string, vid: string) => pack(['v', bucket, key, vid]);
-const kData = (bucket: string, key: string, vid: string) => pack(['d', bucket, key, vid]);
-const kRef = (blobId: string, bucket: string, key: string, vid: string) => pack(['r', blobId, bucket, key, vid]);
-const kGarbage = (blobId: string) => pack(['g', blobId]);
 const kAccessKey = (id: string) => pack(['k', id]);
+
+/** what a new version is made of, besides what the layer fills in */
+type VersionFields = Omit<NewObject, 'bucket' | 'key'> & { deleteMarker?: boolean };
 
 export function createObjectLayer(kv: KvStore, opts: { region: string }): ObjectLayer {
   makeVersionId({ wall: 0, logical: 0 }, opts.region); // refuses a region no id can carry
@@ -146,55 +150,15 @@ class KvObjectLayer implements ObjectLayer {
       throw new MetadataError('InvalidArgument', 'inline body too large for a metadata value');
     }
     return this.kv.transact(async (tx) => {
-      await requireBucket(tx, obj.bucket);
-      const curBytes = await tx.get(kCurrent(obj.bucket, obj.key));
-      const cur = curBytes && decodeVersion(obj.bucket, obj.key, curBytes).version;
-      checkConditions(cur, cond);
-      // a version must be newer than the one it replaces, even if our wall clock is behind
-      let hlc = this.clock.now();
-      if (cur && compareHlc(cur.hlc, hlc) >= 0) hlc = this.clock.update(cur.hlc);
-      const version: ObjectVersion = {
-        bucket: obj.bucket,
-        key: obj.key,
-        versionId: makeVersionId(hlc, this.region),
-        hlc,
-        region: this.region,
-        deleteMarker: false,
-        size: obj.size,
-        etag: obj.etag,
-        lastModified: hlc.wall,
-        owner: obj.owner,
-        headers: obj.headers,
-        userMetadata: obj.userMetadata,
-        checksums: obj.checksums,
-        body: obj.body,
-      };
-      tx.set(kCurrent(obj.bucket, obj.key), encodeVersion(version));
-      if (obj.body.kind === 'inline') tx.set(kData(obj.bucket, obj.key, version.versionId), obj.body.data);
-      else if (obj.body.kind === 'blob') tx.set(kRef(obj.body.blobId, obj.bucket, obj.key, version.versionId), PRESENT);
-      // 'parts': the completed upload's part records keep their own blob references
-      // unversioned: the previous version is gone for good
-      if (cur) await releaseVersion(tx, cur);
-      return version;
+      const b = await requireBucket(tx, obj.bucket);
+      const { bucket: _b, key: _k, ...fields } = obj;
+      return this.commit(tx, b, obj.key, fields, cond);
     });
   }
 
   async getObject(bucket: string, key: string, versionId?: string): Promise<ObjectVersion> {
     return this.kv.read(async (tx) => {
-      const curBytes = await tx.get(kCurrent(bucket, key));
-      let found = curBytes && decodeVersion(bucket, key, curBytes);
-      if (versionId !== undefined && found?.version.versionId !== versionId) {
-        // 'null' names the version of an unversioned bucket: its current one
-        const nullOk = versionId === 'null' && (await requireBucket(tx, bucket)).versioning === 'Unversioned';
-        if (!nullOk) {
-          const old = await tx.get(kVersion(bucket, key, versionId));
-          found = old && decodeVersion(bucket, key, old);
-        }
-      }
-      if (!found || found.version.deleteMarker) {
-        await requireBucket(tx, bucket);
-        throw new MetadataError(versionId !== undefined && versionId !== 'null' ? 'NoSuchVersion' : 'NoSuchKey');
-      }
+      const found = await readVersion(tx, bucket, key, versionId);
       const v = found.version;
       if (found.inline) {
         const data = await tx.get(kData(bucket, key, v.versionId));
@@ -206,8 +170,8 @@ class KvObjectLayer implements ObjectLayer {
 
   async deleteObject(bucket: string, key: string, versionId?: string): Promise<DeleteResult> {
     return this.kv.transact(async (tx) => {
-      await requireBucket(tx, bucket);
-      return deleteInTx(tx, bucket, key, versionId);
+      const b = await requireBucket(tx, bucket);
+      return this.deleteInTx(tx, b, key, versionId);
     });
   }
 
@@ -219,14 +183,132 @@ class KvObjectLayer implements ObjectLayer {
     for (let i = 0; i < items.length; i += DELETE_BATCH) {
       const chunk = items.slice(i, i + DELETE_BATCH);
       const done = await this.kv.transact(async (tx) => {
-        await requireBucket(tx, bucket);
+        const b = await requireBucket(tx, bucket);
         const results: DeleteResult[] = [];
-        for (const it of chunk) results.push(await deleteInTx(tx, bucket, it.key, it.versionId));
+        for (const it of chunk) results.push(await this.deleteInTx(tx, b, it.key, it.versionId));
         return results;
       });
       out.push(...done);
     }
     return out;
+  }
+
+  // versioning, tags, copy
+
+  async setBucketVersioning(bucket: string, status: 'Enabled' | 'Suspended'): Promise<BucketRecord> {
+    return this.kv.transact(async (tx) => {
+      const b = await requireBucket(tx, bucket);
+      const next = { ...b, versioning: status };
+      tx.set(kBucket(bucket), encodeBucket(next));
+      return next;
+    });
+  }
+
+  async listObjectVersions(input: ListVersionsInput): Promise<ListVersionsPage> {
+    return this.kv.read(async (tx) => {
+      await requireBucket(tx, input.bucket);
+      return listVersions(tx, input);
+    });
+  }
+
+  async setObjectTags(bucket: string, key: string, versionId: string | undefined, tags: Record<string, string>): Promise<ObjectVersion> {
+    return this.kv.transact(async (tx) => {
+      const v = (await readVersion(tx, bucket, key, versionId)).version;
+      v.tags = tags;
+      await rewriteVersion(tx, v);
+      return v;
+    });
+  }
+
+  async copyObject(input: CopyInput, cond?: WriteConditions): Promise<{ source: ObjectVersion; version: ObjectVersion }> {
+    return this.kv.transact(async (tx) => {
+      const src = input.source;
+      const found = await readVersion(tx, src.bucket, src.key, src.versionId);
+      const source = found.version;
+      const dst = await requireBucket(tx, input.bucket);
+      if (found.inline) {
+        const data = await tx.get(kData(src.bucket, src.key, source.versionId));
+        source.body = { kind: 'inline', data: data ?? new Uint8Array(0) };
+      }
+      if (!source.body || source.body.kind === 'parts') {
+        throw new MetadataError('InvalidArgument', 'a multipart source is copied by its bytes');
+      }
+      const meta = input.derive(source);
+      const fields: VersionFields = {
+        size: source.size,
+        etag: source.etag,
+        owner: input.owner,
+        headers: meta.headers,
+        userMetadata: meta.userMetadata,
+        checksums: source.checksums,
+        body: source.body,
+        ...(meta.tags ? { tags: meta.tags } : {}),
+      };
+      const version = await this.commit(tx, dst, input.key, fields, cond);
+      return { source, version };
+    });
+  }
+
+  /**
+   * Writes the key's newest version in `tx`: conditions against the current one, an HLC
+   * newer than every version of the key, and the null-version rule of the bucket's state.
+   */
+  private async commit(tx: KvTransaction, b: BucketRecord, key: string, f: VersionFields, cond?: WriteConditions): Promise<ObjectVersion> {
+    const cur = (await currentRecord(tx, b.name, key))?.version;
+    checkConditions(cur, cond);
+    const [newest] = await newestVersions(tx, b.name, key, 1);
+    // a version must be newer than the one it follows, even if our wall clock is behind
+    let hlc = this.clock.now();
+    if (newest && compareHlc(newest.hlc, hlc) >= 0) hlc = this.clock.update(newest.hlc);
+    const isNull = b.versioning !== 'Enabled';
+    if (isNull) {
+      const old = await findVersion(tx, b.name, key, 'null');
+      if (old) await removeVersion(tx, old.version);
+    }
+    const version: ObjectVersion = {
+      bucket: b.name,
+      key,
+      versionId: makeVersionId(hlc, this.region),
+      hlc,
+      region: this.region,
+      deleteMarker: !!f.deleteMarker,
+      size: f.size,
+      etag: f.etag,
+      lastModified: hlc.wall,
+      owner: f.owner,
+      headers: f.headers,
+      userMetadata: f.userMetadata,
+      checksums: f.checksums,
+      ...(f.deleteMarker ? {} : { body: f.body }),
+      ...(isNull ? { isNull: true } : {}),
+      ...(f.tags && Object.keys(f.tags).length ? { tags: f.tags } : {}),
+    };
+    writeNewestVersion(tx, version);
+    return version;
+  }
+
+  /**
+   * S3 DELETE. Without a version id: unversioned buckets lose the object; versioned ones get
+   * a delete marker (the null version when suspended). With one: that version goes for good.
+   */
+  private async deleteInTx(tx: KvTransaction, b: BucketRecord, key: string, versionId?: string): Promise<DeleteResult> {
+    if (versionId === undefined && b.versioning !== 'Unversioned') {
+      const marker = await this.commit(tx, b, key, {
+        deleteMarker: true,
+        size: 0,
+        etag: '',
+        owner: b.owner,
+        headers: {},
+        userMetadata: {},
+        checksums: {},
+        body: { kind: 'inline', data: new Uint8Array(0) },
+      });
+      return { key, versionId: s3VersionId(marker), deleteMarker: true };
+    }
+    const found = versionId === undefined ? await currentRecord(tx, b.name, key) : await findVersion(tx, b.name, key, versionId);
+    if (!found) return versionId === undefined ? { key, deleteMarker: false } : { key, versionId, deleteMarker: false };
+    await removeVersion(tx, found.version);
+    return { key, versionId: versionId ?? s3VersionId(found.version), deleteMarker: found.version.deleteMarker };
   }
 
   async listObjects(input: ListObjectsInput): Promise<ListObjectsPage> {
@@ -312,27 +394,24 @@ function stripQuotes(etag: string): string {
   return weak.length >= 2 && weak.startsWith('"') && weak.endsWith('"') ? weak.slice(1, -1) : weak;
 }
 
-/** unversioned delete: the current version goes, with its bytes */
-async function deleteInTx(tx: KvTransaction, bucket: string, key: string, versionId?: string): Promise<DeleteResult> {
-  const curBytes = await tx.get(kCurrent(bucket, key));
-  const cur = curBytes && decodeVersion(bucket, key, curBytes).version;
-  const matches = versionId === undefined || versionId === 'null' || cur?.versionId === versionId;
-  if (!cur || !matches) return versionId === undefined ? { key, deleteMarker: false } : { key, versionId, deleteMarker: false };
-  tx.clear(kCurrent(bucket, key));
-  await releaseVersion(tx, cur);
-  return { key, versionId: cur.versionId, deleteMarker: false };
+/**
+ * The current version (NoSuchKey, with the delete marker when one is current) or a given one
+ * (NoSuchVersion; MethodNotAllowed for a delete marker), NoSuchBucket when the bucket is gone.
+ */
+async function readVersion(tx: KvReader, bucket: string, key: string, versionId?: string): Promise<DecodedVersion> {
+  const cur = await currentRecord(tx, bucket, key);
+  if (cur && (versionId === undefined || versionId === cur.version.versionId || versionId === s3VersionId(cur.version))) return cur;
+  await requireBucket(tx, bucket);
+  if (versionId === undefined) {
+    const [newest] = await newestVersions(tx, bucket, key, 1);
+    throw new MetadataError('NoSuchKey', undefined, newest?.deleteMarker ? markerInfo(newest) : undefined);
+  }
+  const found = await findVersion(tx, bucket, key, versionId);
+  if (!found) throw new MetadataError('NoSuchVersion');
+  if (found.version.deleteMarker) throw new MetadataError('MethodNotAllowed', undefined, markerInfo(found.version));
+  return found;
 }
 
-/** drops a version's body: inline bytes, or its blob reference (garbage once unreferenced) */
-async function releaseVersion(tx: KvTransaction, v: ObjectVersion): Promise<void> {
-  if (v.body?.kind === 'blob') {
-    const { blobId, node } = v.body;
-    tx.clear(kRef(blobId, v.bucket, v.key, v.versionId));
-    const r = subspaceRange(['r', blobId]);
-    if ((await tx.getRange(r.begin, r.end, { limit: 1 })).length === 0) tx.set(kGarbage(blobId), encode(node));
-  } else if (v.body?.kind === 'parts') {
-    await releaseParts(tx, v.body.uploadId);
-  } else {
-    tx.clear(kData(v.bucket, v.key, v.versionId));
-  }
+function markerInfo(v: ObjectVersion) {
+  return { versionId: s3VersionId(v), lastModified: v.lastModified };
 }

@@ -37,6 +37,9 @@ interface StoredVersion {
   pc?: number;
   bl?: string;
   nd?: string;
+  /** S3's 'null' version (written unversioned or suspended) */
+  nl?: true;
+  tg?: Record<string, string>;
 }
 
 export function encodeVersion(v: ObjectVersion): Buffer {
@@ -54,6 +57,8 @@ export function encodeVersion(v: ObjectVersion): Buffer {
     cs: v.checksums,
   };
   if (v.deleteMarker) s.dm = true;
+  if (v.isNull) s.nl = true;
+  if (v.tags && Object.keys(v.tags).length) s.tg = v.tags;
   if (v.body?.kind === 'inline') s.bk = 'i';
   else if (v.body?.kind === 'blob') Object.assign(s, { bk: 'b', bl: v.body.blobId, nd: v.body.node });
   else if (v.body?.kind === 'parts') Object.assign(s, { bk: 'p', up: v.body.uploadId, pc: v.body.partCount });
@@ -83,6 +88,8 @@ export function decodeVersion(bucket: string, key: string, bytes: Uint8Array): D
     userMetadata: s.m ?? {},
     checksums: s.cs ?? {},
   };
+  if (s.nl) version.isNull = true;
+  if (s.tg) version.tags = s.tg;
   if (s.bk === 'b') version.body = { kind: 'blob', blobId: s.bl!, node: s.nd! };
   else if (s.bk === 'p') version.body = { kind: 'parts', uploadId: s.up!, partCount: s.pc! };
   return { version, inline: s.bk === 'i' };

@@ -51,6 +51,13 @@ export interface ObjectVersion {
   checksums: ChecksumSet;
   /** absent on delete markers */
   body?: BodyLocation;
+  /**
+   * written while the bucket was unversioned or suspended: S3 calls this version 'null'.
+   * It keeps its real id (so it sorts among the others by time); s3VersionId() maps it out.
+   */
+  isNull?: boolean;
+  /** object tags (x-amz-tagging, PutObjectTagging) */
+  tags?: Record<string, string>;
 }
 
 export type BucketVersioning = 'Unversioned' | 'Enabled' | 'Suspended';
@@ -95,6 +102,7 @@ export interface NewObject {
   userMetadata: Record<string, string>;
   checksums: ChecksumSet;
   body: BodyLocation;
+  tags?: Record<string, string>;
 }
 
 export interface ListObjectsInput {
@@ -118,7 +126,7 @@ export interface ListObjectsPage {
 
 export interface DeleteResult {
   key: string;
-  /** id of the version removed, or of the delete marker created */
+  /** S3 id ('null' for the null version) of the version removed, or of the delete marker created */
   versionId?: string;
   deleteMarker: boolean;
 }
@@ -127,4 +135,45 @@ export interface DeleteResult {
 export interface GarbageBlob {
   blobId: string;
   node: string;
+}
+
+export interface ListVersionsInput {
+  bucket: string;
+  prefix?: string;
+  delimiter?: string;
+  /** exclusive resume point: with versionIdMarker, after that version of this key; without, after every version of it */
+  keyMarker?: string;
+  /** an S3 version id ('null' allowed); needs keyMarker */
+  versionIdMarker?: string;
+  /** 0..1000; CommonPrefixes count against it */
+  maxKeys: number;
+}
+
+export interface VersionEntry {
+  version: ObjectVersion;
+  /** the newest version of its key (a delete marker may be latest) */
+  isLatest: boolean;
+}
+
+export interface ListVersionsPage {
+  /** versions and delete markers, by key, newest first within a key; no `body` */
+  versions: VersionEntry[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+  /** set when truncated: resume with keyMarker / versionIdMarker (S3 id; absent after a common prefix) */
+  nextKeyMarker?: string;
+  nextVersionIdMarker?: string;
+}
+
+/** A copy whose new version shares (or copies) the source's bytes, in one transaction. */
+export interface CopyInput {
+  source: { bucket: string; key: string; versionId?: string };
+  bucket: string;
+  key: string;
+  owner: string;
+  /**
+   * Runs inside the transaction with the source version (may run more than once, so no side
+   * effects): throws to refuse (copy-source conditionals), returns the new version's metadata.
+   */
+  derive(source: ObjectVersion): { headers: ObjectHeaders; userMetadata: Record<string, string>; tags?: Record<string, string> };
 }

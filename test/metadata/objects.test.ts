@@ -176,8 +176,8 @@ describe('object layer on LMDB', () => {
 
     it('delete: absent keys succeed; the key disappears from get and listing', async () => {
       expect(await layer.deleteObject('bkt', 'absent')).toEqual({ key: 'absent', deleteMarker: false });
-      const v = await layer.putObject(inline('bkt', 'k', 'x'));
-      expect(await layer.deleteObject('bkt', 'k')).toEqual({ key: 'k', versionId: v.versionId, deleteMarker: false });
+      await layer.putObject(inline('bkt', 'k', 'x'));
+      expect(await layer.deleteObject('bkt', 'k')).toEqual({ key: 'k', versionId: 'null', deleteMarker: false });
       await expect(layer.getObject('bkt', 'k')).rejects.toMatchObject({ code: 'NoSuchKey' });
       expect((await layer.listObjects({ bucket: 'bkt', maxKeys: 10 })).contents).toEqual([]);
     });

@@ -1,0 +1,121 @@
+/**
+ * The versions of a key inside one transaction: the key layout and the steps every write,
+ * delete and copy is made of. Layout (tuple-encoded, metadata/tuple.ts):
+ *
+ *   ('v', bucket, key, versionId)           → EVERY version of the key, delete markers included,
+ *                                             on every bucket (an unversioned bucket has one);
+ *                                             ids sort newest first, so the first is current
+ *   ('c', bucket, key)                      → a copy of the current version when it is not a
+ *                                             delete marker: what GET and ListObjects read
+ *   ('n', bucket, key)                      → the real id of the key's null version, if any
+ *   ('d', bucket, key, versionId)           → inline body bytes of that version
+ *   ('r', blobId, bucket, key, versionId)   → that version refers to this blob (copies share
+ *                                             blobs: one row per referring version)
+ *   ('g', blobId)                           → blob nobody refers to any more: its node
+ *
+ * The null version (S3's 'null': written unversioned or suspended) is stored under its real
+ * id so it sorts by its time among the others; ('n') finds it and s3VersionId() names it.
+ */
+import type { KvReader, KvTransaction } from './kv.js';
+import { releaseParts } from './multipart-release.js';
+import { decode, decodeVersion, encode, encodeVersion, type DecodedVersion } from './records.js';
+import { pack, subspaceRange, unpackAfter } from './tuple.js';
+import type { ObjectVersion } from './types.js';
+import { currentOf, indexEntryFor } from './version-order.js';
+
+const PRESENT = Buffer.from([1]);
+
+export const kBucket = (bucket: string) => pack(['b', bucket]);
+export const kCurrent = (bucket: string, key: string) => pack(['c', bucket, key]);
+export const kVersion = (bucket: string, key: string, vid: string) => pack(['v', bucket, key, vid]);
+export const kNull = (bucket: string, key: string) => pack(['n', bucket, key]);
+export const kData = (bucket: string, key: string, vid: string) => pack(['d', bucket, key, vid]);
+export const kRef = (blobId: string, bucket: string, key: string, vid: string) => pack(['r', blobId, bucket, key, vid]);
+export const kGarbage = (blobId: string) => pack(['g', blobId]);
+
+/** the newest `limit` versions of a key, newest first (records only, no inline bytes) */
+export async function newestVersions(tx: KvReader, bucket: string, key: string, limit: number): Promise<ObjectVersion[]> {
+  const r = subspaceRange(['v', bucket, key]);
+  const space = pack(['v', bucket, key]);
+  const pairs = await tx.getRange(r.begin, r.end, { limit });
+  return pairs.map((p) => {
+    const v = decodeVersion(bucket, key, p.value).version;
+    // the key is the truth for the id (the record repeats it)
+    v.versionId = unpackAfter(space, p.key)[0] as string;
+    return v;
+  });
+}
+
+/** a version by S3 id ('null' → the null version) or by real id */
+export async function findVersion(tx: KvReader, bucket: string, key: string, id: string): Promise<DecodedVersion | undefined> {
+  let real: string | undefined = id;
+  if (id === 'null') {
+    const p = await tx.get(kNull(bucket, key));
+    real = p && decode<string>(p);
+  }
+  if (real === undefined) return undefined;
+  const bytes = await tx.get(kVersion(bucket, key, real));
+  return bytes && decodeVersion(bucket, key, bytes);
+}
+
+export async function currentRecord(tx: KvReader, bucket: string, key: string): Promise<DecodedVersion | undefined> {
+  const bytes = await tx.get(kCurrent(bucket, key));
+  return bytes && decodeVersion(bucket, key, bytes);
+}
+
+/**
+ * Stores a version that is newer than every other of its key: its record, its body, the
+ * null pointer, and the current index (cleared when it is a delete marker).
+ */
+export function writeNewestVersion(tx: KvTransaction, v: ObjectVersion, inline?: Uint8Array): void {
+  const rec = encodeVersion(v);
+  tx.set(kVersion(v.bucket, v.key, v.versionId), rec);
+  if (v.deleteMarker) tx.clear(kCurrent(v.bucket, v.key));
+  else tx.set(kCurrent(v.bucket, v.key), rec);
+  if (v.isNull) tx.set(kNull(v.bucket, v.key), encode(v.versionId));
+  if (v.body?.kind === 'inline') tx.set(kData(v.bucket, v.key, v.versionId), inline ?? v.body.data);
+  else if (v.body?.kind === 'blob') {
+    tx.set(kRef(v.body.blobId, v.bucket, v.key, v.versionId), PRESENT);
+    // a referenced blob is never garbage (a copy may refer again to a blob just released)
+    tx.clear(kGarbage(v.body.blobId));
+  }
+  // 'parts': the completed upload's part records keep their own blob references
+}
+
+/** rewrites a version's record in place (tags), and the index when it is the current one */
+export async function rewriteVersion(tx: KvTransaction, v: ObjectVersion): Promise<void> {
+  const rec = encodeVersion(v);
+  tx.set(kVersion(v.bucket, v.key, v.versionId), rec);
+  const cur = await tx.get(kCurrent(v.bucket, v.key));
+  if (cur && decodeVersion(v.bucket, v.key, cur).version.versionId === v.versionId) tx.set(kCurrent(v.bucket, v.key), rec);
+}
+
+/**
+ * Removes one version for good, with its bytes (inline, blob reference, parts) and its null
+ * pointer; if it was the current one, the next newest becomes current.
+ */
+export async function removeVersion(tx: KvTransaction, v: ObjectVersion): Promise<void> {
+  const before = await newestVersions(tx, v.bucket, v.key, 2);
+  tx.clear(kVersion(v.bucket, v.key, v.versionId));
+  if (v.isNull) tx.clear(kNull(v.bucket, v.key));
+  await releaseBody(tx, v);
+  if (before[0]?.versionId !== v.versionId) return;
+  const rest = before.filter((x) => x.versionId !== v.versionId);
+  const next = indexEntryFor(currentOf(rest));
+  if (next) tx.set(kCurrent(v.bucket, v.key), (await tx.get(kVersion(v.bucket, v.key, next.versionId)))!);
+  else tx.clear(kCurrent(v.bucket, v.key));
+}
+
+/** drops a version's body: inline bytes, or its blob reference (garbage once unreferenced) */
+async function releaseBody(tx: KvTransaction, v: ObjectVersion): Promise<void> {
+  if (v.body?.kind === 'blob') {
+    const { blobId, node } = v.body;
+    tx.clear(kRef(blobId, v.bucket, v.key, v.versionId));
+    const r = subspaceRange(['r', blobId]);
+    if ((await tx.getRange(r.begin, r.end, { limit: 1 })).length === 0) tx.set(kGarbage(blobId), encode(node));
+  } else if (v.body?.kind === 'parts') {
+    await releaseParts(tx, v.body.uploadId);
+  } else {
+    tx.clear(kData(v.bucket, v.key, v.versionId));
+  }
+}
