@@ -50,5 +50,6 @@ export function formatSize(bytes: number): string {
     i += 1;
   }
   const digits = i === 0 || v >= 100 || Number.isInteger(v) ? 0 : v >= 10 ? 1 : 2;
-  return `${v.toFixed(digits).replace(/\.?0+$/, (z) => (z.includes('.') ? '' : z))} ${units[i]}`;
+  // Number(…) drops trailing zeros: 1.50 → 1.5
+  return `${Number(v.toFixed(digits))} ${units[i]}`;
 }
