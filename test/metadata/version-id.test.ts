@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HybridClock, compareHlc } from '../../metadata/hlc.js';
-import { makeVersionId, parseVersionId } from '../../metadata/version-id.js';
+import { getVersionIdWriter, makeVersionId, parseVersionId, setVersionIdWriter } from '../../metadata/version-id.js';
 
 const hlc = fc.record({ wall: fc.integer({ min: 0, max: 2 ** 48 - 1 }), logical: fc.integer({ min: 0, max: 2 ** 32 - 1 }) });
 const region = fc.string({ minLength: 1, maxLength: 12, unit: 'grapheme' }).filter((r) => !r.includes('\u0000'));
@@ -35,6 +35,54 @@ describe('version ids', () => {
         expect(parseVersionId(id)).toEqual({ hlc: h, region: r });
       }),
     );
+  });
+
+  const writer = fc.stringMatching(/^[A-Za-z0-9._-]{1,32}$/);
+
+  it('with writers: order is the reverse of (hlc, region, writer) order; parse round-trips', () => {
+    fc.assert(
+      fc.property(hlc, region, fc.option(writer, { nil: undefined }), hlc, region, fc.option(writer, { nil: undefined }), (h1, r1, w1, h2, r2, w2) => {
+        const a = makeVersionId(h1, r1, w1 ?? null);
+        const b = makeVersionId(h2, r2, w2 ?? null);
+        // an id without a writer is a prefix of the same (hlc, region) with one: it sorts first,
+        // as if its writer were the greatest
+        const cmpWriter = w1 === w2 ? 0 : w1 === undefined ? 1 : w2 === undefined ? -1 : cmpRegion(w1, w2);
+        const want = Math.sign(compareHlc(h1, h2) || cmpRegion(r1, r2) || cmpWriter);
+        expect(a < b ? 1 : a > b ? -1 : 0).toBe(want);
+        expect(parseVersionId(a)).toEqual(w1 === undefined ? { hlc: h1, region: r1 } : { hlc: h1, region: r1, writer: w1 });
+      }),
+      { numRuns: 2000 },
+    );
+    // the same (hlc, region) with different writers, which random clocks above rarely give
+    fc.assert(
+      fc.property(hlc, region, fc.option(writer, { nil: undefined }), fc.option(writer, { nil: undefined }), (h, r, w1, w2) => {
+        const a = makeVersionId(h, r, w1 ?? null);
+        const b = makeVersionId(h, r, w2 ?? null);
+        const want = w1 === w2 ? 0 : w1 === undefined ? 1 : w2 === undefined ? -1 : Math.sign(cmpRegion(w1, w2));
+        expect(a < b ? 1 : a > b ? -1 : 0).toBe(want);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('two processes writing in the same millisecond with the same counter still get distinct ids', () => {
+    const h = { wall: 1_700_000_000_000, logical: 0 };
+    const ids = new Set(['n1a2b3c.0', 'n1a2b3c.1', 'nffee00.0'].map((w) => makeVersionId(h, 'eu-1', w)));
+    expect(ids.size).toBe(3);
+  });
+
+  it("the process writer is used when none is given, and is refused when malformed", () => {
+    const before = getVersionIdWriter();
+    try {
+      setVersionIdWriter('node7.2');
+      const id = makeVersionId({ wall: 9, logical: 1 }, 'r');
+      expect(parseVersionId(id)).toEqual({ hlc: { wall: 9, logical: 1 }, region: 'r', writer: 'node7.2' });
+      expect(parseVersionId(makeVersionId({ wall: 9, logical: 1 }, 'r', null))).toEqual({ hlc: { wall: 9, logical: 1 }, region: 'r' });
+      expect(() => setVersionIdWriter('has space')).toThrow(RangeError);
+      expect(() => makeVersionId({ wall: 9, logical: 1 }, 'r', 'x'.repeat(33))).toThrow(RangeError);
+    } finally {
+      setVersionIdWriter(before);
+    }
   });
 
   it.each(['', 'null', 'zz', '0'.repeat(24), 'ffffffffffff'.repeat(2)])('parse refuses %j', (bad) => {

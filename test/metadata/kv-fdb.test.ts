@@ -1,0 +1,56 @@
+/**
+ * The KV conformance suite on FoundationDB. Runs only against a real cluster:
+ *   ERNE_TEST_METADATA=fdb FDB_CLUSTER_FILE=/etc/foundationdb/fdb.cluster npx vitest run test/metadata
+ * Each store gets its own random key prefix, cleared afterwards, so a shared cluster is fine.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { KvStore } from '../../metadata/kv.js';
+import { clearFdbStore, FdbUnavailableError, openFdb } from '../../metadata/fdb.js';
+import { kvConformance } from './kv-conformance.js';
+
+const clusterFile = process.env.FDB_CLUSTER_FILE;
+const wanted = process.env.ERNE_TEST_METADATA === 'fdb' && !!clusterFile;
+
+if (wanted) {
+  kvConformance('fdb', async () => {
+    const prefix = `erne-test-${randomBytes(6).toString('hex')}`;
+    let kv: KvStore = await openFdb({ clusterFile, prefix });
+    return {
+      get kv() {
+        return kv;
+      },
+      async reopen() {
+        await kv.close();
+        kv = await openFdb({ clusterFile, prefix });
+        return kv;
+      },
+      async cleanup() {
+        await kv.close();
+        await clearFdbStore({ clusterFile, prefix });
+      },
+    };
+  });
+} else {
+  describe.skip('FDB_CLUSTER_FILE not set: FoundationDB conformance skipped (set ERNE_TEST_METADATA=fdb and FDB_CLUSTER_FILE to run it)', () => {
+    it('runs the KV conformance suite on FoundationDB', () => undefined);
+  });
+}
+
+// Where the binding is not installed (this machine), choosing FDB fails with one line.
+describe('FoundationDB backend without the client library', () => {
+  const installed = existsSync(join(process.cwd(), 'node_modules', 'foundationdb'));
+  it.skipIf(installed)('refuses with one line that says what to install', async () => {
+    const err = await openFdb({ clusterFile: '/nonexistent/fdb.cluster' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(FdbUnavailableError);
+    const msg = (err as Error).message;
+    expect(msg.split('\n')).toHaveLength(1);
+    expect(msg).toContain('foundationdb-clients_7.3.x_amd64.deb');
+    expect(msg).toContain('npm install foundationdb');
+  });
+});
