@@ -26,6 +26,7 @@ export const S3_ERRORS = {
   InvalidPart: [400, 'One or more of the specified parts could not be found.'],
   InvalidPolicyDocument: [400, 'The content of the form does not meet the conditions specified in the policy document.'],
   InvalidPartOrder: [400, 'The list of parts was not in ascending order.'],
+  InvalidPartNumber: [416, 'The requested partnumber is not satisfiable.'],
   InvalidRange: [416, 'The requested range is not satisfiable.'],
   InvalidRequest: [400, 'Invalid Request'],
   InvalidStorageClass: [400, 'The storage class that you specified is not valid.'],
@@ -86,6 +87,14 @@ export function isS3ErrorCode(code: unknown): code is S3ErrorCode {
 export function toS3Error(err: unknown): S3Error {
   if (err instanceof S3Error) return err;
   const e = err as { code?: unknown; message?: string } | null;
-  if (e && isS3ErrorCode(e.code)) return new S3Error(e.code, e.message && e.message !== e.code ? e.message : undefined);
+  if (e && isS3ErrorCode(e.code)) {
+    const s3 = new S3Error(e.code, e.message && e.message !== e.code ? e.message : undefined);
+    // a read that met a delete marker says so, as S3 does
+    const marker = (err as { deleteMarker?: { versionId: string; lastModified: number } }).deleteMarker;
+    if (marker) {
+      s3.headers = { 'x-amz-delete-marker': 'true', 'x-amz-version-id': marker.versionId, 'last-modified': new Date(marker.lastModified).toUTCString() };
+    }
+    return s3;
+  }
   return new S3Error('InternalError');
 }
