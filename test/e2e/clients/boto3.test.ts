@@ -1,0 +1,74 @@
+/**
+ * boto3 (Debian's python3-boto3, run with /usr/bin/python3 — not a pyenv python3 on PATH,
+ * which lacks boto3) doing its normal job through boto3_walk.py: create bucket, put/get,
+ * upload_file/download_file with TransferConfig(5 MiB threshold and chunks) on a 12 MiB file
+ * (multipart up, ranged down), list_objects_v2 paginator, copy_object and managed multipart
+ * copy, presigned GET/PUT fetched with urllib, a directory "sync", delete_objects.
+ * The script runs once; each step's outcome is one test here.
+ */
+import { rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, startTestGateway, tempDir, uniqueBucket, type TestGateway } from '../../helpers/gateway.js';
+import { cleanEnv, installed, run, tracer, type Tracer } from './support.js';
+
+const PY = '/usr/bin/python3';
+const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'boto3_walk.py');
+const HAVE = installed(PY, ['-c', 'import boto3']);
+if (!HAVE) console.warn(`skipping boto3 client suite: ${PY} with boto3 is not installed (apt-get install python3-boto3)`);
+
+interface StepResult {
+  step: string;
+  ok: boolean;
+  error?: string;
+  response?: unknown;
+  [k: string]: unknown;
+}
+
+let t: TestGateway;
+let tr: Tracer;
+let dir: string;
+const steps = new Map<string, StepResult>();
+let output = '';
+
+beforeAll(async () => {
+  if (!HAVE) return;
+  t = await startTestGateway();
+  tr = await tracer(t.gw, 'boto3');
+  dir = tempDir('erne-clients-boto3-');
+  const env = cleanEnv({ ERNE_ACCESS_KEY: ROOT.accessKeyId, ERNE_SECRET_KEY: ROOT.secretAccessKey, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' });
+  const r = await run(PY, [SCRIPT, tr.url, uniqueBucket('boto3'), dir], { env, timeout: 120_000 });
+  output = `exit ${r.code}\n${r.stderr}`;
+  for (const line of r.stdout.split('\n')) {
+    if (!line.trim()) continue;
+    const s = JSON.parse(line) as StepResult;
+    steps.set(s.step, s);
+  }
+  console.log(`boto3 used: ${PY}: ${JSON.stringify(steps.get('versions'))}`);
+}, 150_000);
+
+afterAll(async () => {
+  await tr?.close();
+  await t?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function expectStep(name: string): void {
+  const s = steps.get(name);
+  if (!s) throw new Error(`boto3_walk.py did not report step ${name}; ${output}`);
+  expect(s.ok, `${name}: ${s.error ?? ''} ${s.response ? JSON.stringify(s.response) : ''}`).toBe(true);
+}
+
+describe.skipIf(!HAVE)(`boto3 (${PY})`, () => {
+  it('create_bucket, list_buckets', () => expectStep('create_bucket'));
+  it('put_object / get_object / head_object with metadata', () => expectStep('put_get_small'));
+  it('upload_file 12 MiB with 5 MiB TransferConfig (3-part multipart), download_file (ranged) intact', () => expectStep('upload_file_multipart'));
+  it('upload_file / download_file of a small file', () => expectStep('download_file_small'));
+  it('list_objects_v2 paginator (3 pages of 10) and delimiter listing', () => expectStep('list_paginator'));
+  it('copy_object', () => expectStep('copy_object'));
+  it('managed copy of 12 MiB (UploadPartCopy)', () => expectStep('managed_copy_multipart'));
+  it('generate_presigned_url for GET and PUT, fetched with urllib', () => expectStep('presigned_urls'));
+  it('"sync" a 40-file tree with upload_file/download_file', () => expectStep('sync_directory'));
+  it('delete_objects of everything, delete_bucket', () => expectStep('delete_objects_and_bucket'));
+});
