@@ -4,13 +4,12 @@
  * tracing proxy (ERNE_CLIENTS_TRACE=1) that records every request/response pair a client
  * sends, so a failing step can be reported with the exact exchange.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, relative } from 'node:path';
-import { execFileSync } from 'node:child_process';
 
 export interface RunResult {
   code: number;
@@ -70,7 +69,7 @@ export async function randomFile(path: string, size: number): Promise<string> {
     const piece = randomBytes(Math.min(left, 1 << 20));
     hash.update(piece);
     left -= piece.length;
-    if (!out.write(piece)) await new Promise((r) => out.once('drain', r));
+    if (!out.write(piece)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
   return hash.digest('hex');
