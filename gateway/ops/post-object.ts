@@ -1,4 +1,146 @@
-import type { HandlerTable } from '../context.js';
+import { createHash } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import type { HandlerTable, OpContext, OpResult } from '../context.js';
+import { header } from '../context.js';
+import { mayAccessBucket } from '../access.js';
+import { S3Error } from '../errors.js';
+import { formBoundary, readPostForm, type PostForm } from '../post-form.js';
+import { checkPolicy, parsePolicy, policySignature, signaturesEqual } from '../post-policy.js';
+import { checkKey, MAX_SINGLE_PUT_BYTES, MAX_USER_METADATA_BYTES } from '../validate.js';
+import type { BodyLocation, ObjectHeaders } from '../../metadata/types.js';
+import { cannedAclHeader } from './acl.js';
 
-/** (being written) */
-export const postObjectHandlers: HandlerTable = {};
+/**
+ * PostObject: a browser form upload to the bucket (multipart/form-data). The form's fields
+ * come first and are checked against the SigV4-signed policy before the file, which is the
+ * last field, streams to the volume with its size checked on the way.
+ */
+
+const MAX_FORM_FIELD_BYTES = 64 * 1024;
+const CREDENTIAL = /^([^/]+)\/(\d{8})\/([^/]+)\/s3\/aws4_request$/;
+
+function need(fields: Map<string, string>, name: string): string {
+  const v = fields.get(name);
+  if (v === undefined) throw new S3Error('InvalidArgument', `Bucket POST must contain a field named '${name}'.`, { ArgumentName: name });
+  return v;
+}
+
+/** who signed the policy, after checking the signature (throws otherwise) */
+async function verifyForm(ctx: OpContext, fields: Map<string, string>): Promise<{ accessKeyId: string; root: boolean }> {
+  if (!fields.has('policy') && !fields.has('x-amz-signature')) {
+    throw new S3Error('AccessDenied', 'Anonymous POST uploads are not allowed; the form needs a signed policy.');
+  }
+  if (fields.has('awsaccesskeyid') || fields.has('signature')) throw new S3Error('NotImplemented', 'Signature version 2 POST forms are not supported; use AWS4-HMAC-SHA256.');
+  const policy = need(fields, 'policy');
+  if (need(fields, 'x-amz-algorithm') !== 'AWS4-HMAC-SHA256') throw new S3Error('InvalidArgument', 'Only AWS4-HMAC-SHA256 is supported.', { ArgumentName: 'x-amz-algorithm' });
+  const cred = CREDENTIAL.exec(need(fields, 'x-amz-credential'));
+  if (!cred) throw new S3Error('InvalidArgument', 'The x-amz-credential field is malformed.', { ArgumentName: 'x-amz-credential' });
+  const [, accessKeyId, date, region] = cred as unknown as [string, string, string, string];
+  if (!need(fields, 'x-amz-date').startsWith(date)) throw new S3Error('InvalidArgument', 'The date of x-amz-credential is not the date of x-amz-date.', { ArgumentName: 'x-amz-date' });
+  const key = await ctx.svc.layer.getAccessKey(accessKeyId);
+  if (!key) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: accessKeyId });
+  const signature = need(fields, 'x-amz-signature').toLowerCase();
+  if (!signaturesEqual(signature, policySignature(policy, key.secretAccessKey, date, region))) throw new S3Error('SignatureDoesNotMatch');
+  return { accessKeyId, root: key.root };
+}
+
+/** counts and hashes the file as it streams, enforcing the policy's maximum */
+function measure(max: number): { stream: Transform; result: () => { size: number; md5Hex: string } } {
+  const md5 = createHash('md5');
+  let size = 0;
+  const stream = new Transform({
+    transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback) {
+      size += chunk.length;
+      if (size > max) return cb(new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', { MaxSizeAllowed: max }));
+      md5.update(chunk);
+      cb(null, chunk);
+    },
+  });
+  return { stream, result: () => ({ size, md5Hex: md5.digest('hex') }) };
+}
+
+function formHeaders(fields: Map<string, string>, file: PostForm['file']): { headers: ObjectHeaders; meta: Record<string, string> } {
+  const headers: ObjectHeaders = { contentType: fields.get('content-type') ?? file.contentType ?? 'binary/octet-stream' };
+  const map: [string, keyof ObjectHeaders][] = [['cache-control', 'cacheControl'], ['content-disposition', 'contentDisposition'], ['content-encoding', 'contentEncoding'], ['expires', 'expires'], ['content-language', 'contentLanguage']];
+  for (const [field, name] of map) {
+    const v = fields.get(field);
+    if (v !== undefined) headers[name] = v;
+  }
+  const meta: Record<string, string> = {};
+  let bytes = 0;
+  for (const [name, v] of fields) {
+    if (!name.startsWith('x-amz-meta-')) continue;
+    meta[name.slice('x-amz-meta-'.length)] = v;
+    bytes += name.length - 'x-amz-meta-'.length + Buffer.byteLength(v);
+  }
+  if (bytes > MAX_USER_METADATA_BYTES) throw new S3Error('MetadataTooLarge');
+  return { headers, meta };
+}
+
+function successResponse(ctx: OpContext, fields: Map<string, string>, key: string, etag: string, extra: Record<string, string>): OpResult {
+  const location = `/${ctx.bucket}/${encodeURIComponent(key).replace(/%2F/g, '/')}`;
+  const headers = { etag: `"${etag}"`, location, ...extra };
+  const redirect = fields.get('success_action_redirect') ?? fields.get('redirect');
+  if (redirect) {
+    try {
+      const url = new URL(redirect);
+      url.searchParams.set('bucket', ctx.bucket);
+      url.searchParams.set('key', key);
+      url.searchParams.set('etag', `"${etag}"`);
+      return { status: 303, headers: { ...headers, location: url.toString() } };
+    } catch {
+      // S3 ignores a redirect that is not a URL and answers with the status instead
+    }
+  }
+  const status = fields.get('success_action_status');
+  if (status === '201') {
+    return { status: 201, headers, xml: { root: 'PostResponse', value: { Location: location, Bucket: ctx.bucket, Key: key, ETag: `"${etag}"` } } };
+  }
+  return { status: status === '200' ? 200 : 204, headers };
+}
+
+async function postObject(ctx: OpContext): Promise<OpResult> {
+  const boundary = formBoundary(header(ctx.headers, 'content-type'));
+  if (!boundary) throw new S3Error('PreconditionFailed', 'Bucket POST must be of the enclosure-type multipart/form-data', { Condition: 'Bucket POST must be of the enclosure-type-multipart/form-data' });
+  const bucket = await ctx.svc.layer.getBucket(ctx.bucket);
+  const form = await readPostForm(ctx.req, boundary, { maxFieldBytes: MAX_FORM_FIELD_BYTES });
+  const { fields, file } = form;
+  try {
+    const signer = await verifyForm(ctx, fields);
+    if (!mayAccessBucket({ accessKeyId: signer.accessKeyId, root: signer.root, payload: { kind: 'none' }, presigned: false }, bucket)) throw new S3Error('AccessDenied');
+    const rawKey = need(fields, 'key');
+    const key = rawKey.replaceAll('${filename}', file.filename.split(/[\\/]/).pop() ?? '');
+    if (key === '') throw new S3Error('InvalidArgument', 'User key must have a length greater than 0.', { ArgumentName: 'key' });
+    checkKey(key);
+    const checked = new Map(fields);
+    checked.set('bucket', ctx.bucket);
+    checked.set('key', key);
+    const range = checkPolicy(parsePolicy(fields.get('policy')!), checked, Date.now());
+    const acl = cannedAclHeader({ headers: { 'x-amz-acl': fields.get('acl') } });
+    const { headers, meta } = formHeaders(fields, file);
+
+    const counter = measure(Math.min(range.max, MAX_SINGLE_PUT_BYTES));
+    file.stream.on('error', (err) => counter.stream.destroy(err));
+    const stored = await ctx.svc.blobs.ingest(file.stream.pipe(counter.stream), { maxSize: MAX_SINGLE_PUT_BYTES });
+    await form.done;
+    const { size, md5Hex } = counter.result();
+    const body: BodyLocation = stored.inline ? { kind: 'inline', data: stored.inline } : { kind: 'blob', blobId: stored.blobId!, node: ctx.svc.blobs.nodeId };
+    let version;
+    try {
+      if (size < range.min) throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size', { ProposedSize: size, MinSizeAllowed: range.min });
+      version = await ctx.svc.layer.putObject({ bucket: ctx.bucket, key, size, etag: md5Hex, owner: signer.accessKeyId, headers, userMetadata: meta, checksums: {}, body });
+    } catch (err) {
+      if (stored.blobId) await ctx.svc.blobs.delete(stored.blobId).catch(() => undefined);
+      throw err;
+    }
+    if (acl === 'public-read') await ctx.svc.configs.putObjectAcl(ctx.bucket, key, version.versionId, acl);
+    const extra: Record<string, string> = bucket.versioning === 'Unversioned' ? {} : { 'x-amz-version-id': version.versionId };
+    return successResponse(ctx, fields, key, version.etag, extra);
+  } catch (err) {
+    // the file was not (fully) consumed: stop reading; the gateway closes the connection
+    if (!file.stream.destroyed) file.stream.destroy();
+    throw err;
+  }
+}
+
+export const postObjectHandlers: HandlerTable = { PostObject: postObject };
