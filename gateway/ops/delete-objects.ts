@@ -5,6 +5,7 @@ import { S3Error } from '../errors.js';
 import { readSmallBody } from '../small-body.js';
 import { parseXml } from '../xml.js';
 import { MAX_KEY_BYTES } from '../validate.js';
+import { parseVersionId } from '../../metadata/version-id.js';
 
 export const MAX_DELETE_KEYS = 1000;
 
@@ -48,23 +49,27 @@ export async function deleteObjects(ctx: OpContext): Promise<OpResult> {
   const errors: Record<string, unknown>[] = [];
   for (const it of items) {
     if (Buffer.byteLength(it.key) > MAX_KEY_BYTES) errors.push({ Key: it.key, Code: 'KeyTooLongError', Message: 'Your key is too long.' });
-    else valid.push(it.versionId === 'null' && bucket.versioning === 'Unversioned' ? { key: it.key } : it);
+    else if (it.versionId !== undefined && it.versionId !== 'null' && !parseVersionId(it.versionId)) {
+      errors.push({ Key: it.key, VersionId: it.versionId, Code: 'NoSuchVersion', Message: 'The specified version does not exist.' });
+    } else valid.push(it);
   }
   const results = await ctx.svc.layer.deleteObjects(ctx.bucket, valid);
   const deleted: Record<string, unknown>[] = [];
-  for (const r of results) {
+  results.forEach((r, i) => {
+    const asked = valid[i]!.versionId;
     if ('error' in r) {
       errors.push({ Key: r.key, ...(r.versionId ? { VersionId: r.versionId } : {}), Code: r.error.code, Message: r.error.message });
-    } else if (!quiet) {
-      const el: Record<string, unknown> = { Key: r.key };
-      if (bucket.versioning !== 'Unversioned') {
-        if (r.deleteMarker) {
-          el['DeleteMarker'] = true;
-          if (r.versionId) el['DeleteMarkerVersionId'] = r.versionId;
-        } else if (r.versionId) el['VersionId'] = r.versionId;
-      }
-      deleted.push(el);
+      return;
     }
-  }
+    if (quiet) return;
+    // as S3: the version asked for; DeleteMarker when a marker was removed or made
+    const el: Record<string, unknown> = { Key: r.key };
+    if (asked !== undefined) el['VersionId'] = asked;
+    if (r.deleteMarker) {
+      el['DeleteMarker'] = true;
+      if (r.versionId) el['DeleteMarkerVersionId'] = r.versionId;
+    }
+    deleted.push(el);
+  });
   return { xml: { root: 'DeleteResult', value: { Deleted: deleted, Error: errors } } };
 }

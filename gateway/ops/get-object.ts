@@ -7,17 +7,20 @@ import { parseRange } from '../range.js';
 import { checkKey } from '../validate.js';
 import { checksumHeaders, objectResponseHeaders, RESPONSE_OVERRIDES } from './object-headers.js';
 import { openBytes } from './object-bytes.js';
+import { versionIdParam } from './version-param.js';
+import { s3VersionId } from '../../metadata/version-order.js';
 
 /** GetObject and HeadObject: conditionals, ranges, response-* overrides, checksum mode. */
 export async function getObject(ctx: OpContext, head = false): Promise<OpResult> {
   checkKey(ctx.key);
   const bucket = await ctx.svc.layer.getBucket(ctx.bucket);
   requireBucketAccess(ctx.auth, bucket);
-  const versionId = ctx.query.get('versionId') ?? undefined;
-  const v = await ctx.svc.layer.getObject(ctx.bucket, ctx.key, versionId === 'null' && bucket.versioning === 'Unversioned' ? undefined : versionId);
+  const v = await ctx.svc.layer.getObject(ctx.bucket, ctx.key, versionIdParam(ctx.query));
 
   const headers = objectResponseHeaders(v);
-  if (bucket.versioning !== 'Unversioned') headers['x-amz-version-id'] = v.versionId;
+  if (bucket.versioning !== 'Unversioned') headers['x-amz-version-id'] = s3VersionId(v);
+  const tagCount = Object.keys(v.tags ?? {}).length;
+  if (tagCount) headers['x-amz-tagging-count'] = tagCount;
   try {
     checkReadConditions(ctx.headers, v.etag, v.lastModified);
   } catch (err) {

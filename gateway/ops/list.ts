@@ -4,8 +4,10 @@ import { S3Error } from '../errors.js';
 import { isoDate } from '../xml.js';
 import { ownerXml } from './buckets.js';
 import type { ObjectVersion } from '../../metadata/types.js';
+import { s3VersionId } from '../../metadata/version-order.js';
+import { checkVersionId } from './version-param.js';
 
-/** ListObjectsV2 and ListObjects (v1) over the backend-independent listing of metadata/. */
+/** ListObjectsV2, ListObjects (v1) and ListObjectVersions over the backend-independent listings of metadata/. */
 
 const MAX_KEYS = 1000;
 
@@ -119,4 +121,50 @@ export async function listObjectsV1(ctx: OpContext): Promise<OpResult> {
     CommonPrefixes: result.commonPrefixes.map((p) => ({ Prefix: enc(p) })),
   };
   return { xml: { root: 'ListBucketResult', value } };
+}
+
+export async function listObjectVersions(ctx: OpContext): Promise<OpResult> {
+  const q = ctx.query;
+  const maxKeys = maxKeysParam(q);
+  const url = encodingParam(q);
+  const enc = url ? urlEncode : (s: string) => s;
+  const prefix = q.get('prefix') ?? '';
+  const delimiter = q.get('delimiter') ?? '';
+  const keyMarker = q.get('key-marker') ?? '';
+  const vidMarker = q.get('version-id-marker') ?? '';
+  if (vidMarker && !keyMarker) throw new S3Error('InvalidArgument', 'A version-id marker cannot be specified without a key marker.', { ArgumentName: 'version-id-marker', ArgumentValue: vidMarker });
+  if (vidMarker) checkVersionId(vidMarker, 'version-id-marker');
+  const bucket = await ctx.svc.layer.getBucket(ctx.bucket);
+  requireBucketAccess(ctx.auth, bucket);
+  const page = await ctx.svc.layer.listObjectVersions({
+    bucket: ctx.bucket,
+    prefix: prefix || undefined,
+    delimiter: delimiter || undefined,
+    keyMarker: keyMarker || undefined,
+    versionIdMarker: vidMarker || undefined,
+    maxKeys,
+  });
+  const versions: Record<string, unknown>[] = [];
+  const markers: Record<string, unknown>[] = [];
+  for (const { version: v, isLatest } of page.versions) {
+    const common = { Key: enc(v.key), VersionId: s3VersionId(v), IsLatest: isLatest, LastModified: isoDate(v.lastModified) };
+    if (v.deleteMarker) markers.push({ ...common, Owner: ownerXml(v.owner) });
+    else versions.push({ ...common, ...contentsXml(v, enc, true), Key: enc(v.key) });
+  }
+  const value: Record<string, unknown> = {
+    Name: ctx.bucket,
+    Prefix: enc(prefix),
+    KeyMarker: enc(keyMarker),
+    VersionIdMarker: vidMarker,
+    ...(page.nextKeyMarker !== undefined ? { NextKeyMarker: enc(page.nextKeyMarker) } : {}),
+    ...(page.nextVersionIdMarker !== undefined ? { NextVersionIdMarker: page.nextVersionIdMarker } : {}),
+    MaxKeys: maxKeys,
+    ...(delimiter ? { Delimiter: enc(delimiter) } : {}),
+    IsTruncated: page.isTruncated,
+    ...(url ? { EncodingType: 'url' } : {}),
+    Version: versions,
+    DeleteMarker: markers,
+    CommonPrefixes: page.commonPrefixes.map((p) => ({ Prefix: enc(p) })),
+  };
+  return { xml: { root: 'ListVersionsResult', value } };
 }

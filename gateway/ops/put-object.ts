@@ -5,6 +5,8 @@ import { openBody } from '../body.js';
 import { S3Error } from '../errors.js';
 import { checkKey, MAX_SINGLE_PUT_BYTES, objectHeaders, userMetadata } from '../validate.js';
 import { checksumHeaders } from './object-headers.js';
+import { parseTaggingHeader } from './tagging.js';
+import { s3VersionId } from '../../metadata/version-order.js';
 import type { BodyLocation, WriteConditions } from '../../metadata/types.js';
 
 const STORAGE_CLASSES = new Set(['STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER', 'DEEP_ARCHIVE', 'GLACIER_IR', 'OUTPOSTS', 'SNOW', 'EXPRESS_ONEZONE']);
@@ -33,6 +35,9 @@ export async function putObject(ctx: OpContext): Promise<OpResult> {
     cond.ifNoneMatch = '*';
   }
 
+  const tagging = header(ctx.headers, 'x-amz-tagging');
+  const tags = tagging === undefined ? undefined : parseTaggingHeader(tagging);
+
   const bucket = await ctx.svc.layer.getBucket(ctx.bucket);
   requireBucketAccess(ctx.auth, bucket);
 
@@ -55,6 +60,7 @@ export async function putObject(ctx: OpContext): Promise<OpResult> {
         userMetadata: meta,
         checksums: d.checksums,
         body,
+        ...(tags ? { tags } : {}),
       },
       cond,
     );
@@ -66,7 +72,7 @@ export async function putObject(ctx: OpContext): Promise<OpResult> {
     headers: {
       etag: `"${version.etag}"`,
       ...checksumHeaders(version.checksums),
-      ...(bucket.versioning === 'Unversioned' ? {} : { 'x-amz-version-id': version.versionId }),
+      ...(bucket.versioning === 'Unversioned' ? {} : { 'x-amz-version-id': s3VersionId(version) }),
     },
   };
 }
