@@ -10,6 +10,11 @@ export interface JanitorOptions {
    */
   orphanMinAgeMs?: number;
   log?: (msg: string) => void;
+  /**
+   * the multipart layer: parts of aborted uploads, of dropped multipart versions and parts a
+   * completion did not name are moved into the garbage queue (bounded batches) each pass
+   */
+  multipart?: { releaseQueued(budget?: number): Promise<number> };
 }
 
 export interface Janitor {
@@ -23,6 +28,8 @@ export interface Janitor {
 const GARBAGE_BATCH = 256;
 /** a pass stops after this many batches so one pass stays bounded; the next continues */
 const MAX_BATCHES_PER_PASS = 64;
+/** multipart part records released per pass (each metadata transaction handles ≤ 500) */
+const MULTIPART_BUDGET = GARBAGE_BATCH * MAX_BATCHES_PER_PASS;
 
 /**
  * Background upkeep of this node's bytes: removes blob files that versions stopped pointing
@@ -62,6 +69,9 @@ export function startJanitor(layer: ObjectLayer, blobs: BlobStore, opts: Janitor
   }
 
   async function pass(): Promise<void> {
+    // first, so the parts it frees are deleted by this same pass
+    const parts = (await opts.multipart?.releaseQueued(MULTIPART_BUDGET)) ?? 0;
+    if (parts > 0) log(`janitor: released ${parts} multipart part(s)`);
     const garbage = await collectGarbage();
     const orphans = await blobs.sweepOrphans((id) => layer.isBlobReferenced(id), orphanMinAgeMs);
     if (garbage + orphans > 0) log(`janitor: removed ${garbage} garbage blob(s), ${orphans} orphan file(s)`);

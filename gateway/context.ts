@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { BlobStore } from '../cache/types.js';
 import type { BucketConfigStore } from '../metadata/bucket-config.js';
+import type { MultipartLayer } from '../metadata/multipart.js';
 import type { ObjectLayer } from '../metadata/object-layer.js';
 import type { AuthContext } from './auth/types.js';
 import type { Operation } from './router.js';
@@ -9,6 +10,8 @@ import type { Operation } from './router.js';
 /** What the handlers can reach: the region's metadata and this node's volume. */
 export interface Services {
   layer: ObjectLayer;
+  /** multipart uploads and the part index of multipart objects */
+  multipart: MultipartLayer;
   blobs: BlobStore;
   region: string;
   /** per-bucket configuration documents (CORS, lifecycle, tags, ACLs) */

@@ -5,9 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { openBlobStore } from '../cache/file-blob-store.js';
-import { startJanitor } from '../cache/janitor.js';
+import { startJanitor, type Janitor } from '../cache/janitor.js';
 import { createBucketConfigStore } from '../metadata/bucket-config.js';
 import { openLmdb } from '../metadata/lmdb.js';
+import { createMultipartLayer } from '../metadata/multipart.js';
 import { createObjectLayer } from '../metadata/objects.js';
 import { createApp } from './app.js';
 import { ensureRootKey, type KeyPair } from './credentials.js';
@@ -29,6 +30,8 @@ export interface RunningGateway {
   url: string;
   port: number;
   root: KeyPair;
+  /** this node's background upkeep (tests run a pass with janitor.runOnce()) */
+  janitor: Janitor;
   close(): Promise<void>;
 }
 
@@ -52,12 +55,13 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const nodeId = await nodeIdFor(opts.dataDir, opts.nodeId);
   const kv = await openLmdb(join(opts.dataDir, 'meta'));
   const layer = createObjectLayer(kv, { region: opts.region });
+  const multipart = createMultipartLayer(kv);
   const blobs = await openBlobStore(join(opts.dataDir, 'volume'), { nodeId, inlineThreshold: opts.inlineThreshold });
   const root = await ensureRootKey(layer, opts.dataDir, { accessKeyId: opts.rootAccessKey, secretAccessKey: opts.rootSecretKey });
-  const janitor = startJanitor(layer, blobs, { log });
+  const janitor = startJanitor(layer, blobs, { log, multipart });
 
   const configs = createBucketConfigStore(kv);
-  const app = createApp({ layer, blobs, region: opts.region, configs }, { domain: opts.domain, log });
+  const app = createApp({ layer, multipart, blobs, region: opts.region, configs }, { domain: opts.domain, log });
   // keep the platform's Response: S3 responses are written to the Node response directly and
   // the adaptor's own Response class would ignore the already-sent marker
   const server = createAdaptorServer({ fetch: app.fetch, hostname: opts.host, overrideGlobalObjects: false }) as Server;
@@ -76,6 +80,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     url: `http://${host}:${port}`,
     port,
     root,
+    janitor,
     close() {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {

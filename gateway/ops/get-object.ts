@@ -7,6 +7,7 @@ import { parseRange } from '../range.js';
 import { checkKey } from '../validate.js';
 import { checksumHeaders, objectResponseHeaders, RESPONSE_OVERRIDES } from './object-headers.js';
 import { openBytes } from './object-bytes.js';
+import { selectPart } from './multipart-read.js';
 import { versionIdParam } from './version-param.js';
 import { s3VersionId } from '../../metadata/version-order.js';
 
@@ -37,9 +38,10 @@ export async function getObject(ctx: OpContext, head = false): Promise<OpResult>
     }
   }
 
-  const partNumber = ctx.query.get('partNumber');
-  if (partNumber !== null && partNumber !== '1') throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and the number of parts.', { ArgumentName: 'partNumber' });
-  const range = parseRange(header(ctx.headers, 'range'), v.size);
+  // ?partNumber=N reads one part of a multipart object (gateway/ops/multipart-read.ts)
+  const part = await selectPart(ctx.svc, v, ctx.query.get('partNumber'), header(ctx.headers, 'range'));
+  if (part?.partsCount !== undefined) headers['x-amz-mp-parts-count'] = part.partsCount;
+  const range = part ? part.range : parseRange(header(ctx.headers, 'range'), v.size);
   if (!range && header(ctx.headers, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED') {
     Object.assign(headers, checksumHeaders(v.checksums));
   }

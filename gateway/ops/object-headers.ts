@@ -5,7 +5,8 @@ import type { ChecksumSet, ObjectVersion } from '../../metadata/types.js';
 export function checksumHeaders(c: ChecksumSet): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [alg, value] of Object.entries(c)) if (value) out['x-amz-checksum-' + alg.toLowerCase()] = value;
-  if (Object.keys(out).length) out['x-amz-checksum-type'] = 'FULL_OBJECT';
+  // a multipart upload's composite checksum reads "<base64>-<parts>"
+  if (Object.keys(out).length) out['x-amz-checksum-type'] = Object.values(out).some((v) => v.includes('-')) ? 'COMPOSITE' : 'FULL_OBJECT';
   return out;
 }
 

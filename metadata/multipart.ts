@@ -1,0 +1,278 @@
+/**
+ * Multipart uploads over any KvStore (layout: metadata/multipart-records.ts). Parts are
+ * separate records; everything that may touch all of an upload's parts (completion, abort,
+ * release) runs in bounded transactions. The completion protocol lives in the gateway
+ * (gateway/ops/multipart-complete.ts) and uses the steps below:
+ *
+ *   beginCompletion  (small tx)   state open|completing → completing with the caller's token;
+ *                                 parts are frozen (UploadPart refuses) from here on
+ *   readParts        (read txs)   validation in batches; nothing changes
+ *   abandonCompletion(small tx)   validation failed: back to open, nothing changed
+ *   writeIndex       (batch txs)  marks named parts with the token and writes the ordinal
+ *                                 index ('pf'); each batch re-checks the token, so two
+ *                                 concurrent completions never interleave
+ *   markCommitting   (small tx)   token still ours → committing, with the version to write
+ *   (ObjectLayer.putObject commits the version with the If-Match / If-None-Match conditions)
+ *   finishCompletion (small tx)   drops the upload record, records it as done, queues the
+ *                                 trim of unnamed parts
+ * Every step is idempotent, so a retried completion (same part list) resumes where a crashed
+ * or timed-out one stopped; a 'committing' upload is re-committed only if its version is not
+ * already the current one (see the gateway for that check).
+ */
+import { randomBytes } from 'node:crypto';
+import { MetadataError } from './errors.js';
+import type { KvStore, KvTransaction } from './kv.js';
+import { listUploads, type ListUploadsInput, type ListUploadsPage } from './multipart-list.js';
+import {
+  decodeDone,
+  decodeIndex,
+  decodePart,
+  decodeUpload,
+  encodeDone,
+  encodeIndex,
+  encodePart,
+  encodeUpload,
+  kDone,
+  kIndex,
+  kPart,
+  kPartRef,
+  kRelease,
+  kTrim,
+  kUpload,
+  range,
+  type CompletedRecord,
+  type PartIndexEntry,
+  type PartRecord,
+  type PendingObject,
+  type UploadRecord,
+} from './multipart-records.js';
+import { freePart, releaseQueued } from './multipart-release.js';
+import { encode } from './records.js';
+import { keyAfter, pack, unpackAfter } from './tuple.js';
+
+export type { CompletedRecord, PartIndexEntry, PartRecord, PendingObject, UploadRecord } from './multipart-records.js';
+export type { ListUploadsInput, ListUploadsPage } from './multipart-list.js';
+
+export const MAX_PART_NUMBER = 10_000;
+
+export type NewUpload = Omit<UploadRecord, 'uploadId' | 'initiated' | 'state' | 'token' | 'pending'>;
+
+export interface MultipartLayer {
+  /** NoSuchBucket */
+  createUpload(u: NewUpload): Promise<UploadRecord>;
+  /** NoSuchUpload */
+  getUpload(bucket: string, key: string, uploadId: string): Promise<UploadRecord>;
+  /** the record of a committed upload, if it was committed and is still stored */
+  getCompleted(uploadId: string): Promise<CompletedRecord | undefined>;
+  /**
+   * Stores a part (replacing the same number: the old blob becomes garbage in the same
+   * transaction). NoSuchUpload when the upload is gone or being completed.
+   */
+  putPart(bucket: string, key: string, uploadId: string, part: PartRecord): Promise<void>;
+  /** the named parts (absent ones left out), in one read; callers bound the list */
+  getParts(uploadId: string, numbers: number[]): Promise<Map<number, PartRecord>>;
+  /** parts with number > after, ascending, at most limit (one bounded read) */
+  listParts(uploadId: string, after: number, limit: number): Promise<PartRecord[]>;
+  listUploads(input: ListUploadsInput): Promise<ListUploadsPage>;
+  /** NoSuchUpload; the parts are queued for release (the janitor frees them) */
+  abortUpload(bucket: string, key: string, uploadId: string): Promise<void>;
+
+  // completion steps (see the header comment)
+  beginCompletion(bucket: string, key: string, uploadId: string, token: string): Promise<UploadRecord>;
+  abandonCompletion(bucket: string, key: string, uploadId: string, token: string): Promise<void>;
+  writeIndex(bucket: string, key: string, uploadId: string, token: string, entries: PartIndexEntry[]): Promise<void>;
+  markCommitting(bucket: string, key: string, uploadId: string, token: string, pending: PendingObject): Promise<void>;
+  finishCompletion(bucket: string, key: string, uploadId: string, done: CompletedRecord): Promise<void>;
+
+  // reading a completed object
+  /** the index entry of the part at `ordinal` (1-based) */
+  indexEntry(uploadId: string, ordinal: number): Promise<PartIndexEntry | undefined>;
+  /** index entries from `ordinal` on, at most limit */
+  indexFrom(uploadId: string, ordinal: number, limit: number): Promise<PartIndexEntry[]>;
+  /** the ordinal of the part holding byte `offset` (binary search of ≤ 14 point reads) */
+  ordinalAt(uploadId: string, partCount: number, offset: number): Promise<number>;
+
+  /** janitor: frees parts of released/trimmed uploads, bounded; returns parts handled */
+  releaseQueued(budget?: number): Promise<number>;
+}
+
+/** url-safe, sorts by creation time (S3 lists one key's uploads oldest first) */
+export function newUploadId(now = Date.now()): string {
+  return now.toString(36).padStart(9, '0') + randomBytes(18).toString('base64url');
+}
+
+export function createMultipartLayer(kv: KvStore, _opts: Record<string, never> = {}): MultipartLayer {
+  return new KvMultipartLayer(kv);
+}
+
+const noSuchUpload = () => new MetadataError('NoSuchUpload');
+
+async function requireUpload(tx: KvTransaction, bucket: string, key: string, uploadId: string): Promise<UploadRecord> {
+  const v = await tx.get(kUpload(bucket, key, uploadId));
+  if (!v) throw noSuchUpload();
+  return decodeUpload(bucket, key, uploadId, v);
+}
+
+class KvMultipartLayer implements MultipartLayer {
+  constructor(private readonly kv: KvStore) {}
+
+  async createUpload(u: NewUpload): Promise<UploadRecord> {
+    const rec: UploadRecord = { ...u, uploadId: newUploadId(), initiated: Date.now(), state: 'open' };
+    await this.kv.transact(async (tx) => {
+      // read in the same transaction as deleteBucket's emptiness check: no upload survives it
+      if (!(await tx.get(pack(['b', u.bucket])))) throw new MetadataError('NoSuchBucket');
+      tx.set(kUpload(u.bucket, u.key, rec.uploadId), encodeUpload(rec));
+    });
+    return rec;
+  }
+
+  getUpload(bucket: string, key: string, uploadId: string): Promise<UploadRecord> {
+    return this.kv.read(async (tx) => {
+      const v = await tx.get(kUpload(bucket, key, uploadId));
+      if (!v) throw noSuchUpload();
+      return decodeUpload(bucket, key, uploadId, v);
+    });
+  }
+
+  async getCompleted(uploadId: string): Promise<CompletedRecord | undefined> {
+    const v = await this.kv.read((tx) => tx.get(kDone(uploadId)));
+    return v && decodeDone(v);
+  }
+
+  async putPart(bucket: string, key: string, uploadId: string, part: PartRecord): Promise<void> {
+    await this.kv.transact(async (tx) => {
+      const up = await requireUpload(tx, bucket, key, uploadId);
+      if (up.state !== 'open') throw new MetadataError('NoSuchUpload', 'The upload is being completed.');
+      const old = await tx.get(kPart(uploadId, part.partNumber));
+      if (old) freePart(tx, uploadId, decodePart(part.partNumber, old));
+      tx.set(kPart(uploadId, part.partNumber), encodePart(part));
+      if (part.blobId) tx.set(kPartRef(part.blobId, uploadId, part.partNumber), Buffer.from([1]));
+    });
+  }
+
+  async getParts(uploadId: string, numbers: number[]): Promise<Map<number, PartRecord>> {
+    return this.kv.read(async (tx) => {
+      const out = new Map<number, PartRecord>();
+      for (const n of numbers) {
+        const v = await tx.get(kPart(uploadId, n));
+        if (v) out.set(n, decodePart(n, v));
+      }
+      return out;
+    });
+  }
+
+  async listParts(uploadId: string, after: number, limit: number): Promise<PartRecord[]> {
+    const all = range(['p', uploadId]);
+    const begin = after > 0 ? keyAfter(kPart(uploadId, after)) : all.begin;
+    const space = pack(['p', uploadId]);
+    const pairs = await this.kv.read((tx) => tx.getRange(begin, all.end, { limit: Math.max(1, limit) }));
+    return pairs.map((p) => decodePart(unpackAfter(space, p.key)[0] as number, p.value));
+  }
+
+  listUploads(input: ListUploadsInput): Promise<ListUploadsPage> {
+    return this.kv.read((tx) => listUploads(tx, input));
+  }
+
+  async abortUpload(bucket: string, key: string, uploadId: string): Promise<void> {
+    await this.kv.transact(async (tx) => {
+      const up = await requireUpload(tx, bucket, key, uploadId);
+      // a commit in flight may already have written its version: too late to abort
+      if (up.state === 'committing') throw new MetadataError('NoSuchUpload', 'The upload is being completed.');
+      tx.clear(kUpload(bucket, key, uploadId));
+      tx.set(kRelease(uploadId), Buffer.alloc(0));
+    });
+  }
+
+  async beginCompletion(bucket: string, key: string, uploadId: string, token: string): Promise<UploadRecord> {
+    return this.kv.transact(async (tx) => {
+      const up = await requireUpload(tx, bucket, key, uploadId);
+      if (up.state === 'committing') return up;
+      const next: UploadRecord = { ...up, state: 'completing', token };
+      tx.set(kUpload(bucket, key, uploadId), encodeUpload(next));
+      return next;
+    });
+  }
+
+  async abandonCompletion(bucket: string, key: string, uploadId: string, token: string): Promise<void> {
+    await this.kv.transact(async (tx) => {
+      const v = await tx.get(kUpload(bucket, key, uploadId));
+      if (!v) return;
+      const up = decodeUpload(bucket, key, uploadId, v);
+      // a failed commit (its conditions) also goes back: its version was never written
+      if (up.state === 'open' || up.token !== token) return;
+      const { token: _t, pending: _p, ...rest } = up;
+      tx.set(kUpload(bucket, key, uploadId), encodeUpload({ ...rest, state: 'open' }));
+    });
+  }
+
+  async writeIndex(bucket: string, key: string, uploadId: string, token: string, entries: PartIndexEntry[]): Promise<void> {
+    await this.kv.transact(async (tx) => {
+      await this.requireToken(tx, bucket, key, uploadId, token);
+      for (const e of entries) {
+        const raw = await tx.get(kPart(uploadId, e.partNumber));
+        if (!raw) throw new MetadataError('NoSuchUpload', 'A part disappeared while completing.');
+        const p = decodePart(e.partNumber, raw);
+        if (p.token !== token) tx.set(kPart(uploadId, e.partNumber), encodePart({ ...p, token }));
+        tx.set(kIndex(uploadId, e.ordinal), encodeIndex(e));
+      }
+    });
+  }
+
+  async markCommitting(bucket: string, key: string, uploadId: string, token: string, pending: PendingObject): Promise<void> {
+    await this.kv.transact(async (tx) => {
+      const up = await this.requireToken(tx, bucket, key, uploadId, token);
+      tx.set(kUpload(bucket, key, uploadId), encodeUpload({ ...up, state: 'committing', pending }));
+    });
+  }
+
+  async finishCompletion(bucket: string, key: string, uploadId: string, done: CompletedRecord): Promise<void> {
+    await this.kv.transact(async (tx) => {
+      const v = await tx.get(kUpload(bucket, key, uploadId));
+      if (!v) return; // finished already
+      const up = decodeUpload(bucket, key, uploadId, v);
+      tx.clear(kUpload(bucket, key, uploadId));
+      tx.set(kDone(uploadId), encodeDone(done));
+      tx.set(kTrim(uploadId), encode(up.token ?? ''));
+    });
+  }
+
+  private async requireToken(tx: KvTransaction, bucket: string, key: string, uploadId: string, token: string): Promise<UploadRecord> {
+    const up = await requireUpload(tx, bucket, key, uploadId);
+    if (up.state !== 'completing' || up.token !== token) {
+      throw new MetadataError('OperationAborted', 'Another request is completing this upload.');
+    }
+    return up;
+  }
+
+  async indexEntry(uploadId: string, ordinal: number): Promise<PartIndexEntry | undefined> {
+    const v = await this.kv.read((tx) => tx.get(kIndex(uploadId, ordinal)));
+    return v && decodeIndex(ordinal, v);
+  }
+
+  async indexFrom(uploadId: string, ordinal: number, limit: number): Promise<PartIndexEntry[]> {
+    const all = range(['pf', uploadId]);
+    const space = pack(['pf', uploadId]);
+    const pairs = await this.kv.read((tx) => tx.getRange(kIndex(uploadId, ordinal), all.end, { limit }));
+    return pairs.map((p) => decodeIndex(unpackAfter(space, p.key)[0] as number, p.value));
+  }
+
+  ordinalAt(uploadId: string, partCount: number, offset: number): Promise<number> {
+    return this.kv.read(async (tx) => {
+      // the last ordinal whose offset ≤ the wanted one
+      let lo = 1;
+      let hi = partCount;
+      while (lo < hi) {
+        const mid = Math.ceil((lo + hi) / 2);
+        const v = await tx.get(kIndex(uploadId, mid));
+        if (!v) throw new Error(`part index of upload ${uploadId} is missing ordinal ${mid}`);
+        if (decodeIndex(mid, v).offset <= offset) lo = mid;
+        else hi = mid - 1;
+      }
+      return lo;
+    });
+  }
+
+  releaseQueued(budget?: number): Promise<number> {
+    return releaseQueued(this.kv, budget);
+  }
+}
