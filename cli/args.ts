@@ -7,7 +7,7 @@ import { BENCH_COMMAND } from '../bench/flags.js';
  * function of (argv, env) so it is tested without starting anything.
  */
 
-export type FlagKind = 'string' | 'boolean' | 'port' | 'bytes';
+export type FlagKind = 'string' | 'boolean' | 'port' | 'bytes' | 'count';
 
 export interface FlagSpec {
   /** long name, kebab-case, without the dashes */
@@ -46,6 +46,12 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'domain', kind: 'string', env: 'ERNE_DOMAIN', value: 'DOMAIN', help: 'base domain for virtual-host-style requests (bucket.DOMAIN)' },
       { name: 'node-id', kind: 'string', env: 'ERNE_NODE_ID', value: 'ID', help: "this gateway's id, recorded with the bytes it stores" },
       { name: 'inline-threshold', kind: 'bytes', env: 'ERNE_INLINE_THRESHOLD', value: 'BYTES', help: 'objects up to this size are kept inside the metadata (≤ 65536)' },
+      { name: 'metadata', kind: 'string', env: 'ERNE_METADATA', default: 'lmdb', value: 'lmdb|fdb', help: "the region's metadata store: embedded LMDB or a FoundationDB cluster" },
+      { name: 'metadata-dir', kind: 'string', env: 'ERNE_METADATA_DIR', value: 'DIR', help: 'LMDB environment (default DATA_DIR/meta); gateways of one host may share one' },
+      { name: 'fdb-cluster-file', kind: 'string', env: 'FDB_CLUSTER_FILE', value: 'FILE', help: "the region's FoundationDB cluster file (with --metadata fdb)" },
+      { name: 'fdb-api-version', kind: 'count', env: 'ERNE_FDB_API_VERSION', default: 710, value: 'N', help: 'FoundationDB API version (710 works with FDB 7.1 and later)' },
+      { name: 'internal-url', kind: 'string', env: 'ERNE_INTERNAL_URL', value: 'URL', help: "where the region's other gateways reach this one (default: the listen address)" },
+      { name: 'workers', kind: 'count', env: 'ERNE_WORKERS', default: 1, value: 'N', help: 'gateway processes sharing the port, the metadata and the volume' },
     ],
   },
   {
@@ -104,6 +110,11 @@ function convert(flag: FlagSpec, raw: string | boolean, from: string): string | 
     case 'bytes': {
       const n = Number(raw);
       if (typeof raw !== 'string' || !/^\d+$/.test(raw)) throw new UsageError(`${from}: expected a number of bytes, got ${JSON.stringify(raw)}`);
+      return n;
+    }
+    case 'count': {
+      const n = Number(raw);
+      if (typeof raw !== 'string' || !/^\d+$/.test(raw) || n < 1 || n > 100_000) throw new UsageError(`${from}: expected a whole number ≥ 1, got ${JSON.stringify(raw)}`);
       return n;
     }
     case 'string':

@@ -1,4 +1,7 @@
-import type { FlagValues } from './args.js';
+import type { GatewayOptions } from '../gateway/server.js';
+import { parseBackend } from '../metadata/open.js';
+import { UsageError, type FlagValues } from './args.js';
+import { CommandError } from './keys.js';
 
 /** single-quotes a value for a POSIX shell when it needs it, so printed commands paste as-is */
 export function shellQuote(s: string): string {
@@ -12,10 +15,33 @@ export interface ServeDeps {
   exit: (code: number) => void;
 }
 
+/** --metadata and its companions as the gateway's option; nothing else looks at the backend */
+export function metadataOption(flags: FlagValues): GatewayOptions['metadata'] {
+  let backend;
+  try {
+    backend = parseBackend(flags['metadata'] as string | undefined);
+  } catch (err) {
+    throw new UsageError(`--metadata: ${(err as Error).message}`);
+  }
+  if (backend === 'fdb') {
+    return { backend, clusterFile: flags['fdb-cluster-file'] as string | undefined, apiVersion: flags['fdb-api-version'] as number | undefined };
+  }
+  return { backend, dir: flags['metadata-dir'] as string | undefined };
+}
+
 export async function serve(flags: FlagValues, deps: ServeDeps): Promise<void> {
+  const metadata = metadataOption(flags);
+  const workers = Number(flags['workers'] ?? 1);
+  if (workers > 1) {
+    const { serveWorkers } = await import('./workers.js');
+    const role = await serveWorkers(workers, flags, deps);
+    if (role === 'primary') return;
+  }
   // loaded lazily: `erne keys …` and --help should not pay for the HTTP stack
   const { startGateway } = await import('../gateway/server.js');
+  const { FdbUnavailableError } = await import('../metadata/fdb.js');
   const region = String(flags['region']);
+  const worker = workerSettings(deps.env);
   const gw = await startGateway({
     host: String(flags['host']),
     port: Number(flags['port']),
@@ -27,7 +53,21 @@ export async function serve(flags: FlagValues, deps: ServeDeps): Promise<void> {
     rootAccessKey: deps.env['ERNE_ROOT_ACCESS_KEY'] || undefined,
     rootSecretKey: deps.env['ERNE_ROOT_SECRET_KEY'] || undefined,
     log: (line: string) => deps.out(line + '\n'),
+    metadata,
+    internalUrl: flags['internal-url'] as string | undefined,
+    servedByHeader: deps.env['ERNE_SERVED_BY_HEADER'] === '1',
+    ...worker,
+  }).catch((err: unknown) => {
+    // FDB chosen but its client library missing: the one line that says what to install
+    if (err instanceof FdbUnavailableError) throw new CommandError(err.message);
+    throw err;
   });
+  if (worker.writerId !== undefined && deps.env['ERNE_WORKER_INDEX'] !== '0') {
+    deps.out(`worker ${deps.env['ERNE_WORKER_INDEX']} (pid ${process.pid}) is serving S3 at ${gw.url}\n`);
+    process.send?.({ erne: 'ready', nodeId: gw.nodeId, root: gw.root });
+    return onSignals(gw, deps);
+  }
+  process.send?.({ erne: 'ready', nodeId: gw.nodeId, root: gw.root });
   const { accessKeyId, secretAccessKey } = gw.root;
   deps.out(
     [
@@ -41,6 +81,25 @@ export async function serve(flags: FlagValues, deps: ServeDeps): Promise<void> {
     ].join('\n'),
   );
 
+  onSignals(gw, deps);
+}
+
+/** what a worker of `erne serve --workers N` is told by its primary (cli/workers.ts) */
+function workerSettings(env: Record<string, string | undefined>): Partial<GatewayOptions> {
+  const index = env['ERNE_WORKER_INDEX'];
+  if (index === undefined) return {};
+  const count = Number(env['ERNE_WORKER_COUNT'] ?? 1);
+  const nodeId = env['ERNE_NODE_ID'];
+  return {
+    // one janitor per volume: the first worker's
+    janitor: index === '0',
+    writerId: nodeId ? `${nodeId}.${index}` : undefined,
+    remoteCacheDir: env['ERNE_REMOTE_CACHE_DIR'],
+    remoteCacheBytes: Math.floor((4 * 1024 ** 3) / count),
+  };
+}
+
+function onSignals(gw: { close(): Promise<void> }, deps: ServeDeps): void {
   let closing = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (closing) {

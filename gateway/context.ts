@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
+import type { RemoteBlobCache } from '../cache/remote-cache.js';
 import type { BlobStore } from '../cache/types.js';
 import type { BucketConfigStore } from '../metadata/bucket-config.js';
 import type { MultipartLayer } from '../metadata/multipart.js';
@@ -16,6 +17,8 @@ export interface Services {
   region: string;
   /** per-bucket configuration documents (CORS, lifecycle, tags, ACLs) */
   configs: BucketConfigStore;
+  /** copies of other nodes' blobs (gateway/remote-blob.ts); absent: only local bytes are readable */
+  remote?: RemoteBlobCache;
 }
 
 export type Headers = Record<string, string | string[] | undefined>;

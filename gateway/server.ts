@@ -1,17 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { openBlobStore } from '../cache/file-blob-store.js';
+import { RemoteBlobCache } from '../cache/remote-cache.js';
 import { startJanitor, type Janitor } from '../cache/janitor.js';
 import { createBucketConfigStore } from '../metadata/bucket-config.js';
-import { openLmdb } from '../metadata/lmdb.js';
+import { createLifecycleJob, startLifecycle, type LifecycleJob, type LifecycleOptions } from '../metadata/lifecycle-runner.js';
+import { getNode, regionSecret, registerNode } from '../metadata/nodes.js';
+import { openMetadataStore } from '../metadata/open.js';
+import { setVersionIdWriter } from '../metadata/version-id.js';
 import { createMultipartLayer } from '../metadata/multipart.js';
 import { createObjectLayer } from '../metadata/objects.js';
 import { createApp } from './app.js';
 import { ensureRootKey, type KeyPair } from './credentials.js';
+import { createInternalHandler, fetchRemoteBlob, isInternalRequest } from './internal.js';
 
 export interface GatewayOptions {
   host: string;
@@ -24,6 +29,27 @@ export interface GatewayOptions {
   rootSecretKey?: string;
   inlineThreshold?: number;
   log?: (line: string) => void;
+  /** the lifecycle job's interval and clock (tests); false: no timer (passes only on runOnce) */
+  lifecycle?: LifecycleOptions | false;
+  /**
+   * The region's metadata store. Default: LMDB under <dataDir>/meta. Several gateways of a
+   * region share one: the same LMDB directory on one host, or one FDB cluster.
+   */
+  metadata?: { backend: 'lmdb'; dir?: string } | { backend: 'fdb'; clusterFile?: string; apiVersion?: number; prefix?: string };
+  /** this node's bytes; default <dataDir>/volume */
+  volumeDir?: string;
+  /** where the region's other gateways reach this one; default this server's own URL */
+  internalUrl?: string;
+  /** budget of the cache of other nodes' blobs; default 4 GiB */
+  remoteCacheBytes?: number;
+  /** where that cache lives; default <volume>/remote-cache (one per process: see cli/workers.ts) */
+  remoteCacheDir?: string;
+  /** run the janitor (default true); exactly one process per volume may */
+  janitor?: boolean;
+  /** told apart in version ids from other processes of the region; default the node id */
+  writerId?: string;
+  /** adds x-erne-served-by: <node>/<pid> to every response (tests, debugging) */
+  servedByHeader?: boolean;
 }
 
 export interface RunningGateway {
@@ -32,11 +58,16 @@ export interface RunningGateway {
   root: KeyPair;
   /** this node's background upkeep (tests run a pass with janitor.runOnce()) */
   janitor: Janitor;
+  /** applies the buckets' lifecycle rules (tests run a pass with lifecycle.runOnce()) */
+  lifecycle: LifecycleJob;
+  nodeId: string;
+  /** the cache of other nodes' blobs */
+  remote: RemoteBlobCache;
   close(): Promise<void>;
 }
 
 /** This node's id: given, or made once and kept beside its volume. */
-async function nodeIdFor(dataDir: string, given?: string): Promise<string> {
+export async function nodeIdFor(dataDir: string, given?: string): Promise<string> {
   if (given) return given;
   const file = join(dataDir, 'node-id');
   try {
@@ -53,18 +84,48 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const log = opts.log ?? (() => undefined);
   await mkdir(opts.dataDir, { recursive: true });
   const nodeId = await nodeIdFor(opts.dataDir, opts.nodeId);
-  const kv = await openLmdb(join(opts.dataDir, 'meta'));
+  const kv = await openMetadataStore(
+    opts.metadata?.backend === 'fdb' ? opts.metadata : { backend: 'lmdb', dir: opts.metadata?.dir ?? join(opts.dataDir, 'meta') },
+  );
+  setVersionIdWriter(opts.writerId ?? nodeId);
   const layer = createObjectLayer(kv, { region: opts.region });
   const multipart = createMultipartLayer(kv);
-  const blobs = await openBlobStore(join(opts.dataDir, 'volume'), { nodeId, inlineThreshold: opts.inlineThreshold });
+  const volumeDir = opts.volumeDir ?? join(opts.dataDir, 'volume');
+  const blobs = await openBlobStore(volumeDir, { nodeId, inlineThreshold: opts.inlineThreshold });
   const root = await ensureRootKey(layer, opts.dataDir, { accessKeyId: opts.rootAccessKey, secretAccessKey: opts.rootSecretKey });
-  const janitor = startJanitor(layer, blobs, { log, multipart });
+  const janitor: Janitor =
+    opts.janitor === false ? { stop: async () => undefined, runOnce: async () => undefined } : startJanitor(layer, blobs, { log, multipart });
+  // many gateways per region: bytes another node holds are fetched from it and cached here
+  const secret = await regionSecret(kv);
+  const remote = await RemoteBlobCache.open(
+    opts.remoteCacheDir ?? join(volumeDir, 'remote-cache'),
+    async (node, blobId) => {
+      const rec = await getNode(kv, node);
+      if (!rec) throw new Error(`node ${node} is not registered in this region`);
+      return fetchRemoteBlob(rec.internalUrl, secret, blobId);
+    },
+    { budgetBytes: opts.remoteCacheBytes },
+  );
+  const internal = createInternalHandler({ blobs, secret, log });
+  const servedBy = opts.servedByHeader ? `${nodeId}/${process.pid}` : undefined;
 
   const configs = createBucketConfigStore(kv);
-  const app = createApp({ layer, multipart, blobs, region: opts.region, configs }, { domain: opts.domain, log });
+  const lifecycle = opts.lifecycle === false ? createLifecycleJob({ layer, configs, multipart }, { log }) : startLifecycle({ layer, configs, multipart }, { log, ...opts.lifecycle });
+  const app = createApp({ layer, multipart, blobs, region: opts.region, configs, remote }, { domain: opts.domain, log });
   // keep the platform's Response: S3 responses are written to the Node response directly and
   // the adaptor's own Response class would ignore the already-sent marker
-  const server = createAdaptorServer({ fetch: app.fetch, hostname: opts.host, overrideGlobalObjects: false }) as Server;
+  const server = createAdaptorServer({
+    fetch: app.fetch,
+    hostname: opts.host,
+    overrideGlobalObjects: false,
+    // gateway-to-gateway requests are answered before Hono and S3 see them
+    createServer: (o: http.ServerOptions, s3: http.RequestListener) =>
+      http.createServer(o, (req, res) => {
+        if (servedBy) res.setHeader('x-erne-served-by', servedBy);
+        if (isInternalRequest(req)) void internal(req, res);
+        else s3(req, res);
+      }),
+  } as Parameters<typeof createAdaptorServer>[0]) as Server;
   // uploads of several GiB may take long: no overall request deadline, but headers must come
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
@@ -75,18 +136,26 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   });
   const port = (server.address() as AddressInfo).port;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  const url = `http://${host}:${port}`;
+  // a wildcard listen address is not an address to call: peers on this host use loopback
+  const callable = opts.host === '0.0.0.0' || opts.host === '::' ? `http://127.0.0.1:${port}` : url;
+  await registerNode(kv, nodeId, opts.internalUrl ?? callable);
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${host}:${port}`,
+    url,
     port,
     root,
     janitor,
+    lifecycle,
+    nodeId,
+    remote,
     close() {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();
         });
+        await lifecycle.stop();
         await janitor.stop();
         await layer.close();
       })();

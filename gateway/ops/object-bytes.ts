@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { ByteRange } from '../../cache/types.js';
 import type { OpContext } from '../context.js';
 import { S3Error } from '../errors.js';
+import { openRemoteBlob } from '../remote-blob.js';
 import type { ObjectVersion } from '../../metadata/types.js';
 import { readParts } from './multipart-read.js';
 
@@ -14,15 +15,18 @@ export function openBytes(ctx: Pick<OpContext, 'svc'>, v: ObjectVersion, range?:
     return range ? buf.subarray(range.start, range.end + 1) : buf;
   }
   if (body.kind === 'parts') {
-    return readParts(ctx.svc.multipart, body, v.size, range, (node, blobId, r) => {
-      if (node !== ctx.svc.blobs.nodeId) throw new S3Error('ServiceUnavailable', 'The object is stored on another node that this gateway cannot reach yet.');
-      return ctx.svc.blobs.read(blobId, r);
-    });
+    return readParts(ctx.svc.multipart, body, v.size, range, (node, blobId, r) =>
+      node === ctx.svc.blobs.nodeId ? ctx.svc.blobs.read(blobId, r) : remoteBlob(ctx, node, blobId, r),
+    );
   }
   if (body.node !== ctx.svc.blobs.nodeId) {
-    // bytes on another gateway's volume: fetching them comes with multi-gateway regions
-    throw new S3Error('ServiceUnavailable', 'The object is stored on another node that this gateway cannot reach yet.');
+    return remoteBlob(ctx, body.node, body.blobId, range);
   }
   if (v.size === 0) return Buffer.alloc(0);
   return ctx.svc.blobs.read(body.blobId, range);
+}
+
+/** bytes on another gateway's volume: fetched from it once, then read from our cache */
+function remoteBlob(ctx: Pick<OpContext, 'svc'>, node: string, blobId: string, range?: ByteRange): Readable {
+  return openRemoteBlob(ctx.svc, node, blobId, range);
 }

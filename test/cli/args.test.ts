@@ -9,6 +9,12 @@ const serveDefaults = {
   domain: undefined,
   'node-id': undefined,
   'inline-threshold': undefined,
+  metadata: 'lmdb',
+  'metadata-dir': undefined,
+  'fdb-cluster-file': undefined,
+  'fdb-api-version': 710,
+  'internal-url': undefined,
+  workers: 1,
 };
 
 type Case = [name: string, argv: string[], env: Record<string, string>, expected: Partial<ParsedCommandLine> & Record<string, unknown>];
@@ -21,8 +27,23 @@ const runs: Case[] = [
     {},
     {
       command: 'serve',
-      flags: { port: 9100, host: '0.0.0.0', 'data-dir': '/srv/erne', region: 'eu-west', domain: 's3.example.test', 'node-id': 'n1', 'inline-threshold': 4096 },
+      flags: { ...serveDefaults, port: 9100, host: '0.0.0.0', 'data-dir': '/srv/erne', region: 'eu-west', domain: 's3.example.test', 'node-id': 'n1', 'inline-threshold': 4096 },
     },
+  ],
+  [
+    'serve on FoundationDB with workers',
+    ['serve', '--metadata', 'fdb', '--fdb-cluster-file', '/etc/foundationdb/fdb.cluster', '--fdb-api-version', '730', '--workers', '4', '--internal-url', 'http://10.0.0.5:9000'],
+    {},
+    {
+      command: 'serve',
+      flags: { ...serveDefaults, metadata: 'fdb', 'fdb-cluster-file': '/etc/foundationdb/fdb.cluster', 'fdb-api-version': 730, workers: 4, 'internal-url': 'http://10.0.0.5:9000' },
+    },
+  ],
+  [
+    'FoundationDB and shared LMDB settings from the environment',
+    ['serve'],
+    { ERNE_METADATA: 'fdb', FDB_CLUSTER_FILE: '/c/fdb.cluster', ERNE_WORKERS: '2', ERNE_METADATA_DIR: '/shared/meta' },
+    { command: 'serve', flags: { ...serveDefaults, metadata: 'fdb', 'fdb-cluster-file': '/c/fdb.cluster', workers: 2, 'metadata-dir': '/shared/meta' } },
   ],
   ['serve --flag=value form', ['serve', '--port=0'], {}, { command: 'serve', flags: { ...serveDefaults, port: 0 } }],
   [
@@ -68,6 +89,8 @@ const usageErrors: [name: string, argv: string[], env: Record<string, string>, m
   ['port not a number', ['serve', '--port', 'http'], {}, /--port: expected a port number/],
   ['port out of range', ['serve', '--port', '70000'], {}, /--port: expected a port number/],
   ['bad port in the environment names the variable', ['serve'], { ERNE_PORT: 'abc' }, /ERNE_PORT: expected a port number/],
+  ['zero workers', ['serve', '--workers', '0'], {}, /--workers: expected a whole number/],
+  ['workers not a number', ['serve'], { ERNE_WORKERS: 'many' }, /ERNE_WORKERS: expected a whole number/],
   ['negative inline threshold', ['serve', '--inline-threshold', '-1'], {}, /inline-threshold/],
   ['keys delete without an id', ['keys', 'delete'], {}, /missing ACCESS_KEY_ID/],
   ['keys delete with two ids', ['keys', 'delete', 'A', 'B'], {}, /unexpected argument 'B'/],

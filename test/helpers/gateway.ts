@@ -36,9 +36,32 @@ export function tempDir(prefix = 'erne-e2e-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+/**
+ * The metadata the suites run on: LMDB under the data dir by default; with
+ * ERNE_TEST_METADATA=fdb and FDB_CLUSTER_FILE, a FoundationDB cluster (a fresh key prefix per
+ * call, cleared by `drop`). Pass the same value to several gateways to share one region store.
+ */
+export function testMetadata(): { metadata?: GatewayOptions['metadata']; drop(): Promise<void> } {
+  if (process.env.ERNE_TEST_METADATA !== 'fdb') return { drop: async () => undefined };
+  const clusterFile = process.env.FDB_CLUSTER_FILE;
+  if (!clusterFile) throw new Error('ERNE_TEST_METADATA=fdb needs FDB_CLUSTER_FILE');
+  const prefix = `erne-test-${process.pid}-${Date.now().toString(36)}-${++metaSeq}`;
+  return {
+    metadata: { backend: 'fdb', clusterFile, prefix },
+    async drop() {
+      const { clearFdbStore } = await import('../../metadata/fdb.js');
+      await clearFdbStore({ clusterFile, prefix });
+    },
+  };
+}
+let metaSeq = 0;
+
 export async function startTestGateway(opts: Partial<GatewayOptions> = {}): Promise<TestGateway> {
   const dataDir = opts.dataDir ?? tempDir();
+  // a store of its own unless the caller shares one
+  const own = opts.metadata ? undefined : testMetadata();
   const gw = await startGateway({
+    ...(own?.metadata ? { metadata: own.metadata } : {}),
     host: '127.0.0.1',
     port: 0,
     region: REGION,
@@ -53,6 +76,7 @@ export async function startTestGateway(opts: Partial<GatewayOptions> = {}): Prom
     dataDir,
     async stop() {
       await gw.close();
+      await own?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
