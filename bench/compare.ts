@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { formatMachine, machineFacts } from './machine.js';
 import { formatErrors, formatTable, renderHtml, stamp, writeReport } from './report.js';
 import { runBench, type BenchResult } from './runner.js';
-import { ceilingTarget, erneHasWorkers, erneTarget, REGION, s3rverTarget, startTarget, type TargetSpec } from './targets.js';
+import { ceilingTarget, erneHasWorkers, erneTarget, REGION, s3rverTarget, startTarget, type RunningTarget, type TargetSpec } from './targets.js';
 import { compareRows, compareCharts, formatCompare, targetChecks, type Case } from './verdict.js';
 
 const MiB = 1024 * 1024;
@@ -27,40 +27,53 @@ function cases(listKeys: number, scale: number): Case[] {
   ];
 }
 
-async function measure(spec: TargetSpec, list: Case[], procs: number, say: (s: string) => void): Promise<Map<string, BenchResult>> {
-  const out = new Map<string, BenchResult>();
-  const target = await startTarget(spec);
-  say(`\n== ${spec.name} at ${target.endpoint} (pid ${target.pid})\n`);
+/**
+ * Runs every case on every target, the targets interleaved case by case (all servers up
+ * at once, only one loaded at a time), so a disturbance on a shared machine falls on all
+ * of them alike instead of on whichever target happened to be measured then.
+ */
+async function measureAll(specs: TargetSpec[], list: Case[], procs: number, say: (s: string) => void): Promise<Map<string, Map<string, BenchResult>>> {
+  const results = new Map<string, Map<string, BenchResult>>(specs.map((s) => [s.name, new Map()]));
+  const running: RunningTarget[] = [];
   try {
+    for (const spec of specs) {
+      const t = await startTarget(spec);
+      running.push(t);
+      say(`${spec.name} at ${t.endpoint} (pid ${t.pid})\n`);
+    }
     for (const c of list) {
-      if (c.workload === 'list' && !spec.lists) continue;
-      const result = await runBench(
-        {
-          endpoint: target.endpoint,
-          accessKey: spec.accessKey,
-          secretKey: spec.secretKey,
-          region: REGION,
-          bucket: 'bench',
-          workload: c.workload,
-          size: c.size,
-          partSize: 8 * MiB,
-          concurrency: c.concurrency,
-          durationMs: c.durationMs,
-          warmupMs: 1000,
-          keys: c.keys ?? 0,
-          procs,
-        },
-        { serverPid: target.pid, target: spec.name, log: (l) => say(`  ${l}\n`), progress: (l) => say(process.stderr.isTTY ? `\r\x1b[K  ${l}` : '') },
-      );
-      if (process.stderr.isTTY) say('\r\x1b[K');
-      const t = result.total;
-      say(`  ${c.title}: ${t.opsPerSec.toFixed(0)} ops/s, ${t.mibPerSec.toFixed(1)} MiB/s, p50 ${t.p50Ms.toFixed(2)} ms, p99 ${t.p99Ms.toFixed(2)} ms, ${result.errorCount} errors\n`);
-      out.set(c.id, result);
+      say(`\n== ${c.title}\n`);
+      for (const target of running) {
+        const spec = target.spec;
+        if (c.workload === 'list' && !spec.lists) continue;
+        const result = await runBench(
+          {
+            endpoint: target.endpoint,
+            accessKey: spec.accessKey,
+            secretKey: spec.secretKey,
+            region: REGION,
+            bucket: 'bench',
+            workload: c.workload,
+            size: c.size,
+            partSize: 8 * MiB,
+            concurrency: c.concurrency,
+            durationMs: c.durationMs,
+            warmupMs: 1000,
+            keys: c.keys ?? 0,
+            procs,
+          },
+          { serverPid: target.pid, target: spec.name, log: (l) => say(`  ${spec.name}: ${l}\n`), progress: (l) => say(process.stderr.isTTY ? `\r\x1b[K  ${l}` : '') },
+        );
+        if (process.stderr.isTTY) say('\r\x1b[K');
+        const t = result.total;
+        say(`  ${spec.name}: ${t.opsPerSec.toFixed(0)} ops/s, ${t.mibPerSec.toFixed(1)} MiB/s, p50 ${t.p50Ms.toFixed(2)} ms, p99 ${t.p99Ms.toFixed(2)} ms, ${result.errorCount} errors\n`);
+        results.get(spec.name)!.set(c.id, result);
+      }
     }
   } finally {
-    await target.stop();
+    for (const t of running) await t.stop();
   }
-  return out;
+  return results;
 }
 
 async function main(): Promise<void> {
@@ -83,16 +96,15 @@ async function main(): Promise<void> {
   say(formatMachine(machine) + '\n');
 
   const specs = [erneTarget(), ...(erneHasWorkers() ? [erneTarget(2)] : []), s3rverTarget(), ceilingTarget()];
-  const results = new Map<string, Map<string, BenchResult>>();
-  for (const spec of specs) results.set(spec.name, await measure(spec, list, procs, say));
+  const results = await measureAll(specs, list, procs, say);
 
   const bigKeys = Number(values['big-list-keys']);
   if (bigKeys > 0) {
     const big: Case = { id: 'list-big', title: `LIST 1000-key pages of ${bigKeys} keys, 1 at a time`, workload: 'list', size: 0, concurrency: 1, durationMs: 5000, metric: 'p50', keys: bigKeys };
     list.push(big);
     say(`\nfilling ${bigKeys} keys for the big LIST (Erne only)…\n`);
-    const r = await measure(erneTarget(), [big], procs, say);
-    results.get('Erne')!.set(big.id, r.get(big.id)!);
+    const r = await measureAll([erneTarget()], [big], procs, say);
+    results.get('Erne')!.set(big.id, r.get('Erne')!.get(big.id)!);
   }
 
   const all = [...results.values()].flatMap((m) => [...m.values()]);
