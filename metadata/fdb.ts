@@ -56,7 +56,7 @@ const LIMIT_ERRORS = new Map<number, string>([
 ]);
 
 // The part of the binding this file uses, typed here so tsc never needs the package.
-interface FdbTransaction {
+export interface FdbTransaction {
   get(key: Buffer): Promise<Buffer | undefined>;
   getRangeAll(start: Buffer, end: Buffer, opts?: { limit?: number; reverse?: boolean }): Promise<[Buffer, Buffer][]>;
   set(key: Buffer, value: Buffer): void;
@@ -64,11 +64,11 @@ interface FdbTransaction {
   clearRange(start: Buffer, end: Buffer): void;
   snapshot(): FdbTransaction;
 }
-interface FdbDatabase {
+export interface FdbDatabase {
   doTransaction<T>(body: (tn: FdbTransaction) => Promise<T>): Promise<T>;
   close(): void;
 }
-interface FdbModule {
+export interface FdbModule {
   setAPIVersion(version: number): void;
   open(clusterFile?: string): FdbDatabase;
 }
@@ -121,7 +121,11 @@ async function loadBinding(apiVersion: number): Promise<FdbModule> {
 }
 
 export async function openFdb(opts: FdbOptions = {}): Promise<KvStore> {
-  const mod = await loadBinding(opts.apiVersion ?? DEFAULT_FDB_API_VERSION);
+  return openFdbWith(await loadBinding(opts.apiVersion ?? DEFAULT_FDB_API_VERSION), opts);
+}
+
+/** the store over a given binding (openFdb loads the real one; tests may pass another) */
+export function openFdbWith(mod: FdbModule, opts: FdbOptions = {}): KvStore {
   const prefix = opts.prefix ?? 'erne';
   return new FdbStore(mod.open(opts.clusterFile), pack([prefix, 'kv']), pack([prefix, 'tx']));
 }
