@@ -56,6 +56,8 @@ export interface ChildOptions {
   port?: number;
   domain?: string;
   env?: Record<string, string>;
+  /** more `erne serve` flags */
+  args?: string[];
 }
 
 /** Starts `erne serve` and resolves once its port answers HTTP. */
@@ -64,6 +66,7 @@ export async function startChildGateway(opts: ChildOptions = {}): Promise<ChildG
   const port = opts.port ?? (await freePort());
   const args = [ERNE_JS, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, '--region', REGION];
   if (opts.domain) args.push('--domain', opts.domain);
+  if (opts.args) args.push(...opts.args);
   const proc = spawn(process.execPath, args, {
     env: { ...process.env, ERNE_ROOT_ACCESS_KEY: ROOT.accessKeyId, ERNE_ROOT_SECRET_KEY: ROOT.secretAccessKey, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
