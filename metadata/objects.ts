@@ -1,6 +1,6 @@
 /**
  * The object layer over any KvStore. Object versions are laid out as metadata/version-store.ts
- * describes ('c' current index, 'v' every version, 'n' null pointer, 'd' inline bytes,
+ * describes ('c' current index, 'v' every version, 'nv' null pointer, 'd' inline bytes,
  * 'r' blob references, 'g' garbage); besides them:
  *
  *   ('k', accessKeyId)                      → access key record

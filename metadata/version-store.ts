@@ -7,14 +7,14 @@
  *                                             ids sort newest first, so the first is current
  *   ('c', bucket, key)                      → a copy of the current version when it is not a
  *                                             delete marker: what GET and ListObjects read
- *   ('n', bucket, key)                      → the real id of the key's null version, if any
+ *   ('nv', bucket, key)                     → the real id of the key's null version, if any
  *   ('d', bucket, key, versionId)           → inline body bytes of that version
  *   ('r', blobId, bucket, key, versionId)   → that version refers to this blob (copies share
  *                                             blobs: one row per referring version)
  *   ('g', blobId)                           → blob nobody refers to any more: its node
  *
  * The null version (S3's 'null': written unversioned or suspended) is stored under its real
- * id so it sorts by its time among the others; ('n') finds it and s3VersionId() names it.
+ * id so it sorts by its time among the others; ('nv') finds it and s3VersionId() names it.
  */
 import type { KvReader, KvTransaction } from './kv.js';
 import { releaseParts } from './multipart-release.js';
@@ -28,7 +28,7 @@ const PRESENT = Buffer.from([1]);
 export const kBucket = (bucket: string) => pack(['b', bucket]);
 export const kCurrent = (bucket: string, key: string) => pack(['c', bucket, key]);
 export const kVersion = (bucket: string, key: string, vid: string) => pack(['v', bucket, key, vid]);
-export const kNull = (bucket: string, key: string) => pack(['n', bucket, key]);
+export const kNull = (bucket: string, key: string) => pack(['nv', bucket, key]);
 export const kData = (bucket: string, key: string, vid: string) => pack(['d', bucket, key, vid]);
 export const kRef = (blobId: string, bucket: string, key: string, vid: string) => pack(['r', blobId, bucket, key, vid]);
 export const kGarbage = (blobId: string) => pack(['g', blobId]);
