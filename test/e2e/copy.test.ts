@@ -17,6 +17,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bodyBytes, s3Client, sdkError, startTestGateway, uniqueBucket, type TestGateway } from '../helpers/gateway.js';
 
@@ -153,4 +154,17 @@ describe('CopyObject', () => {
       expect(h.digest('hex')).toBe(want);
     }
   }, 120_000);
+
+  it('copies a multipart object by streaming its parts into a new object', async () => {
+    const part = 5 * 1024 * 1024;
+    const data = Buffer.alloc(2 * part + 12345);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7 + (i >> 13)) & 255;
+    await new Upload({ client: s3, params: { Bucket: src, Key: 'mp', Body: data }, partSize: part, queueSize: 2 }).done();
+    const srcHead = await s3.send(new HeadObjectCommand({ Bucket: src, Key: 'mp' }));
+    expect(srcHead.ETag).toMatch(/-3"$/);
+    const r = await s3.send(new CopyObjectCommand({ Bucket: dst, Key: 'mp-copy', CopySource: `${src}/mp` }));
+    expect(r.CopyObjectResult?.ETag).toBe(`"${md5(data)}"`);
+    const got = await bodyBytes((await s3.send(new GetObjectCommand({ Bucket: dst, Key: 'mp-copy' }))).Body);
+    expect(got.equals(data)).toBe(true);
+  }, 60_000);
 });
