@@ -29,12 +29,15 @@ async function aws(...args: string[]): Promise<string> {
   if (r.code !== 0) throw new Error(`${AWS_BIN} ${args.join(' ')} exited ${r.code}:\n${r.stderr.slice(-6000)}`);
   return r.stdout;
 }
-const json = async <T>(...args: string[]) => JSON.parse(await aws(...args)) as T;
+/** parsed JSON output; the CLI prints nothing at all when a response has no fields to show */
+const json = async <T>(...args: string[]) => {
+  const out = (await aws(...args)).trim();
+  return (out ? JSON.parse(out) : {}) as T;
+};
 
 async function keys(prefix: string): Promise<string[]> {
-  // the CLI prints nothing at all for an empty listing
-  const out = (await aws('s3api', 'list-objects-v2', '--bucket', bucket, '--prefix', prefix)).trim();
-  return ((out ? JSON.parse(out) : {}) as { Contents?: { Key: string }[] }).Contents?.map((c) => c.Key).sort() ?? [];
+  const r = await json<{ Contents?: { Key: string }[] }>('s3api', 'list-objects-v2', '--bucket', bucket, '--prefix', prefix);
+  return (r.Contents ?? []).map((c) => c.Key).sort();
 }
 
 beforeAll(async () => {
