@@ -48,6 +48,17 @@ const WRITE_BATCH = 500;
 /** 10,000 parts with ETags and checksums are ~1.5 MB of XML */
 const MAX_COMPLETE_BODY = 4 * 1024 * 1024;
 
+/**
+ * Numeric character references (`&#34;`), which the XML parser leaves as they are: Go's
+ * encoder (rclone, the Go SDK) writes the quotes of every ETag that way.
+ */
+function decodeCharRefs(s: string): string {
+  return s.replace(/&#(?:x([0-9a-fA-F]{1,6})|([0-9]{1,7}));/g, (m, hex: string | undefined, dec: string | undefined) => {
+    const cp = hex !== undefined ? parseInt(hex, 16) : Number(dec);
+    return cp <= 0x10ffff ? String.fromCodePoint(cp) : m;
+  });
+}
+
 /** The CompleteMultipartUpload document; InvalidPartOrder unless strictly ascending. */
 export function parseCompleteXml(text: string): RequestedPart[] {
   const doc = parseXml(text)['CompleteMultipartUpload'];
@@ -70,7 +81,7 @@ export function parseCompleteXml(text: string): RequestedPart[] {
     }
     const prev = parts[parts.length - 1];
     if (prev && partNumber <= prev.partNumber) throw new S3Error('InvalidPartOrder');
-    parts.push({ partNumber, etag: bareEtag(etag), checksums });
+    parts.push({ partNumber, etag: bareEtag(decodeCharRefs(etag)), checksums });
   }
   return parts;
 }
