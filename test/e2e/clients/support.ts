@@ -105,15 +105,16 @@ export async function treeMd5(root: string): Promise<Map<string, string>> {
 }
 
 /**
- * A tree of `count` small files spread over nested directories (names with spaces and
- * non-ASCII included, since sync tools must round-trip them). Returns relative path → md5.
+ * A tree of `count` small files spread over nested directories (names with spaces, quotes,
+ * '&', '<' and non-ASCII included, since sync tools must round-trip them). Returns relative path → md5.
  */
 export function makeTree(root: string, count: number, opts: { maxSize?: number } = {}): Map<string, string> {
   const out = new Map<string, string>();
   const dirs = ['', 'a', 'a/b', 'a/b/c', 'docs', 'docs/sub dir', 'ünï', 'x/y/z/deep'];
   for (let i = 0; i < count; i++) {
     const d = dirs[i % dirs.length];
-    const rel = (d ? d + '/' : '') + (i % 13 === 0 ? `file ${i}.txt` : `f${i}.bin`);
+    // every 13th name has characters that must be escaped in XML and encoded in URLs
+    const rel = (d ? d + '/' : '') + (i % 13 === 0 ? `it's "file" ${i} & <more>.txt` : `f${i}.bin`);
     const data = randomBytes(1 + ((i * 7919) % (opts.maxSize ?? 4096)));
     smallFile(join(root, rel), data);
     out.set(rel, createHash('md5').update(data).digest('hex'));
