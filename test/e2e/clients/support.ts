@@ -3,6 +3,8 @@
  * files and directory trees of random bytes, hash files and trees (streamed), and an optional
  * tracing proxy (ERNE_CLIENTS_TRACE=1) that records every request/response pair a client
  * sends, so a failing step can be reported with the exact exchange.
+ * ERNE_CLIENTS_DEBUG=1 makes the CLI suites pass their clients' own debug flags
+ * (aws --debug, s3cmd -d, rclone -vv --dump headers); the output shows in failure messages.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
