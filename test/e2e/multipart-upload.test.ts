@@ -9,6 +9,7 @@ import {
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
+  GetObjectTaggingCommand,
   HeadObjectCommand,
   PutObjectCommand,
   UploadPartCommand,
@@ -186,6 +187,18 @@ describe('completion semantics', () => {
     expect(done.ETag).toBe(multipartEtag(parts));
     const now = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'cond' }));
     expect((await bodyBytes(now.Body)).equals(Buffer.concat(parts))).toBe(true);
+  });
+
+  it('applies the tags, content headers and metadata given at creation', async () => {
+    const m = await multipart('tagged', parts, { Tagging: 'team=storage&tier=hot', ContentType: 'text/x-parts', ContentDisposition: 'attachment', Metadata: { origin: 'create' } });
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'tagged', UploadId: m.uploadId, MultipartUpload: { Parts: m.parts } }));
+    const tags = await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'tagged' }));
+    expect(tags.TagSet).toEqual([
+      { Key: 'team', Value: 'storage' },
+      { Key: 'tier', Value: 'hot' },
+    ]);
+    const h = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'tagged' }));
+    expect([h.ContentType, h.ContentDisposition, h.Metadata]).toEqual(['text/x-parts', 'attachment', { origin: 'create' }]);
   });
 
   it('If-None-Match: * completes a new key', async () => {
