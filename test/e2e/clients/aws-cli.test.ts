@@ -2,7 +2,8 @@
  * The aws CLI doing its normal job, multipart included. It uses Debian's awscli v2 at
  * /usr/bin/aws (AWS_BIN from test/helpers/gateway.ts; a pip `aws` v1 earlier on PATH is NOT
  * the one run). Default transfer settings: files over 8 MiB go up as 8 MiB parts and come
- * down as ranged GETs. Covers s3 mb/cp/ls/sync/mv/rm/rb, server-side s3→s3 copy, and the
+ * down as ranged GETs. Covers s3 mb/cp/ls/sync/mv/rm/rb, server-side s3→s3 copy, cp --acl
+ * public-read, and the
  * s3api multipart calls by hand (create/upload-part/list-parts/complete, list-multipart-uploads,
  * abort). Single-PUT basics are in test/e2e/aws-cli.test.ts.
  */
@@ -124,6 +125,16 @@ describe.skipIf(!HAVE)(`aws CLI (${AWS_BIN})`, () => {
     expect(sortedEntries(await treeMd5(down))).toEqual(sortedEntries(await treeMd5(up)));
     expect(existsSync(join(down, gone))).toBe(false);
     expect(readFileSync(join(down, changed), 'utf8')).toBe('changed contents, another size');
+  });
+
+  it('s3 cp --acl public-read makes the object anonymously readable; default stays private', async () => {
+    await randomFile(join(dir, 'pub.bin'), 600);
+    await aws('s3', 'cp', '--acl', 'public-read', join(dir, 'pub.bin'), s3u('pub/public.bin'));
+    await aws('s3', 'cp', join(dir, 'pub.bin'), s3u('pub/private.bin'));
+    expect((await fetch(`${t.gw.url}/${bucket}/pub/public.bin`)).status).toBe(200);
+    expect((await fetch(`${t.gw.url}/${bucket}/pub/private.bin`)).status).toBe(403);
+    const acl = await json<{ Grants: { Grantee: { URI?: string }; Permission: string }[] }>('s3api', 'get-object-acl', '--bucket', bucket, '--key', 'pub/public.bin');
+    expect(acl.Grants).toContainEqual({ Grantee: { Type: 'Group', URI: 'http://acs.amazonaws.com/groups/global/AllUsers' }, Permission: 'READ' });
   });
 
   it('s3api multipart by hand: create, upload-part ×2, list-parts, complete', async () => {

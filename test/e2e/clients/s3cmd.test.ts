@@ -3,11 +3,12 @@
  * config file written to a temp dir: path style (host_bucket without %(bucket)s), plain HTTP,
  * SigV4. Covers mb, put (small, and 12 MiB with 5 MiB multipart chunks), ls/la, info, get,
  * sync up and down (and again with --delete-removed after local changes), cp and mv
- * (server-side), del, del --recursive, rb.
+ * (server-side), put --acl-public / setacl --acl-private, multipart/abortmp, del,
+ * del --recursive, rb.
  */
 import { existsSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REGION, ROOT, s3Client, startTestGateway, tempDir, uniqueBucket, type TestGateway } from '../../helpers/gateway.js';
 import { cleanEnv, fileMd5, installed, makeTree, mustRun, randomFile, smallFile, sortedEntries, tracer, treeMd5, type Tracer } from './support.js';
@@ -155,6 +156,28 @@ describe.skipIf(!HAVE)(`s3cmd (${BIN})`, () => {
     expect(sortedEntries(await treeMd5(down))).toEqual(sortedEntries(await treeMd5(up)));
     expect(existsSync(join(down, gone))).toBe(false);
     expect(readFileSync(join(down, changed), 'utf8')).toBe('changed by the test');
+  });
+
+  it('put --acl-public makes an object anonymously readable; setacl --acl-private takes it back', async () => {
+    await randomFile(join(dir, 'pub.bin'), 500);
+    await s3cmd('put', '--acl-public', join(dir, 'pub.bin'), s3u('pub/pub.bin'));
+    const url = `${t.gw.url}/${bucket}/pub/pub.bin`;
+    expect((await fetch(url)).status).toBe(200);
+    expect(await s3cmd('info', s3u('pub/pub.bin'))).toMatch(/ACL:\s+\*anon\*: READ/);
+    await s3cmd('setacl', '--acl-private', s3u('pub/pub.bin'));
+    expect((await fetch(url)).status).toBe(403);
+  });
+
+  it('multipart lists an unfinished upload; abortmp aborts it', async () => {
+    const s3 = s3Client(t.gw);
+    try {
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'mp/unfinished.bin' }));
+      expect(await s3cmd('multipart', s3u())).toContain(UploadId!);
+      await s3cmd('abortmp', s3u('mp/unfinished.bin'), UploadId!);
+      expect(await s3cmd('multipart', s3u())).not.toContain(UploadId!);
+    } finally {
+      s3.destroy();
+    }
   });
 
   it('del, del --recursive --force, rb', async () => {
