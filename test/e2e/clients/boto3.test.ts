@@ -3,7 +3,8 @@
  * which lacks boto3) doing its normal job through boto3_walk.py: create bucket, put/get,
  * upload_file/download_file with TransferConfig(5 MiB threshold and chunks) on a 12 MiB file
  * (multipart up, ranged down), list_objects_v2 paginator, copy_object and managed multipart
- * copy, presigned GET/PUT fetched with urllib, a directory "sync", delete_objects.
+ * copy, presigned GET/PUT fetched with urllib, a directory "sync", a versioned bucket,
+ * delete_objects.
  * The script runs once; each step's outcome is one test here.
  */
 import { rmSync } from 'node:fs';
@@ -70,5 +71,7 @@ describe.skipIf(!HAVE)(`boto3 (${PY})`, () => {
   it('managed copy of 12 MiB (UploadPartCopy)', () => expectStep('managed_copy_multipart'));
   it('generate_presigned_url for GET and PUT, fetched with urllib', () => expectStep('presigned_urls'));
   it('"sync" a 40-file tree with upload_file/download_file', () => expectStep('sync_directory'));
+  it('versioning: enable, two versions, get by VersionId, delete marker, list_object_versions paginator, delete by version', () =>
+    expectStep('versioning'));
   it('delete_objects of everything, delete_bucket', () => expectStep('delete_objects_and_bucket'));
 });

@@ -172,6 +172,27 @@ def sync_directory():
         check(file_md5(out) == m, f"{rel} differs")
 
 
+def versioning():
+    vb = bucket + "-v"
+    s3.create_bucket(Bucket=vb)
+    s3.put_bucket_versioning(Bucket=vb, VersioningConfiguration={"Status": "Enabled"})
+    check(s3.get_bucket_versioning(Bucket=vb).get("Status") == "Enabled", "versioning not Enabled")
+    v1 = s3.put_object(Bucket=vb, Key="doc.txt", Body=b"one")["VersionId"]
+    v2 = s3.put_object(Bucket=vb, Key="doc.txt", Body=b"two")["VersionId"]
+    check(v1 != v2, "same version id twice")
+    check(s3.get_object(Bucket=vb, Key="doc.txt", VersionId=v1)["Body"].read() == b"one", "old version bytes")
+    marker = s3.delete_object(Bucket=vb, Key="doc.txt")
+    check(marker.get("DeleteMarker") is True, f"no delete marker: {marker}")
+    pages = list(s3.get_paginator("list_object_versions").paginate(Bucket=vb, PaginationConfig={"PageSize": 1}))
+    versions = [v["VersionId"] for p in pages for v in p.get("Versions", [])]
+    markers = [m["VersionId"] for p in pages for m in p.get("DeleteMarkers", [])]
+    check(versions == [v2, v1] and markers == [marker["VersionId"]], f"versions {versions} markers {markers}")
+    # the usual way to empty a versioned bucket: delete every version and marker by id
+    r = s3.delete_objects(Bucket=vb, Delete={"Objects": [{"Key": "doc.txt", "VersionId": v} for v in versions + markers]})
+    check(not r.get("Errors"), f"errors {r.get('Errors')}")
+    s3.delete_bucket(Bucket=vb)
+
+
 def delete_objects_and_bucket():
     all_keys = keys("")
     check(len(all_keys) >= 40, f"only {len(all_keys)} keys")
@@ -190,5 +211,5 @@ def delete_objects_and_bucket():
 
 print(json.dumps({"step": "versions", "ok": True, "boto3": boto3.__version__, "botocore": botocore.__version__, "python": sys.version.split()[0]}), flush=True)
 for fn in (create_bucket, put_get_small, upload_file_multipart, download_file_small, list_paginator, copy_object,
-           managed_copy_multipart, presigned_urls, sync_directory, delete_objects_and_bucket):
+           managed_copy_multipart, presigned_urls, sync_directory, versioning, delete_objects_and_bucket):
     step(fn)
