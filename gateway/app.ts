@@ -3,11 +3,13 @@ import { Hono } from 'hono';
 import type { HttpBindings } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { resolveAddress } from './address.js';
-import { authorizeAnonymous } from './access.js';
+import { authorize } from './access.js';
 import { verifyRequest } from './auth/index.js';
 import type { KeyLookup } from './auth/types.js';
 import type { OpContext, Services } from './context.js';
 import { handlerFor } from './dispatch.js';
+import type { AccessKeyRecord } from '../metadata/types.js';
+import type { Observer } from './observe/observer.js';
 import { withCannedAcl } from './ops/acl.js';
 import { preflight, setCorsHeaders } from './ops/cors.js';
 import { S3Error, toS3Error } from './errors.js';
@@ -18,6 +20,8 @@ export interface AppOptions {
   /** virtual-host style base domain */
   domain?: string;
   log?: (line: string) => void;
+  /** access log and metrics (gateway/observe) */
+  observer?: Observer;
 }
 
 /** Request ids: 16 hex chars, unique per process and cheap to make. */
@@ -51,15 +55,19 @@ function hoistPresignedHeaders(headers: OpContext['headers'], query: URLSearchPa
 export function createApp(svc: Services, opts: AppOptions = {}): Hono<{ Bindings: HttpBindings }> {
   const app = new Hono<{ Bindings: HttpBindings }>();
   const nextId = requestIds();
-  const lookup: KeyLookup = async (id) => {
-    const k = await svc.layer.getAccessKey(id);
-    return k ? { secretAccessKey: k.secretAccessKey, root: k.root } : undefined;
-  };
+  const observer = opts.observer;
 
   app.all('*', async (c) => {
     const req = c.env.incoming;
     const res = c.env.outgoing;
     const requestId = nextId();
+    const trace = observer?.begin(req, res, requestId);
+    // the signing key's record is kept for the access check (its bucket roles)
+    let keyRecord: AccessKeyRecord | undefined;
+    const lookup: KeyLookup = async (id) => {
+      keyRecord = await svc.layer.getAccessKey(id);
+      return keyRecord ? { secretAccessKey: keyRecord.secretAccessKey, root: keyRecord.root } : undefined;
+    };
     const method = req.method ?? 'GET';
     const headOnly = method === 'HEAD';
     let resource = req.url ?? '/';
@@ -75,10 +83,16 @@ export function createApp(svc: Services, opts: AppOptions = {}): Hono<{ Bindings
       }
       if (req.headers.origin !== undefined && addr.bucket) await setCorsHeaders(svc, res, addr.bucket, method, req.headers);
       const op = resolveOperation({ method, bucket: addr.bucket, key: addr.key, query, headers });
+      if (trace) {
+        trace.op = op.name;
+        trace.bucket = addr.bucket;
+        trace.key = addr.key;
+      }
       const auth = await verifyRequest({ method, rawPath: addr.rawPath, rawQuery: addr.rawQuery, headers }, lookup);
+      if (trace) trace.accessKey = auth.accessKeyId;
       if (auth.presigned) headers = hoistPresignedHeaders(headers, query);
       if (op.name === 'MethodNotAllowed') throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: addr.key ? 'OBJECT' : 'BUCKET' });
-      if (!auth.accessKeyId) await authorizeAnonymous(svc, auth, op.name, addr.bucket, addr.key, query);
+      await authorize(svc, auth, keyRecord, { op: op.name, bucket: addr.bucket, key: addr.key, query, headers });
       const handler = withCannedAcl(op.name, handlerFor(op.name));
       if (!handler) throw new S3Error('NotImplemented', `${op.name} is not implemented by Erne.`);
       const ctx: OpContext = { requestId, op, bucket: addr.bucket ?? '', key: addr.key ?? '', query, headers, req, auth, svc };
@@ -86,6 +100,10 @@ export function createApp(svc: Services, opts: AppOptions = {}): Hono<{ Bindings
       await writeResult(res, result, requestId, headOnly);
     } catch (err) {
       const s3 = toS3Error(err);
+      if (trace) {
+        trace.code = s3.code;
+        if (s3.code === 'InternalError' || s3.status >= 500) trace.cause = err;
+      }
       if (s3.code === 'InternalError') opts.log?.(`request ${requestId} ${method} ${resource} failed: ${(err as Error)?.stack ?? String(err)}`);
       // an unread request body (a refused upload) is not drained: the connection closes
       if (!req.complete && !res.headersSent) res.setHeader('connection', 'close');

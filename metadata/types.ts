@@ -81,7 +81,12 @@ export interface AccessKeyRecord {
   root: boolean;
   createdAt: number;
   name?: string;
+  /** roles on buckets the key does not own (gateway/access.ts says what each allows) */
+  grants?: Record<string, BucketRole>;
 }
+
+/** ReadOnly: read and list; Editor: also write and delete objects. Bucket settings stay the owner's. */
+export type BucketRole = 'Editor' | 'ReadOnly';
 
 /** Conditions evaluated inside the transaction that commits a write. */
 export interface WriteConditions {
