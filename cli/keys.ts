@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { AccessKeyRecord } from '../metadata/types.js';
+import type { AccessKeyRecord, BucketRole } from '../metadata/types.js';
 import type { ObjectLayer } from '../metadata/object-layer.js';
 import type { FlagValues } from './args.js';
 import { UsageError } from './args.js';
@@ -33,12 +33,14 @@ export async function keysCreate(flags: FlagValues, out: (s: string) => void): P
   if (secretGiven !== undefined && !SECRET_KEY_PATTERN.test(secretGiven)) {
     throw new UsageError('--secret-key: 8 to 128 printable characters, no spaces');
   }
+  const grants = parseGrants(flags);
   const rec: AccessKeyRecord = {
     accessKeyId: given ?? generateAccessKeyId(),
     secretAccessKey: secretGiven ?? generateSecretKey(),
     root: flags['root'] === true,
     createdAt: Date.now(),
     ...(flags['name'] !== undefined ? { name: String(flags['name']) } : {}),
+    ...(grants ? { grants } : {}),
   };
   await withLayer(flags, async (layer) => {
     if (await layer.getAccessKey(rec.accessKeyId)) throw new CommandError(`access key ${rec.accessKeyId} already exists`);
@@ -53,16 +55,38 @@ export async function keysCreate(flags: FlagValues, out: (s: string) => void): P
         `Secret access key: ${rec.secretAccessKey}`,
         `Root:              ${rec.root ? 'yes' : 'no'}`,
         ...(rec.name !== undefined ? [`Name:              ${rec.name}`] : []),
+        ...Object.entries(rec.grants ?? {}).map(([b, role]) => `Role:              ${role} on ${b}`),
         '',
       ].join('\n'),
     );
   }
 }
 
+const ROLES: Record<string, BucketRole> = { editor: 'Editor', readonly: 'ReadOnly' };
+
+/** --bucket a,b --role Editor → { a: 'Editor', b: 'Editor' } (roles are case-insensitive) */
+export function parseGrants(flags: FlagValues): Record<string, BucketRole> | undefined {
+  const buckets = flags['bucket'] as string | undefined;
+  const roleFlag = flags['role'] as string | undefined;
+  if (buckets === undefined && roleFlag === undefined) return undefined;
+  if (buckets === undefined) throw new UsageError('--role needs --bucket');
+  if (roleFlag === undefined) throw new UsageError('--bucket needs --role Editor|ReadOnly');
+  const role = ROLES[roleFlag.toLowerCase()];
+  if (!role) throw new UsageError(`--role: expected Editor or ReadOnly, got ${JSON.stringify(roleFlag)}`);
+  if (flags['root'] === true) throw new UsageError('--root keys already may do everything: no --bucket/--role');
+  const names = buckets.split(',').map((b) => b.trim());
+  if (names.some((b) => b === '')) throw new UsageError('--bucket: empty bucket name');
+  return Object.fromEntries(names.map((b) => [b, role]));
+}
+
+function roleText(grants: Record<string, BucketRole> | undefined): string {
+  return grants ? ' ' + Object.entries(grants).map(([b, r]) => `[${r} on ${b}]`).join(' ') : '';
+}
+
 export async function keysList(flags: FlagValues, out: (s: string) => void): Promise<void> {
   const keys = await withLayer(flags, (layer) => layer.listAccessKeys());
   // secrets are shown once, at creation; a listing never repeats them
-  const rows = keys.map(({ accessKeyId, root, createdAt, name }) => ({ accessKeyId, root, createdAt, ...(name !== undefined ? { name } : {}) }));
+  const rows = keys.map(({ accessKeyId, root, createdAt, name, grants }) => ({ accessKeyId, root, createdAt, ...(name !== undefined ? { name } : {}), ...(grants ? { grants } : {}) }));
   if (flags['json']) {
     out(JSON.stringify(rows) + '\n');
     return;
@@ -71,7 +95,7 @@ export async function keysList(flags: FlagValues, out: (s: string) => void): Pro
     out('no access keys\n');
     return;
   }
-  const lines = rows.map((r) => `${r.accessKeyId.padEnd(22)} ${(r.root ? 'root' : '-').padEnd(5)} ${new Date(r.createdAt).toISOString()}  ${r.name ?? ''}`.trimEnd());
+  const lines = rows.map((r) => `${r.accessKeyId.padEnd(22)} ${(r.root ? 'root' : '-').padEnd(5)} ${new Date(r.createdAt).toISOString()}  ${r.name ?? ''}${roleText(r.grants)}`.trimEnd());
   out([`${'ACCESS KEY ID'.padEnd(22)} ${'ROOT'.padEnd(5)} ${'CREATED'.padEnd(24)}  NAME`, ...lines, ''].join('\n'));
 }
 

@@ -2,6 +2,8 @@ import type { GatewayOptions } from '../gateway/server.js';
 import { parseBackend } from '../metadata/open.js';
 import { UsageError, type FlagValues } from './args.js';
 import { CommandError } from './keys.js';
+import { existsSync } from 'node:fs';
+import { isLogLevel, LOG_LEVELS } from '../gateway/observe/levels.js';
 
 /** single-quotes a value for a POSIX shell when it needs it, so printed commands paste as-is */
 export function shellQuote(s: string): string {
@@ -31,6 +33,7 @@ export function metadataOption(flags: FlagValues): GatewayOptions['metadata'] {
 
 export async function serve(flags: FlagValues, deps: ServeDeps): Promise<void> {
   const metadata = metadataOption(flags);
+  const operator = operatorOptions(flags);
   const workers = Number(flags['workers'] ?? 1);
   if (workers > 1) {
     const { serveWorkers } = await import('./workers.js');
@@ -52,7 +55,7 @@ export async function serve(flags: FlagValues, deps: ServeDeps): Promise<void> {
     inlineThreshold: flags['inline-threshold'] as number | undefined,
     rootAccessKey: deps.env['ERNE_ROOT_ACCESS_KEY'] || undefined,
     rootSecretKey: deps.env['ERNE_ROOT_SECRET_KEY'] || undefined,
-    log: (line: string) => deps.out(line + '\n'),
+    ...operator,
     metadata,
     internalUrl: flags['internal-url'] as string | undefined,
     servedByHeader: deps.env['ERNE_SERVED_BY_HEADER'] === '1',
@@ -82,6 +85,21 @@ export async function serve(flags: FlagValues, deps: ServeDeps): Promise<void> {
   );
 
   onSignals(gw, deps);
+}
+
+/** --log-level, --tls-cert/--tls-key, --metrics-port as gateway options (gateway/observe) */
+export function operatorOptions(flags: FlagValues): Partial<GatewayOptions> {
+  const level = String(flags['log-level'] ?? 'info');
+  if (!isLogLevel(level)) throw new UsageError(`--log-level: expected one of ${LOG_LEVELS.join('|')}, got ${JSON.stringify(level)}`);
+  const cert = flags['tls-cert'] as string | undefined;
+  const key = flags['tls-key'] as string | undefined;
+  if ((cert === undefined) !== (key === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  for (const f of [cert, key]) if (f !== undefined && !existsSync(f)) throw new CommandError(`no such file: ${f}`);
+  return {
+    logLevel: level,
+    ...(cert !== undefined && key !== undefined ? { tls: { certFile: cert, keyFile: key } } : {}),
+    ...(flags['metrics-port'] !== undefined ? { opsPort: Number(flags['metrics-port']) } : {}),
+  };
 }
 
 /** what a worker of `erne serve --workers N` is told by its primary (cli/workers.ts) */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import http, { type Server } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
@@ -17,6 +18,9 @@ import { createObjectLayer } from '../metadata/objects.js';
 import { createApp } from './app.js';
 import { ensureRootKey, type KeyPair } from './credentials.js';
 import { createInternalHandler, fetchRemoteBlob, isInternalRequest } from './internal.js';
+import { createOpsHandler, isOpsRequest } from './observe/health.js';
+import type { Logger, LogLevel } from './observe/log.js';
+import { createObserver } from './observe/observer.js';
 
 export interface GatewayOptions {
   host: string;
@@ -50,6 +54,14 @@ export interface GatewayOptions {
   writerId?: string;
   /** adds x-erne-served-by: <node>/<pid> to every response (tests, debugging) */
   servedByHeader?: boolean;
+  /** JSON access log and messages go here (tests pass one writing to a stream); default: pino to stdout at logLevel */
+  logger?: Logger;
+  /** without a logger: 'silent' unless given (the CLI passes --log-level) */
+  logLevel?: LogLevel;
+  /** serve HTTPS with this certificate chain and key (PEM file paths) */
+  tls?: { certFile: string; keyFile: string };
+  /** also serve /.erne/health, /.erne/ready, /.erne/metrics (only those) on this port; 0: any free port */
+  opsPort?: number;
 }
 
 export interface RunningGateway {
@@ -63,6 +75,8 @@ export interface RunningGateway {
   nodeId: string;
   /** the cache of other nodes' blobs */
   remote: RemoteBlobCache;
+  /** the separate operator port (opts.opsPort), when asked for */
+  opsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -81,7 +95,10 @@ export async function nodeIdFor(dataDir: string, given?: string): Promise<string
 
 /** One region, one process: LMDB metadata under <data>/meta, bytes under <data>/volume. */
 export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
-  const log = opts.log ?? (() => undefined);
+  const observer = createObserver({ logger: opts.logger, logLevel: opts.logLevel });
+  // background messages (janitor, lifecycle, internal errors) join the JSON log unless a line sink is given
+  const log = opts.log ?? ((line: string) => observer.logger.warn(line));
+  const tls = opts.tls ? { cert: await readFile(opts.tls.certFile), key: await readFile(opts.tls.keyFile) } : undefined;
   await mkdir(opts.dataDir, { recursive: true });
   const nodeId = await nodeIdFor(opts.dataDir, opts.nodeId);
   const kv = await openMetadataStore(
@@ -111,7 +128,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 
   const configs = createBucketConfigStore(kv);
   const lifecycle = opts.lifecycle === false ? createLifecycleJob({ layer, configs, multipart }, { log }) : startLifecycle({ layer, configs, multipart }, { log, ...opts.lifecycle });
-  const app = createApp({ layer, multipart, blobs, region: opts.region, configs, remote }, { domain: opts.domain, log });
+  const app = createApp({ layer, multipart, blobs, region: opts.region, configs, remote }, { domain: opts.domain, log, observer });
+  const ops = createOpsHandler({
+    registry: observer.metrics.registry,
+    domain: opts.domain,
+    ready: { metadata: () => layer.getAccessKey(root.accessKeyId), volumeDir },
+  });
   // keep the platform's Response: S3 responses are written to the Node response directly and
   // the adaptor's own Response class would ignore the already-sent marker
   const server = createAdaptorServer({
@@ -119,12 +141,18 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     hostname: opts.host,
     overrideGlobalObjects: false,
     // gateway-to-gateway requests are answered before Hono and S3 see them
-    createServer: (o: http.ServerOptions, s3: http.RequestListener) =>
-      http.createServer(o, (req, res) => {
+    createServer: (o: http.ServerOptions, s3: http.RequestListener) => {
+      const listener: http.RequestListener = (req, res) => {
         if (servedBy) res.setHeader('x-erne-served-by', servedBy);
+        // probes answer even when the limiter sheds S3 load
+        if (isOpsRequest(req, opts.domain)) return void ops(req, res);
         if (isInternalRequest(req)) void internal(req, res);
         else s3(req, res);
-      }),
+      };
+      const options = { ...o };
+      // HTTPS when a certificate is given; HTTP/1.1 keep-alive either way
+      return tls ? https.createServer({ ...options, ...tls }, listener) : http.createServer(options, listener);
+    },
   } as Parameters<typeof createAdaptorServer>[0]) as Server;
   // uploads of several GiB may take long: no overall request deadline, but headers must come
   server.requestTimeout = 0;
@@ -136,9 +164,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   });
   const port = (server.address() as AddressInfo).port;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
-  const url = `http://${host}:${port}`;
+  const url = `${tls ? 'https' : 'http'}://${host}:${port}`;
   // a wildcard listen address is not an address to call: peers on this host use loopback
-  const callable = opts.host === '0.0.0.0' || opts.host === '::' ? `http://127.0.0.1:${port}` : url;
+  const callable = opts.host === '0.0.0.0' || opts.host === '::' ? `${tls ? 'https' : 'http'}://127.0.0.1:${port}` : url;
+  const opsServer = opts.opsPort === undefined ? undefined : http.createServer((req, res) => (isOpsRequest(req) ? void ops(req, res) : res.writeHead(404).end()));
+  if (opsServer) await new Promise<void>((resolve, reject) => opsServer.once('error', reject).listen(opts.opsPort, opts.host, () => resolve()));
+  const opsUrl = opsServer ? `http://${host}:${(opsServer.address() as AddressInfo).port}` : undefined;
   await registerNode(kv, nodeId, opts.internalUrl ?? callable);
   let closing: Promise<void> | undefined;
   return {
@@ -149,6 +180,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     lifecycle,
     nodeId,
     remote,
+    opsUrl,
     close() {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {
@@ -157,6 +189,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         });
         await lifecycle.stop();
         await janitor.stop();
+        if (opsServer) await new Promise<void>((resolve) => opsServer.close(() => resolve()).closeAllConnections());
         await layer.close();
       })();
       return closing;

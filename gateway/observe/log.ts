@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
+import type { LogLevel } from './levels.js';
 
 /**
  * Structured JSON logs (one object a line, pino). The gateway writes one access line per S3
@@ -8,14 +9,9 @@ import { pino, type DestinationStream, type Logger } from 'pino';
  */
 export type { Logger };
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export { LOG_LEVELS, isLogLevel, type LogLevel } from './levels.js';
 
-export function isLogLevel(s: string): s is LogLevel {
-  return (LOG_LEVELS as readonly string[]).includes(s);
-}
-
-/** A logger writing JSON lines to `destination` (default stdout, written synchronously-enough by pino). */
+/** A logger writing JSON lines to `destination` (default stdout, written synchronously so no line is lost at exit). */
 export function createLogger(level: LogLevel = 'info', destination?: DestinationStream): Logger {
   return pino(
     {
@@ -25,7 +21,7 @@ export function createLogger(level: LogLevel = 'info', destination?: Destination
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    destination ?? pino.destination({ dest: 1, sync: false }),
+    destination ?? pino.destination({ dest: 1, sync: true }),
   );
 }
 
