@@ -3,10 +3,11 @@
  * /usr/bin/aws (AWS_BIN from test/helpers/gateway.ts; a pip `aws` v1 earlier on PATH is NOT
  * the one run). Default transfer settings: files over 8 MiB go up as 8 MiB parts and come
  * down as ranged GETs. Covers s3 mb/cp/ls/sync/mv/rm/rb, server-side s3→s3 copy, cp --acl
- * public-read, and the
- * s3api multipart calls by hand (create/upload-part/list-parts/complete, list-multipart-uploads,
- * abort). Single-PUT basics are in test/e2e/aws-cli.test.ts.
+ * public-read, and the s3api multipart calls by hand (create/upload-part/list-parts/complete,
+ * with and without --checksum-algorithm SHA256, list-multipart-uploads, abort).
+ * Single-PUT basics are in test/e2e/aws-cli.test.ts.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -157,6 +158,30 @@ describe.skipIf(!HAVE)(`aws CLI (${AWS_BIN})`, () => {
     expect(done.ETag).toMatch(/^"[0-9a-f]{32}-2"$/);
     const head = await json<{ ContentLength: number; ContentType: string; ETag: string }>('s3api', 'head-object', '--bucket', bucket, '--key', 'mpu/hand.bin');
     expect([head.ContentLength, head.ContentType, head.ETag]).toEqual([5 * MiB + 1234, 'application/x-hand', done.ETag]);
+  });
+
+  it('s3api multipart with --checksum-algorithm SHA256: per-part checksums and the composite one', async () => {
+    const p1 = join(dir, 'c1.bin');
+    const p2 = join(dir, 'c2.bin');
+    await randomFile(p1, 5 * MiB);
+    await randomFile(p2, 4321);
+    const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest();
+    const key = ['--bucket', bucket, '--key', 'mpu/sha.bin'];
+    const { UploadId } = await json<{ UploadId: string }>('s3api', 'create-multipart-upload', ...key, '--checksum-algorithm', 'SHA256');
+    const parts = [];
+    for (const [n, p] of [[1, p1], [2, p2]] as const) {
+      const r = await json<{ ETag: string; ChecksumSHA256?: string }>('s3api', 'upload-part', ...key, '--upload-id', UploadId, '--part-number', String(n), '--body', p, '--checksum-algorithm', 'SHA256');
+      expect(r.ChecksumSHA256).toBe(sha(p).toString('base64'));
+      parts.push({ PartNumber: n, ETag: r.ETag, ChecksumSHA256: r.ChecksumSHA256 });
+    }
+    const listed = await json<{ Parts: { ChecksumSHA256?: string }[] }>('s3api', 'list-parts', ...key, '--upload-id', UploadId);
+    expect(listed.Parts.map((p) => p.ChecksumSHA256)).toEqual(parts.map((p) => p.ChecksumSHA256));
+    const done = await json<{ ChecksumSHA256?: string }>('s3api', 'complete-multipart-upload', ...key, '--upload-id', UploadId, '--multipart-upload', JSON.stringify({ Parts: parts }));
+    // the composite checksum: SHA-256 of the concatenated part digests, then -<parts>
+    const composite = `${createHash('sha256').update(Buffer.concat([sha(p1), sha(p2)])).digest('base64')}-2`;
+    expect(done.ChecksumSHA256).toBe(composite);
+    const head = await json<{ ChecksumSHA256?: string }>('s3api', 'head-object', ...key, '--checksum-mode', 'ENABLED');
+    expect(head.ChecksumSHA256).toBe(composite);
   });
 
   it('s3api list-multipart-uploads and abort-multipart-upload', async () => {
