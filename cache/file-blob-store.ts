@@ -44,6 +44,12 @@ async function fsyncDir(path: string): Promise<void> {
   }
 }
 
+/** a full volume (or quota) is the client's answer, not an internal error */
+function volumeFull(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
 async function unlinkQuiet(path: string): Promise<boolean> {
   try {
     await unlink(path);
@@ -200,7 +206,7 @@ class FileBlobStore implements BlobStore {
       await writer?.settle();
       await fh?.close().catch(() => undefined);
       if (tmpPath) await unlinkQuiet(tmpPath).catch(() => undefined);
-      throw err;
+      throw volumeFull(err) ? new S3Error('InsufficientStorage') : err;
     }
   }
 

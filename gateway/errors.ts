@@ -17,6 +17,8 @@ export const S3_ERRORS = {
   ExpiredToken: [400, 'The provided token has expired.'],
   IllegalLocationConstraintException: [400, 'The specified location constraint is not valid.'],
   IncompleteBody: [400, 'You did not provide the number of bytes specified by the Content-Length HTTP header.'],
+  /** Erne's own (S3 has no code for it): the volume holding object bytes is full; 507 as in RFC 4918 */
+  InsufficientStorage: [507, 'The volume is full: the object was not stored. Retry once space is freed.'],
   InternalError: [500, 'We encountered an internal error. Please try again.'],
   InvalidAccessKeyId: [403, 'The AWS access key ID that you provided does not exist in our records.'],
   InvalidArgument: [400, 'Invalid Argument'],
@@ -53,6 +55,7 @@ export const S3_ERRORS = {
   NotModified: [304, 'Not Modified'],
   OperationAborted: [409, 'A conflicting conditional operation is currently in progress against this resource. Try again.'],
   PreconditionFailed: [412, 'At least one of the preconditions that you specified did not hold.'],
+  RequestHeaderSectionTooLarge: [400, 'Your request header section exceeds the maximum allowed size.'],
   RequestTimeout: [400, 'Your socket connection to the server was not read from or written to within the timeout period.'],
   RequestTimeTooSkewed: [403, "The difference between the request time and the server's time is too large."],
   ServiceUnavailable: [503, 'Service is unable to handle request.'],

@@ -21,6 +21,7 @@ import { createInternalHandler, fetchRemoteBlob, isInternalRequest } from './int
 import { createOpsHandler, isOpsRequest } from './observe/health.js';
 import type { Logger, LogLevel } from './observe/log.js';
 import { createObserver } from './observe/observer.js';
+import { installLimits, RequestLimiter, resolveLimits, serverOptions, type LimitOptions } from './limits.js';
 
 export interface GatewayOptions {
   host: string;
@@ -62,6 +63,10 @@ export interface GatewayOptions {
   tls?: { certFile: string; keyFile: string };
   /** also serve /.erne/health, /.erne/ready, /.erne/metrics (only those) on this port; 0: any free port */
   opsPort?: number;
+  /** header size and deadline, slow bodies, concurrent requests (gateway/limits.ts) */
+  limits?: LimitOptions;
+  /** on close, in-flight requests get this long to finish before their connections are cut; default 10 s */
+  shutdownGraceMs?: number;
 }
 
 export interface RunningGateway {
@@ -125,6 +130,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   );
   const internal = createInternalHandler({ blobs, secret, log });
   const servedBy = opts.servedByHeader ? `${nodeId}/${process.pid}` : undefined;
+  const limits = resolveLimits(opts.limits);
+  const limiter = new RequestLimiter(limits);
 
   const configs = createBucketConfigStore(kv);
   const lifecycle = opts.lifecycle === false ? createLifecycleJob({ layer, configs, multipart }, { log }) : startLifecycle({ layer, configs, multipart }, { log, ...opts.lifecycle });
@@ -146,17 +153,19 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         if (servedBy) res.setHeader('x-erne-served-by', servedBy);
         // probes answer even when the limiter sheds S3 load
         if (isOpsRequest(req, opts.domain)) return void ops(req, res);
+        if (!limiter.admit(req, res)) return;
         if (isInternalRequest(req)) void internal(req, res);
         else s3(req, res);
       };
-      const options = { ...o };
+      const options = { ...o, ...serverOptions(limits) };
       // HTTPS when a certificate is given; HTTP/1.1 keep-alive either way
       return tls ? https.createServer({ ...options, ...tls }, listener) : http.createServer(options, listener);
     },
   } as Parameters<typeof createAdaptorServer>[0]) as Server;
   // uploads of several GiB may take long: no overall request deadline, but headers must come
   server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
+  server.headersTimeout = limits.headersTimeoutMs;
+  installLimits(server);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -183,8 +192,15 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     opsUrl,
     close() {
       closing ??= (async () => {
+        // stop accepting; in-flight requests finish (bounded), keep-alive connections close as they go idle
         await new Promise<void>((resolve) => {
-          server.close(() => resolve());
+          const idle = setInterval(() => server.closeIdleConnections(), 100);
+          const cut = setTimeout(() => server.closeAllConnections(), opts.shutdownGraceMs ?? 10_000);
+          server.close(() => {
+            clearInterval(idle);
+            clearTimeout(cut);
+            resolve();
+          });
           server.closeIdleConnections();
         });
         await lifecycle.stop();
