@@ -15,6 +15,10 @@ const serveDefaults = {
   'fdb-api-version': 710,
   'internal-url': undefined,
   workers: 1,
+  'log-level': 'info',
+  'tls-cert': undefined,
+  'tls-key': undefined,
+  'metrics-port': undefined,
 };
 
 type Case = [name: string, argv: string[], env: Record<string, string>, expected: Partial<ParsedCommandLine> & Record<string, unknown>];
@@ -44,6 +48,18 @@ const runs: Case[] = [
     ['serve'],
     { ERNE_METADATA: 'fdb', FDB_CLUSTER_FILE: '/c/fdb.cluster', ERNE_WORKERS: '2', ERNE_METADATA_DIR: '/shared/meta' },
     { command: 'serve', flags: { ...serveDefaults, metadata: 'fdb', 'fdb-cluster-file': '/c/fdb.cluster', workers: 2, 'metadata-dir': '/shared/meta' } },
+  ],
+  [
+    'serve with operator flags (TLS, logs, metrics port) from flags and environment',
+    ['serve', '--tls-cert', '/etc/erne/cert.pem', '--metrics-port', '9090'],
+    { ERNE_TLS_KEY: '/etc/erne/key.pem', ERNE_LOG_LEVEL: 'warn' },
+    { command: 'serve', flags: { ...serveDefaults, 'tls-cert': '/etc/erne/cert.pem', 'tls-key': '/etc/erne/key.pem', 'metrics-port': 9090, 'log-level': 'warn' } },
+  ],
+  [
+    'keys create with a role on two buckets',
+    ['keys', 'create', '--bucket', 'a,b', '--role', 'ReadOnly'],
+    {},
+    { command: 'keys create', flags: { 'access-key': undefined, 'secret-key': undefined, root: undefined, name: undefined, json: undefined, 'data-dir': './data', region: 'local', bucket: 'a,b', role: 'ReadOnly' } },
   ],
   ['serve --flag=value form', ['serve', '--port=0'], {}, { command: 'serve', flags: { ...serveDefaults, port: 0 } }],
   [
