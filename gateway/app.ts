@@ -15,6 +15,7 @@ import { preflight, setCorsHeaders } from './ops/cors.js';
 import { S3Error, toS3Error } from './errors.js';
 import { writeError, writeResult } from './respond.js';
 import { resolveOperation } from './router.js';
+import { checkNameLengths } from './limits.js';
 
 export interface AppOptions {
   /** virtual-host style base domain */
@@ -75,6 +76,7 @@ export function createApp(svc: Services, opts: AppOptions = {}): Hono<{ Bindings
       const addr = resolveAddress(req.url ?? '/', req.headers.host, opts.domain);
       resource = addr.rawPath;
       const query = new URLSearchParams(addr.rawQuery);
+      checkNameLengths(addr.bucket, addr.key, query, req.headers['x-amz-copy-source']);
       let headers = req.headers as OpContext['headers'];
       // CORS: the preflight is unauthenticated; other requests from a page get their headers first
       if (method === 'OPTIONS') {

@@ -182,3 +182,51 @@ export function installLimits(server: Server): void {
   // an Expect other than 100-continue: node would answer a bare 417; S3 just serves the request
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => server.emit('request', req, res));
 }
+
+/** S3 bucket names are at most 63 bytes (255 in old us-east-1 buckets); keys at most 1024 */
+const MAX_BUCKET_NAME_BYTES = 255;
+const MAX_KEY_BYTES = 1024;
+
+/** query parameters that become metadata keys (listing bounds, ids) and how a too-long one is refused */
+const NAME_PARAMS: Record<string, () => S3Error> = {
+  prefix: () => new S3Error('InvalidArgument', 'The prefix is longer than any key can be.', { ArgumentName: 'prefix' }),
+  marker: () => new S3Error('InvalidArgument', 'The marker is longer than any key can be.', { ArgumentName: 'marker' }),
+  'start-after': () => new S3Error('InvalidArgument', 'start-after is longer than any key can be.', { ArgumentName: 'start-after' }),
+  'key-marker': () => new S3Error('InvalidArgument', 'The key-marker is longer than any key can be.', { ArgumentName: 'key-marker' }),
+  'continuation-token': () => new S3Error('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' }),
+  'version-id-marker': () => new S3Error('InvalidArgument', 'Invalid version id specified', { ArgumentName: 'version-id-marker' }),
+  versionId: () => new S3Error('InvalidArgument', 'Invalid version id specified', { ArgumentName: 'versionId' }),
+  'upload-id-marker': () => new S3Error('InvalidArgument', 'Invalid upload id marker', { ArgumentName: 'upload-id-marker' }),
+  uploadId: () => new S3Error('NoSuchUpload'),
+};
+
+/**
+ * Names no bucket, key or id can have are refused before they reach the metadata store,
+ * whose keys are bounded (a 6 KB "bucket name" or marker would otherwise fail there as an
+ * internal error).
+ */
+export function checkNameLengths(bucket: string | undefined, key: string | undefined, query?: URLSearchParams, copySource?: string | string[]): void {
+  if (bucket !== undefined && Buffer.byteLength(bucket) > MAX_BUCKET_NAME_BYTES) throw new S3Error('InvalidBucketName', undefined, { BucketName: bucket.slice(0, 64) + '…' });
+  if (key !== undefined && Buffer.byteLength(key) > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError', undefined, { Size: Buffer.byteLength(key), MaxSizeAllowed: MAX_KEY_BYTES });
+  if (query) {
+    for (const [name, value] of query) {
+      // a continuation token carries a key and a little more
+      const max = name === 'continuation-token' ? 2 * MAX_KEY_BYTES + 256 : MAX_KEY_BYTES;
+      const refuse = NAME_PARAMS[name];
+      if (refuse && Buffer.byteLength(value) > max) throw refuse();
+    }
+  }
+  if (typeof copySource === 'string') {
+    let src = copySource;
+    try {
+      src = decodeURIComponent(copySource);
+    } catch {
+      // copy-object.ts says what is wrong with it
+    }
+    const [path = '', version] = src.replace(/^\//, '').split('?versionId=');
+    const slash = path.indexOf('/');
+    const srcBucket = slash < 0 ? path : path.slice(0, slash);
+    if (Buffer.byteLength(srcBucket) > MAX_BUCKET_NAME_BYTES) throw new S3Error('InvalidArgument', 'Invalid copy source bucket name', { ArgumentName: 'x-amz-copy-source' });
+    if (version !== undefined && Buffer.byteLength(version) > MAX_KEY_BYTES) throw new S3Error('InvalidArgument', 'Invalid version id specified', { ArgumentName: 'x-amz-copy-source' });
+  }
+}

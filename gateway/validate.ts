@@ -34,6 +34,15 @@ export function checkKey(key: string): void {
   if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError', undefined, { Size: Buffer.byteLength(key), MaxSizeAllowed: MAX_KEY_BYTES });
 }
 
+/**
+ * Stored values come back as response headers: one that no header can carry (presigned
+ * query parameters and POST form fields can hold CR/LF or non-Latin-1) is refused up front.
+ */
+function headerSafe(name: string, v: string): string {
+  if (/[^\t\x20-\x7e\x80-\xff]/.test(v)) throw new S3Error('InvalidArgument', `Invalid value for ${name}`, { ArgumentName: name });
+  return v;
+}
+
 /** x-amz-meta-* headers → user metadata (names lower-case, without the prefix). */
 export function userMetadata(h: Headers): Record<string, string> {
   const meta: Record<string, string> = {};
@@ -41,7 +50,8 @@ export function userMetadata(h: Headers): Record<string, string> {
   for (const name of Object.keys(h)) {
     if (!name.startsWith('x-amz-meta-')) continue;
     const k = name.slice('x-amz-meta-'.length);
-    const v = header(h, name) ?? '';
+    const v = headerSafe(name, header(h, name) ?? '');
+    if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(k)) throw new S3Error('InvalidArgument', 'Invalid metadata name', { ArgumentName: name });
     meta[k] = v;
     bytes += Buffer.byteLength(k) + Buffer.byteLength(v);
   }
@@ -52,6 +62,7 @@ export function userMetadata(h: Headers): Record<string, string> {
 /** The standard headers S3 stores with an object and returns on GET/HEAD. */
 export function objectHeaders(h: Headers): ObjectHeaders {
   const out: ObjectHeaders = {};
+  for (const n of ['content-type', 'content-encoding', 'content-disposition', 'content-language', 'cache-control', 'expires']) headerSafe(n, header(h, n) ?? '');
   const ct = header(h, 'content-type');
   if (ct) out.contentType = ct;
   const ce = header(h, 'content-encoding');

@@ -34,6 +34,8 @@ export async function getObject(ctx: OpContext, head = false): Promise<OpResult>
     const value = ctx.query.get(param);
     if (value !== null) {
       if (!ctx.auth.accessKeyId) throw new S3Error('InvalidRequest', 'Request specific response headers cannot be used for anonymous GET requests.');
+      // a value no HTTP header can carry (CR/LF, controls, beyond Latin-1) is the client's error, not ours
+      if (/[^\t\x20-\x7e\x80-\xff]/.test(value)) throw new S3Error('InvalidArgument', `Invalid value for ${param}`, { ArgumentName: param });
       headers[name] = value;
     }
   }

@@ -126,7 +126,9 @@ const HOSTILE_QUERIES = [
   'uploads&uploadId=x', 'delete', 'acl&tagging&cors', 'response-content-type=%0D%0Ax:y', 'response-expires=garbage', 'x-id=GetObject',
   'X-Amz-Algorithm=AWS4-HMAC-SHA256', 'X-Amz-Credential=%2F%2F%2F', 'X-Amz-Signature=00', 'AWSAccessKeyId=x&Signature=y', 'max-uploads=-5',
   'part-number-marker=abc', 'max-parts=0', 'key-marker=%FF&upload-id-marker=x', 'version-id-marker=bad&key-marker=a', 'fetch-owner=maybe',
-  'start-after=' + 's'.repeat(2000), '%FF=%FF', '=', '&&&', 'a=b=c', 'a%=1', 'versioning&versioning',
+  'start-after=' + 's'.repeat(2000),
+  ...['prefix', 'marker', 'start-after', 'key-marker', 'version-id-marker', 'upload-id-marker', 'uploadId', 'versionId', 'continuation-token', 'delimiter'].map((n) => `${n}=${'q'.repeat(5000)}`),
+  'versions&key-marker=a&version-id-marker=' + 'v'.repeat(3000), 'uploads&prefix=' + 'p'.repeat(1100), 'list-type=2&prefix=' + 'p'.repeat(1025), '%FF=%FF', '=', '&&&', 'a=b=c', 'a%=1', 'versioning&versioning',
 ];
 
 const HOSTILE_HEADERS: Array<[string, string]> = [
@@ -138,7 +140,8 @@ const HOSTILE_HEADERS: Array<[string, string]> = [
   ['x-amz-content-sha256', '0'.repeat(64)], ['Content-MD5', 'garbage'], ['Content-MD5', md5b64('other')], ['x-amz-checksum-crc32', 'AAAAAA=='],
   ['x-amz-checksum-crc32', 'not base64'], ['x-amz-checksum-sha256', 'AAAA'], ['x-amz-sdk-checksum-algorithm', 'MD4'], ['x-amz-trailer', 'x-amz-checksum-crc32'],
   ['x-amz-copy-source', '/'], ['x-amz-copy-source', '../../etc/passwd'], ['x-amz-copy-source', '%FF'], ['x-amz-copy-source', 'bucketonly'],
-  ['x-amz-copy-source', '/nosuchbucket/k?versionId=x'], ['x-amz-copy-source-range', 'bytes=9-1'], ['x-amz-metadata-directive', 'BOGUS'],
+  ['x-amz-copy-source', '/nosuchbucket/k?versionId=x'], ['x-amz-copy-source', `/${'c'.repeat(5000)}/k`], ['x-amz-copy-source', `/fuzz-a/${'k'.repeat(5000)}`],
+  ['x-amz-copy-source', `/fuzz-a/small.txt?versionId=${'v'.repeat(5000)}`], ['x-amz-copy-source', '/fuzz-a/small.txt?versionId=null'], ['x-amz-copy-source-range', 'bytes=9-1'], ['x-amz-metadata-directive', 'BOGUS'],
   ['x-amz-tagging', '%%%=&&='], ['x-amz-tagging', 'k=' + 'v'.repeat(300)], ['x-amz-acl', 'bogus'], ['x-amz-storage-class', 'DIAMOND'],
   ['Expect', '100-continue'], ['Expect', 'bogus'], ['Transfer-Encoding', 'chunked'], ['Transfer-Encoding', 'gzip, chunked'], ['Transfer-Encoding', 'bogus'],
   ['x-amz-decoded-content-length', '-1'], ['x-amz-decoded-content-length', 'abc'], ['Content-Encoding', 'aws-chunked'],
@@ -245,19 +248,24 @@ export const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
 
 /** after signing, these always change something the signature covers or the body's integrity */
 export const breakingArb: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.constant(m('corrupt signature', (r) => { const a = getHeader(r, 'authorization') ?? ''; setHeader(r, 'Authorization', a.slice(0, -1) + (a.endsWith('0') ? '1' : '0')); })),
+  fc.constant(m('corrupt signature', (r) => corruptSignature(r))),
   fc.constant(m('drop authorization', (r) => removeHeader(r, 'authorization'))),
   fc.constant(m('tamper path', (r) => void (r.path += 'x'))),
   fc.constant(m('tamper query', (r) => void (r.query = r.query ? `${r.query}&x-fuzz=1` : 'x-fuzz=1'))),
   // no template is signed as PATCH, so this differs from the signed method whatever came before
   fc.constant(m('tamper method', (r) => void (r.method = 'PATCH'))),
   fc.constant(m('shift date', (r) => { const d = getHeader(r, 'x-amz-date') ?? ''; setHeader(r, 'X-Amz-Date', d.replace(/\d(?=Z$)/, (c) => String((Number(c) + 1) % 10))); })),
-  fc.constant(m('unsign payload', (r) => setHeader(r, 'X-Amz-Content-Sha256', 'UNSIGNED-PAYLOAD'))),
+  fc.constant(m('swap payload hash', (r) => setHeader(r, 'X-Amz-Content-Sha256', getHeader(r, 'x-amz-content-sha256') === 'UNSIGNED-PAYLOAD' ? 'e'.repeat(64) : 'UNSIGNED-PAYLOAD'))),
 );
 
-/** body breakers, for templates that send a body */
+function corruptSignature(r: FuzzRequest): void {
+  const a = getHeader(r, 'authorization') ?? '';
+  setHeader(r, 'Authorization', a.slice(0, -1) + (a.endsWith('0') ? '1' : '0'));
+}
+
+/** body breakers, for templates that send a body (an emptied body gets a corrupt signature instead) */
 export const bodyBreakingArb: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.nat().map((i) => m(`flip body byte ${i}`, (r) => { r.body = Buffer.from(r.body); r.body[i % r.body.length]! ^= 0x01; })),
-  fc.nat().map((i) => m(`truncate body ${i}`, (r) => { r.contentLength = String(r.body.length); r.body = r.body.subarray(0, i % r.body.length); }, true)),
-  fc.integer({ min: 0, max: 8 }).map((i) => m(`chunk framing #${i}`, (r) => { if (getHeader(r, 'content-encoding')) chunkFrame(r, i); else { r.body = Buffer.from(r.body); r.body[0]! ^= 0x01; } })),
+  fc.nat().map((i) => m(`flip body byte ${i}`, (r) => { if (!r.body.length) return corruptSignature(r); r.body = Buffer.from(r.body); r.body[i % r.body.length]! ^= 0x01; })),
+  fc.nat().map((i) => m(`truncate body ${i}`, (r) => { if (!r.body.length) return corruptSignature(r); r.contentLength = String(r.body.length); r.body = r.body.subarray(0, i % r.body.length); }, true)),
+  fc.integer({ min: 0, max: 8 }).map((i) => m(`chunk framing #${i}`, (r) => { if (!r.body.length) return corruptSignature(r); if (getHeader(r, 'content-encoding')) chunkFrame(r, i); else { r.body = Buffer.from(r.body); r.body[0]! ^= 0x01; } })),
 );
