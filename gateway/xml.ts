@@ -19,10 +19,14 @@ export const MAX_XML_BODY_BYTES = 1024 * 1024;
 const parser = new XMLParser({
   ignoreAttributes: true,
   parseTagValue: false,
-  trimValues: true,
+  // element text is data (an object key may begin or end with spaces); whitespace between
+  // elements is dropped by the parser as it is not text of a leaf
+  trimValues: false,
   processEntities: true,
-  // entities declared in a DOCTYPE are never expanded (we refuse DOCTYPE outright below)
-  htmlEntities: false,
+  // numeric character references (&#34;, as Go clients write quotes) must be decoded; this
+  // also decodes the HTML named ones, which XML would refuse: lenient, never harmful.
+  // Entities declared in a DOCTYPE are never expanded (we refuse DOCTYPE outright below).
+  htmlEntities: true,
   isArray: (name) => ARRAY_ELEMENTS.has(name),
 });
 
@@ -36,7 +40,7 @@ export function parseXml(text: string): Record<string, unknown> {
   const ok = XMLValidator.validate(text);
   if (ok !== true) throw new S3Error('MalformedXML');
   try {
-    return parser.parse(text) as Record<string, unknown>;
+    return normalize(parser.parse(text)) as Record<string, unknown>;
   } catch {
     throw new S3Error('MalformedXML');
   }
@@ -44,4 +48,23 @@ export function parseXml(text: string): Record<string, unknown> {
 
 export function isoDate(ms: number): string {
   return new Date(ms).toISOString();
+}
+
+/** elements whose text is user data, kept exactly even when it is only white space */
+const DATA_ELEMENTS = new Set(['Key', 'Prefix', 'Value', 'Delimiter', 'VersionId', 'ETag']);
+
+/**
+ * With untrimmed text the parser keeps the indentation of pretty-printed documents: drop it
+ * (white-space '#text' beside child elements, white-space-only non-data leaves).
+ */
+function normalize(node: unknown, name = ''): unknown {
+  if (Array.isArray(node)) return node.map((n) => normalize(n, name));
+  if (typeof node === 'string') return !DATA_ELEMENTS.has(name) && node.trim() === '' ? '' : node;
+  if (typeof node !== 'object' || node === null) return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) {
+    if (k === '#text' && typeof v === 'string' && v.trim() === '') continue;
+    out[k] = normalize(v, k);
+  }
+  return out;
 }
