@@ -63,7 +63,11 @@ export async function readiness(check: ReadyCheck, timeoutMs = 2000): Promise<{ 
 
 /** True when the request is for an operator endpoint (checked before S3 sees it). */
 export function isOpsRequest(req: IncomingMessage, domain?: string): boolean {
-  if (!req.url?.startsWith(OPS_PREFIX)) return false;
+  const url = req.url ?? '';
+  if (!url.startsWith(OPS_PREFIX)) return false;
+  // exactly these three: other /.erne/ paths belong to the gateway-to-gateway endpoint
+  const path = url.split('?', 1)[0];
+  if (path !== '/.erne/health' && path !== '/.erne/ready' && path !== '/.erne/metrics') return false;
   if (domain) {
     const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
     if (host.endsWith('.' + domain.toLowerCase())) return false;
