@@ -151,10 +151,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     createServer: (o: http.ServerOptions, s3: http.RequestListener) => {
       const listener: http.RequestListener = (req, res) => {
         if (servedBy) res.setHeader('x-erne-served-by', servedBy);
-        // probes answer even when the limiter sheds S3 load
-        if (isOpsRequest(req, opts.domain)) return void ops(req, res);
+        // probes answer even when the limiter sheds S3 load; both live under /.erne/, so the
+        // gateway-to-gateway route is told apart first
+        const internalReq = isInternalRequest(req);
+        if (!internalReq && isOpsRequest(req, opts.domain)) return void ops(req, res);
         if (!limiter.admit(req, res)) return;
-        if (isInternalRequest(req)) void internal(req, res);
+        if (internalReq) void internal(req, res);
         else s3(req, res);
       };
       const options = { ...o, ...serverOptions(limits) };
