@@ -80,7 +80,7 @@ export function parseGrants(flags: FlagValues): Record<string, BucketRole> | und
 }
 
 function roleText(grants: Record<string, BucketRole> | undefined): string {
-  return grants ? ' ' + Object.entries(grants).map(([b, r]) => `[${r} on ${b}]`).join(' ') : '';
+  return grants ? Object.entries(grants).map(([b, r]) => `[${r} on ${b}]`).join(' ') : '';
 }
 
 export async function keysList(flags: FlagValues, out: (s: string) => void): Promise<void> {
@@ -95,7 +95,7 @@ export async function keysList(flags: FlagValues, out: (s: string) => void): Pro
     out('no access keys\n');
     return;
   }
-  const lines = rows.map((r) => `${r.accessKeyId.padEnd(22)} ${(r.root ? 'root' : '-').padEnd(5)} ${new Date(r.createdAt).toISOString()}  ${r.name ?? ''}${roleText(r.grants)}`.trimEnd());
+  const lines = rows.map((r) => `${r.accessKeyId.padEnd(22)} ${(r.root ? 'root' : '-').padEnd(5)} ${new Date(r.createdAt).toISOString()}  ${[r.name, roleText(r.grants)].filter(Boolean).join(' ')}`.trimEnd());
   out([`${'ACCESS KEY ID'.padEnd(22)} ${'ROOT'.padEnd(5)} ${'CREATED'.padEnd(24)}  NAME`, ...lines, ''].join('\n'));
 }
 
