@@ -59,6 +59,8 @@ export async function serve(flags: FlagValues, deps: ServeDeps): Promise<void> {
     metadata,
     internalUrl: flags['internal-url'] as string | undefined,
     servedByHeader: deps.env['ERNE_SERVED_BY_HEADER'] === '1',
+    // how long SIGTERM lets in-flight requests finish (default 10 s)
+    shutdownGraceMs: deps.env['ERNE_SHUTDOWN_GRACE_MS'] ? Number(deps.env['ERNE_SHUTDOWN_GRACE_MS']) : undefined,
     ...worker,
   }).catch((err: unknown) => {
     // FDB chosen but its client library missing: the one line that says what to install
