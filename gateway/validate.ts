@@ -38,7 +38,7 @@ export function checkKey(key: string): void {
  * Stored values come back as response headers: one that no header can carry (presigned
  * query parameters and POST form fields can hold CR/LF or non-Latin-1) is refused up front.
  */
-function headerSafe(name: string, v: string): string {
+export function headerSafe(name: string, v: string): string {
   if (/[^\t\x20-\x7e\x80-\xff]/.test(v)) throw new S3Error('InvalidArgument', `Invalid value for ${name}`, { ArgumentName: name });
   return v;
 }

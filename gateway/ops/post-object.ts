@@ -6,7 +6,7 @@ import { mayAccessBucket } from '../access.js';
 import { S3Error } from '../errors.js';
 import { formBoundary, readPostForm, type PostForm } from '../post-form.js';
 import { checkPolicy, parsePolicy, policySignature, signaturesEqual } from '../post-policy.js';
-import { checkKey, MAX_SINGLE_PUT_BYTES, MAX_USER_METADATA_BYTES } from '../validate.js';
+import { checkKey, MAX_SINGLE_PUT_BYTES, MAX_USER_METADATA_BYTES, headerSafe } from '../validate.js';
 import type { BodyLocation, ObjectHeaders } from '../../metadata/types.js';
 import { cannedAclHeader } from './acl.js';
 
@@ -60,17 +60,18 @@ function measure(max: number): { stream: Transform; result: () => { size: number
 }
 
 function formHeaders(fields: Map<string, string>, file: PostForm['file']): { headers: ObjectHeaders; meta: Record<string, string> } {
-  const headers: ObjectHeaders = { contentType: fields.get('content-type') ?? file.contentType ?? 'binary/octet-stream' };
+  const headers: ObjectHeaders = { contentType: headerSafe('content-type', fields.get('content-type') ?? file.contentType ?? 'binary/octet-stream') };
   const map: [string, keyof ObjectHeaders][] = [['cache-control', 'cacheControl'], ['content-disposition', 'contentDisposition'], ['content-encoding', 'contentEncoding'], ['expires', 'expires'], ['content-language', 'contentLanguage']];
   for (const [field, name] of map) {
     const v = fields.get(field);
-    if (v !== undefined) headers[name] = v;
+    if (v !== undefined) headers[name] = headerSafe(field, v);
   }
   const meta: Record<string, string> = {};
   let bytes = 0;
   for (const [name, v] of fields) {
     if (!name.startsWith('x-amz-meta-')) continue;
-    meta[name.slice('x-amz-meta-'.length)] = v;
+    // stored values come back as response headers (a form field may hold CR/LF)
+    meta[name.slice('x-amz-meta-'.length)] = headerSafe(name, v);
     bytes += name.length - 'x-amz-meta-'.length + Buffer.byteLength(v);
   }
   if (bytes > MAX_USER_METADATA_BYTES) throw new S3Error('MetadataTooLarge');

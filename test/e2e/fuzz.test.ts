@@ -29,12 +29,13 @@ import {
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import aws4 from 'aws4';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { breakingArb, bodyBreakingArb, mutationArb, READ_TEMPLATES, WRITE_TEMPLATES, type FuzzEnv, type Mutation, type Template } from '../helpers/fuzz-cases.js';
 import { sendRaw, serialize, signRequest, type FuzzRequest } from '../helpers/fuzz-http.js';
 import { judge, type Verdict } from '../helpers/fuzz-oracle.js';
-import { bodyBytes, ROOT, s3Client, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { bodyBytes, REGION, ROOT, s3Client, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 const SEED = process.env.ERNE_FUZZ_SEED ? Number(process.env.ERNE_FUZZ_SEED) : (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
 const RUNS = Number(process.env.ERNE_FUZZ_RUNS ?? 8000);
@@ -188,6 +189,23 @@ it('changes nothing when a write is rejected after tampering', async () => {
 it('counted no crash and no unexpected 5xx', () => {
   expect(stats.crashes).toBe(0);
   expect(stats.unexpected5xx).toBe(0);
+});
+
+it('refuses header values no HTTP response could carry (presigned x-amz-meta-*, response-* overrides) instead of storing them', async () => {
+  const send = (method: string, path: string, body?: string) => {
+    const signed = aws4.sign({ service: 's3', region: REGION, method, host, path, signQuery: true }, ROOT);
+    const r = signRequest({ method, path: signed.path!.split('?')[0]!, query: signed.path!.split('?')[1] ?? '', headers: [], body: Buffer.from(body ?? ''), contentLength: 'auto' }, ROOT, host);
+    // presigned: drop the header signature signRequest added
+    r.headers = r.headers.filter(([n]) => !/^(authorization|x-amz-date|x-amz-content-sha256)$/i.test(n));
+    return sendRaw(t.gw.port, serialize(r), method);
+  };
+  const put = await send('PUT', '/fuzz-a/evil-meta?x-amz-meta-evil=a%0D%0Aset-cookie%3A%20x', 'body');
+  expect(put.kind === 'response' && put.res.status).toBe(400);
+  expect(put.kind === 'response' && put.res.body.toString()).toContain('<Code>InvalidArgument</Code>');
+  const head = await send('HEAD', '/fuzz-a/evil-meta');
+  expect(head.kind === 'response' && head.res.status).toBe(404);
+  const get = await send('GET', '/fuzz-b/small.txt?response-content-type=text%2Fplain%0D%0Ax%3Ay');
+  expect(get.kind === 'response' && get.res.status).toBe(400);
 });
 
 function walk(dir: string, out: string[] = []): string[] {
