@@ -227,6 +227,8 @@ export function checkNameLengths(bucket: string | undefined, key: string | undef
     const slash = path.indexOf('/');
     const srcBucket = slash < 0 ? path : path.slice(0, slash);
     if (Buffer.byteLength(srcBucket) > MAX_BUCKET_NAME_BYTES) throw new S3Error('InvalidArgument', 'Invalid copy source bucket name', { ArgumentName: 'x-amz-copy-source' });
+    const srcKey = slash < 0 ? '' : path.slice(slash + 1);
+    if (Buffer.byteLength(srcKey) > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError', undefined, { Size: Buffer.byteLength(srcKey), MaxSizeAllowed: MAX_KEY_BYTES });
     if (version !== undefined && Buffer.byteLength(version) > MAX_KEY_BYTES) throw new S3Error('InvalidArgument', 'Invalid version id specified', { ArgumentName: 'x-amz-copy-source' });
   }
 }
