@@ -11,13 +11,8 @@
  *
  * Deviation from FDB's limits: keys are at most LMDB_MAX_KEY_BYTES (4000) instead of 10 kB.
  */
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import type { Database } from 'lmdb';
-import { commitBatch, toCommitRequest } from './lmdb-apply.js';
-import { openLmdbDatabase } from './lmdb-open.js';
+import { open, type Database } from 'lmdb';
 import {
   KV_LIMITS,
   KvConflictError,
@@ -27,7 +22,7 @@ import {
   type KvTransaction,
   type TransactOptions,
 } from './kv.js';
-import { LmdbTransaction } from './lmdb-tx.js';
+import { LmdbTransaction, rawRange, type RawPair } from './lmdb-tx.js';
 
 export { LMDB_MAX_KEY_BYTES } from './lmdb-tx.js';
 
@@ -37,46 +32,27 @@ interface PendingCommit {
   reject(err: unknown): void;
 }
 
-export async function openLmdb(dir: string, opts: { mapSizeBytes?: number; commitThread?: boolean } = {}): Promise<KvStore> {
+export async function openLmdb(dir: string, opts: { mapSizeBytes?: number } = {}): Promise<KvStore> {
   await mkdir(dir, { recursive: true });
-  const db = openLmdbDatabase(dir, opts.mapSizeBytes);
-  const script = opts.commitThread === false ? undefined : commitWorkerScript();
-  const worker = script ? new Worker(script, { workerData: { path: dir, mapSizeBytes: opts.mapSizeBytes } }) : undefined;
-  return new LmdbStore(db, worker);
-}
-
-/**
- * The compiled commit thread script beside this module, or — when this module runs from its
- * TypeScript source (tests) — the one the build put under dist/. Without it, commits run on
- * the calling thread (correct, only slower under load).
- */
-function commitWorkerScript(): string | undefined {
-  const here = new URL(import.meta.url);
-  const url = here.pathname.endsWith('.ts') ? new URL('../dist/metadata/lmdb-commit-worker.js', here) : new URL('./lmdb-commit-worker.js', here);
-  const path = fileURLToPath(url);
-  return existsSync(path) ? path : undefined;
+  const db = open<Buffer, Buffer>({
+    path: dir,
+    keyEncoding: 'binary',
+    encoding: 'binary',
+    // 8 KiB pages raise LMDB's key limit from 1978 to 4026 bytes (S3 keys are up to 1 KiB)
+    pageSize: 8192,
+    noMemInit: true,
+    ...(opts.mapSizeBytes ? { mapSize: opts.mapSizeBytes } : {}),
+  });
+  return new LmdbStore(db);
 }
 
 class LmdbStore implements KvStore {
   private pending: PendingCommit[] = [];
   private scheduled: NodeJS.Immediate | undefined;
   private inFlight = new Set<Promise<unknown>>();
-  /** the batch the commit thread is working on, by message id */
-  private sent: { id: number; batch: PendingCommit[] } | undefined;
-  private nextId = 0;
   private closed = false;
 
-  constructor(
-    private readonly db: Database<Buffer, Buffer>,
-    private worker: Worker | undefined,
-  ) {
-    if (worker) {
-      worker.unref();
-      worker.on('message', (msg: { id: number; outcomes: (boolean | { error: string })[] }) => this.committed(msg.id, msg.outcomes));
-      worker.on('error', (err) => this.workerFailed(err));
-      worker.on('exit', () => this.workerFailed(new Error('the LMDB commit thread exited')));
-    }
-  }
+  constructor(private readonly db: Database<Buffer, Buffer>) {}
 
   async transact<T>(fn: (tx: KvTransaction) => Promise<T>, opts: TransactOptions = {}): Promise<T> {
     const maxAttempts = opts.maxAttempts ?? 50;
@@ -120,9 +96,6 @@ class LmdbStore implements KvStore {
       this.flush();
     }
     await Promise.allSettled([...this.inFlight]);
-    const worker = this.worker;
-    this.worker = undefined;
-    await worker?.terminate();
     await this.db.close();
   }
 
@@ -132,63 +105,78 @@ class LmdbStore implements KvStore {
 
   private commit(tx: LmdbTransaction): Promise<boolean> {
     const p = new Promise<boolean>((resolve, reject) => this.pending.push({ tx, resolve, reject }));
-    if (!this.sent) this.scheduled ??= setImmediate(() => this.flush());
+    this.scheduled ??= setImmediate(() => this.flush());
     this.inFlight.add(p);
     const untrack = () => this.inFlight.delete(p);
     p.then(untrack, untrack);
     return p;
   }
 
-  /**
-   * Commits every pending transaction in one LMDB write transaction (one fsync): on the
-   * commit thread when there is one — one batch at a time, so what arrives during a commit
-   * forms the next batch (group commit) — else here.
-   */
+  /** commits every pending transaction in one LMDB write transaction (one fsync) */
   private flush(): void {
     this.scheduled = undefined;
-    if (this.sent || this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    if (this.worker) {
-      const id = ++this.nextId;
-      this.sent = { id, batch };
-      this.worker.ref();
-      this.worker.postMessage({ id, batch: batch.map((c) => toCommitRequest(c.tx, true)) });
+    if (batch.length === 0) return;
+    let outcomes: boolean[];
+    try {
+      outcomes = this.db.transactionSync(() => batch.map((c) => this.validateAndApply(c.tx)));
+    } catch (err) {
+      if (batch.length === 1) {
+        batch[0]!.reject(err);
+        return;
+      }
+      // one member broke the shared write transaction: commit them one by one instead
+      for (const c of batch) {
+        try {
+          c.resolve(this.db.transactionSync(() => this.validateAndApply(c.tx)));
+        } catch (e) {
+          c.reject(e);
+        }
+      }
       return;
     }
-    settle(batch, commitBatch(this.db, batch.map((c) => toCommitRequest(c.tx, false))));
+    batch.forEach((c, i) => c.resolve(outcomes[i]!));
   }
 
-  private committed(id: number, outcomes: (boolean | { error: string })[]): void {
-    if (!this.sent || this.sent.id !== id) return;
-    const { batch } = this.sent;
-    this.sent = undefined;
-    this.worker?.unref();
-    // the next read must see what the commit thread wrote, not this thread's cached snapshot
-    this.db.resetReadTxn();
-    settle(batch, outcomes);
-    this.flush();
-  }
-
-  /** the commit thread is gone: fail what it held (never acknowledged), commit here from now on */
-  private workerFailed(err: Error): void {
-    if (!this.worker) return;
-    this.worker = undefined;
-    const sent = this.sent;
-    this.sent = undefined;
-    // whether that batch committed is unknown: its transactions fail, their callers retry
-    for (const c of sent?.batch ?? []) c.reject(err);
-    this.db.resetReadTxn();
-    this.flush();
+  /** inside the write transaction: false (and no writes) if anything read has changed */
+  private validateAndApply(tx: LmdbTransaction): boolean {
+    const db = this.db;
+    for (const r of tx.pointReads) {
+      if (!sameValue(db.getBinary(r.key), r.value)) return false;
+    }
+    for (const r of tx.rangeReads) {
+      if (!sameRange(rawRange(db, undefined, r.begin, r.end, false), r.pairs)) return false;
+    }
+    for (const r of tx.clearedRanges) {
+      const keys: Buffer[] = [];
+      const it = rawRange(db, undefined, r.begin, r.end, false);
+      for (let n = it.next(); !n.done; n = it.next()) keys.push(n.value.key as Buffer);
+      for (const k of keys) db.removeSync(k);
+    }
+    for (const w of tx.writes.values()) {
+      if (w.value) db.putSync(w.key, w.value);
+      else db.removeSync(w.key);
+    }
+    return true;
   }
 }
 
-function settle(batch: PendingCommit[], outcomes: (boolean | { error: string })[]): void {
-  batch.forEach((c, i) => {
-    const o = outcomes[i];
-    if (typeof o === 'boolean') c.resolve(o);
-    else c.reject(new Error(o?.error ?? 'commit failed'));
-  });
+function sameValue(a: Buffer | undefined, b: Buffer | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.equals(b);
+}
+
+function sameRange(it: Iterator<RawPair>, pairs: RawPair[]): boolean {
+  let i = 0;
+  for (let n = it.next(); !n.done; n = it.next(), i++) {
+    const p = pairs[i];
+    if (!p || !p.key.equals(n.value.key) || !p.value.equals(n.value.value)) {
+      it.return?.();
+      return false;
+    }
+  }
+  return i === pairs.length;
 }
 
 /** first retry at once; later ones spread out so hot keys stop colliding in lockstep */
