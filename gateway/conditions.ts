@@ -1,5 +1,6 @@
 import { S3Error } from './errors.js';
 import type { Headers } from './context.js';
+import type { WriteConditions } from '../metadata/types.js';
 import { header } from './context.js';
 
 /** Strips quotes (and a weak prefix) so ETags compare as S3 compares them. */
@@ -44,4 +45,20 @@ export function checkReadConditions(h: Headers, etag: string, lastModified: numb
   } else if (ifModified !== undefined && lm <= ifModified) {
     throw new S3Error('NotModified');
   }
+}
+
+/**
+ * If-Match / If-None-Match on a write (PUT, copy, multipart completion): evaluated later inside
+ * the metadata transaction that commits the version. Only `*` is meaningful for If-None-Match.
+ */
+export function writeConditions(h: Headers): WriteConditions {
+  const cond: WriteConditions = {};
+  const ifMatch = header(h, 'if-match');
+  const ifNoneMatch = header(h, 'if-none-match');
+  if (ifMatch !== undefined) cond.ifMatch = ifMatch;
+  if (ifNoneMatch !== undefined) {
+    if (ifNoneMatch.trim() !== '*') throw new S3Error('NotImplemented', 'If-None-Match on writes supports only *.');
+    cond.ifNoneMatch = '*';
+  }
+  return cond;
 }

@@ -79,3 +79,14 @@ export function objectHeaders(h: Headers): ObjectHeaders {
   if (ex) out.expires = ex;
   return out;
 }
+
+const STORAGE_CLASSES = new Set(['STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER', 'DEEP_ARCHIVE', 'GLACIER_IR', 'OUTPOSTS', 'SNOW', 'EXPRESS_ONEZONE']);
+
+/** Options of a new object that Erne accepts or refuses before reading any body. */
+export function checkNewObjectOptions(h: Headers): void {
+  const storageClass = header(h, 'x-amz-storage-class');
+  if (storageClass && !STORAGE_CLASSES.has(storageClass)) throw new S3Error('InvalidStorageClass');
+  if (header(h, 'x-amz-server-side-encryption-customer-algorithm')) {
+    throw new S3Error('NotImplemented', 'Server-side encryption with customer keys is not supported.');
+  }
+}

@@ -3,7 +3,7 @@ import type { HandlerTable, OpContext, OpResult } from '../context.js';
 import { header } from '../context.js';
 import { requireBucketAccess } from '../access.js';
 import { createChecksum, createMd5, parseChecksumAlgorithm, type Checksum } from '../checksum/index.js';
-import { checkReadConditions } from '../conditions.js';
+import { checkReadConditions, writeConditions } from '../conditions.js';
 import { S3Error } from '../errors.js';
 import { checkKey, MAX_SINGLE_PUT_BYTES, objectHeaders, userMetadata } from '../validate.js';
 import { isoDate } from '../xml.js';
@@ -67,17 +67,6 @@ function checkSourceConditions(ctx: OpContext, src: ObjectVersion): void {
   }
 }
 
-function writeConditions(ctx: OpContext): WriteConditions {
-  const cond: WriteConditions = {};
-  const ifMatch = header(ctx.headers, 'if-match');
-  const ifNoneMatch = header(ctx.headers, 'if-none-match');
-  if (ifMatch !== undefined) cond.ifMatch = ifMatch;
-  if (ifNoneMatch !== undefined) {
-    if (ifNoneMatch.trim() !== '*') throw new S3Error('NotImplemented', 'If-None-Match on writes supports only *.');
-    cond.ifNoneMatch = '*';
-  }
-  return cond;
-}
 
 /** passes bytes through, hashing them (MD5 for the ETag and the given checksums) */
 class Hasher extends Transform {
@@ -111,7 +100,7 @@ async function copyObject(ctx: OpContext): Promise<OpResult> {
   const algHeader = header(ctx.headers, 'x-amz-checksum-algorithm');
   const wantAlg = algHeader ? parseChecksumAlgorithm(algHeader) : undefined;
   if (algHeader && !wantAlg) throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported.');
-  const cond = writeConditions(ctx);
+  const cond = writeConditions(ctx.headers);
   const replaced = metaDirective === 'REPLACE' ? { headers: objectHeaders(ctx.headers), userMetadata: userMetadata(ctx.headers) } : undefined;
   const tagging = header(ctx.headers, 'x-amz-tagging');
   const newTags = tagDirective === 'REPLACE' ? parseTaggingHeader(tagging ?? '') : undefined;

@@ -21,11 +21,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { MetadataError } from '../../metadata/errors.js';
 import type { CompletedRecord, PartIndexEntry, PendingObject, UploadRecord } from '../../metadata/multipart.js';
 import { MAX_PART_NUMBER } from '../../metadata/multipart.js';
-import type { ChecksumAlgorithm, ChecksumSet, ObjectVersion, WriteConditions } from '../../metadata/types.js';
+import type { ChecksumAlgorithm, ChecksumSet, ObjectVersion } from '../../metadata/types.js';
 import { s3VersionId } from '../../metadata/version-order.js';
 import { requireBucketAccess } from '../access.js';
 import { CHECKSUM_ALGORITHMS, checksumHeaderName } from '../checksum/index.js';
-import { bareEtag } from '../conditions.js';
+import { bareEtag, writeConditions } from '../conditions.js';
 import type { OpContext, OpResult } from '../context.js';
 import { header } from '../context.js';
 import { S3Error } from '../errors.js';
@@ -86,17 +86,6 @@ export function parseCompleteXml(text: string): RequestedPart[] {
   return parts;
 }
 
-function conditions(ctx: OpContext): WriteConditions {
-  const cond: WriteConditions = {};
-  const ifMatch = header(ctx.headers, 'if-match');
-  const ifNoneMatch = header(ctx.headers, 'if-none-match');
-  if (ifMatch !== undefined) cond.ifMatch = ifMatch;
-  if (ifNoneMatch !== undefined) {
-    if (ifNoneMatch.trim() !== '*') throw new S3Error('NotImplemented', 'If-None-Match on writes supports only *.');
-    cond.ifNoneMatch = '*';
-  }
-  return cond;
-}
 
 /** Reads the named parts in batches and checks them; computes what the version will say. */
 async function validate(ctx: OpContext, up: UploadRecord, requested: RequestedPart[]): Promise<{ pending: PendingObject; index: PartIndexEntry[] }> {
@@ -174,7 +163,7 @@ export async function completeMultipartUpload(ctx: OpContext): Promise<OpResult>
   requireBucketAccess(ctx.auth, bucket);
   const versioned = bucket.versioning !== 'Unversioned';
   const uploadId = ctx.query.get('uploadId') ?? '';
-  const cond = conditions(ctx);
+  const cond = writeConditions(ctx.headers);
   const requested = parseCompleteXml((await readSmallBody(ctx, MAX_COMPLETE_BODY)).toString('utf8'));
   const mp = ctx.svc.multipart;
 

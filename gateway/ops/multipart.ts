@@ -4,7 +4,7 @@ import { requireBucketAccess } from '../access.js';
 import { openBody } from '../body.js';
 import { parseChecksumAlgorithm } from '../checksum/index.js';
 import { S3Error } from '../errors.js';
-import { checkKey, objectHeaders, userMetadata } from '../validate.js';
+import { checkKey, checkNewObjectOptions, objectHeaders, userMetadata } from '../validate.js';
 import type { ChecksumAlgorithm } from '../../metadata/types.js';
 import type { NewUpload } from '../../metadata/multipart.js';
 import { completeMultipartUpload } from './multipart-complete.js';
@@ -20,7 +20,6 @@ import { parseTaggingHeader } from './tagging.js';
  * object only knows blobs) with one metadata record each.
  */
 
-const STORAGE_CLASSES = new Set(['STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER', 'DEEP_ARCHIVE', 'GLACIER_IR', 'OUTPOSTS', 'SNOW', 'EXPRESS_ONEZONE']);
 
 /** x-amz-checksum-algorithm / x-amz-checksum-type, with S3's defaults and refusals */
 function checksumSettings(ctx: OpContext): Pick<NewUpload, 'checksumAlgorithm' | 'checksumType'> {
@@ -48,11 +47,8 @@ function checksumSettings(ctx: OpContext): Pick<NewUpload, 'checksumAlgorithm' |
 async function createMultipartUpload(ctx: OpContext): Promise<OpResult> {
   checkKey(ctx.key);
   const meta = userMetadata(ctx.headers);
+  checkNewObjectOptions(ctx.headers);
   const storageClass = header(ctx.headers, 'x-amz-storage-class');
-  if (storageClass && !STORAGE_CLASSES.has(storageClass)) throw new S3Error('InvalidStorageClass');
-  if (header(ctx.headers, 'x-amz-server-side-encryption-customer-algorithm')) {
-    throw new S3Error('NotImplemented', 'Server-side encryption with customer keys is not supported.');
-  }
   const tagging = header(ctx.headers, 'x-amz-tagging');
   if (tagging !== undefined) parseTaggingHeader(tagging); // refuse bad tags now, not at completion
   const checksums = checksumSettings(ctx);

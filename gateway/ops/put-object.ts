@@ -3,13 +3,13 @@ import { header } from '../context.js';
 import { requireBucketAccess } from '../access.js';
 import { openBody } from '../body.js';
 import { S3Error } from '../errors.js';
-import { checkKey, MAX_SINGLE_PUT_BYTES, objectHeaders, userMetadata } from '../validate.js';
+import { checkKey, checkNewObjectOptions, MAX_SINGLE_PUT_BYTES, objectHeaders, userMetadata } from '../validate.js';
+import { writeConditions } from '../conditions.js';
 import { checksumHeaders } from './object-headers.js';
 import { parseTaggingHeader } from './tagging.js';
 import { s3VersionId } from '../../metadata/version-order.js';
-import type { BodyLocation, WriteConditions } from '../../metadata/types.js';
+import type { BodyLocation } from '../../metadata/types.js';
 
-const STORAGE_CLASSES = new Set(['STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER', 'DEEP_ARCHIVE', 'GLACIER_IR', 'OUTPOSTS', 'SNOW', 'EXPRESS_ONEZONE']);
 
 /**
  * PutObject: verify everything that can be checked from the headers, stream the body to
@@ -19,21 +19,10 @@ const STORAGE_CLASSES = new Set(['STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA'
 export async function putObject(ctx: OpContext): Promise<OpResult> {
   checkKey(ctx.key);
   const meta = userMetadata(ctx.headers);
-  const storageClass = header(ctx.headers, 'x-amz-storage-class');
-  if (storageClass && !STORAGE_CLASSES.has(storageClass)) throw new S3Error('InvalidStorageClass');
-  if (header(ctx.headers, 'x-amz-server-side-encryption-customer-algorithm')) {
-    throw new S3Error('NotImplemented', 'Server-side encryption with customer keys is not supported.');
-  }
+  checkNewObjectOptions(ctx.headers);
   const declared = Number(header(ctx.headers, 'x-amz-decoded-content-length') ?? header(ctx.headers, 'content-length') ?? 0);
   if (declared > MAX_SINGLE_PUT_BYTES) throw new S3Error('EntityTooLarge', undefined, { ProposedSize: declared, MaxSizeAllowed: MAX_SINGLE_PUT_BYTES });
-  const cond: WriteConditions = {};
-  const ifMatch = header(ctx.headers, 'if-match');
-  const ifNoneMatch = header(ctx.headers, 'if-none-match');
-  if (ifMatch !== undefined) cond.ifMatch = ifMatch;
-  if (ifNoneMatch !== undefined) {
-    if (ifNoneMatch.trim() !== '*') throw new S3Error('NotImplemented', 'If-None-Match on writes supports only *.');
-    cond.ifNoneMatch = '*';
-  }
+  const cond = writeConditions(ctx.headers);
 
   const tagging = header(ctx.headers, 'x-amz-tagging');
   const tags = tagging === undefined ? undefined : parseTaggingHeader(tagging);
