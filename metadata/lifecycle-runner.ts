@@ -15,7 +15,7 @@ import type { BucketConfigStore } from './bucket-config.js';
 import { currentExpired, filterMatches, noncurrentExpired, uploadAbortDue, type LifecycleRule } from './lifecycle-rules.js';
 import type { MultipartLayer } from './multipart.js';
 import type { ObjectLayer } from './object-layer.js';
-import type { BucketRecord, ObjectVersion } from './types.js';
+import type { BucketRecord, DeleteItem, ObjectVersion } from './types.js';
 
 export const LIFECYCLE_CONFIG_KIND = 'lifecycle';
 
@@ -77,11 +77,11 @@ class Pass {
     if (rules.some((r) => r.abortIncompleteMultipartUploadDays !== undefined)) await this.abortUploads(b, rules);
   }
 
-  private async deleteAll(bucket: string, items: { key: string; versionId?: string }[]): Promise<number> {
+  private async deleteAll(bucket: string, items: DeleteItem[]): Promise<number> {
     let done = 0;
     for (let i = 0; i < items.length; i += FLUSH) {
       const results = await this.deps.layer.deleteObjects(bucket, items.slice(i, i + FLUSH));
-      done += results.filter((r) => !('error' in r)).length;
+      done += results.filter((r) => !('error' in r) && !r.skipped).length;
     }
     return done;
   }
@@ -97,8 +97,9 @@ class Pass {
     for (;;) {
       const page = await this.deps.layer.listObjects({ bucket: b.name, maxKeys: PAGE, ...(after !== undefined ? { after } : {}) });
       const due = page.contents.filter((v) => rules.some((r) => filterMatches(r.filter, v.key, v.tags, v.size) && currentExpired(r, v.lastModified, this.now)));
-      const items: { key: string }[] = [];
-      for (const v of due) if (this.take()) items.push({ key: v.key });
+      const items: DeleteItem[] = [];
+      // only while the listed version is still current: a PUT that lands meanwhile is not expired
+      for (const v of due) if (this.take()) items.push({ key: v.key, ifCurrent: v.versionId });
       // without a version id: a versioned bucket keeps the version and gets a delete marker
       this.stats.expired += await this.deleteAll(b.name, items);
       if (!page.isTruncated || page.last === undefined || this.exhausted) return;

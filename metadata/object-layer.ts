@@ -2,6 +2,7 @@ import type {
   AccessKeyRecord,
   BucketRecord,
   CopyInput,
+  DeleteItem,
   DeleteResult,
   GarbageBlob,
   ListObjectsInput,
@@ -47,7 +48,7 @@ export interface ObjectLayer {
   /** S3 semantics: deleting an absent key succeeds */
   deleteObject(bucket: string, key: string, versionId?: string): Promise<DeleteResult>;
   /** bounded transactions; one result per input, in input order */
-  deleteObjects(bucket: string, items: { key: string; versionId?: string }[]): Promise<(DeleteResult | { key: string; versionId?: string; error: { code: string; message: string } })[]>;
+  deleteObjects(bucket: string, items: DeleteItem[]): Promise<(DeleteResult | { key: string; versionId?: string; error: { code: string; message: string } })[]>;
   /** reads only the current-version index; skips a whole common prefix with one range read */
   listObjects(input: ListObjectsInput): Promise<ListObjectsPage>;
 

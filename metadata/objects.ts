@@ -31,6 +31,7 @@ import type {
   AccessKeyRecord,
   BucketRecord,
   CopyInput,
+  DeleteItem,
   DeleteResult,
   GarbageBlob,
   ListObjectsInput,
@@ -177,7 +178,7 @@ class KvObjectLayer implements ObjectLayer {
 
   async deleteObjects(
     bucket: string,
-    items: { key: string; versionId?: string }[],
+    items: DeleteItem[],
   ): Promise<(DeleteResult | { key: string; versionId?: string; error: { code: string; message: string } })[]> {
     const out: DeleteResult[] = [];
     for (let i = 0; i < items.length; i += DELETE_BATCH) {
@@ -185,7 +186,7 @@ class KvObjectLayer implements ObjectLayer {
       const done = await this.kv.transact(async (tx) => {
         const b = await requireBucket(tx, bucket);
         const results: DeleteResult[] = [];
-        for (const it of chunk) results.push(await this.deleteInTx(tx, b, it.key, it.versionId));
+        for (const it of chunk) results.push(await this.deleteInTx(tx, b, it.key, it.versionId, it.ifCurrent));
         return results;
       });
       out.push(...done);
@@ -291,7 +292,10 @@ class KvObjectLayer implements ObjectLayer {
    * S3 DELETE. Without a version id: unversioned buckets lose the object; versioned ones get
    * a delete marker (the null version when suspended). With one: that version goes for good.
    */
-  private async deleteInTx(tx: KvTransaction, b: BucketRecord, key: string, versionId?: string): Promise<DeleteResult> {
+  private async deleteInTx(tx: KvTransaction, b: BucketRecord, key: string, versionId?: string, ifCurrent?: string): Promise<DeleteResult> {
+    if (ifCurrent !== undefined && (await currentRecord(tx, b.name, key))?.version.versionId !== ifCurrent) {
+      return { key, deleteMarker: false, skipped: true };
+    }
     if (versionId === undefined && b.versioning !== 'Unversioned') {
       const marker = await this.commit(tx, b, key, {
         deleteMarker: true,

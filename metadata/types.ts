@@ -134,6 +134,19 @@ export interface DeleteResult {
   /** S3 id ('null' for the null version) of the version removed, or of the delete marker created */
   versionId?: string;
   deleteMarker: boolean;
+  /** nothing was deleted: the item's `ifCurrent` no longer named the current version */
+  skipped?: true;
+}
+
+/** An item of a batch delete. */
+export interface DeleteItem {
+  key: string;
+  versionId?: string;
+  /**
+   * delete only while this (internal) version id is still the key's current version: a
+   * background job that decided from a listing never removes a write that came after it
+   */
+  ifCurrent?: string;
 }
 
 /** A blob no version refers to any more: its file can be removed. */
