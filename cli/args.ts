@@ -32,6 +32,12 @@ export interface CommandSpec {
 
 const dataDir: FlagSpec = { name: 'data-dir', kind: 'string', env: 'ERNE_DATA_DIR', default: './data', value: 'DIR', help: 'metadata and bytes live here' };
 const region: FlagSpec = { name: 'region', kind: 'string', env: 'ERNE_REGION', default: 'local', value: 'NAME', help: "this region's name (the SigV4 region clients sign for)" };
+const metadataFlag: FlagSpec = { name: 'metadata', kind: 'string', env: 'ERNE_METADATA', default: 'lmdb', value: 'lmdb|fdb', help: "the region's metadata store: embedded LMDB or a FoundationDB cluster" };
+const metadataDirFlag: FlagSpec = { name: 'metadata-dir', kind: 'string', env: 'ERNE_METADATA_DIR', value: 'DIR', help: 'LMDB environment (default DATA_DIR/meta); gateways of one host may share one' };
+const fdbClusterFileFlag: FlagSpec = { name: 'fdb-cluster-file', kind: 'string', env: 'FDB_CLUSTER_FILE', value: 'FILE', help: "the region's FoundationDB cluster file (with --metadata fdb)" };
+const fdbApiVersionFlag: FlagSpec = { name: 'fdb-api-version', kind: 'count', env: 'ERNE_FDB_API_VERSION', default: 710, value: 'N', help: 'FoundationDB API version (710 works with FDB 7.1 and later)' };
+/** where the region's metadata lives: serve and the key commands read the same flags */
+const metadataFlags = [metadataFlag, metadataDirFlag, fdbClusterFileFlag, fdbApiVersionFlag];
 const json: FlagSpec = { name: 'json', kind: 'boolean', help: 'print JSON for machines' };
 
 export const COMMANDS: CommandSpec[] = [
@@ -46,10 +52,7 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'domain', kind: 'string', env: 'ERNE_DOMAIN', value: 'DOMAIN', help: 'base domain for virtual-host-style requests (bucket.DOMAIN)' },
       { name: 'node-id', kind: 'string', env: 'ERNE_NODE_ID', value: 'ID', help: "this gateway's id, recorded with the bytes it stores" },
       { name: 'inline-threshold', kind: 'bytes', env: 'ERNE_INLINE_THRESHOLD', value: 'BYTES', help: 'objects up to this size are kept inside the metadata (≤ 65536)' },
-      { name: 'metadata', kind: 'string', env: 'ERNE_METADATA', default: 'lmdb', value: 'lmdb|fdb', help: "the region's metadata store: embedded LMDB or a FoundationDB cluster" },
-      { name: 'metadata-dir', kind: 'string', env: 'ERNE_METADATA_DIR', value: 'DIR', help: 'LMDB environment (default DATA_DIR/meta); gateways of one host may share one' },
-      { name: 'fdb-cluster-file', kind: 'string', env: 'FDB_CLUSTER_FILE', value: 'FILE', help: "the region's FoundationDB cluster file (with --metadata fdb)" },
-      { name: 'fdb-api-version', kind: 'count', env: 'ERNE_FDB_API_VERSION', default: 710, value: 'N', help: 'FoundationDB API version (710 works with FDB 7.1 and later)' },
+      ...metadataFlags,
       { name: 'internal-url', kind: 'string', env: 'ERNE_INTERNAL_URL', value: 'URL', help: "where the region's other gateways reach this one (default: the listen address)" },
       { name: 'workers', kind: 'count', env: 'ERNE_WORKERS', default: 1, value: 'N', help: 'gateway processes sharing the port, the metadata and the volume' },
       { name: 'log-level', kind: 'string', env: 'ERNE_LOG_LEVEL', default: 'info', value: 'LEVEL', help: 'JSON log level: fatal|error|warn|info|debug|trace|silent (info: one line per request)' },
@@ -71,10 +74,11 @@ export const COMMANDS: CommandSpec[] = [
       json,
       dataDir,
       region,
+      ...metadataFlags,
     ],
   },
-  { path: ['keys', 'list'], summary: 'list access keys (secrets are not shown)', flags: [json, dataDir, region] },
-  { path: ['keys', 'delete'], summary: 'remove an access key', positionals: ['ACCESS_KEY_ID'], flags: [dataDir, region] },
+  { path: ['keys', 'list'], summary: 'list access keys (secrets are not shown)', flags: [json, dataDir, region, ...metadataFlags] },
+  { path: ['keys', 'delete'], summary: 'remove an access key', positionals: ['ACCESS_KEY_ID'], flags: [dataDir, region, ...metadataFlags] },
   BENCH_COMMAND,
 ];
 

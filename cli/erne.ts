@@ -50,7 +50,8 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof UsageError) usageError(err.message);
-  const msg = err instanceof CommandError ? err.message : ((err as Error)?.stack ?? String(err));
+  // errors meant for people (a missing FoundationDB client, say) are one line, not a stack
+  const msg = err instanceof CommandError || (err as Error)?.name === 'FdbUnavailableError' ? (err as Error).message : ((err as Error)?.stack ?? String(err));
   process.stderr.write(`erne: ${msg}\n`);
   process.exit(1);
 });

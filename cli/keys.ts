@@ -5,12 +5,17 @@ import type { FlagValues } from './args.js';
 import { UsageError } from './args.js';
 import { ACCESS_KEY_ID_PATTERN, SECRET_KEY_PATTERN, generateAccessKeyId, generateSecretKey } from '../metadata/keygen.js';
 
-/** `erne keys …` works on the data dir's metadata directly: LMDB allows several processes */
+/**
+ * `erne keys …` works on the region's metadata directly, chosen by the same flags as
+ * `erne serve` (LMDB allows several processes; FDB is a cluster)
+ */
 async function withLayer<T>(flags: FlagValues, fn: (layer: ObjectLayer) => Promise<T>): Promise<T> {
   // loaded lazily so argument errors and --help never need the metadata modules
-  const { openLmdb } = await import('../metadata/lmdb.js');
+  const { openMetadataStore } = await import('../metadata/open.js');
   const { createObjectLayer } = await import('../metadata/objects.js');
-  const kv = await openLmdb(join(String(flags['data-dir']), 'meta'));
+  const { metadataOption } = await import('./metadata-flags.js');
+  const chosen = metadataOption(flags)!;
+  const kv = await openMetadataStore(chosen.backend === 'fdb' ? chosen : { backend: 'lmdb', dir: chosen.dir ?? join(String(flags['data-dir']), 'meta') });
   const layer = createObjectLayer(kv, { region: String(flags['region']) });
   try {
     return await fn(layer);

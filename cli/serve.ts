@@ -1,7 +1,7 @@
 import type { GatewayOptions } from '../gateway/server.js';
-import { parseBackend } from '../metadata/open.js';
 import { UsageError, type FlagValues } from './args.js';
 import { CommandError } from './keys.js';
+import { metadataOption } from './metadata-flags.js';
 import { existsSync } from 'node:fs';
 import { isLogLevel, LOG_LEVELS } from '../gateway/observe/levels.js';
 
@@ -15,20 +15,6 @@ export interface ServeDeps {
   env: Record<string, string | undefined>;
   /** called once the gateway is closed after a signal; the real CLI exits here */
   exit: (code: number) => void;
-}
-
-/** --metadata and its companions as the gateway's option; nothing else looks at the backend */
-export function metadataOption(flags: FlagValues): GatewayOptions['metadata'] {
-  let backend;
-  try {
-    backend = parseBackend(flags['metadata'] as string | undefined);
-  } catch (err) {
-    throw new UsageError(`--metadata: ${(err as Error).message}`);
-  }
-  if (backend === 'fdb') {
-    return { backend, clusterFile: flags['fdb-cluster-file'] as string | undefined, apiVersion: flags['fdb-api-version'] as number | undefined };
-  }
-  return { backend, dir: flags['metadata-dir'] as string | undefined };
 }
 
 export async function serve(flags: FlagValues, deps: ServeDeps): Promise<void> {

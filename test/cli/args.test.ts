@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, parseCommandLine, type ParsedCommandLine } from '../../cli/args.js';
 
+/** the metadata flags every command that opens the region's metadata takes */
+const META = { metadata: 'lmdb', 'metadata-dir': undefined, 'fdb-cluster-file': undefined, 'fdb-api-version': 710 };
+
 const serveDefaults = {
   port: 9000,
   host: '127.0.0.1',
@@ -59,7 +62,7 @@ const runs: Case[] = [
     'keys create with a role on two buckets',
     ['keys', 'create', '--bucket', 'a,b', '--role', 'ReadOnly'],
     {},
-    { command: 'keys create', flags: { 'access-key': undefined, 'secret-key': undefined, root: undefined, name: undefined, json: undefined, 'data-dir': './data', region: 'local', bucket: 'a,b', role: 'ReadOnly' } },
+    { command: 'keys create', flags: { 'access-key': undefined, 'secret-key': undefined, root: undefined, name: undefined, json: undefined, 'data-dir': './data', region: 'local', bucket: 'a,b', role: 'ReadOnly', ...META } },
   ],
   ['serve --flag=value form', ['serve', '--port=0'], {}, { command: 'serve', flags: { ...serveDefaults, port: 0 } }],
   [
@@ -81,17 +84,23 @@ const runs: Case[] = [
     {},
     {
       command: 'keys create',
-      flags: { 'access-key': 'AKID1234', 'secret-key': 'sekrit-sekrit', root: true, name: 'ci', json: true, 'data-dir': './data', region: 'local' },
+      flags: { 'access-key': 'AKID1234', 'secret-key': 'sekrit-sekrit', root: true, name: 'ci', json: true, 'data-dir': './data', region: 'local', ...META },
     },
   ],
   [
     'keys create generated, data dir from the environment',
     ['keys', 'create'],
     { ERNE_DATA_DIR: '/var/erne' },
-    { command: 'keys create', flags: { 'access-key': undefined, 'secret-key': undefined, root: undefined, name: undefined, json: undefined, 'data-dir': '/var/erne', region: 'local' } },
+    { command: 'keys create', flags: { 'access-key': undefined, 'secret-key': undefined, root: undefined, name: undefined, json: undefined, 'data-dir': '/var/erne', region: 'local', ...META } },
   ],
-  ['keys list --json', ['keys', 'list', '--json'], {}, { command: 'keys list', flags: { json: true, 'data-dir': './data', region: 'local' } }],
-  ['keys delete ID', ['keys', 'delete', 'EKABC', '--data-dir', 'x'], {}, { command: 'keys delete', positionals: ['EKABC'], flags: { 'data-dir': 'x', region: 'local' } }],
+  ['keys list --json', ['keys', 'list', '--json'], {}, { command: 'keys list', flags: { json: true, 'data-dir': './data', region: 'local', ...META } }],
+  [
+    'keys list on FoundationDB',
+    ['keys', 'list', '--metadata', 'fdb', '--fdb-cluster-file', '/etc/foundationdb/fdb.cluster'],
+    {},
+    { command: 'keys list', flags: { json: undefined, 'data-dir': './data', region: 'local', ...META, metadata: 'fdb', 'fdb-cluster-file': '/etc/foundationdb/fdb.cluster' } },
+  ],
+  ['keys delete ID', ['keys', 'delete', 'EKABC', '--data-dir', 'x'], {}, { command: 'keys delete', positionals: ['EKABC'], flags: { 'data-dir': 'x', region: 'local', ...META } }],
 ];
 
 const usageErrors: [name: string, argv: string[], env: Record<string, string>, message: RegExp][] = [

@@ -4,6 +4,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +26,15 @@ function erne(args: string[], env: Record<string, string> = {}): Promise<Run> {
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
   });
+}
+
+function fdbInstalled(): boolean {
+  try {
+    createRequire(import.meta.url).resolve('foundationdb');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const dirs: string[] = [];
@@ -67,6 +77,14 @@ describe('erne usage errors', () => {
 });
 
 describe('erne keys', () => {
+  // where the client library is installed this would reach for a cluster instead
+  it.skipIf(fdbInstalled())('on --metadata fdb without the FoundationDB client: exit 1, one line saying what to install', async () => {
+    const r = await erne(['keys', 'list', '--data-dir', tempDir(), '--metadata', 'fdb']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^erne: [^\n]*FoundationDB[^\n]*npm install foundationdb[^\n]*\n$/);
+  });
+
+
   it('create (generated and given), list, delete on a data dir', async () => {
     const dataDir = tempDir();
 
