@@ -1,8 +1,6 @@
-import type { HandlerTable, OpContext, OpResult } from '../context.js';
-import { requireBucketAccess } from '../access.js';
+import type { HandlerTable } from '../context.js';
 import { S3Error } from '../errors.js';
-import { readSmallBody } from '../small-body.js';
-import { parseXml } from '../xml.js';
+import { configDocumentHandlers } from './bucket-config-doc.js';
 
 /** Put/Get/DeleteBucketTagging, with S3's limits on bucket tags. */
 
@@ -39,32 +37,15 @@ export function parseTagging(doc: Record<string, unknown>, maxTags = MAX_BUCKET_
   });
 }
 
-async function putBucketTagging(ctx: OpContext): Promise<OpResult> {
-  const b = await ctx.svc.layer.getBucket(ctx.bucket);
-  requireBucketAccess(ctx.auth, b);
-  const tags = parseTagging(parseXml((await readSmallBody(ctx)).toString('utf8')));
-  if (tags.length === 0) await ctx.svc.configs.delete(ctx.bucket, KIND);
-  else await ctx.svc.configs.put(ctx.bucket, KIND, tags);
-  return { status: 204 };
-}
-
-async function getBucketTagging(ctx: OpContext): Promise<OpResult> {
-  const b = await ctx.svc.layer.getBucket(ctx.bucket);
-  requireBucketAccess(ctx.auth, b);
-  const tags = await ctx.svc.configs.get<Tag[]>(ctx.bucket, KIND);
-  if (!tags) throw new S3Error('NoSuchTagSet', undefined, { BucketName: ctx.bucket });
-  return { xml: { root: 'Tagging', value: { TagSet: { Tag: tags } } } };
-}
-
-async function deleteBucketTagging(ctx: OpContext): Promise<OpResult> {
-  const b = await ctx.svc.layer.getBucket(ctx.bucket);
-  requireBucketAccess(ctx.auth, b);
-  await ctx.svc.configs.delete(ctx.bucket, KIND);
-  return { status: 204 };
-}
-
-export const bucketTaggingHandlers: HandlerTable = {
-  PutBucketTagging: putBucketTagging,
-  GetBucketTagging: getBucketTagging,
-  DeleteBucketTagging: deleteBucketTagging,
-};
+export const bucketTaggingHandlers: HandlerTable = configDocumentHandlers<Tag[]>({
+  kind: KIND,
+  operations: ['PutBucketTagging', 'GetBucketTagging', 'DeleteBucketTagging'],
+  // an empty tag set removes the tags
+  parse: (doc) => {
+    const tags = parseTagging(doc);
+    return tags.length === 0 ? undefined : tags;
+  },
+  render: (tags) => ({ root: 'Tagging', value: { TagSet: { Tag: tags } } }),
+  missing: 'NoSuchTagSet',
+  putStatus: 204,
+});

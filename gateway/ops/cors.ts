@@ -1,43 +1,20 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import type { HandlerTable, OpContext, OpResult, Services } from '../context.js';
-import { requireBucketAccess } from '../access.js';
+import type { HandlerTable, OpResult, Services } from '../context.js';
+import { configDocumentHandlers } from './bucket-config-doc.js';
 import { corsConfigurationXml, corsResponseHeaders, matchCorsRule, parseCorsConfiguration, parseHeaderList, type CorsRule } from '../cors-rules.js';
 import { S3Error } from '../errors.js';
-import { readSmallBody } from '../small-body.js';
-import { parseXml } from '../xml.js';
 
 /** Put/Get/DeleteBucketCors, the OPTIONS preflight, and CORS headers on actual requests. */
 
 const KIND = 'cors';
 
-async function putBucketCors(ctx: OpContext): Promise<OpResult> {
-  const b = await ctx.svc.layer.getBucket(ctx.bucket);
-  requireBucketAccess(ctx.auth, b);
-  const rules = parseCorsConfiguration(parseXml((await readSmallBody(ctx)).toString('utf8')));
-  await ctx.svc.configs.put(ctx.bucket, KIND, rules);
-  return {};
-}
-
-async function getBucketCors(ctx: OpContext): Promise<OpResult> {
-  const b = await ctx.svc.layer.getBucket(ctx.bucket);
-  requireBucketAccess(ctx.auth, b);
-  const rules = await ctx.svc.configs.get<CorsRule[]>(ctx.bucket, KIND);
-  if (!rules) throw new S3Error('NoSuchCORSConfiguration', undefined, { BucketName: ctx.bucket });
-  return { xml: { root: 'CORSConfiguration', value: corsConfigurationXml(rules) } };
-}
-
-async function deleteBucketCors(ctx: OpContext): Promise<OpResult> {
-  const b = await ctx.svc.layer.getBucket(ctx.bucket);
-  requireBucketAccess(ctx.auth, b);
-  await ctx.svc.configs.delete(ctx.bucket, KIND);
-  return { status: 204 };
-}
-
-export const corsHandlers: HandlerTable = {
-  PutBucketCors: putBucketCors,
-  GetBucketCors: getBucketCors,
-  DeleteBucketCors: deleteBucketCors,
-};
+export const corsHandlers: HandlerTable = configDocumentHandlers<CorsRule[]>({
+  kind: KIND,
+  operations: ['PutBucketCors', 'GetBucketCors', 'DeleteBucketCors'],
+  parse: parseCorsConfiguration,
+  render: (rules) => ({ root: 'CORSConfiguration', value: corsConfigurationXml(rules) }),
+  missing: 'NoSuchCORSConfiguration',
+});
 
 function one(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v.join(',') : v;
