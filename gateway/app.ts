@@ -7,7 +7,8 @@ import { authorize } from './access.js';
 import { verifyRequest } from './auth/index.js';
 import type { KeyLookup } from './auth/types.js';
 import type { OpContext, Services } from './context.js';
-import { handlerFor } from './dispatch.js';
+import { handlerFor, readsBody } from './dispatch.js';
+import { readSmallBody } from './small-body.js';
 import type { AccessKeyRecord } from '../metadata/types.js';
 import type { Observer } from './observe/observer.js';
 import { withCannedAcl } from './ops/acl.js';
@@ -47,6 +48,12 @@ function hoistPresignedHeaders(headers: OpContext['headers'], query: URLSearchPa
     out[lower] = value;
   }
   return out ?? headers;
+}
+
+function carriesBody(h: OpContext['headers']): boolean {
+  if (h['transfer-encoding'] !== undefined) return true;
+  const n = Number(h['content-length'] ?? 0);
+  return !(n === 0);
 }
 
 /**
@@ -98,6 +105,9 @@ export function createApp(svc: Services, opts: AppOptions = {}): Hono<{ Bindings
       const handler = withCannedAcl(op.name, handlerFor(op.name));
       if (!handler) throw new S3Error('NotImplemented', `${op.name} is not implemented by Erne.`);
       const ctx: OpContext = { requestId, op, bucket: addr.bucket ?? '', key: addr.key ?? '', query, headers, req, auth, svc };
+      // a body the operation has no use for is still checked against its signature before
+      // anything changes, so a tampered request is refused rather than half-obeyed
+      if (!readsBody(op.name) && carriesBody(headers)) await readSmallBody(ctx);
       const result = await handler(ctx);
       await writeResult(res, result, requestId, headOnly);
     } catch (err) {

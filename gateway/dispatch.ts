@@ -43,3 +43,14 @@ const HANDLERS: HandlerTable = {
 export function handlerFor(name: string): Handler | undefined {
   return Object.hasOwn(HANDLERS, name) ? HANDLERS[name] : undefined;
 }
+
+/** operations whose handler reads the request body (all others get theirs verified and dropped) */
+const BODY_READERS = new Set([
+  'PutObject', 'UploadPart', 'CompleteMultipartUpload', 'PostObject', 'DeleteObjects', 'CreateBucket',
+  'PutBucketVersioning', 'PutObjectTagging', 'PutBucketTagging', 'PutBucketCors',
+  'PutBucketLifecycleConfiguration', 'PutBucketAcl', 'PutObjectAcl',
+]);
+
+export function readsBody(name: string): boolean {
+  return BODY_READERS.has(name);
+}

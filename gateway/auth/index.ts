@@ -135,6 +135,7 @@ async function finish(
   keys: KeyLookup,
   presigned: boolean,
 ): Promise<AuthContext> {
+  requireSignedAmzHeaders(req, auth.signedHeaders);
   const found = await keys(auth.credential.accessKeyId);
   if (!found) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: auth.credential.accessKeyId });
   const signingKey = verifySignature(
@@ -157,6 +158,25 @@ async function finish(
     ctx.signing = { seedSignature: auth.signature, signingKey, amzDate, scope: auth.credential.scope };
   }
   return withTrailer(req, ctx);
+}
+
+/**
+ * Every x-amz-* header a signed request carries must be covered by its signature (as on S3):
+ * otherwise anyone on the path could add a copy source, an ACL or a checksum to a request
+ * the signer never made.
+ */
+function requireSignedAmzHeaders(req: SignedRequest, signed: readonly string[]): void {
+  let missing: string[] | undefined;
+  for (const raw of Object.keys(req.headers)) {
+    const name = raw.toLowerCase();
+    if (!name.startsWith('x-amz-') || signed.includes(name) || req.headers[raw] === undefined) continue;
+    (missing ??= []).push(name);
+  }
+  if (missing) {
+    throw new S3Error('AccessDenied', 'There were headers present in the request which were not signed', {
+      HeadersNotSigned: missing.join(', '),
+    });
+  }
 }
 
 function withTrailer(req: SignedRequest, ctx: AuthContext): AuthContext {

@@ -76,6 +76,23 @@ describe('authentication failures', () => {
     await expectUnchanged();
   });
 
+  it('an x-amz-* header added after signing → 403 AccessDenied naming it; the copy it asks for does not happen', async () => {
+    const r = await put('copied.txt', '', {
+      tamper: (h) => (h['x-amz-copy-source'] = `/${bucket}/keep.txt`),
+    });
+    expectS3Error(r, 403, 'AccessDenied');
+    expect(r.text).toContain('<HeadersNotSigned>x-amz-copy-source</HeadersNotSigned>');
+    await expectUnchanged();
+  });
+
+  it('a body an operation does not use is still checked: a tampered one is refused before the copy', async () => {
+    const r = await put('copied.txt', 'tampered', {
+      headers: { 'x-amz-copy-source': `/${bucket}/keep.txt`, 'X-Amz-Content-Sha256': sha256Hex('signed body') },
+    });
+    expectS3Error(r, 400, 'XAmzContentSHA256Mismatch');
+    await expectUnchanged();
+  });
+
   it('unknown access key → 403 InvalidAccessKeyId', async () => {
     const r = await put('new.txt', 'x', { creds: { accessKeyId: 'ERNENOSUCHKEY0000000', secretAccessKey: 'whatever' } });
     expectS3Error(r, 403, 'InvalidAccessKeyId');
