@@ -84,18 +84,23 @@ async function main(): Promise<void> {
       scale: { type: 'string', default: '1' },
       procs: { type: 'string', default: '1' },
       out: { type: 'string', default: 'bench/results' },
+      only: { type: 'string' },
+      targets: { type: 'string' },
     },
   });
   const say = (s: string) => void process.stderr.write(s);
   const started = Date.now();
-  const list = cases(Number(values['list-keys']), Number(values.scale));
+  // --only put-1k,get-64m and --targets Erne,ceiling narrow a run (while profiling one case)
+  const only = values.only?.split(',');
+  const list = cases(Number(values['list-keys']), Number(values.scale)).filter((c) => !only || only.includes(c.id));
   const procs = Number(values.procs);
 
   say('measuring the machine (fsync, hashing)…\n');
   const machine = machineFacts(tmpdir());
   say(formatMachine(machine) + '\n');
 
-  const specs = [erneTarget(), ...(erneHasWorkers() ? [erneTarget(2)] : []), s3rverTarget(), ceilingTarget()];
+  const wanted = values.targets?.split(',');
+  const specs = [erneTarget(), ...(erneHasWorkers() ? [erneTarget(2)] : []), s3rverTarget(), ceilingTarget()].filter((s) => !wanted || wanted.includes(s.name));
   const results = await measureAll(specs, list, procs, say);
 
   const bigKeys = Number(values['big-list-keys']);
