@@ -43,6 +43,12 @@ export interface ObjectLayer {
    * transaction.
    */
   putObject(obj: NewObject, cond?: WriteConditions): Promise<ObjectVersion>;
+  /**
+   * Bulk load: commits each object exactly as putObject (no conditions) would, all in ONE
+   * transaction, in order; results in input order. The caller keeps the batch within the
+   * store's transaction limits (a thousand small objects is fine).
+   */
+  putObjects(objs: NewObject[]): Promise<ObjectVersion[]>;
   /** current version (NoSuchKey if absent or a delete marker) or a given one (NoSuchVersion) */
   getObject(bucket: string, key: string, versionId?: string): Promise<ObjectVersion>;
   /** S3 semantics: deleting an absent key succeeds */

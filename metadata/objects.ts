@@ -157,6 +157,25 @@ class KvObjectLayer implements ObjectLayer {
     });
   }
 
+  async putObjects(objs: NewObject[]): Promise<ObjectVersion[]> {
+    for (const obj of objs) {
+      if (obj.body.kind === 'inline' && obj.body.data.length > KV_LIMITS.maxValueBytes) {
+        throw new MetadataError('InvalidArgument', 'inline body too large for a metadata value');
+      }
+    }
+    return this.kv.transact(async (tx) => {
+      const buckets = new Map<string, BucketRecord>();
+      const out: ObjectVersion[] = [];
+      for (const obj of objs) {
+        let b = buckets.get(obj.bucket);
+        if (!b) buckets.set(obj.bucket, (b = await requireBucket(tx, obj.bucket)));
+        const { bucket: _b, key: _k, ...fields } = obj;
+        out.push(await this.commit(tx, b, obj.key, fields));
+      }
+      return out;
+    });
+  }
+
   async getObject(bucket: string, key: string, versionId?: string): Promise<ObjectVersion> {
     return this.kv.read(async (tx) => {
       const found = await readVersion(tx, bucket, key, versionId);
