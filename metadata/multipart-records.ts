@@ -41,11 +41,17 @@ export interface UploadRecord {
   storageClass?: string;
   /**
    * open: parts may be uploaded. completing: a completion holding `token` validates and
-   * indexes the parts (parts are frozen). committing: the index is written and `pending`
-   * is the version being committed.
+   * indexes the parts (parts are frozen while its lease lasts, see `leasedAt`). committing:
+   * the index is written and `pending` is the version being committed.
    */
   state: 'open' | 'completing' | 'committing';
   token?: string;
+  /**
+   * While completing: when the completion took or last renewed its lease (ms since epoch).
+   * A lease older than the layer's bound belongs to a completion that died; the upload counts
+   * as open again. Records written before leases existed lack it: their lease has lapsed.
+   */
+  leasedAt?: number;
   pending?: PendingObject;
 }
 
@@ -106,6 +112,17 @@ export const range = (items: TupleItem[]) => subspaceRange(items);
 export function encodeUpload(u: UploadRecord): Buffer {
   const { bucket: _b, key: _k, uploadId: _u, ...rest } = u;
   return encode(rest);
+}
+
+/** a completing upload whose completion stopped renewing its lease `leaseMs` ago or more */
+export function leaseLapsed(u: UploadRecord, now: number, leaseMs: number): boolean {
+  return u.state === 'completing' && now - (u.leasedAt ?? 0) >= leaseMs;
+}
+
+/** the upload as open again: no token, no lease (what a lapsed completion leaves) */
+export function reopened(u: UploadRecord): UploadRecord {
+  const { token: _t, leasedAt: _l, pending: _p, ...rest } = u;
+  return { ...rest, state: 'open' };
 }
 
 export function decodeUpload(bucket: string, key: string, uploadId: string, bytes: Uint8Array): UploadRecord {

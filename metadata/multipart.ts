@@ -4,13 +4,14 @@
  * release) runs in bounded transactions. The completion protocol lives in the gateway
  * (gateway/ops/multipart-complete.ts) and uses the steps below:
  *
- *   beginCompletion  (small tx)   state open|completing → completing with the caller's token;
- *                                 parts are frozen (UploadPart refuses) from here on
- *   readParts        (read txs)   validation in batches; nothing changes
+ *   beginCompletion  (small tx)   state open|completing → completing with the caller's token
+ *                                 and a lease; parts are frozen (UploadPart refuses) from here on
+ *   holdCompletion   (small tx)   before each validation batch: token still ours, lease renewed
+ *   getParts         (read txs)   validation in batches; nothing changes
  *   abandonCompletion(small tx)   validation failed: back to open, nothing changed
  *   writeIndex       (batch txs)  marks named parts with the token and writes the ordinal
- *                                 index ('pf'); each batch re-checks the token, so two
- *                                 concurrent completions never interleave
+ *                                 index ('pf'); each batch re-checks the token and renews the
+ *                                 lease, so two concurrent completions never interleave
  *   markCommitting   (small tx)   token still ours → committing, with the version to write
  *   (ObjectLayer.putObject commits the version with the If-Match / If-None-Match conditions)
  *   finishCompletion (small tx)   drops the upload record, records it as done, queues the
@@ -18,10 +19,19 @@
  * Every step is idempotent, so a retried completion (same part list) resumes where a crashed
  * or timed-out one stopped; a 'committing' upload is re-committed only if its version is not
  * already the current one (see the gateway for that check).
+ *
+ * The lease: a gateway that dies while 'completing' must not freeze the upload for good. A
+ * completing upload whose lease is older than `completionLeaseMs` counts as open: getUpload
+ * and listUploads show it open, and putPart reopens it (token dropped) in the transaction that
+ * stores the part, so the dead completion's late writeIndex / markCommitting fail their token
+ * check (OperationAborted) and never mix with the new parts. A completion that is merely slow
+ * keeps its lease by renewing it every batch; one whose lease lapsed but that nobody reopened
+ * may still go on (nothing can have changed under it). 'committing' has no lease: its version
+ * may already be written, and a retried Complete finishes it.
  */
 import { randomBytes } from 'node:crypto';
 import { MetadataError } from './errors.js';
-import type { KvStore, KvTransaction } from './kv.js';
+import type { KvReader, KvStore, KvTransaction } from './kv.js';
 import { listUploads, type ListUploadsInput, type ListUploadsPage } from './multipart-list.js';
 import {
   decodeDone,
@@ -39,7 +49,9 @@ import {
   kRelease,
   kTrim,
   kUpload,
+  leaseLapsed,
   range,
+  reopened,
   type CompletedRecord,
   type PartIndexEntry,
   type PartRecord,
@@ -54,6 +66,19 @@ export type { CompletedRecord, PartIndexEntry, PartRecord, PendingObject, Upload
 export type { ListUploadsInput, ListUploadsPage } from './multipart-list.js';
 
 export const MAX_PART_NUMBER = 10_000;
+
+/**
+ * How long a completion's lease lasts without renewal. A batch renews it, and one batch takes
+ * milliseconds to seconds, so only a dead (or wedged) completion lets it lapse.
+ */
+export const COMPLETION_LEASE_MS = 2 * 60_000;
+
+export interface MultipartOptions {
+  /** default COMPLETION_LEASE_MS */
+  completionLeaseMs?: number;
+  /** the clock leases are taken and judged by (tests); default Date.now */
+  now?: () => number;
+}
 
 export type NewUpload = Omit<UploadRecord, 'uploadId' | 'initiated' | 'state' | 'token' | 'pending'>;
 
@@ -79,6 +104,8 @@ export interface MultipartLayer {
 
   // completion steps (see the header comment)
   beginCompletion(bucket: string, key: string, uploadId: string, token: string): Promise<UploadRecord>;
+  /** renews the lease; OperationAborted when the upload is no longer completing under `token` */
+  holdCompletion(bucket: string, key: string, uploadId: string, token: string): Promise<void>;
   abandonCompletion(bucket: string, key: string, uploadId: string, token: string): Promise<void>;
   writeIndex(bucket: string, key: string, uploadId: string, token: string, entries: PartIndexEntry[]): Promise<void>;
   markCommitting(bucket: string, key: string, uploadId: string, token: string, pending: PendingObject): Promise<void>;
@@ -101,20 +128,29 @@ export function newUploadId(now = Date.now()): string {
   return now.toString(36).padStart(9, '0') + randomBytes(18).toString('base64url');
 }
 
-export function createMultipartLayer(kv: KvStore, _opts: Record<string, never> = {}): MultipartLayer {
-  return new KvMultipartLayer(kv);
+export function createMultipartLayer(kv: KvStore, opts: MultipartOptions = {}): MultipartLayer {
+  return new KvMultipartLayer(kv, opts.completionLeaseMs ?? COMPLETION_LEASE_MS, opts.now ?? Date.now);
 }
 
 const noSuchUpload = () => new MetadataError('NoSuchUpload');
 
-async function requireUpload(tx: KvTransaction, bucket: string, key: string, uploadId: string): Promise<UploadRecord> {
+async function requireUpload(tx: KvReader, bucket: string, key: string, uploadId: string): Promise<UploadRecord> {
   const v = await tx.get(kUpload(bucket, key, uploadId));
   if (!v) throw noSuchUpload();
   return decodeUpload(bucket, key, uploadId, v);
 }
 
 class KvMultipartLayer implements MultipartLayer {
-  constructor(private readonly kv: KvStore) {}
+  constructor(
+    private readonly kv: KvStore,
+    private readonly leaseMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  /** the upload as requests should see it: a lapsed completion is open again */
+  private view(up: UploadRecord): UploadRecord {
+    return leaseLapsed(up, this.now(), this.leaseMs) ? reopened(up) : up;
+  }
 
   async createUpload(u: NewUpload): Promise<UploadRecord> {
     const rec: UploadRecord = { ...u, uploadId: newUploadId(), initiated: Date.now(), state: 'open' };
@@ -127,11 +163,7 @@ class KvMultipartLayer implements MultipartLayer {
   }
 
   getUpload(bucket: string, key: string, uploadId: string): Promise<UploadRecord> {
-    return this.kv.read(async (tx) => {
-      const v = await tx.get(kUpload(bucket, key, uploadId));
-      if (!v) throw noSuchUpload();
-      return decodeUpload(bucket, key, uploadId, v);
-    });
+    return this.kv.read(async (tx) => this.view(await requireUpload(tx, bucket, key, uploadId)));
   }
 
   async getCompleted(uploadId: string): Promise<CompletedRecord | undefined> {
@@ -142,7 +174,9 @@ class KvMultipartLayer implements MultipartLayer {
   async putPart(bucket: string, key: string, uploadId: string, part: PartRecord): Promise<void> {
     await this.kv.transact(async (tx) => {
       const up = await requireUpload(tx, bucket, key, uploadId);
-      if (up.state !== 'open') throw new MetadataError('NoSuchUpload', 'The upload is being completed.');
+      // a dead completion's lapsed lease: reopen here, so its late steps fail their token check
+      if (leaseLapsed(up, this.now(), this.leaseMs)) tx.set(kUpload(bucket, key, uploadId), encodeUpload(reopened(up)));
+      else if (up.state !== 'open') throw new MetadataError('NoSuchUpload', 'The upload is being completed.');
       const old = await tx.get(kPart(uploadId, part.partNumber));
       if (old) freePart(tx, uploadId, decodePart(part.partNumber, old));
       tx.set(kPart(uploadId, part.partNumber), encodePart(part));
@@ -169,8 +203,9 @@ class KvMultipartLayer implements MultipartLayer {
     return pairs.map((p) => decodePart(unpackAfter(space, p.key)[0] as number, p.value));
   }
 
-  listUploads(input: ListUploadsInput): Promise<ListUploadsPage> {
-    return this.kv.read((tx) => listUploads(tx, input));
+  async listUploads(input: ListUploadsInput): Promise<ListUploadsPage> {
+    const page = await this.kv.read((tx) => listUploads(tx, input));
+    return { ...page, uploads: page.uploads.map((u) => this.view(u)) };
   }
 
   async abortUpload(bucket: string, key: string, uploadId: string): Promise<void> {
@@ -187,7 +222,7 @@ class KvMultipartLayer implements MultipartLayer {
     return this.kv.transact(async (tx) => {
       const up = await requireUpload(tx, bucket, key, uploadId);
       if (up.state === 'committing') return up;
-      const next: UploadRecord = { ...up, state: 'completing', token };
+      const next: UploadRecord = { ...up, state: 'completing', token, leasedAt: this.now() };
       tx.set(kUpload(bucket, key, uploadId), encodeUpload(next));
       return next;
     });
@@ -200,8 +235,13 @@ class KvMultipartLayer implements MultipartLayer {
       const up = decodeUpload(bucket, key, uploadId, v);
       // a failed commit (its conditions) also goes back: its version was never written
       if (up.state === 'open' || up.token !== token) return;
-      const { token: _t, pending: _p, ...rest } = up;
-      tx.set(kUpload(bucket, key, uploadId), encodeUpload({ ...rest, state: 'open' }));
+      tx.set(kUpload(bucket, key, uploadId), encodeUpload(reopened(up)));
+    });
+  }
+
+  async holdCompletion(bucket: string, key: string, uploadId: string, token: string): Promise<void> {
+    await this.kv.transact(async (tx) => {
+      await this.requireToken(tx, bucket, key, uploadId, token);
     });
   }
 
@@ -220,7 +260,7 @@ class KvMultipartLayer implements MultipartLayer {
 
   async markCommitting(bucket: string, key: string, uploadId: string, token: string, pending: PendingObject): Promise<void> {
     await this.kv.transact(async (tx) => {
-      const up = await this.requireToken(tx, bucket, key, uploadId, token);
+      const { leasedAt: _l, ...up } = await this.requireToken(tx, bucket, key, uploadId, token);
       tx.set(kUpload(bucket, key, uploadId), encodeUpload({ ...up, state: 'committing', pending }));
     });
   }
@@ -236,12 +276,18 @@ class KvMultipartLayer implements MultipartLayer {
     });
   }
 
+  /**
+   * The upload, still completing under `token`; renews the lease in `tx`. A lapsed lease that
+   * nobody reopened is still ours: nothing could change the parts meanwhile.
+   */
   private async requireToken(tx: KvTransaction, bucket: string, key: string, uploadId: string, token: string): Promise<UploadRecord> {
     const up = await requireUpload(tx, bucket, key, uploadId);
     if (up.state !== 'completing' || up.token !== token) {
-      throw new MetadataError('OperationAborted', 'Another request is completing this upload.');
+      throw new MetadataError('OperationAborted', 'Another request is completing this upload, or its completion was given up.');
     }
-    return up;
+    const held: UploadRecord = { ...up, leasedAt: this.now() };
+    tx.set(kUpload(bucket, key, uploadId), encodeUpload(held));
+    return held;
   }
 
   async indexEntry(uploadId: string, ordinal: number): Promise<PartIndexEntry | undefined> {

@@ -2,11 +2,15 @@
  * CompleteMultipartUpload. An upload may have 10,000 parts, so nothing here touches all of
  * them in one transaction (FDB: ≤ 10 MB, ≤ 5 s):
  *
- * 1. beginCompletion: one small transaction freezes the upload under this request's token.
- * 2. validation: named parts are read in batches (read-only); any failure (InvalidPart,
- *    EntityTooSmall, BadDigest) unfreezes the upload and has changed nothing.
+ * 1. beginCompletion: one small transaction freezes the upload under this request's token and
+ *    takes a lease on it (metadata/multipart.ts): if this process dies, the upload is open
+ *    again once the lease lapses instead of staying frozen.
+ * 2. validation: named parts are read in batches (read-only), each after holdCompletion
+ *    renewed the lease; any failure (InvalidPart, EntityTooSmall, BadDigest) unfreezes the
+ *    upload and has changed nothing.
  * 3. writeIndex: batches write the ordinal part index the reader uses; each re-checks the
- *    token, so a concurrent completion of the same upload cannot interleave.
+ *    token and renews the lease, so a concurrent completion of the same upload, or parts
+ *    uploaded after a lapsed lease reopened it, cannot interleave (OperationAborted).
  * 4. markCommitting stores the version to write; putObject then commits it in ONE transaction
  *    with If-Match / If-None-Match evaluated inside it (a failed condition unfreezes).
  * 5. finishCompletion drops the upload, records it as done (a retried request is answered
@@ -88,7 +92,7 @@ export function parseCompleteXml(text: string): RequestedPart[] {
 
 
 /** Reads the named parts in batches and checks them; computes what the version will say. */
-async function validate(ctx: OpContext, up: UploadRecord, requested: RequestedPart[]): Promise<{ pending: PendingObject; index: PartIndexEntry[] }> {
+async function validate(ctx: OpContext, up: UploadRecord, token: string, requested: RequestedPart[]): Promise<{ pending: PendingObject; index: PartIndexEntry[] }> {
   const alg = up.checksumAlgorithm;
   const composite = alg && up.checksumType !== 'FULL_OBJECT' ? new CompositeChecksum(alg) : undefined;
   const combined = alg && up.checksumType === 'FULL_OBJECT' ? new CrcCombiner(alg) : undefined;
@@ -97,6 +101,8 @@ async function validate(ctx: OpContext, up: UploadRecord, requested: RequestedPa
   let offset = 0;
   for (let i = 0; i < requested.length; i += READ_BATCH) {
     const batch = requested.slice(i, i + READ_BATCH);
+    // a slow validation of many parts keeps its lease (and learns early if it lost the upload)
+    await ctx.svc.multipart.holdCompletion(ctx.bucket, ctx.key, up.uploadId, token);
     const found = await ctx.svc.multipart.getParts(up.uploadId, batch.map((r) => r.partNumber));
     for (const [j, r] of batch.entries()) {
       const p = found.get(r.partNumber);
@@ -188,7 +194,7 @@ export async function completeMultipartUpload(ctx: OpContext): Promise<OpResult>
   } else {
     let index: PartIndexEntry[];
     try {
-      ({ pending, index } = await validate(ctx, up, requested));
+      ({ pending, index } = await validate(ctx, up, token, requested));
     } catch (err) {
       await mp.abandonCompletion(ctx.bucket, ctx.key, uploadId, token);
       throw err;

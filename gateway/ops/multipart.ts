@@ -77,6 +77,7 @@ async function createMultipartUpload(ctx: OpContext): Promise<OpResult> {
 async function uploadPart(ctx: OpContext): Promise<OpResult> {
   const partNumber = parsePartNumber(ctx.query.get('partNumber'));
   const { upload, uploadId } = await requireUpload(ctx);
+  // a completion whose lease lapsed (its gateway died) shows as open; putPart reopens it
   if (upload.state !== 'open') throw new S3Error('NoSuchUpload', 'The upload is being completed.');
   const declared = Number(header(ctx.headers, 'x-amz-decoded-content-length') ?? header(ctx.headers, 'content-length') ?? 0);
   if (declared > MAX_PART_BYTES) throw new S3Error('EntityTooLarge', undefined, { ProposedSize: declared, MaxSizeAllowed: MAX_PART_BYTES });

@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MetadataError } from '../../metadata/errors.js';
 import { createMultipartLayer, type MultipartLayer } from '../../metadata/multipart.js';
 import { RELEASE_BATCH } from '../../metadata/multipart-release.js';
+import { encode } from '../../metadata/records.js';
+import { pack } from '../../metadata/tuple.js';
 import { tempLayer, type TempLayer } from './lmdb-temp.js';
 
 let t: TempLayer;
@@ -158,5 +160,101 @@ describe('ListMultipartUploads', () => {
       ),
       { numRuns: 40 },
     );
+  });
+});
+
+describe('completion lease', () => {
+  const LEASE = 60_000;
+  let clock = 1_000_000_000;
+  // every layer here judges leases by the same test clock; `mp` above uses the real one
+  const at = () => createMultipartLayer(t.kv, { completionLeaseMs: LEASE, now: () => clock });
+  const entry = (n: number) => ({ ordinal: n, partNumber: n, offset: (n - 1) * 10, size: 10 });
+  const pending = { size: 20, etag: 'x-2', checksums: {}, partCount: 2 };
+
+  it('a completion that died leaves the upload frozen only until its lease lapses; its late steps are refused', async () => {
+    const gw = at();
+    const up = await gw.createUpload({ bucket: BUCKET, key: 'died', owner: 'o', headers: {}, userMetadata: {} });
+    await gw.putPart(BUCKET, 'died', up.uploadId, part(1));
+    await gw.putPart(BUCKET, 'died', up.uploadId, part(2));
+    await gw.beginCompletion(BUCKET, 'died', up.uploadId, 'dead');
+    await gw.writeIndex(BUCKET, 'died', up.uploadId, 'dead', [entry(1)]);
+    // the gateway dies here; within the lease the parts stay frozen
+    clock += LEASE - 1;
+    expect(await code(gw.putPart(BUCKET, 'died', up.uploadId, part(2)))).toBe('NoSuchUpload');
+    expect((await gw.getUpload(BUCKET, 'died', up.uploadId)).state).toBe('completing');
+    clock += 1;
+    // lapsed: shown open (ListMultipartUploads and the lifecycle job see it so too) …
+    expect((await gw.getUpload(BUCKET, 'died', up.uploadId)).state).toBe('open');
+    const listed = await gw.listUploads({ bucket: BUCKET, prefix: 'died', maxUploads: 10 });
+    expect(listed.uploads.map((u) => [u.uploadId, u.state])).toEqual([[up.uploadId, 'open']]);
+    // … and reopened for real by the part that comes in
+    const replacement = blobId();
+    await gw.putPart(BUCKET, 'died', up.uploadId, part(2, replacement));
+    const stored = await gw.getUpload(BUCKET, 'died', up.uploadId);
+    expect(stored.state).toBe('open');
+    expect(stored.token).toBeUndefined();
+    // the dead completion wakes up late: every step it would take is refused
+    expect(await code(gw.holdCompletion(BUCKET, 'died', up.uploadId, 'dead'))).toBe('OperationAborted');
+    expect(await code(gw.writeIndex(BUCKET, 'died', up.uploadId, 'dead', [entry(2)]))).toBe('OperationAborted');
+    expect(await code(gw.markCommitting(BUCKET, 'died', up.uploadId, 'dead', pending))).toBe('OperationAborted');
+    expect((await gw.getUpload(BUCKET, 'died', up.uploadId)).state).toBe('open');
+    // a new completion sees the replacement part
+    await gw.beginCompletion(BUCKET, 'died', up.uploadId, 'retry');
+    expect((await gw.getParts(up.uploadId, [2])).get(2)?.blobId).toBe(replacement);
+    await gw.writeIndex(BUCKET, 'died', up.uploadId, 'retry', [entry(1), entry(2)]);
+    await gw.markCommitting(BUCKET, 'died', up.uploadId, 'retry', pending);
+    expect((await gw.getUpload(BUCKET, 'died', up.uploadId)).state).toBe('committing');
+  });
+
+  it('a slow completion keeps its lease by renewing it every batch', async () => {
+    const gw = at();
+    const up = await gw.createUpload({ bucket: BUCKET, key: 'slow', owner: 'o', headers: {}, userMetadata: {} });
+    for (const n of [1, 2, 3]) await gw.putPart(BUCKET, 'slow', up.uploadId, part(n));
+    await gw.beginCompletion(BUCKET, 'slow', up.uploadId, 'slow');
+    // validation batches and index batches, each a little less than a lease apart
+    for (let i = 0; i < 3; i++) {
+      clock += LEASE - 1;
+      await gw.holdCompletion(BUCKET, 'slow', up.uploadId, 'slow');
+      expect(await code(gw.putPart(BUCKET, 'slow', up.uploadId, part(4)))).toBe('NoSuchUpload');
+    }
+    for (const n of [1, 2, 3]) {
+      clock += LEASE - 1;
+      await gw.writeIndex(BUCKET, 'slow', up.uploadId, 'slow', [entry(n)]);
+      expect(await code(gw.putPart(BUCKET, 'slow', up.uploadId, part(4)))).toBe('NoSuchUpload');
+      expect((await gw.getUpload(BUCKET, 'slow', up.uploadId)).state).toBe('completing');
+    }
+    // a lapsed lease nobody reopened is still the completion's own
+    clock += LEASE * 10;
+    await gw.markCommitting(BUCKET, 'slow', up.uploadId, 'slow', { ...pending, partCount: 3, size: 30 });
+    expect((await gw.getUpload(BUCKET, 'slow', up.uploadId)).state).toBe('committing');
+  });
+
+  it("'committing' has no lease: the version may be written, so parts stay frozen and a retry finishes it", async () => {
+    const gw = at();
+    const up = await gw.createUpload({ bucket: BUCKET, key: 'commit', owner: 'o', headers: {}, userMetadata: {} });
+    await gw.putPart(BUCKET, 'commit', up.uploadId, part(1));
+    await gw.beginCompletion(BUCKET, 'commit', up.uploadId, 'c1');
+    await gw.writeIndex(BUCKET, 'commit', up.uploadId, 'c1', [entry(1)]);
+    await gw.markCommitting(BUCKET, 'commit', up.uploadId, 'c1', { ...pending, partCount: 1, size: 10 });
+    clock += LEASE * 100;
+    expect(await code(gw.putPart(BUCKET, 'commit', up.uploadId, part(1)))).toBe('NoSuchUpload');
+    const again = await gw.beginCompletion(BUCKET, 'commit', up.uploadId, 'c2');
+    expect(again.state).toBe('committing');
+    expect(again.pending?.partCount).toBe(1);
+  });
+
+  it('a completing record written before leases existed still decodes and counts as lapsed', async () => {
+    const gw = at();
+    const up = await gw.createUpload({ bucket: BUCKET, key: 'legacy', owner: 'o', headers: {}, userMetadata: {} });
+    await gw.putPart(BUCKET, 'legacy', up.uploadId, part(1));
+    // the record exactly as the code before leases wrote it: state and token, no leasedAt
+    const { bucket: _b, key: _k, uploadId: _u, ...fields } = up;
+    await t.kv.transact(async (tx) => {
+      tx.set(pack(['u', BUCKET, 'legacy', up.uploadId]), encode({ ...fields, state: 'completing', token: 'old' }));
+    });
+    expect((await gw.getUpload(BUCKET, 'legacy', up.uploadId)).state).toBe('open');
+    await gw.putPart(BUCKET, 'legacy', up.uploadId, part(2));
+    expect(await code(gw.writeIndex(BUCKET, 'legacy', up.uploadId, 'old', [entry(1)]))).toBe('OperationAborted');
+    expect((await gw.listParts(up.uploadId, 0, 10)).map((p) => p.partNumber)).toEqual([1, 2]);
   });
 });
