@@ -34,13 +34,19 @@ const ERNE_KEYS = { accessKey: 'ERNEBENCHROOT0000001', secretKey: 'erne-bench-ro
 
 export const REGION = 'us-east-1';
 
+/** ERNE_BENCH_CPU_PROF=<dir>: every Erne process writes a V8 CPU profile there when it exits */
+function cpuProfArgs(): string[] {
+  const dir = process.env['ERNE_BENCH_CPU_PROF'];
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+}
+
 export function erneTarget(workers?: number): TargetSpec {
   return {
     name: workers ? `Erne (${workers} workers)` : 'Erne',
     ...ERNE_KEYS,
     lists: true,
     command: (dir, port) => ({
-      args: [ERNE_JS, 'serve', '--port', String(port), '--data-dir', dir, '--region', REGION, ...(workers ? ['--workers', String(workers)] : [])],
+      args: [...cpuProfArgs(), ERNE_JS, 'serve', '--port', String(port), '--data-dir', dir, '--region', REGION, ...(workers ? ['--workers', String(workers)] : [])],
       env: { ERNE_ROOT_ACCESS_KEY: ERNE_KEYS.accessKey, ERNE_ROOT_SECRET_KEY: ERNE_KEYS.secretKey },
     }),
   };
@@ -89,10 +95,19 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-export async function startTarget(spec: TargetSpec): Promise<RunningTarget> {
+/** `prepare` runs on the target's (empty) data directory before the server starts */
+export async function startTarget(spec: TargetSpec, prepare?: (dataDir: string) => Promise<void>): Promise<RunningTarget> {
   const dir = mkdtempSync(join(tmpdir(), 'erne-bench-target-'));
   const port = await freePort();
   const { args, env } = spec.command(join(dir, 'data'), port);
+  if (prepare) {
+    try {
+      await prepare(join(dir, 'data'));
+    } catch (err) {
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
   const logFile = join(dir, 'server.log');
   const logFd = openSync(logFile, 'w');
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', logFd, logFd] });

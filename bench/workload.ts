@@ -27,6 +27,11 @@ export interface BenchConfig {
   procs: number;
   /** multipart part size in bytes */
   partSize: number;
+  /**
+   * set when the workload's objects were put in place before the run by other means than its
+   * own PUTs, saying how (bench:compare's big LIST): prepare then checks they are there
+   */
+  preloaded?: string;
 }
 
 /** one completed operation: its kind (GET, PUT, STAT, DELETE, LIST, MPU) and payload bytes */
