@@ -19,6 +19,7 @@ import {
   type DeleteMarkerEntry,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsCli, bodyBytes, s3Client, sdkError, startTestGateway, uniqueBucket, type TestGateway } from '../helpers/gateway.js';
 import { rawRequest } from '../helpers/raw.js';
@@ -222,6 +223,103 @@ describe('versions and delete markers', () => {
     const rm = await s3.send(new DeleteObjectsCommand({ Bucket: b, Delete: { Objects: [{ Key: 'c', VersionId: byKey['c']!.DeleteMarkerVersionId }] } }));
     expect(rm.Deleted?.[0]).toMatchObject({ Key: 'c', DeleteMarker: true, DeleteMarkerVersionId: byKey['c']!.DeleteMarkerVersionId });
     expect(await getText(b, 'c')).toBe('1');
+  });
+});
+
+describe('ListObjectVersions element order', () => {
+  /** the listing's entries as the XML has them: element name, key and version id, in document order */
+  async function rawEntries(b: string, query = '') {
+    const r = await rawRequest(t.gw, { method: 'GET', path: `/${b}`, query: `versions${query}` });
+    const doc = new XMLParser({ preserveOrder: true, parseTagValue: false }).parse(r.text) as Record<string, unknown>[];
+    const root = doc.find((n) => 'ListVersionsResult' in n)!['ListVersionsResult'] as Record<string, unknown>[];
+    const text = (children: Record<string, unknown>[], name: string) =>
+      String(((children.find((c) => name in c)?.[name] as Record<string, unknown>[] | undefined)?.[0] ?? {})['#text'] ?? '');
+    const entries: [string, string, string][] = [];
+    const prefixes: string[] = [];
+    const next = { key: text(root, 'NextKeyMarker'), versionId: text(root, 'NextVersionIdMarker'), truncated: text(root, 'IsTruncated') === 'true' };
+    for (const node of root) {
+      const name = Object.keys(node).find((k) => k !== ':@')!;
+      const children = node[name] as Record<string, unknown>[];
+      if (name === 'Version' || name === 'DeleteMarker') entries.push([name, text(children, 'Key'), text(children, 'VersionId')]);
+      if (name === 'CommonPrefixes') prefixes.push(text(children, 'Prefix'));
+    }
+    return { status: r.status, entries, prefixes, next };
+  }
+
+  it('interleaves Version and DeleteMarker by key, newest first, and the SDK still gets both lists', async () => {
+    const b = await newBucket('Enabled');
+    const a1 = (await put(b, 'a', 'a1')).VersionId!;
+    const am1 = (await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'a' }))).VersionId!;
+    const a2 = (await put(b, 'a', 'a2')).VersionId!;
+    const am2 = (await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'a' }))).VersionId!;
+    const b1 = (await put(b, 'b', 'b1')).VersionId!;
+    const bm1 = (await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'b' }))).VersionId!;
+    const c1 = (await put(b, 'c', 'c1')).VersionId!;
+    const expected: [string, string, string][] = [
+      ['DeleteMarker', 'a', am2],
+      ['Version', 'a', a2],
+      ['DeleteMarker', 'a', am1],
+      ['Version', 'a', a1],
+      ['DeleteMarker', 'b', bm1],
+      ['Version', 'b', b1],
+      ['Version', 'c', c1],
+    ];
+    const whole = await rawEntries(b);
+    expect(whole.status).toBe(200);
+    expect(whole.entries).toEqual(expected);
+    // every page keeps the order, and the pages join up to the whole listing
+    const paged: [string, string, string][] = [];
+    let marker = '';
+    for (let i = 0; i < 10; i++) {
+      const page = await rawEntries(b, `&max-keys=3${marker}`);
+      paged.push(...page.entries);
+      if (!page.next.truncated) break;
+      marker = `&key-marker=${encodeURIComponent(page.next.key)}&version-id-marker=${encodeURIComponent(page.next.versionId)}`;
+    }
+    expect(paged).toEqual(expected);
+
+    const sdk = await s3.send(new ListObjectVersionsCommand({ Bucket: b }));
+    expect(sdk.Versions?.map((v) => [v.Key, v.VersionId, v.IsLatest, v.ETag])).toEqual([
+      ['a', a2, false, expect.stringMatching(/^"[0-9a-f]{32}"$/)],
+      ['a', a1, false, expect.stringMatching(/^"[0-9a-f]{32}"$/)],
+      ['b', b1, false, expect.stringMatching(/^"[0-9a-f]{32}"$/)],
+      ['c', c1, true, expect.stringMatching(/^"[0-9a-f]{32}"$/)],
+    ]);
+    expect(sdk.DeleteMarkers?.map((m) => [m.Key, m.VersionId, m.IsLatest])).toEqual([
+      ['a', am2, true],
+      ['a', am1, false],
+      ['b', bm1, true],
+    ]);
+  });
+
+  it('keeps the order with a delimiter, url encoding and common prefixes after the entries', async () => {
+    const b = await newBucket('Enabled');
+    const x1 = (await put(b, 'k x', '1')).VersionId!;
+    const xm = (await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'k x' }))).VersionId!;
+    await put(b, 'dir/inner', 'i');
+    const y1 = (await put(b, 'y&z', '1')).VersionId!;
+    const ym = (await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'y&z' }))).VersionId!;
+    const y2 = (await put(b, 'y&z', '2')).VersionId!;
+    const r = await rawEntries(b, '&delimiter=/&encoding-type=url');
+    expect(r.entries).toEqual([
+      ['DeleteMarker', 'k%20x', xm],
+      ['Version', 'k%20x', x1],
+      ['Version', 'y%26z', y2],
+      ['DeleteMarker', 'y%26z', ym],
+      ['Version', 'y%26z', y1],
+    ]);
+    expect(r.prefixes).toEqual(['dir/']);
+    const sdk = await s3.send(new ListObjectVersionsCommand({ Bucket: b, Delimiter: '/' }));
+    expect(sdk.Versions?.map((v) => [v.Key, v.VersionId])).toEqual([
+      ['k x', x1],
+      ['y&z', y2],
+      ['y&z', y1],
+    ]);
+    expect(sdk.DeleteMarkers?.map((m) => [m.Key, m.VersionId])).toEqual([
+      ['k x', xm],
+      ['y&z', ym],
+    ]);
+    expect(sdk.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['dir/']);
   });
 });
 
