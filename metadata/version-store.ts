@@ -12,6 +12,8 @@
  *   ('r', blobId, bucket, key, versionId)   → that version refers to this blob (copies share
  *                                             blobs: one row per referring version)
  *   ('g', blobId)                           → blob nobody refers to any more: its node
+ *   ('oa', bucket, key, versionId)          → that version's canned ACL (written by
+ *                                             bucket-config.ts; removed here with the version)
  *
  * The null version (S3's 'null': written unversioned or suspended) is stored under its real
  * id so it sorts by its time among the others; ('nv') finds it and s3VersionId() names it.
@@ -32,6 +34,8 @@ export const kNull = (bucket: string, key: string) => pack(['nv', bucket, key]);
 export const kData = (bucket: string, key: string, vid: string) => pack(['d', bucket, key, vid]);
 export const kRef = (blobId: string, bucket: string, key: string, vid: string) => pack(['r', blobId, bucket, key, vid]);
 export const kGarbage = (blobId: string) => pack(['g', blobId]);
+/** the same key as bucket-config.ts's object ACL record */
+const kObjectAcl = (bucket: string, key: string, vid: string) => pack(['oa', bucket, key, vid]);
 
 /** the newest `limit` versions of a key, newest first (records only, no inline bytes) */
 export async function newestVersions(tx: KvReader, bucket: string, key: string, limit: number): Promise<ObjectVersion[]> {
@@ -91,12 +95,13 @@ export async function rewriteVersion(tx: KvTransaction, v: ObjectVersion): Promi
 }
 
 /**
- * Removes one version for good, with its bytes (inline, blob reference, parts) and its null
- * pointer; if it was the current one, the next newest becomes current.
+ * Removes one version for good, with its bytes (inline, blob reference, parts), its null
+ * pointer and its ACL; if it was the current one, the next newest becomes current.
  */
 export async function removeVersion(tx: KvTransaction, v: ObjectVersion): Promise<void> {
   const before = await newestVersions(tx, v.bucket, v.key, 2);
   tx.clear(kVersion(v.bucket, v.key, v.versionId));
+  tx.clear(kObjectAcl(v.bucket, v.key, v.versionId));
   if (v.isNull) tx.clear(kNull(v.bucket, v.key));
   await releaseBody(tx, v);
   if (before[0]?.versionId !== v.versionId) return;

@@ -89,9 +89,25 @@ async function objectVersion(ctx: OpContext) {
   return { v, headers };
 }
 
+/**
+ * Stores a version's ACL. Deleting a version for good removes its ACL record in the same
+ * transaction (metadata/version-store.ts), but this record is written in a transaction of its
+ * own after the version was read: if a delete came in between, the record would outlive its
+ * version, so it is taken away again once the version is seen gone.
+ */
+async function setVersionAcl(ctx: OpContext, versionId: string, acl: CannedAcl): Promise<void> {
+  await ctx.svc.configs.putObjectAcl(ctx.bucket, ctx.key, versionId, acl);
+  if (acl === 'private') return;
+  const gone = await ctx.svc.layer.getObject(ctx.bucket, ctx.key, versionId).then(
+    () => false,
+    (err: { code?: string }) => err.code === 'NoSuchVersion' || err.code === 'NoSuchKey',
+  );
+  if (gone) await ctx.svc.configs.putObjectAcl(ctx.bucket, ctx.key, versionId, 'private').catch(() => undefined);
+}
+
 async function putObjectAcl(ctx: OpContext): Promise<OpResult> {
   const { v, headers } = await objectVersion(ctx);
-  await ctx.svc.configs.putObjectAcl(ctx.bucket, ctx.key, v.versionId, await requestedAcl(ctx));
+  await setVersionAcl(ctx, v.versionId, await requestedAcl(ctx));
   return { headers };
 }
 
@@ -133,7 +149,7 @@ export function withCannedAcl(opName: string, handler: Handler | undefined): Han
         const result = await handler(ctx);
         if (acl === 'public-read') {
           const vid = await writtenVersionId(ctx, result);
-          if (vid) await ctx.svc.configs.putObjectAcl(ctx.bucket, ctx.key, vid, acl);
+          if (vid) await setVersionAcl(ctx, vid, acl);
         }
         return result;
       };
@@ -152,7 +168,7 @@ export function withCannedAcl(opName: string, handler: Handler | undefined): Han
         const result = await handler(ctx);
         if (acl && (result.status ?? 200) === 200) {
           const vid = await writtenVersionId(ctx, result);
-          if (vid) await ctx.svc.configs.putObjectAcl(ctx.bucket, ctx.key, vid, acl);
+          if (vid) await setVersionAcl(ctx, vid, acl);
           await ctx.svc.configs.delete(ctx.bucket, uploadAclKind(uploadId));
         }
         return result;
