@@ -15,6 +15,7 @@ import { KV_LIMITS } from './kv.js';
 import { MetadataError } from './errors.js';
 import { decode, decodeBucket, encode } from './records.js';
 import { pack, subspaceRange } from './tuple.js';
+import { kObjectAcl, kVersion } from './version-store.js';
 
 export type CannedAcl = 'private' | 'public-read';
 
@@ -41,7 +42,6 @@ interface Stored {
 const CLEAR_BATCH = 1000;
 
 const kConfig = (bucket: string, kind: string) => pack(['bc', bucket, kind]);
-const kObjectAcl = (bucket: string, key: string, versionId: string) => pack(['oa', bucket, key, versionId]);
 
 async function bucketCreatedAt(tx: KvReader, bucket: string): Promise<number | undefined> {
   const b = await tx.get(pack(['b', bucket]));
@@ -57,10 +57,18 @@ async function readCurrent(kv: KvStore, bucket: string, key: Uint8Array): Promis
   });
 }
 
-async function write(kv: KvStore, bucket: string, key: Uint8Array, make: (created: number) => Stored | undefined): Promise<void> {
+async function write(
+  kv: KvStore,
+  bucket: string,
+  key: Uint8Array,
+  make: (created: number) => Stored | undefined,
+  requires?: { key: Uint8Array; missing: MetadataError },
+): Promise<void> {
   await kv.transact(async (tx) => {
     const created = await bucketCreatedAt(tx, bucket);
     if (created === undefined) throw new MetadataError('NoSuchBucket');
+    // an object ACL is written only while its version exists (a delete removes both at once)
+    if (requires && (await tx.get(requires.key)) === undefined) throw requires.missing;
     const s = make(created);
     if (s === undefined) {
       tx.clear(key);
@@ -87,7 +95,10 @@ export function createBucketConfigStore(kv: KvStore): BucketConfigStore {
       return (await readCurrent(kv, bucket, kObjectAcl(bucket, key, versionId)))?.a;
     },
     async putObjectAcl(bucket, key, versionId, acl) {
-      await write(kv, bucket, kObjectAcl(bucket, key, versionId), (c) => (acl === 'private' ? undefined : { c, a: acl }));
+      await write(kv, bucket, kObjectAcl(bucket, key, versionId), (c) => (acl === 'private' ? undefined : { c, a: acl }), {
+        key: kVersion(bucket, key, versionId),
+        missing: new MetadataError('NoSuchVersion', 'The specified version does not exist.'),
+      });
     },
     async clearBucket(bucket) {
       for (const space of ['bc', 'oa']) {

@@ -35,7 +35,7 @@ export const kData = (bucket: string, key: string, vid: string) => pack(['d', bu
 export const kRef = (blobId: string, bucket: string, key: string, vid: string) => pack(['r', blobId, bucket, key, vid]);
 export const kGarbage = (blobId: string) => pack(['g', blobId]);
 /** the same key as bucket-config.ts's object ACL record */
-const kObjectAcl = (bucket: string, key: string, vid: string) => pack(['oa', bucket, key, vid]);
+export const kObjectAcl = (bucket: string, key: string, vid: string) => pack(['oa', bucket, key, vid]);
 
 /** the newest `limit` versions of a key, newest first (records only, no inline bytes) */
 export async function newestVersions(tx: KvReader, bucket: string, key: string, limit: number): Promise<ObjectVersion[]> {

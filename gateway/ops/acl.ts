@@ -90,19 +90,12 @@ async function objectVersion(ctx: OpContext) {
 }
 
 /**
- * Stores a version's ACL. Deleting a version for good removes its ACL record in the same
- * transaction (metadata/version-store.ts), but this record is written in a transaction of its
- * own after the version was read: if a delete came in between, the record would outlive its
- * version, so it is taken away again once the version is seen gone.
+ * Stores a version's ACL. The write checks, in its own transaction, that the version still
+ * exists; deleting a version for good removes its ACL record in the same transaction
+ * (metadata/version-store.ts), so no record outlives its version.
  */
 async function setVersionAcl(ctx: OpContext, versionId: string, acl: CannedAcl): Promise<void> {
   await ctx.svc.configs.putObjectAcl(ctx.bucket, ctx.key, versionId, acl);
-  if (acl === 'private') return;
-  const gone = await ctx.svc.layer.getObject(ctx.bucket, ctx.key, versionId).then(
-    () => false,
-    (err: { code?: string }) => err.code === 'NoSuchVersion' || err.code === 'NoSuchKey',
-  );
-  if (gone) await ctx.svc.configs.putObjectAcl(ctx.bucket, ctx.key, versionId, 'private').catch(() => undefined);
 }
 
 async function putObjectAcl(ctx: OpContext): Promise<OpResult> {
