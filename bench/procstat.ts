@@ -35,12 +35,18 @@ function readStat(pid: number): Stat | undefined {
   }
 }
 
-function rssBytes(pid: number): number {
+/**
+ * VmRSS, and RssAnon: the process's own memory (heap, buffers). The difference is mostly
+ * file pages mapped into it, for Erne LMDB's memory-mapped database: page cache the kernel
+ * can drop, which grows with the metadata read and not with the load.
+ */
+function rssBytes(pid: number): { all: number; anon: number } {
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
+    return { all: kb('VmRSS'), anon: kb('RssAnon') };
   } catch {
-    return 0;
+    return { all: 0, anon: 0 };
   }
 }
 
@@ -68,6 +74,8 @@ export interface ServerUsage {
   pid: number;
   /** highest sum of RSS over the process tree seen while sampling */
   peakRssBytes: number;
+  /** the same for RssAnon: without file pages mapped in (LMDB's database file) */
+  peakAnonRssBytes: number;
   /** CPU used over the sampling window, 100 = one core busy */
   cpuPercent: number;
   processes: number;
@@ -81,15 +89,20 @@ export function sampleProcess(pid: number, everyMs = 200): Sampler {
   const first = new Map<number, number>();
   const last = new Map<number, number>();
   let peak = 0;
+  let peakAnon = 0;
   const t0 = performance.now();
   const sample = () => {
     let rss = 0;
+    let anon = 0;
     for (const [p, st] of processTree(pid)) {
       if (!first.has(p)) first.set(p, st.ticks);
       last.set(p, st.ticks);
-      rss += rssBytes(p);
+      const r = rssBytes(p);
+      rss += r.all;
+      anon += r.anon;
     }
     peak = Math.max(peak, rss);
+    peakAnon = Math.max(peakAnon, anon);
   };
   sample();
   const timer = setInterval(sample, everyMs);
@@ -100,7 +113,7 @@ export function sampleProcess(pid: number, everyMs = 200): Sampler {
       const secs = (performance.now() - t0) / 1000;
       let ticks = 0;
       for (const [p, t] of last) ticks += t - first.get(p)!;
-      return { pid, peakRssBytes: peak, cpuPercent: secs > 0 ? (100 * ticks) / ticksPerSecond() / secs : 0, processes: last.size };
+      return { pid, peakRssBytes: peak, peakAnonRssBytes: peakAnon, cpuPercent: secs > 0 ? (100 * ticks) / ticksPerSecond() / secs : 0, processes: last.size };
     },
   };
 }

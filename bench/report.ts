@@ -33,7 +33,7 @@ function errorsCell(r: BenchResult): string {
 
 /** one row per result (and per operation kind when a workload mixes several) */
 export function formatTable(results: BenchResult[]): string {
-  const head = ['target', 'workload', 'ops/s', 'MiB/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'srv RSS MiB', 'srv CPU%', 'cli CPU%'];
+  const head = ['target', 'workload', 'ops/s', 'MiB/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'srv RSS MiB', 'srv anon MiB', 'srv CPU%', 'cli CPU%'];
   const rows = [head];
   for (const r of results) {
     const srv = r.server;
@@ -48,6 +48,7 @@ export function formatTable(results: BenchResult[]): string {
       s.maxMs.toFixed(1),
       first ? errorsCell(r) : '',
       first && srv ? (srv.peakRssBytes / MiB).toFixed(0) : '',
+      first && srv?.peakAnonRssBytes !== undefined ? (srv.peakAnonRssBytes / MiB).toFixed(0) : '',
       first && srv ? srv.cpuPercent.toFixed(0) : '',
       first ? r.client.cpuPercent.toFixed(0) : '',
     ];

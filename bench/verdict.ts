@@ -94,8 +94,14 @@ export function targetChecks(results: Results): Check[] {
     ratio('put-64m', ceil, 'mibPerSec', 0.6, 'PUT 64 MiB ≥ 60% of ceiling');
     const c1 = erne.get('get-1k-c1');
     if (c1) checks.push({ name: `${name}: GET 1 KiB c1 p50 < 1 ms`, value: `${c1.total.p50Ms.toFixed(3)} ms`, met: c1.total.p50Ms < 1 });
+    // the process's own memory decides; LMDB's mapped database pages (page cache) are shown beside it
     const rss = Math.max(...[...erne.values()].map((r) => r.server?.peakRssBytes ?? 0));
-    checks.push({ name: `${name}: RSS < 300 MB in every workload`, value: `peak ${(rss / 1e6).toFixed(0)} MB`, met: rss < 300e6 });
+    const anon = Math.max(...[...erne.values()].map((r) => r.server?.peakAnonRssBytes ?? r.server?.peakRssBytes ?? 0));
+    checks.push({
+      name: `${name}: RSS < 300 MB in every workload`,
+      value: `peak ${(anon / 1e6).toFixed(0)} MB of its own (RssAnon); ${(rss / 1e6).toFixed(0)} MB VmRSS counting mapped LMDB file pages`,
+      met: anon < 300e6,
+    });
     const list = erne.get('list-big') ?? erne.get('list');
     if (list) {
       const note = list.keys < 1_000_000 ? ` (over ${list.keys} keys; the target is for 1,000,000: --big-list-keys)` : '';
