@@ -5,9 +5,10 @@
  * (lmdb-tx.ts). Committing re-validates everything it read inside one LMDB write transaction
  * and then applies its writes; if a read changed meanwhile it conflicted and the function runs
  * again. LMDB's writer lock is shared between processes, so several gateways can use one
- * environment. Commits that become ready in the same event-loop turn share one write
+ * environment. Commits that become ready while lmdb-js's writer thread is busy share one write
  * transaction and one fsync (group commit); each is still validated in order against the
- * writes of those before it, so serializability holds within a batch too.
+ * writes of those before it, so serializability holds within a batch too. The commit and its
+ * fsync run on that writer thread, never blocking the event loop.
  *
  * Deviation from FDB's limits: keys are at most LMDB_MAX_KEY_BYTES (4000) instead of 10 kB.
  */
@@ -26,12 +27,6 @@ import { LmdbTransaction, rawRange, type RawPair } from './lmdb-tx.js';
 
 export { LMDB_MAX_KEY_BYTES } from './lmdb-tx.js';
 
-interface PendingCommit {
-  tx: LmdbTransaction;
-  resolve(committed: boolean): void;
-  reject(err: unknown): void;
-}
-
 export async function openLmdb(dir: string, opts: { mapSizeBytes?: number } = {}): Promise<KvStore> {
   await mkdir(dir, { recursive: true });
   const db = open<Buffer, Buffer>({
@@ -41,18 +36,22 @@ export async function openLmdb(dir: string, opts: { mapSizeBytes?: number } = {}
     // 8 KiB pages raise LMDB's key limit from 1978 to 4026 bytes (S3 keys are up to 1 KiB)
     pageSize: 8192,
     noMemInit: true,
+    // a commit resolves once lmdb-js's writer thread has flushed it to disk (with overlapping
+    // sync it would resolve before, and a crash of the machine could lose an acknowledged write)
+    overlappingSync: false,
     ...(opts.mapSizeBytes ? { mapSize: opts.mapSizeBytes } : {}),
   });
-  return new LmdbStore(db);
+  return new LmdbStore(db as AsyncDatabase);
 }
 
+/** lmdb-js's asynchronous transaction, with the child-transaction flag its typings leave out */
+type AsyncDatabase = Database<Buffer, Buffer> & { transactionAsync<T>(fn: () => T, asChild: boolean): Promise<T> };
+
 class LmdbStore implements KvStore {
-  private pending: PendingCommit[] = [];
-  private scheduled: NodeJS.Immediate | undefined;
   private inFlight = new Set<Promise<unknown>>();
   private closed = false;
 
-  constructor(private readonly db: Database<Buffer, Buffer>) {}
+  constructor(private readonly db: AsyncDatabase) {}
 
   async transact<T>(fn: (tx: KvTransaction) => Promise<T>, opts: TransactOptions = {}): Promise<T> {
     const maxAttempts = opts.maxAttempts ?? 50;
@@ -91,10 +90,6 @@ class LmdbStore implements KvStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.scheduled) {
-      clearImmediate(this.scheduled);
-      this.flush();
-    }
     await Promise.allSettled([...this.inFlight]);
     await this.db.close();
   }
@@ -103,40 +98,20 @@ class LmdbStore implements KvStore {
     if (this.closed) throw new Error('the metadata store is closed');
   }
 
+  /**
+   * Queues the transaction's validation and writes for lmdb-js's writer thread. It runs them
+   * on this thread inside a write transaction the writer holds, each as a child transaction
+   * (one that throws is rolled back alone), together with every other commit queued while the
+   * writer was busy (one fsync for all: group commit). The commit and its fsync happen on the
+   * writer thread, so this thread keeps serving requests meanwhile: GETs are not stalled
+   * behind a PUT's fsync. The promise settles once the batch is durable.
+   */
   private commit(tx: LmdbTransaction): Promise<boolean> {
-    const p = new Promise<boolean>((resolve, reject) => this.pending.push({ tx, resolve, reject }));
-    this.scheduled ??= setImmediate(() => this.flush());
+    const p = this.db.transactionAsync(() => this.validateAndApply(tx), true);
     this.inFlight.add(p);
     const untrack = () => this.inFlight.delete(p);
     p.then(untrack, untrack);
     return p;
-  }
-
-  /** commits every pending transaction in one LMDB write transaction (one fsync) */
-  private flush(): void {
-    this.scheduled = undefined;
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0) return;
-    let outcomes: boolean[];
-    try {
-      outcomes = this.db.transactionSync(() => batch.map((c) => this.validateAndApply(c.tx)));
-    } catch (err) {
-      if (batch.length === 1) {
-        batch[0]!.reject(err);
-        return;
-      }
-      // one member broke the shared write transaction: commit them one by one instead
-      for (const c of batch) {
-        try {
-          c.resolve(this.db.transactionSync(() => this.validateAndApply(c.tx)));
-        } catch (e) {
-          c.reject(e);
-        }
-      }
-      return;
-    }
-    batch.forEach((c, i) => c.resolve(outcomes[i]!));
   }
 
   /** inside the write transaction: false (and no writes) if anything read has changed */
