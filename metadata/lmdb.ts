@@ -41,15 +41,20 @@ export async function openLmdb(dir: string, opts: { mapSizeBytes?: number } = {}
     overlappingSync: false,
     ...(opts.mapSizeBytes ? { mapSize: opts.mapSizeBytes } : {}),
   });
-  return new LmdbStore(db as AsyncDatabase);
+  return new LmdbStore(db as unknown as AsyncDatabase);
 }
 
 /** lmdb-js's asynchronous transaction, with the child-transaction flag its typings leave out */
-type AsyncDatabase = Database<Buffer, Buffer> & { transactionAsync<T>(fn: () => T, asChild: boolean): Promise<T> };
+type AsyncDatabase = Database<Buffer, Buffer> & {
+  transactionAsync<T>(fn: () => T, asChild: boolean): Promise<T>;
+  env: { info(): { lastTxnId: number } };
+};
 
 class LmdbStore implements KvStore {
   private inFlight = new Set<Promise<unknown>>();
   private closed = false;
+  /** the environment's last committed transaction id when the current snapshot was taken */
+  private seenTxnId = -1;
 
   constructor(private readonly db: AsyncDatabase) {}
 
@@ -58,7 +63,7 @@ class LmdbStore implements KvStore {
     for (let attempt = 1; ; attempt++) {
       this.assertOpen();
       const started = Date.now();
-      const snapshot = this.db.useReadTransaction();
+      const snapshot = this.snapshot();
       const tx = new LmdbTransaction(this.db, snapshot, true);
       let result: T;
       try {
@@ -79,7 +84,7 @@ class LmdbStore implements KvStore {
 
   async read<T>(fn: (tx: KvReader) => Promise<T>): Promise<T> {
     this.assertOpen();
-    const snapshot = this.db.useReadTransaction();
+    const snapshot = this.snapshot();
     try {
       return await fn(new LmdbTransaction(this.db, snapshot, false));
     } finally {
@@ -92,6 +97,23 @@ class LmdbStore implements KvStore {
     this.closed = true;
     await Promise.allSettled([...this.inFlight]);
     await this.db.close();
+  }
+
+  /**
+   * A read snapshot that holds every transaction committed so far, by any process. lmdb-js
+   * reuses one snapshot until its next timer tick and renews it after its own commits, but a
+   * commit by another process on this environment (another worker or gateway) would stay
+   * unseen until that tick: a client that PUT through one worker could GET the old object
+   * through another. The environment's last transaction id (shared memory, one cheap call)
+   * tells whether anything was committed since the snapshot was taken.
+   */
+  private snapshot(): ReturnType<AsyncDatabase['useReadTransaction']> {
+    const last = this.db.env.info().lastTxnId;
+    if (last !== this.seenTxnId) {
+      this.db.resetReadTxn();
+      this.seenTxnId = last;
+    }
+    return this.db.useReadTransaction();
   }
 
   private assertOpen(): void {

@@ -126,3 +126,29 @@ await Promise.all(Array.from({ length: 16 }, async () => {
     await kv.close();
   }
 });
+
+it('a commit by another process is seen by the next transaction here, even before any timer tick', async () => {
+  const dir = await tempDir();
+  const kv = await openLmdb(dir);
+  try {
+    const k = Buffer.from('raw-key');
+    await kv.transact(async (tx) => tx.set(k, Buffer.from('1')));
+    const read = () => kv.read(async (tx) => (await tx.get(k))?.toString());
+    expect(await read()).toBe('1');
+    // the other process commits and exits while this one's event loop stands still (no timer
+    // can renew the snapshot), like a second worker answering a PUT just before this one
+    // serves the client's next GET
+    const code = `import { openLmdb } from ${JSON.stringify(join(OUT, 'lmdb.js'))};
+const kv = await openLmdb(${JSON.stringify(dir)});
+await kv.transact(async (tx) => tx.set(Buffer.from('raw-key'), Buffer.from('2')));
+await kv.close();`;
+    const seen = await Promise.resolve().then(() => {
+      execFileSync(process.execPath, ['--input-type=module', '-e', code], { stdio: 'pipe' });
+      return read();
+    });
+    expect(seen).toBe('2');
+    expect(await kv.transact(async (tx) => (await tx.get(k))?.toString())).toBe('2');
+  } finally {
+    await kv.close();
+  }
+});
