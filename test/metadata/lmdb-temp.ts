@@ -5,6 +5,7 @@ import { openLmdb } from '../../metadata/lmdb.js';
 import { createObjectLayer } from '../../metadata/objects.js';
 import type { ObjectLayer } from '../../metadata/object-layer.js';
 import type { KvStore } from '../../metadata/kv.js';
+import type { NewObject } from '../../metadata/types.js';
 
 export interface TempLayer {
   layer: ObjectLayer;
@@ -33,4 +34,19 @@ export async function tempLayer(region = 'test-1'): Promise<TempLayer> {
   };
   t.layer = createObjectLayer(t.kv, { region });
   return t;
+}
+
+/** a small object stored inline, as the layer's tests write them (ETag 'etag-<text>', owner AK1) */
+export function inlineObject(key: string, text: string, bucket = 'bkt'): NewObject {
+  return {
+    bucket,
+    key,
+    size: text.length,
+    etag: 'etag-' + text,
+    owner: 'AK1',
+    headers: {},
+    userMetadata: {},
+    checksums: {},
+    body: { kind: 'inline', data: Buffer.from(text) },
+  };
 }

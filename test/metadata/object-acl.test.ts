@@ -5,20 +5,9 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { createBucketConfigStore, type BucketConfigStore } from '../../metadata/bucket-config.js';
 import { subspaceRange } from '../../metadata/tuple.js';
-import type { NewObject } from '../../metadata/types.js';
-import { tempLayer, type TempLayer } from './lmdb-temp.js';
+import { inlineObject, tempLayer, type TempLayer } from './lmdb-temp.js';
 
-const obj = (key: string, text: string): NewObject => ({
-  bucket: 'bkt',
-  key,
-  size: text.length,
-  etag: 'etag-' + text,
-  owner: 'AK1',
-  headers: {},
-  userMetadata: {},
-  checksums: {},
-  body: { kind: 'inline', data: Buffer.from(text) },
-});
+const obj = inlineObject;
 
 let env: TempLayer;
 let configs: BucketConfigStore;

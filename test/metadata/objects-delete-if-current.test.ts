@@ -3,20 +3,9 @@
  * listing removes the version it saw, never a write that replaced it since.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { NewObject } from '../../metadata/types.js';
-import { tempLayer, type TempLayer } from './lmdb-temp.js';
+import { inlineObject, tempLayer, type TempLayer } from './lmdb-temp.js';
 
-const obj = (key: string, text: string): NewObject => ({
-  bucket: 'bkt',
-  key,
-  size: text.length,
-  etag: 'etag-' + text,
-  owner: 'AK1',
-  headers: {},
-  userMetadata: {},
-  checksums: {},
-  body: { kind: 'inline', data: Buffer.from(text) },
-});
+const obj = inlineObject;
 
 describe('deleteObjects with ifCurrent', () => {
   let env: TempLayer;

@@ -9,19 +9,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ObjectLayer } from '../../metadata/object-layer.js';
 import type { NewObject, ObjectVersion, VersionEntry } from '../../metadata/types.js';
 import { s3VersionId } from '../../metadata/version-order.js';
-import { tempLayer } from './lmdb-temp.js';
+import { inlineObject, tempLayer } from './lmdb-temp.js';
 
-const obj = (key: string, text: string, bucket = 'bkt'): NewObject => ({
-  bucket,
-  key,
-  size: text.length,
-  etag: 'etag-' + text,
-  owner: 'AK1',
-  headers: {},
-  userMetadata: {},
-  checksums: {},
-  body: { kind: 'inline', data: Buffer.from(text) },
-});
+const obj = inlineObject;
 const blobObj = (key: string, blobId: string): NewObject => ({ ...obj(key, ''), size: 1 << 20, etag: 'e-' + blobId, body: { kind: 'blob', blobId, node: 'n1' } });
 const text = (v: ObjectVersion) => Buffer.from((v.body as { data: Uint8Array }).data).toString();
 
