@@ -41,7 +41,8 @@ export interface OpResult {
   status?: number;
   headers?: Record<string, string | number | undefined>;
   /** rendered as an S3 XML document with this root element */
-  xml?: { root: string; value: Record<string, unknown> };
+  /** `tail`: children rendered in this order after `value`'s (renderElement), for siblings of different names */
+  xml?: { root: string; value: Record<string, unknown>; tail?: readonly string[] };
   /** a streamed body (object bytes) or a small ready one */
   body?: Readable | Buffer | string;
 }

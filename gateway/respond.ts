@@ -11,7 +11,7 @@ export async function writeResult(res: ServerResponse, result: OpResult, request
   for (const [k, v] of Object.entries(result.headers ?? {})) if (v !== undefined) headers[k] = v;
   let body = result.body;
   if (result.xml) {
-    body = renderXml(result.xml.root, result.xml.value);
+    body = renderXml(result.xml.root, result.xml.value, true, result.xml.tail);
     headers['content-type'] = 'application/xml';
   }
   if (typeof body === 'string') body = Buffer.from(body);

@@ -8,9 +8,20 @@ export const S3_XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', suppressEmptyNode: false });
 
 /** `{ root: { …elements } }` → an S3 XML document; arrays become repeated elements. */
-export function renderXml(root: string, value: Record<string, unknown>, xmlns = true): string {
+export function renderXml(root: string, value: Record<string, unknown>, xmlns = true, tail?: readonly string[]): string {
   const body = xmlns ? { '@_xmlns': S3_XMLNS, ...value } : value;
-  return '<?xml version="1.0" encoding="UTF-8"?>\n' + builder.build({ [root]: body });
+  let doc: string = builder.build({ [root]: body });
+  // children whose order across element names matters come last, already rendered
+  if (tail && tail.length > 0) {
+    const close = `</${root}>`;
+    doc = doc.slice(0, doc.length - close.length) + tail.join('') + close;
+  }
+  return '<?xml version="1.0" encoding="UTF-8"?>\n' + doc;
+}
+
+/** One element, for `renderXml`'s tail: siblings of different names kept in the given order. */
+export function renderElement(name: string, value: Record<string, unknown>): string {
+  return builder.build({ [name]: value });
 }
 
 /** Bodies of S3 requests are small documents; anything bigger is refused before parsing. */

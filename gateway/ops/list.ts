@@ -1,7 +1,7 @@
 import type { OpContext, OpResult } from '../context.js';
 import { requireBucketAccess } from '../access.js';
 import { S3Error } from '../errors.js';
-import { isoDate, renderXml } from '../xml.js';
+import { isoDate, renderElement } from '../xml.js';
 import { ownerXml } from './buckets.js';
 import type { ObjectVersion } from '../../metadata/types.js';
 import { s3VersionId } from '../../metadata/version-order.js';
@@ -148,10 +148,10 @@ export async function listObjectVersions(ctx: OpContext): Promise<OpResult> {
   // the renderer groups repeated elements by name, so each entry is rendered on its own
   const entries = page.versions.map(({ version: v, isLatest }) => {
     const common = { Key: enc(v.key), VersionId: s3VersionId(v), IsLatest: isLatest, LastModified: isoDate(v.lastModified) };
-    if (v.deleteMarker) return xmlElement('DeleteMarker', { ...common, Owner: ownerXml(v.owner) });
-    return xmlElement('Version', { ...common, ...contentsXml(v, enc, true), Key: enc(v.key) });
+    if (v.deleteMarker) return renderElement('DeleteMarker', { ...common, Owner: ownerXml(v.owner) });
+    return renderElement('Version', { ...common, ...contentsXml(v, enc, true), Key: enc(v.key) });
   });
-  const prefixes = page.commonPrefixes.map((p) => xmlElement('CommonPrefixes', { Prefix: enc(p) }));
+  const prefixes = page.commonPrefixes.map((p) => renderElement('CommonPrefixes', { Prefix: enc(p) }));
   const value: Record<string, unknown> = {
     Name: ctx.bucket,
     Prefix: enc(prefix),
@@ -164,14 +164,5 @@ export async function listObjectVersions(ctx: OpContext): Promise<OpResult> {
     IsTruncated: page.isTruncated,
     ...(url ? { EncodingType: 'url' } : {}),
   };
-  const doc = renderXml('ListVersionsResult', value);
-  const close = '</ListVersionsResult>';
-  if (!doc.endsWith(close)) throw new Error('ListVersionsResult rendered without its closing tag');
-  return { headers: { 'content-type': 'application/xml' }, body: doc.slice(0, -close.length) + entries.join('') + prefixes.join('') + close };
-}
-
-/** one element as the document renderer writes it, without the document's prologue line */
-function xmlElement(name: string, value: Record<string, unknown>): string {
-  const doc = renderXml(name, value, false);
-  return doc.slice(doc.indexOf('\n') + 1);
+  return { xml: { root: 'ListVersionsResult', value, tail: [...entries, ...prefixes] } };
 }
