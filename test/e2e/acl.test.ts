@@ -10,33 +10,25 @@ import {
   PutBucketAclCommand,
   PutObjectAclCommand,
   PutObjectCommand,
-  type S3Client,
 } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, s3Client, sdkError, startTestGateway, uniqueBucket, type TestGateway } from '../helpers/gateway.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, sdkError, uniqueBucket, useGateway } from '../helpers/gateway.js';
 import { parseError, parseXml, rawRequest } from '../helpers/raw.js';
 
-let t: TestGateway;
-let s3: S3Client;
 const pub = uniqueBucket('pub');
 const priv = uniqueBucket('priv');
 const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';
 
+const erne = useGateway();
+
 beforeAll(async () => {
-  t = await startTestGateway();
-  s3 = s3Client(t.gw);
-  await s3.send(new CreateBucketCommand({ Bucket: pub, ACL: 'public-read' }));
-  await s3.send(new CreateBucketCommand({ Bucket: priv }));
-  await s3.send(new PutObjectCommand({ Bucket: pub, Key: 'dir/a.txt', Body: 'public a' }));
-  await s3.send(new PutObjectCommand({ Bucket: priv, Key: 'secret.txt', Body: 'secret' }));
+  await erne.s3.send(new CreateBucketCommand({ Bucket: pub, ACL: 'public-read' }));
+  await erne.s3.send(new CreateBucketCommand({ Bucket: priv }));
+  await erne.s3.send(new PutObjectCommand({ Bucket: pub, Key: 'dir/a.txt', Body: 'public a' }));
+  await erne.s3.send(new PutObjectCommand({ Bucket: priv, Key: 'secret.txt', Body: 'secret' }));
 });
 
-afterAll(async () => {
-  s3?.destroy();
-  await t?.stop();
-});
-
-const anon = (method: string, path: string, query?: string, body?: string) => rawRequest(t.gw, { method, path, query, body, creds: null });
+const anon = (method: string, path: string, query?: string, body?: string) => rawRequest(erne.gw, { method, path, query, body, creds: null });
 
 function grants(acl: { Grants?: { Grantee?: { Type?: string; ID?: string; URI?: string }; Permission?: string }[] }) {
   return (acl.Grants ?? []).map((g) => [g.Grantee?.Type, g.Grantee?.ID ?? g.Grantee?.URI, g.Permission]);
@@ -73,7 +65,7 @@ describe('public-read bucket', () => {
   });
 
   it('GetBucketAcl shows the owner and the AllUsers READ grant', async () => {
-    const acl = await s3.send(new GetBucketAclCommand({ Bucket: pub }));
+    const acl = await erne.s3.send(new GetBucketAclCommand({ Bucket: pub }));
     expect(acl.Owner?.ID).toBe(ROOT.accessKeyId);
     expect(grants(acl)).toEqual([
       ['CanonicalUser', ROOT.accessKeyId, 'FULL_CONTROL'],
@@ -95,27 +87,27 @@ describe('private bucket', () => {
   });
 
   it('GetBucketAcl shows only the owner', async () => {
-    expect(grants(await s3.send(new GetBucketAclCommand({ Bucket: priv })))).toEqual([['CanonicalUser', ROOT.accessKeyId, 'FULL_CONTROL']]);
+    expect(grants(await erne.s3.send(new GetBucketAclCommand({ Bucket: priv })))).toEqual([['CanonicalUser', ROOT.accessKeyId, 'FULL_CONTROL']]);
   });
 });
 
 describe('PutBucketAcl', () => {
   it('switches a bucket between private and public-read with the header', async () => {
     const b = uniqueBucket('flip');
-    await s3.send(new CreateBucketCommand({ Bucket: b }));
-    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'v' }));
+    await erne.s3.send(new CreateBucketCommand({ Bucket: b }));
+    await erne.s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'v' }));
     expect((await anon('GET', `/${b}/k`)).status).toBe(403);
-    await s3.send(new PutBucketAclCommand({ Bucket: b, ACL: 'public-read' }));
+    await erne.s3.send(new PutBucketAclCommand({ Bucket: b, ACL: 'public-read' }));
     expect((await anon('GET', `/${b}/k`)).status).toBe(200);
-    expect(grants(await s3.send(new GetBucketAclCommand({ Bucket: b })))).toHaveLength(2);
-    await s3.send(new PutBucketAclCommand({ Bucket: b, ACL: 'private' }));
+    expect(grants(await erne.s3.send(new GetBucketAclCommand({ Bucket: b })))).toHaveLength(2);
+    await erne.s3.send(new PutBucketAclCommand({ Bucket: b, ACL: 'private' }));
     expect((await anon('GET', `/${b}/k`)).status).toBe(403);
   });
 
   it('accepts an AccessControlPolicy body of the public-read shape', async () => {
     const b = uniqueBucket('body');
-    await s3.send(new CreateBucketCommand({ Bucket: b }));
-    await s3.send(
+    await erne.s3.send(new CreateBucketCommand({ Bucket: b }));
+    await erne.s3.send(
       new PutBucketAclCommand({
         Bucket: b,
         AccessControlPolicy: {
@@ -138,45 +130,45 @@ describe('PutBucketAcl', () => {
       { AccessControlPolicy: { Owner: { ID: ROOT.accessKeyId }, Grants: [{ Grantee: { Type: 'CanonicalUser' as const, ID: ROOT.accessKeyId }, Permission: 'FULL_CONTROL' as const }, { Grantee: { Type: 'Group' as const, URI: ALL_USERS }, Permission: 'WRITE' as const }] } },
     ],
   ])('answers NotImplemented to %s', async (_n, input) => {
-    const e = await sdkError(s3.send(new PutBucketAclCommand({ Bucket: priv, ...input })));
+    const e = await sdkError(erne.s3.send(new PutBucketAclCommand({ Bucket: priv, ...input })));
     expect([e.name, e.status]).toEqual(['NotImplemented', 501]);
     expect((await anon('GET', `/${priv}/secret.txt`)).status).toBe(403);
   });
 
   it('refuses CreateBucket with an unsupported canned ACL', async () => {
-    const e = await sdkError(s3.send(new CreateBucketCommand({ Bucket: uniqueBucket('rw'), ACL: 'public-read-write' })));
+    const e = await sdkError(erne.s3.send(new CreateBucketCommand({ Bucket: uniqueBucket('rw'), ACL: 'public-read-write' })));
     expect(e.status).toBe(501);
   });
 });
 
 describe('object ACLs', () => {
   it('x-amz-acl: public-read on PutObject opens that object only, until it is overwritten', async () => {
-    await s3.send(new PutObjectCommand({ Bucket: priv, Key: 'shared.txt', Body: 'shared', ACL: 'public-read' }));
+    await erne.s3.send(new PutObjectCommand({ Bucket: priv, Key: 'shared.txt', Body: 'shared', ACL: 'public-read' }));
     const r = await anon('GET', `/${priv}/shared.txt`);
     expect([r.status, r.text]).toEqual([200, 'shared']);
     expect((await anon('GET', `/${priv}/secret.txt`)).status).toBe(403);
     expect((await anon('GET', `/${priv}`, 'list-type=2')).status).toBe(403);
-    const acl = await s3.send(new GetObjectAclCommand({ Bucket: priv, Key: 'shared.txt' }));
+    const acl = await erne.s3.send(new GetObjectAclCommand({ Bucket: priv, Key: 'shared.txt' }));
     expect(grants(acl)).toEqual([
       ['CanonicalUser', ROOT.accessKeyId, 'FULL_CONTROL'],
       ['Group', ALL_USERS, 'READ'],
     ]);
     // a new version has its own ACL: private unless it says otherwise
-    await s3.send(new PutObjectCommand({ Bucket: priv, Key: 'shared.txt', Body: 'changed' }));
+    await erne.s3.send(new PutObjectCommand({ Bucket: priv, Key: 'shared.txt', Body: 'changed' }));
     expect((await anon('GET', `/${priv}/shared.txt`)).status).toBe(403);
-    expect(grants(await s3.send(new GetObjectAclCommand({ Bucket: priv, Key: 'shared.txt' })))).toHaveLength(1);
+    expect(grants(await erne.s3.send(new GetObjectAclCommand({ Bucket: priv, Key: 'shared.txt' })))).toHaveLength(1);
   });
 
   it('PutObjectAcl opens and closes an existing object', async () => {
-    await s3.send(new PutObjectAclCommand({ Bucket: priv, Key: 'secret.txt', ACL: 'public-read' }));
+    await erne.s3.send(new PutObjectAclCommand({ Bucket: priv, Key: 'secret.txt', ACL: 'public-read' }));
     expect((await anon('HEAD', `/${priv}/secret.txt`)).status).toBe(200);
-    await s3.send(new PutObjectAclCommand({ Bucket: priv, Key: 'secret.txt', ACL: 'private' }));
+    await erne.s3.send(new PutObjectAclCommand({ Bucket: priv, Key: 'secret.txt', ACL: 'private' }));
     expect((await anon('HEAD', `/${priv}/secret.txt`)).status).toBe(403);
   });
 
   it('refuses unsupported object ACLs before storing anything', async () => {
-    const e = await sdkError(s3.send(new PutObjectCommand({ Bucket: priv, Key: 'rw.txt', Body: 'x', ACL: 'public-read-write' })));
+    const e = await sdkError(erne.s3.send(new PutObjectCommand({ Bucket: priv, Key: 'rw.txt', Body: 'x', ACL: 'public-read-write' })));
     expect(e.status).toBe(501);
-    expect((await sdkError(s3.send(new GetObjectAclCommand({ Bucket: priv, Key: 'rw.txt' })))).name).toBe('NoSuchKey');
+    expect((await sdkError(erne.s3.send(new GetObjectAclCommand({ Bucket: priv, Key: 'rw.txt' })))).name).toBe('NoSuchKey');
   });
 });

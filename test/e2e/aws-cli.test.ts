@@ -8,18 +8,18 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AWS_BIN, awsCli, s3Client, startTestGateway, uniqueBucket, type TestGateway } from '../helpers/gateway.js';
+import { AWS_BIN, awsCli, uniqueBucket, useGateway } from '../helpers/gateway.js';
 
-let t: TestGateway;
-let s3: S3Client;
+// no bucket from the fixture: `aws s3 mb` makes it, the first thing under test
+const erne = useGateway();
 let dir: string;
 const bucket = uniqueBucket('cli');
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
 
 const aws = async (...args: string[]) => {
-  const r = await awsCli(t.gw, args);
+  const r = await awsCli(erne.gw, args);
   if (r.code !== 0) throw new Error(`aws ${args.join(' ')} exited ${r.code}:\n${r.stderr}`);
   return r.stdout;
 };
@@ -27,15 +27,11 @@ const aws = async (...args: string[]) => {
 beforeAll(async () => {
   const v = await awsCli({ url: 'http://127.0.0.1:1' }, ['--version']);
   console.log(`aws CLI used: ${AWS_BIN}: ${(v.stdout || v.stderr).trim()}`);
-  t = await startTestGateway();
-  s3 = s3Client(t.gw);
   dir = mkdtempSync(join(tmpdir(), 'erne-cli-'));
   await aws('s3', 'mb', `s3://${bucket}`);
 });
 
-afterAll(async () => {
-  s3?.destroy();
-  await t?.stop();
+afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -50,7 +46,7 @@ describe('aws s3', () => {
       const data = randomBytes(size);
       writeFileSync(join(dir, name), data);
       await aws('s3', 'cp', join(dir, name), `s3://${bucket}/cp/${name}`);
-      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `cp/${name}` }));
+      const head = await erne.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `cp/${name}` }));
       expect(head.ContentLength).toBe(size);
       expect(head.ETag).toBe(`"${md5(data)}"`);
       expect(head.ContentEncoding).toBeUndefined();
@@ -64,12 +60,12 @@ describe('aws s3', () => {
     writeFileSync(cfg, '[default]\ns3 =\n  multipart_threshold = 64MB\n');
     const data = randomBytes(12 * 1024 * 1024);
     writeFileSync(join(dir, 'twelve.bin'), data);
-    const up = await awsCli(t.gw, ['s3', 'cp', join(dir, 'twelve.bin'), `s3://${bucket}/big/twelve.bin`], undefined, { configFile: cfg });
+    const up = await awsCli(erne.gw, ['s3', 'cp', join(dir, 'twelve.bin'), `s3://${bucket}/big/twelve.bin`], undefined, { configFile: cfg });
     expect(up.stderr).toBe('');
     expect(up.code).toBe(0);
-    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'big/twelve.bin' }));
+    const head = await erne.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'big/twelve.bin' }));
     expect(head.ETag).toBe(`"${md5(data)}"`); // a multipart ETag would end in -N
-    const down = await awsCli(t.gw, ['s3', 'cp', `s3://${bucket}/big/twelve.bin`, join(dir, 'twelve.down')], undefined, { configFile: cfg });
+    const down = await awsCli(erne.gw, ['s3', 'cp', `s3://${bucket}/big/twelve.bin`, join(dir, 'twelve.down')], undefined, { configFile: cfg });
     expect(down.code).toBe(0);
     expect(md5(readFileSync(join(dir, 'twelve.down')))).toBe(md5(data));
   });
@@ -90,11 +86,11 @@ describe('aws s3', () => {
     expect(rec).toContain('tree/sub dir/ünï.txt');
 
     await aws('s3', 'rm', `s3://${bucket}/tree/a.txt`);
-    let keys = (await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'tree/' }))).Contents?.map((c) => c.Key);
+    let keys = (await erne.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'tree/' }))).Contents?.map((c) => c.Key);
     expect(keys).toEqual(['tree/sub dir/b.txt', 'tree/sub dir/ünï.txt']);
 
     await aws('s3', 'rm', '--recursive', `s3://${bucket}/tree/`);
-    keys = (await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'tree/' }))).Contents?.map((c) => c.Key) ?? [];
+    keys = (await erne.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'tree/' }))).Contents?.map((c) => c.Key) ?? [];
     expect(keys).toEqual([]);
   });
 });
@@ -137,13 +133,13 @@ describe('aws s3api', () => {
   });
 
   it('errors: missing key, missing bucket, wrong secret', async () => {
-    const nk = await awsCli(t.gw, ['s3api', 'get-object', '--bucket', bucket, '--key', 'nope', join(dir, 'x')]);
+    const nk = await awsCli(erne.gw, ['s3api', 'get-object', '--bucket', bucket, '--key', 'nope', join(dir, 'x')]);
     expect(nk.code).not.toBe(0);
     expect(nk.stderr).toContain('NoSuchKey');
-    const nb = await awsCli(t.gw, ['s3', 'ls', `s3://${uniqueBucket('missing')}/`]);
+    const nb = await awsCli(erne.gw, ['s3', 'ls', `s3://${uniqueBucket('missing')}/`]);
     expect(nb.code).not.toBe(0);
     expect(nb.stderr).toContain('NoSuchBucket');
-    const bad = await awsCli(t.gw, ['s3', 'ls', `s3://${bucket}/`], { accessKeyId: t.gw.root.accessKeyId, secretAccessKey: 'wrong' });
+    const bad = await awsCli(erne.gw, ['s3', 'ls', `s3://${bucket}/`], { accessKeyId: erne.gw.root.accessKeyId, secretAccessKey: 'wrong' });
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('SignatureDoesNotMatch');
   });

@@ -10,14 +10,11 @@ import {
   PutBucketCorsCommand,
   PutObjectCommand,
   type CORSRule,
-  type S3Client,
 } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { s3Client, sdkError, startTestGateway, uniqueBucket, type TestGateway } from '../helpers/gateway.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { sdkError, uniqueBucket, useGateway } from '../helpers/gateway.js';
 import { parseError, rawRequest } from '../helpers/raw.js';
 
-let t: TestGateway;
-let s3: S3Client;
 const bucket = uniqueBucket('cors');
 const bare = uniqueBucket('nocors');
 
@@ -33,18 +30,12 @@ const RULES: CORSRule[] = [
   { AllowedOrigins: ['*'], AllowedMethods: ['GET', 'HEAD'] },
 ];
 
-beforeAll(async () => {
-  t = await startTestGateway();
-  s3 = s3Client(t.gw);
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  await s3.send(new CreateBucketCommand({ Bucket: bare }));
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'hello.txt', Body: 'hi' }));
-  await s3.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: RULES } }));
-});
+const erne = useGateway({ bucket });
 
-afterAll(async () => {
-  s3?.destroy();
-  await t?.stop();
+beforeAll(async () => {
+  await erne.s3.send(new CreateBucketCommand({ Bucket: bare }));
+  await erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'hello.txt', Body: 'hi' }));
+  await erne.s3.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: RULES } }));
 });
 
 function preflight(b: string, key: string, origin: string | undefined, method: string | undefined, headers?: string) {
@@ -52,12 +43,12 @@ function preflight(b: string, key: string, origin: string | undefined, method: s
   if (origin !== undefined) h['Origin'] = origin;
   if (method !== undefined) h['Access-Control-Request-Method'] = method;
   if (headers !== undefined) h['Access-Control-Request-Headers'] = headers;
-  return rawRequest(t.gw, { method: 'OPTIONS', path: `/${b}/${key}`, headers: h, creds: null });
+  return rawRequest(erne.gw, { method: 'OPTIONS', path: `/${b}/${key}`, headers: h, creds: null });
 }
 
 describe('bucket CORS configuration', () => {
   it('returns the rules as stored', async () => {
-    const got = await s3.send(new GetBucketCorsCommand({ Bucket: bucket }));
+    const got = await erne.s3.send(new GetBucketCorsCommand({ Bucket: bucket }));
     expect(got.CORSRules).toEqual([
       { ID: 'uploads', AllowedOrigins: RULES[0]!.AllowedOrigins, AllowedMethods: ['PUT', 'POST'], AllowedHeaders: ['content-type', 'x-amz-*'], ExposeHeaders: ['ETag', 'x-amz-version-id'], MaxAgeSeconds: 600 },
       { AllowedOrigins: ['*'], AllowedMethods: ['GET', 'HEAD'] },
@@ -65,13 +56,13 @@ describe('bucket CORS configuration', () => {
   });
 
   it('answers NoSuchCORSConfiguration when there is none, and after a delete', async () => {
-    expect((await sdkError(s3.send(new GetBucketCorsCommand({ Bucket: bare })))).name).toBe('NoSuchCORSConfiguration');
+    expect((await sdkError(erne.s3.send(new GetBucketCorsCommand({ Bucket: bare })))).name).toBe('NoSuchCORSConfiguration');
     const b = uniqueBucket('cdel');
-    await s3.send(new CreateBucketCommand({ Bucket: b }));
-    await s3.send(new PutBucketCorsCommand({ Bucket: b, CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['*'], AllowedMethods: ['GET'] }] } }));
-    const del = await s3.send(new DeleteBucketCorsCommand({ Bucket: b }));
+    await erne.s3.send(new CreateBucketCommand({ Bucket: b }));
+    await erne.s3.send(new PutBucketCorsCommand({ Bucket: b, CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['*'], AllowedMethods: ['GET'] }] } }));
+    const del = await erne.s3.send(new DeleteBucketCorsCommand({ Bucket: b }));
     expect(del.$metadata.httpStatusCode).toBe(204);
-    const e = await sdkError(s3.send(new GetBucketCorsCommand({ Bucket: b })));
+    const e = await sdkError(erne.s3.send(new GetBucketCorsCommand({ Bucket: b })));
     expect([e.name, e.status]).toEqual(['NoSuchCORSConfiguration', 404]);
   });
 
@@ -80,14 +71,14 @@ describe('bucket CORS configuration', () => {
     ['two wildcards in an origin', [{ AllowedOrigins: ['https://*.*.com'], AllowedMethods: ['GET'] }], 'InvalidRequest'],
     ['101 rules', Array.from({ length: 101 }, () => ({ AllowedOrigins: ['*'], AllowedMethods: ['GET'] })), 'InvalidRequest'],
   ])('refuses %s', async (_n, rules, code) => {
-    const e = await sdkError(s3.send(new PutBucketCorsCommand({ Bucket: bare, CORSConfiguration: { CORSRules: rules } })));
+    const e = await sdkError(erne.s3.send(new PutBucketCorsCommand({ Bucket: bare, CORSConfiguration: { CORSRules: rules } })));
     expect(e.name).toBe(code);
     expect(e.status).toBe(400);
   });
 
   it('refuses a rule without an origin (MalformedXML)', async () => {
     const body = '<CORSConfiguration><CORSRule><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>';
-    const r = await rawRequest(t.gw, { method: 'PUT', path: `/${bare}`, query: 'cors=', body });
+    const r = await rawRequest(erne.gw, { method: 'PUT', path: `/${bare}`, query: 'cors=', body });
     expect(parseError(r.text).Code).toBe('MalformedXML');
   });
 });
@@ -147,25 +138,25 @@ describe('preflight (OPTIONS, unauthenticated)', () => {
 
 describe('actual requests with an Origin', () => {
   it('carry the matching rule\'s headers, on success and on error', async () => {
-    const ok = await rawRequest(t.gw, { method: 'GET', path: `/${bucket}/hello.txt`, headers: { Origin: 'https://site.test' } });
+    const ok = await rawRequest(erne.gw, { method: 'GET', path: `/${bucket}/hello.txt`, headers: { Origin: 'https://site.test' } });
     expect(ok.status).toBe(200);
     expect(ok.text).toBe('hi');
     expect(ok.headers['access-control-allow-origin']).toBe('*');
     expect(ok.headers['access-control-allow-methods']).toBe('GET, HEAD');
-    const missing = await rawRequest(t.gw, { method: 'GET', path: `/${bucket}/nope.txt`, headers: { Origin: 'https://site.test' } });
+    const missing = await rawRequest(erne.gw, { method: 'GET', path: `/${bucket}/nope.txt`, headers: { Origin: 'https://site.test' } });
     expect(missing.status).toBe(404);
     expect(missing.headers['access-control-allow-origin']).toBe('*');
-    const denied = await rawRequest(t.gw, { method: 'PUT', path: `/${bucket}/anon.txt`, body: 'x', creds: null, headers: { Origin: 'https://app.example.com' } });
+    const denied = await rawRequest(erne.gw, { method: 'PUT', path: `/${bucket}/anon.txt`, body: 'x', creds: null, headers: { Origin: 'https://app.example.com' } });
     expect(denied.status).toBe(403);
     expect(denied.headers['access-control-allow-origin']).toBe('https://app.example.com');
     expect(denied.headers['access-control-expose-headers']).toBe('ETag, x-amz-version-id');
   });
 
   it('get none when no rule matches, or without an Origin', async () => {
-    const other = await rawRequest(t.gw, { method: 'PUT', path: `/${bucket}/o.txt`, body: 'x', headers: { Origin: 'https://evil.example.net' } });
+    const other = await rawRequest(erne.gw, { method: 'PUT', path: `/${bucket}/o.txt`, body: 'x', headers: { Origin: 'https://evil.example.net' } });
     expect(other.status).toBe(200);
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
-    const plain = await rawRequest(t.gw, { method: 'GET', path: `/${bucket}/hello.txt` });
+    const plain = await rawRequest(erne.gw, { method: 'GET', path: `/${bucket}/hello.txt` });
     expect(plain.headers['access-control-allow-origin']).toBeUndefined();
   });
 });

@@ -4,27 +4,19 @@
  * Hand-made requests use ../helpers/raw.ts (aws4 + node:http); SDK cases use client-s3.
  */
 import { createHash } from 'node:crypto';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { crc32Base64, signedChunkedPut } from '../helpers/chunked.js';
-import { bodyBytes, ROOT, s3Client, sdkError, startTestGateway, uniqueBucket, type TestGateway } from '../helpers/gateway.js';
+import { bodyBytes, ROOT, s3Client, sdkError, uniqueBucket, useGateway } from '../helpers/gateway.js';
 import { md5Base64, parseError, rawRequest, sha256Hex, type RawResponse } from '../helpers/raw.js';
 
-let t: TestGateway;
-let s3: S3Client;
 const bucket = uniqueBucket('err');
 const ORIGINAL = 'original contents';
 
-beforeAll(async () => {
-  t = await startTestGateway();
-  s3 = s3Client(t.gw);
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'keep.txt', Body: ORIGINAL }));
-});
+const erne = useGateway({ bucket });
 
-afterAll(async () => {
-  s3?.destroy();
-  await t?.stop();
+beforeAll(async () => {
+  await erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'keep.txt', Body: ORIGINAL }));
 });
 
 function expectS3Error(r: RawResponse, status: number, code: string): void {
@@ -41,14 +33,14 @@ function expectS3Error(r: RawResponse, status: number, code: string): void {
 
 /** the bucket holds exactly keep.txt with its original bytes */
 async function expectUnchanged(): Promise<void> {
-  const list = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+  const list = await erne.s3.send(new ListObjectsV2Command({ Bucket: bucket }));
   expect(list.Contents?.map((c) => c.Key)).toEqual(['keep.txt']);
-  const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'keep.txt' }));
+  const got = await erne.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'keep.txt' }));
   expect((await bodyBytes(got.Body)).toString()).toBe(ORIGINAL);
 }
 
 const put = (key: string, body: string | Buffer, extra: Partial<Parameters<typeof rawRequest>[1]> = {}) =>
-  rawRequest(t.gw, { method: 'PUT', path: `/${bucket}/${key}`, body, headers: { 'Content-Type': 'text/plain' }, ...extra });
+  rawRequest(erne.gw, { method: 'PUT', path: `/${bucket}/${key}`, body, headers: { 'Content-Type': 'text/plain' }, ...extra });
 
 describe('authentication failures', () => {
   it('wrong signature → 403 SignatureDoesNotMatch', async () => {
@@ -62,7 +54,7 @@ describe('authentication failures', () => {
   });
 
   it('wrong secret through the SDK → SignatureDoesNotMatch', async () => {
-    const bad = s3Client(t.gw, { accessKeyId: ROOT.accessKeyId, secretAccessKey: 'not-the-secret' });
+    const bad = s3Client(erne.gw, { accessKeyId: ROOT.accessKeyId, secretAccessKey: 'not-the-secret' });
     const e = await sdkError(bad.send(new PutObjectCommand({ Bucket: bucket, Key: 'new.txt', Body: 'x' })));
     bad.destroy();
     expect(e.name).toBe('SignatureDoesNotMatch');
@@ -105,7 +97,7 @@ describe('authentication failures', () => {
     ['GET', ''],
     ['DELETE', `/keep.txt`],
   ])('no authentication: %s %s → 403 AccessDenied', async (method, suffix) => {
-    const r = await rawRequest(t.gw, { method, path: `/${bucket}${suffix}`, creds: null, body: method === 'PUT' ? 'evil' : undefined });
+    const r = await rawRequest(erne.gw, { method, path: `/${bucket}${suffix}`, creds: null, body: method === 'PUT' ? 'evil' : undefined });
     expectS3Error(r, 403, 'AccessDenied');
     await expectUnchanged();
   });
@@ -150,7 +142,7 @@ describe('bad checksums', () => {
   });
 
   it('SDK with a caller-supplied wrong ChecksumCRC32 → BadDigest', async () => {
-    const e = await sdkError(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'keep.txt', Body: 'evil', ChecksumCRC32: crc32Base64(Buffer.from('nope')) })));
+    const e = await sdkError(erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'keep.txt', Body: 'evil', ChecksumCRC32: crc32Base64(Buffer.from('nope')) })));
     expect(e.name).toBe('BadDigest');
     expect(e.status).toBe(400);
     await expectUnchanged();
@@ -174,7 +166,7 @@ describe('bad checksums', () => {
   it('signed aws-chunked: a corrupted chunk signature → 403 SignatureDoesNotMatch', async () => {
     const data = Buffer.alloc(150_000, 'q');
     for (const corruptChunk of [0, 2, 3]) {
-      const r = await signedChunkedPut(t.gw, { path: `/${bucket}/keep.txt`, data, chunkSize: 64 * 1024, corruptChunk });
+      const r = await signedChunkedPut(erne.gw, { path: `/${bucket}/keep.txt`, data, chunkSize: 64 * 1024, corruptChunk });
       expectS3Error(r, 403, 'SignatureDoesNotMatch');
     }
     await expectUnchanged();
@@ -182,9 +174,9 @@ describe('bad checksums', () => {
 
   it('signed aws-chunked with trailer: bad trailer signature → 403, bad trailer CRC32 → 400 BadDigest', async () => {
     const data = Buffer.alloc(70_000, 'w');
-    const r1 = await signedChunkedPut(t.gw, { path: `/${bucket}/keep.txt`, data, trailer: true, corruptTrailerSignature: true });
+    const r1 = await signedChunkedPut(erne.gw, { path: `/${bucket}/keep.txt`, data, trailer: true, corruptTrailerSignature: true });
     expectS3Error(r1, 403, 'SignatureDoesNotMatch');
-    const r2 = await signedChunkedPut(t.gw, { path: `/${bucket}/keep.txt`, data, trailer: true, trailerChecksum: crc32Base64(Buffer.from('x')) });
+    const r2 = await signedChunkedPut(erne.gw, { path: `/${bucket}/keep.txt`, data, trailer: true, trailerChecksum: crc32Base64(Buffer.from('x')) });
     expectS3Error(r2, 400, 'BadDigest');
     await expectUnchanged();
   });
@@ -192,33 +184,33 @@ describe('bad checksums', () => {
 
 describe('limits', () => {
   it('key over 1024 bytes → 400 KeyTooLongError; 1024 bytes is fine', async () => {
-    const e = await sdkError(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k'.repeat(1025), Body: 'x' })));
+    const e = await sdkError(erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k'.repeat(1025), Body: 'x' })));
     expect(e.name).toBe('KeyTooLongError');
     expect(e.status).toBe(400);
     const r = await put(encodeURIComponent('é'.repeat(513)), 'x'); // 513 chars, 1026 UTF-8 bytes
     expectS3Error(r, 400, 'KeyTooLongError');
     await expectUnchanged();
-    const ok = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k'.repeat(1024), Body: 'x' }));
+    const ok = await erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k'.repeat(1024), Body: 'x' }));
     expect(ok.$metadata.httpStatusCode).toBe(200);
-    await rawRequest(t.gw, { method: 'DELETE', path: `/${bucket}/${'k'.repeat(1024)}` });
+    await rawRequest(erne.gw, { method: 'DELETE', path: `/${bucket}/${'k'.repeat(1024)}` });
   });
 
   it('user metadata over 2 KB → 400 MetadataTooLarge; just under is fine', async () => {
-    const e = await sdkError(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'keep.txt', Body: 'evil', Metadata: { big: 'x'.repeat(2100) } })));
+    const e = await sdkError(erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'keep.txt', Body: 'evil', Metadata: { big: 'x'.repeat(2100) } })));
     expect(e.name).toBe('MetadataTooLarge');
     expect(e.status).toBe(400);
     const r = await put('keep.txt', 'evil', { headers: { 'Content-Type': 'text/plain', 'x-amz-meta-a': 'y'.repeat(1100), 'x-amz-meta-b': 'z'.repeat(1100) } });
     expectS3Error(r, 400, 'MetadataTooLarge');
     await expectUnchanged();
-    const ok = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'meta-ok', Body: 'x', Metadata: { m: 'x'.repeat(1900) } }));
+    const ok = await erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'meta-ok', Body: 'x', Metadata: { m: 'x'.repeat(1900) } }));
     expect(ok.$metadata.httpStatusCode).toBe(200);
-    await rawRequest(t.gw, { method: 'DELETE', path: `/${bucket}/meta-ok` });
+    await rawRequest(erne.gw, { method: 'DELETE', path: `/${bucket}/meta-ok` });
   });
 });
 
 describe('malformed XML and request bodies', () => {
   const del = (body: string, headers: Record<string, string> = { 'Content-MD5': md5Base64(body) }) =>
-    rawRequest(t.gw, { method: 'POST', path: `/${bucket}`, query: 'delete=', body, headers: { 'Content-Type': 'application/xml', ...headers } });
+    rawRequest(erne.gw, { method: 'POST', path: `/${bucket}`, query: 'delete=', body, headers: { 'Content-Type': 'application/xml', ...headers } });
 
   it('DeleteObjects with truncated XML → 400 MalformedXML', async () => {
     const r = await del('<Delete><Object><Key>keep.txt</Key></Object');
@@ -253,7 +245,7 @@ describe('malformed XML and request bodies', () => {
   });
 
   it('DeleteObjects with an x-amz-checksum-sha256 (no Content-MD5) is accepted', async () => {
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'tmp-del', Body: 'x' }));
+    await erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'tmp-del', Body: 'x' }));
     const body = '<Delete><Quiet>true</Quiet><Object><Key>tmp-del</Key></Object></Delete>';
     const r = await del(body, { 'x-amz-checksum-sha256': createHash('sha256').update(body).digest('base64') });
     expect(r.status).toBe(200);
@@ -262,40 +254,40 @@ describe('malformed XML and request bodies', () => {
 
   it('CreateBucket with malformed XML → 400 MalformedXML, no bucket', async () => {
     const name = uniqueBucket('badxml');
-    const r = await rawRequest(t.gw, { method: 'PUT', path: `/${name}`, body: '<CreateBucketConfiguration><LocationConstraint>', headers: { 'Content-Type': 'application/xml' } });
+    const r = await rawRequest(erne.gw, { method: 'PUT', path: `/${name}`, body: '<CreateBucketConfiguration><LocationConstraint>', headers: { 'Content-Type': 'application/xml' } });
     expectS3Error(r, 400, 'MalformedXML');
-    const h = await rawRequest(t.gw, { method: 'HEAD', path: `/${name}` });
+    const h = await rawRequest(erne.gw, { method: 'HEAD', path: `/${name}` });
     expect(h.status).toBe(404);
   });
 
   it('unknown bucket / key errors carry XML too', async () => {
-    expectS3Error(await rawRequest(t.gw, { method: 'GET', path: `/${uniqueBucket('nb')}/k` }), 404, 'NoSuchBucket');
-    expectS3Error(await rawRequest(t.gw, { method: 'GET', path: `/${bucket}/nope` }), 404, 'NoSuchKey');
+    expectS3Error(await rawRequest(erne.gw, { method: 'GET', path: `/${uniqueBucket('nb')}/k` }), 404, 'NoSuchBucket');
+    expectS3Error(await rawRequest(erne.gw, { method: 'GET', path: `/${bucket}/nope` }), 404, 'NoSuchKey');
   });
 });
 
 describe('Transfer-Encoding: chunked without Content-Length', () => {
   it('a signed (sha256) chunked upload is stored whole', async () => {
     const data = Buffer.alloc(100_000, 'c');
-    const r = await rawRequest(t.gw, { method: 'PUT', path: `/${bucket}/te-chunked`, body: data, chunked: true, headers: { 'Content-Type': 'application/octet-stream' } });
+    const r = await rawRequest(erne.gw, { method: 'PUT', path: `/${bucket}/te-chunked`, body: data, chunked: true, headers: { 'Content-Type': 'application/octet-stream' } });
     expect(r.status).toBe(200);
     expect(r.headers.etag).toBe(`"${createHash('md5').update(data).digest('hex')}"`);
-    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'te-chunked' }));
+    const got = await erne.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'te-chunked' }));
     expect(got.ContentLength).toBe(data.length);
     expect((await bodyBytes(got.Body)).equals(data)).toBe(true);
-    await rawRequest(t.gw, { method: 'DELETE', path: `/${bucket}/te-chunked` });
+    await rawRequest(erne.gw, { method: 'DELETE', path: `/${bucket}/te-chunked` });
   });
 
   it('signed aws-chunked (STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]) uploads are stored decoded', async () => {
     const data = Buffer.from(Array.from({ length: 150_000 }, (_, i) => i % 251));
     for (const trailer of [false, true]) {
-      const r = await signedChunkedPut(t.gw, { path: `/${bucket}/aws-chunked-${trailer}`, data, trailer });
+      const r = await signedChunkedPut(erne.gw, { path: `/${bucket}/aws-chunked-${trailer}`, data, trailer });
       expect({ status: r.status, body: r.text.slice(0, 300) }).toMatchObject({ status: 200 });
-      const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `aws-chunked-${trailer}`, ChecksumMode: 'ENABLED' }));
+      const got = await erne.s3.send(new GetObjectCommand({ Bucket: bucket, Key: `aws-chunked-${trailer}`, ChecksumMode: 'ENABLED' }));
       expect((await bodyBytes(got.Body)).equals(data)).toBe(true);
       expect(got.ContentEncoding).toBeUndefined();
       if (trailer) expect(got.ChecksumCRC32).toBe(crc32Base64(data));
-      await rawRequest(t.gw, { method: 'DELETE', path: `/${bucket}/aws-chunked-${trailer}` });
+      await rawRequest(erne.gw, { method: 'DELETE', path: `/${bucket}/aws-chunked-${trailer}` });
     }
     await expectUnchanged();
   });

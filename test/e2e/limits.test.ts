@@ -6,36 +6,25 @@
  */
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { describe, expect, it } from 'vitest';
 import { signRequest } from '../helpers/fuzz-http.js';
-import { bodyBytes, ROOT, s3Client, sdkError, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { bodyBytes, ROOT, sdkError, useGateway } from '../helpers/gateway.js';
 import { md5Base64, parseError, rawRequest } from '../helpers/raw.js';
 
-let t: TestGateway;
-let s3: S3Client;
 const bucket = 'limits';
+const erne = useGateway({
+  bucket,
+  limits: { maxConcurrentRequests: 3, headersTimeoutMs: 1000, bodyMinBytes: 1000, bodyWindowMs: 1000 },
+});
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-beforeAll(async () => {
-  t = await startTestGateway({
-    limits: { maxConcurrentRequests: 3, headersTimeoutMs: 1000, bodyMinBytes: 1000, bodyWindowMs: 1000 },
-  });
-  s3 = s3Client(t.gw);
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-});
-
-afterAll(async () => {
-  s3?.destroy();
-  await t?.stop();
-});
 
 /** the head of a signed PUT of `size` bytes (UNSIGNED-PAYLOAD), ready to be followed by its body */
 function putHead(key: string, size: number): Buffer {
   const r = signRequest(
     { method: 'PUT', path: `/${bucket}/${key}`, query: '', headers: [['X-Amz-Content-Sha256', 'UNSIGNED-PAYLOAD']], body: Buffer.alloc(0), contentLength: 'omit' },
     ROOT,
-    new URL(t.gw.url).host,
+    new URL(erne.gw.url).host,
   );
   let head = `PUT ${r.path} HTTP/1.1\r\n`;
   for (const [n, v] of r.headers) head += `${n}: ${v}\r\n`;
@@ -51,7 +40,7 @@ interface Conn {
 
 function connect(): Promise<Conn> {
   return new Promise((resolve, reject) => {
-    const sock = net.connect(t.gw.port, '127.0.0.1');
+    const sock = net.connect(erne.gw.port, '127.0.0.1');
     let data = '';
     const start = Date.now();
     sock.on('data', (d: Buffer) => (data += d.toString('latin1')));
@@ -74,7 +63,7 @@ async function trickle(c: Conn, bytes: Buffer, step: number, everyMs: number): P
 
 describe('sizes', () => {
   it('answers an oversized header section with 400 RequestHeaderSectionTooLarge in S3 XML', async () => {
-    const r = await rawRequest(t.gw, { method: 'GET', path: `/${bucket}`, headers: { 'x-big': 'h'.repeat(20_000) } });
+    const r = await rawRequest(erne.gw, { method: 'GET', path: `/${bucket}`, headers: { 'x-big': 'h'.repeat(20_000) } });
     expect(r.status).toBe(400);
     const e = parseError(r.text);
     expect(e.Code).toBe('RequestHeaderSectionTooLarge');
@@ -84,7 +73,7 @@ describe('sizes', () => {
   it('refuses an XML body over 1 MiB with MaxMessageLengthExceeded', async () => {
     const body = `<CORSConfiguration>${'<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>'.repeat(15_000)}</CORSConfiguration>`;
     expect(body.length).toBeGreaterThan(1024 * 1024);
-    const r = await rawRequest(t.gw, { method: 'PUT', path: `/${bucket}`, query: 'cors', body, headers: { 'Content-MD5': md5Base64(body) } });
+    const r = await rawRequest(erne.gw, { method: 'PUT', path: `/${bucket}`, query: 'cors', body, headers: { 'Content-MD5': md5Base64(body) } });
     expect(r.status).toBe(400);
     expect(parseError(r.text).Code).toBe('MaxMessageLengthExceeded');
   });
@@ -92,10 +81,10 @@ describe('sizes', () => {
   it('takes 1000 keys in DeleteObjects and refuses 1001 with MalformedXML', async () => {
     const doc = (n: number) => `<Delete><Quiet>true</Quiet>${Array.from({ length: n }, (_, i) => `<Object><Key>k${i}</Key></Object>`).join('')}</Delete>`;
     const ok = doc(1000);
-    const r1 = await rawRequest(t.gw, { method: 'POST', path: `/${bucket}`, query: 'delete', body: ok, headers: { 'Content-MD5': md5Base64(ok) } });
+    const r1 = await rawRequest(erne.gw, { method: 'POST', path: `/${bucket}`, query: 'delete', body: ok, headers: { 'Content-MD5': md5Base64(ok) } });
     expect(r1.status).toBe(200);
     const bad = doc(1001);
-    const r2 = await rawRequest(t.gw, { method: 'POST', path: `/${bucket}`, query: 'delete', body: bad, headers: { 'Content-MD5': md5Base64(bad) } });
+    const r2 = await rawRequest(erne.gw, { method: 'POST', path: `/${bucket}`, query: 'delete', body: bad, headers: { 'Content-MD5': md5Base64(bad) } });
     expect(r2.status).toBe(400);
     expect(parseError(r2.text).Code).toBe('MalformedXML');
   });
@@ -119,7 +108,7 @@ describe('slow clients', () => {
     c.sock.write(randomBytes(500));
     const after = await c.closed;
     expect(after).toBeLessThan(3500);
-    const e = await sdkError(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'stalled' })));
+    const e = await sdkError(erne.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'stalled' })));
     expect(e.status).toBe(404);
   });
 
@@ -133,7 +122,7 @@ describe('slow clients', () => {
     for (let i = 0; i < 40 && !/\r\n\r\n/.test(c.received()); i++) await sleep(50);
     expect(c.received()).toMatch(/^HTTP\/1\.1 200/);
     c.sock.destroy();
-    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'slow-but-steady' }));
+    const got = await erne.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'slow-but-steady' }));
     expect((await bodyBytes(got.Body)).equals(data)).toBe(true);
   });
 });
@@ -146,7 +135,7 @@ describe('concurrency', () => {
     const bodies = holders.map(() => randomBytes(8000));
     const sending = holders.map((c, i) => trickle(c, bodies[i]!, 2000, 400));
     await sleep(200);
-    const r = await rawRequest(t.gw, { method: 'GET', path: `/${bucket}`, query: 'list-type=2' });
+    const r = await rawRequest(erne.gw, { method: 'GET', path: `/${bucket}`, query: 'list-type=2' });
     expect(r.status).toBe(503);
     const e = parseError(r.text);
     expect(e.Code).toBe('SlowDown');
@@ -159,7 +148,7 @@ describe('concurrency', () => {
       c.sock.destroy();
     }
     await sleep(50);
-    const again = await rawRequest(t.gw, { method: 'GET', path: `/${bucket}`, query: 'list-type=2' });
+    const again = await rawRequest(erne.gw, { method: 'GET', path: `/${bucket}`, query: 'list-type=2' });
     expect(again.status).toBe(200);
     expect(again.text).toContain('holder-2');
   });

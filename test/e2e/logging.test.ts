@@ -4,10 +4,10 @@
  * and nothing secret. The gateway is given a pino logger writing to a stream the test reads.
  */
 import { Writable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../gateway/observe/log.js';
 import type { LogLevel } from '../../gateway/observe/levels.js';
-import { ROOT, startTestGateway, uniqueBucket, type TestGateway } from '../helpers/gateway.js';
+import { ROOT, startTestGateway, uniqueBucket, useGateway } from '../helpers/gateway.js';
 import { rawRequest } from '../helpers/raw.js';
 
 type Line = Record<string, unknown>;
@@ -39,18 +39,13 @@ async function lineFor(lines: Line[], requestId: string | string[] | undefined):
 
 describe('access log at info', () => {
   const cap = capture('info');
-  let t: TestGateway;
   const bucket = uniqueBucket('log');
-  beforeAll(async () => {
-    t = await startTestGateway({ logger: cap.logger });
-    await rawRequest(t.gw, { method: 'PUT', path: `/${bucket}` });
-  });
-  afterAll(async () => t?.stop());
+  const erne = useGateway({ bucket, logger: cap.logger });
 
   it('records a PUT and a GET with operation, bucket, key, status, bytes, latency, caller', async () => {
     const body = Buffer.alloc(3000, 7);
-    const put = await rawRequest(t.gw, { method: 'PUT', path: `/${bucket}/dir/obj.bin`, body });
-    const get = await rawRequest(t.gw, { method: 'GET', path: `/${bucket}/dir/obj.bin` });
+    const put = await rawRequest(erne.gw, { method: 'PUT', path: `/${bucket}/dir/obj.bin`, body });
+    const get = await rawRequest(erne.gw, { method: 'GET', path: `/${bucket}/dir/obj.bin` });
     const p = await lineFor(cap.lines, put.headers['x-amz-request-id']);
     expect(p).toMatchObject({ level: 'info', msg: 'request', op: 'PutObject', bucket, key: 'dir/obj.bin', status: 200, bytesIn: 3000, accessKey: ROOT.accessKeyId, remote: '127.0.0.1' });
     expect(typeof p['time']).toBe('string');
@@ -63,23 +58,23 @@ describe('access log at info', () => {
   });
 
   it('records an error with its S3 code, and an anonymous caller without a key', async () => {
-    const r = await rawRequest(t.gw, { method: 'GET', path: `/${bucket}/missing` });
+    const r = await rawRequest(erne.gw, { method: 'GET', path: `/${bucket}/missing` });
     expect(await lineFor(cap.lines, r.headers['x-amz-request-id'])).toMatchObject({ op: 'GetObject', status: 404, code: 'NoSuchKey' });
-    const anon = await rawRequest(t.gw, { method: 'GET', path: `/${bucket}/dir/obj.bin`, creds: null });
+    const anon = await rawRequest(erne.gw, { method: 'GET', path: `/${bucket}/dir/obj.bin`, creds: null });
     const l = await lineFor(cap.lines, anon.headers['x-amz-request-id']);
     expect(l).toMatchObject({ status: 403, code: 'AccessDenied' });
     expect(l['accessKey']).toBeUndefined();
   });
 
   it('counts the body of a chunked upload without Content-Length', async () => {
-    const r = await rawRequest(t.gw, { method: 'PUT', path: `/${bucket}/chunked`, body: Buffer.alloc(5000, 1), chunked: true, headers: { 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' } });
+    const r = await rawRequest(erne.gw, { method: 'PUT', path: `/${bucket}/chunked`, body: Buffer.alloc(5000, 1), chunked: true, headers: { 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' } });
     expect(r.status).toBe(200);
     expect(await lineFor(cap.lines, r.headers['x-amz-request-id'])).toMatchObject({ op: 'PutObject', bytesIn: 5000 });
   });
 
   it('cuts long keys and never writes secrets or signatures', async () => {
     const key = 'k'.repeat(900);
-    const r = await rawRequest(t.gw, { method: 'PUT', path: `/${bucket}/${key}`, body: 'x' });
+    const r = await rawRequest(erne.gw, { method: 'PUT', path: `/${bucket}/${key}`, body: 'x' });
     const l = await lineFor(cap.lines, r.headers['x-amz-request-id']);
     expect((l['key'] as string).length).toBeLessThanOrEqual(257);
     const all = cap.raw.join('\n');

@@ -5,8 +5,8 @@
  */
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { describe, expect, it } from 'vitest';
+import { useGateway } from '../helpers/gateway.js';
 import { rawRequest } from '../helpers/raw.js';
 import { Registry } from '../../gateway/observe/metrics.js';
 
@@ -24,29 +24,25 @@ function sample(text: string, series: string): number {
 }
 
 describe('operator endpoints', () => {
-  let t: TestGateway;
-  beforeAll(async () => {
-    t = await startTestGateway({ opsPort: 0 });
-  });
-  afterAll(async () => t?.stop());
+  const erne = useGateway({ opsPort: 0 });
 
   it('/.erne/health answers 200 without credentials; /.erne/ready checks metadata and volume', async () => {
-    const h = await fetch(`${t.gw.url}/.erne/health`);
+    const h = await fetch(`${erne.gw.url}/.erne/health`);
     expect([h.status, await h.json()]).toEqual([200, { status: 'ok' }]);
-    const r = await fetch(`${t.gw.url}/.erne/ready`);
+    const r = await fetch(`${erne.gw.url}/.erne/ready`);
     expect([r.status, await r.json()]).toEqual([200, { status: 'ready', checks: { metadata: 'ok', volume: 'ok' } }]);
     // other /.erne/ paths are not operator endpoints (the gateway-to-gateway endpoint lives there)
-    expect((await fetch(`${t.gw.url}/.erne/nothing`)).headers.get('content-type')).not.toBe('application/json');
-    expect((await fetch(`${t.gw.url}/.erne/health`, { method: 'POST' })).status).toBe(405);
+    expect((await fetch(`${erne.gw.url}/.erne/nothing`)).headers.get('content-type')).not.toBe('application/json');
+    expect((await fetch(`${erne.gw.url}/.erne/health`, { method: 'POST' })).status).toBe(405);
   });
 
   it('counts requests by operation and status, latency, bytes in and out', async () => {
-    const before = await scrape(t.gw.url);
-    await rawRequest(t.gw, { method: 'PUT', path: '/metrics' });
-    await rawRequest(t.gw, { method: 'PUT', path: '/metrics/obj', body: Buffer.alloc(1000, 1) });
-    await rawRequest(t.gw, { method: 'GET', path: '/metrics/obj' });
-    await rawRequest(t.gw, { method: 'GET', path: '/metrics/none' });
-    const after = await scrape(t.gw.url);
+    const before = await scrape(erne.gw.url);
+    await rawRequest(erne.gw, { method: 'PUT', path: '/metrics' });
+    await rawRequest(erne.gw, { method: 'PUT', path: '/metrics/obj', body: Buffer.alloc(1000, 1) });
+    await rawRequest(erne.gw, { method: 'GET', path: '/metrics/obj' });
+    await rawRequest(erne.gw, { method: 'GET', path: '/metrics/none' });
+    const after = await scrape(erne.gw.url);
     const delta = (s: string) => sample(after, s) - sample(before, s);
     expect(delta('erne_requests_total{operation="PutObject",status="200"}')).toBe(1);
     expect(delta('erne_requests_total{operation="GetObject",status="200"}')).toBe(1);
@@ -63,64 +59,60 @@ describe('operator endpoints', () => {
   });
 
   it('a bucket named metrics, health or ready is S3 (signed and anonymous alike)', async () => {
-    for (const name of ['health', 'ready']) expect((await rawRequest(t.gw, { method: 'PUT', path: `/${name}` })).status).toBe(200);
-    const list = await rawRequest(t.gw, { method: 'GET', path: '/metrics' });
+    for (const name of ['health', 'ready']) expect((await rawRequest(erne.gw, { method: 'PUT', path: `/${name}` })).status).toBe(200);
+    const list = await rawRequest(erne.gw, { method: 'GET', path: '/metrics' });
     expect(list.status).toBe(200);
     expect(list.text).toContain('<ListBucketResult');
     // anonymous on a private bucket: S3's AccessDenied, not a metrics page
-    const anon = await rawRequest(t.gw, { method: 'GET', path: '/health', creds: null });
+    const anon = await rawRequest(erne.gw, { method: 'GET', path: '/health', creds: null });
     expect(anon.status).toBe(403);
     expect(anon.text).toContain('<Code>AccessDenied</Code>');
   });
 
   it('serves only the operator endpoints on the separate port', async () => {
-    expect(t.gw.opsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    const text = await scrape(t.gw.opsUrl!);
+    expect(erne.gw.opsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const text = await scrape(erne.gw.opsUrl!);
     expect(text).toContain('erne_requests_total');
-    expect((await fetch(`${t.gw.opsUrl}/.erne/ready`)).status).toBe(200);
-    expect((await fetch(`${t.gw.opsUrl}/`)).status).toBe(404);
+    expect((await fetch(`${erne.gw.opsUrl}/.erne/ready`)).status).toBe(200);
+    expect((await fetch(`${erne.gw.opsUrl}/`)).status).toBe(404);
   });
 
   it('/.erne/ready is 503 while the volume cannot be written, the failure counts as a disk error, and 200 again after', async () => {
-    const volume = join(t.dataDir, 'volume');
-    const before = sample(await scrape(t.gw.url), 'erne_disk_errors_total');
+    const volume = join(erne.dataDir, 'volume');
+    const before = sample(await scrape(erne.gw.url), 'erne_disk_errors_total');
     const moved = volume + '.away';
     rmSync(moved, { recursive: true, force: true });
     // a file where the volume directory was: every write under it fails with ENOTDIR
     renameSync(volume, moved);
     writeFileSync(volume, 'not a directory');
     try {
-      const r = await fetch(`${t.gw.url}/.erne/ready`);
+      const r = await fetch(`${erne.gw.url}/.erne/ready`);
       const body = (await r.json()) as { status: string; checks: Record<string, string> };
       expect([r.status, body.status, body.checks['metadata']]).toEqual([503, 'not ready', 'ok']);
       expect(body.checks['volume']).toMatch(/ENOTDIR/);
-      const put = await rawRequest(t.gw, { method: 'PUT', path: '/metrics/while-broken', body: Buffer.alloc(100_000, 2) });
+      const put = await rawRequest(erne.gw, { method: 'PUT', path: '/metrics/while-broken', body: Buffer.alloc(100_000, 2) });
       expect(put.status).toBeGreaterThanOrEqual(500);
-      expect(sample(await scrape(t.gw.url), 'erne_disk_errors_total')).toBe(before + 1);
+      expect(sample(await scrape(erne.gw.url), 'erne_disk_errors_total')).toBe(before + 1);
     } finally {
       rmSync(volume, { force: true });
       renameSync(moved, volume);
       mkdirSync(volume, { recursive: true });
     }
-    expect((await fetch(`${t.gw.url}/.erne/ready`)).status).toBe(200);
+    expect((await fetch(`${erne.gw.url}/.erne/ready`)).status).toBe(200);
   });
 });
 
 describe('virtual-host requests keep /.erne/ paths as object keys', () => {
-  let t: TestGateway;
-  beforeAll(async () => {
-    t = await startTestGateway({ domain: 's3.erne.test' });
-  });
-  afterAll(async () => t?.stop());
+  const erne = useGateway({ domain: 's3.erne.test' });
 
   it('Host: <bucket>.<domain> with /.erne/metrics is an S3 object request', async () => {
-    const host = `vh-bucket.s3.erne.test:${t.gw.port}`;
-    expect((await rawRequest(t.gw, { method: 'PUT', path: '/', host })).status).toBe(200);
-    expect((await rawRequest(t.gw, { method: 'PUT', path: '/.erne/metrics', host, body: 'an object' })).status).toBe(200);
-    const get = await rawRequest(t.gw, { method: 'GET', path: '/.erne/metrics', host });
+    const host = `vh-bucket.s3.erne.test:${erne.gw.port}`;
+    expect((await rawRequest(erne.gw, { method: 'PUT', path: '/', host })).status).toBe(200);
+    expect((await rawRequest(erne.gw, { method: 'PUT', path: '/.erne/metrics', host, body: 'an object' })).status).toBe(200);
+    const get = await rawRequest(erne.gw, { method: 'GET', path: '/.erne/metrics', host });
     expect([get.status, get.text]).toEqual([200, 'an object']);
     // path style on the same gateway is the operator endpoint
-    expect((await fetch(`${t.gw.url}/.erne/metrics`)).headers.get('content-type')).toContain('version=0.0.4');
+    expect((await fetch(`${erne.gw.url}/.erne/metrics`)).headers.get('content-type')).toContain('version=0.0.4');
   });
 });
 

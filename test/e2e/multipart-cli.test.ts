@@ -7,27 +7,25 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { awsCli, startTestGateway, uniqueBucket, type TestGateway } from '../helpers/gateway.js';
+import { awsCli, uniqueBucket, useGateway } from '../helpers/gateway.js';
 
 const MiB = 1024 * 1024;
-let t: TestGateway;
 let dir: string;
 const bucket = uniqueBucket('mpcli');
+const erne = useGateway();
 
 beforeAll(async () => {
-  t = await startTestGateway();
   dir = mkdtempSync(join(tmpdir(), 'erne-mp-cli-'));
-  const r = await awsCli(t.gw, ['s3', 'mb', `s3://${bucket}`]);
+  const r = await awsCli(erne.gw, ['s3', 'mb', `s3://${bucket}`]);
   expect(r.code, r.stderr).toBe(0);
 });
 
-afterAll(async () => {
-  await t?.stop();
+afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 async function api(args: string[]): Promise<Record<string, unknown>> {
-  const r = await awsCli(t.gw, ['s3api', ...args, '--output', 'json']);
+  const r = await awsCli(erne.gw, ['s3api', ...args, '--output', 'json']);
   expect(r.code, r.stderr).toBe(0);
   return r.stdout.trim() ? (JSON.parse(r.stdout) as Record<string, unknown>) : {};
 }
@@ -36,12 +34,12 @@ describe('aws CLI', () => {
   it('s3 cp uploads 20 MiB as a multipart object and downloads it intact', async () => {
     const data = randomBytes(20 * MiB);
     writeFileSync(join(dir, 'up.bin'), data);
-    const up = await awsCli(t.gw, ['s3', 'cp', join(dir, 'up.bin'), `s3://${bucket}/cli/up.bin`]);
+    const up = await awsCli(erne.gw, ['s3', 'cp', join(dir, 'up.bin'), `s3://${bucket}/cli/up.bin`]);
     expect(up.code, up.stderr).toBe(0);
     const head = await api(['head-object', '--bucket', bucket, '--key', 'cli/up.bin']);
     expect(head.ContentLength).toBe(data.length);
     expect(String(head.ETag)).toMatch(/-3"$/); // 8 + 8 + 4 MiB
-    const down = await awsCli(t.gw, ['s3', 'cp', `s3://${bucket}/cli/up.bin`, join(dir, 'down.bin')]);
+    const down = await awsCli(erne.gw, ['s3', 'cp', `s3://${bucket}/cli/up.bin`, join(dir, 'down.bin')]);
     expect(down.code, down.stderr).toBe(0);
     const got = readFileSync(join(dir, 'down.bin'));
     expect(createHash('sha256').update(got).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));

@@ -5,31 +5,23 @@
  * conditions, expiry, signatures and size ranges are each refused as S3 refuses them.
  */
 import { createHmac } from 'node:crypto';
-import { CreateBucketCommand, GetObjectAclCommand, GetObjectCommand, HeadObjectCommand, PutBucketCorsCommand, type S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bodyBytes, REGION, ROOT, s3Client, sdkError, startTestGateway, uniqueBucket, type TestGateway } from '../helpers/gateway.js';
+import { GetObjectAclCommand, GetObjectCommand, HeadObjectCommand, PutBucketCorsCommand } from '@aws-sdk/client-s3';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bodyBytes, REGION, ROOT, sdkError, uniqueBucket, useGateway } from '../helpers/gateway.js';
 import { parseError, parseXml, rawRequest } from '../helpers/raw.js';
 
-let t: TestGateway;
-let s3: S3Client;
 const bucket = uniqueBucket('post');
 const ORIGIN = 'https://uploader.example.com';
 
+const erne = useGateway({ bucket });
+
 beforeAll(async () => {
-  t = await startTestGateway();
-  s3 = s3Client(t.gw);
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  await s3.send(
+  await erne.s3.send(
     new PutBucketCorsCommand({
       Bucket: bucket,
       CORSConfiguration: { CORSRules: [{ AllowedOrigins: [ORIGIN], AllowedMethods: ['POST', 'GET'], AllowedHeaders: ['*'], ExposeHeaders: ['ETag', 'Location'] }] },
     }),
   );
-});
-
-afterAll(async () => {
-  s3?.destroy();
-  await t?.stop();
 });
 
 const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data).digest();
@@ -66,12 +58,12 @@ async function post(fields: Record<string, string>, file: Blob | string, filenam
   const form = new FormData();
   for (const [k, v] of Object.entries(fields)) form.append(k, v);
   form.append('file', typeof file === 'string' ? new Blob([file], { type: 'text/plain' }) : file, filename);
-  return fetch(`${t.gw.url}/${bucket}`, { method: 'POST', body: form, headers, redirect: 'manual' });
+  return fetch(`${erne.gw.url}/${bucket}`, { method: 'POST', body: form, headers, redirect: 'manual' });
 }
 
 describe('browser-style presigned POST', () => {
   it('passes the preflight, uploads with the form, and the object is readable', async () => {
-    const pre = await fetch(`${t.gw.url}/${bucket}`, {
+    const pre = await fetch(`${erne.gw.url}/${bucket}`, {
       method: 'OPTIONS',
       headers: { Origin: ORIGIN, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' },
     });
@@ -93,7 +85,7 @@ describe('browser-style presigned POST', () => {
     expect(xml.Bucket).toBe(bucket);
     expect(xml.Key).toBe('uploads/photo.jpg');
 
-    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'uploads/photo.jpg' }));
+    const got = await erne.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'uploads/photo.jpg' }));
     expect((await bodyBytes(got.Body)).equals(bytes)).toBe(true);
     expect(got.ContentType).toBe('image/jpeg');
     expect(got.Metadata).toEqual({ origin: 'form' });
@@ -112,15 +104,15 @@ describe('browser-style presigned POST', () => {
     const loc = new URL(r.headers.get('location')!);
     expect(loc.origin + loc.pathname).toBe(redirect);
     expect(loc.searchParams.get('key')).toBe('c.txt');
-    expect((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'c.txt' }))).ContentLength).toBe(3);
+    expect((await erne.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'c.txt' }))).ContentLength).toBe(3);
   });
 
   it('applies acl=public-read from the form', async () => {
     const fields = presignPost({ conditions: [{ bucket }, { key: 'pub.txt' }, { acl: 'public-read' }], fields: { key: 'pub.txt', acl: 'public-read' } });
     expect((await post(fields, 'hello')).status).toBe(204);
-    const anon = await rawRequest(t.gw, { method: 'GET', path: `/${bucket}/pub.txt`, creds: null });
+    const anon = await rawRequest(erne.gw, { method: 'GET', path: `/${bucket}/pub.txt`, creds: null });
     expect([anon.status, anon.text]).toEqual([200, 'hello']);
-    const acl = await s3.send(new GetObjectAclCommand({ Bucket: bucket, Key: 'pub.txt' }));
+    const acl = await erne.s3.send(new GetObjectAclCommand({ Bucket: bucket, Key: 'pub.txt' }));
     expect(acl.Grants).toHaveLength(2);
   });
 });
@@ -142,7 +134,7 @@ describe('refused forms', () => {
     ['a file under the range', { conditions: [{ bucket }, { key: 'k' }, ['content-length-range', 100, 200]], fields: { key: 'k' } }, [400, 'EntityTooSmall']],
   ])('refuses %s', async (_n, opts, want) => {
     expect(await refused(await post(presignPost(opts as Parameters<typeof presignPost>[0]), 'too much data'))).toEqual(want);
-    expect((await sdkError(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'k' })))).status).toBe(404);
+    expect((await sdkError(erne.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'k' })))).status).toBe(404);
   });
 
   it('refuses a tampered policy', async () => {
@@ -155,14 +147,14 @@ describe('refused forms', () => {
 
   it('refuses a form without a policy, and a body that is not a form', async () => {
     expect(await refused(await post({ key: 'anon.txt' }, 'x'))).toEqual([403, 'AccessDenied']);
-    const r = await fetch(`${t.gw.url}/${bucket}`, { method: 'POST', body: 'key=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const r = await fetch(`${erne.gw.url}/${bucket}`, { method: 'POST', body: 'key=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     expect(r.status).toBe(412);
     await r.text();
   });
 
   it('refuses a form that ends before its file', async () => {
     const body = '--XyZ\r\nContent-Disposition: form-data; name="key"\r\n\r\nk\r\n--XyZ--\r\n';
-    const r = await fetch(`${t.gw.url}/${bucket}`, { method: 'POST', body, headers: { 'content-type': 'multipart/form-data; boundary=XyZ' } });
+    const r = await fetch(`${erne.gw.url}/${bucket}`, { method: 'POST', body, headers: { 'content-type': 'multipart/form-data; boundary=XyZ' } });
     expect(r.status).toBe(400);
     expect(parseError(await r.text()).Code).toBe('InvalidArgument');
   });

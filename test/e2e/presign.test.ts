@@ -3,27 +3,18 @@
  * real gateway: GET and PUT, expiry, tampering, the 7-day limit, unknown keys.
  */
 import { createHash } from 'node:crypto';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import aws4 from 'aws4';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bodyBytes, REGION, ROOT, s3Client, startTestGateway, uniqueBucket, type TestGateway } from '../helpers/gateway.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bodyBytes, REGION, ROOT, s3Client, uniqueBucket, useGateway } from '../helpers/gateway.js';
 import { parseError } from '../helpers/raw.js';
 
-let t: TestGateway;
-let s3: S3Client;
 const bucket = uniqueBucket('pre');
+const erne = useGateway({ bucket });
 
 beforeAll(async () => {
-  t = await startTestGateway();
-  s3 = s3Client(t.gw);
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'dir/hello world.txt', Body: 'presigned hello', ContentType: 'text/plain' }));
-});
-
-afterAll(async () => {
-  s3?.destroy();
-  await t?.stop();
+  await erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'dir/hello world.txt', Body: 'presigned hello', ContentType: 'text/plain' }));
 });
 
 async function expectError(res: Response, status: number, code: string) {
@@ -36,19 +27,19 @@ async function expectError(res: Response, status: number, code: string) {
 }
 
 async function content(key: string): Promise<string> {
-  return (await bodyBytes((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body)).toString();
+  return (await bodyBytes((await erne.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body)).toString();
 }
 
 describe('presigned GET', () => {
   it('fetches the object, with response-* overrides', async () => {
-    const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: 'dir/hello world.txt' }), { expiresIn: 300 });
+    const url = await getSignedUrl(erne.s3, new GetObjectCommand({ Bucket: bucket, Key: 'dir/hello world.txt' }), { expiresIn: 300 });
     const res = await fetch(url);
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('presigned hello');
     expect(res.headers.get('x-amz-request-id')).toBeTruthy();
 
     const url2 = await getSignedUrl(
-      s3,
+      erne.s3,
       new GetObjectCommand({ Bucket: bucket, Key: 'dir/hello world.txt', ResponseContentDisposition: 'attachment; filename="x y.txt"', ResponseContentType: 'application/x-dl' }),
       { expiresIn: 300 },
     );
@@ -59,42 +50,42 @@ describe('presigned GET', () => {
   });
 
   it('a Range header works on a presigned GET', async () => {
-    const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: 'dir/hello world.txt' }), { expiresIn: 300 });
+    const url = await getSignedUrl(erne.s3, new GetObjectCommand({ Bucket: bucket, Key: 'dir/hello world.txt' }), { expiresIn: 300 });
     const res = await fetch(url, { headers: { Range: 'bytes=0-8' } });
     expect(res.status).toBe(206);
     expect(await res.text()).toBe('presigned');
   });
 
   it('an expired URL → 403 AccessDenied', async () => {
-    const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: 'dir/hello world.txt' }), { expiresIn: 1 });
+    const url = await getSignedUrl(erne.s3, new GetObjectCommand({ Bucket: bucket, Key: 'dir/hello world.txt' }), { expiresIn: 1 });
     await new Promise((r) => setTimeout(r, 2100));
     await expectError(await fetch(url), 403, 'AccessDenied');
   });
 
   it('a tampered URL (other key, same signature) → 403 SignatureDoesNotMatch', async () => {
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'other.txt', Body: 'other' }));
-    const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: 'dir/hello world.txt' }), { expiresIn: 300 });
+    await erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'other.txt', Body: 'other' }));
+    const url = await getSignedUrl(erne.s3, new GetObjectCommand({ Bucket: bucket, Key: 'dir/hello world.txt' }), { expiresIn: 300 });
     await expectError(await fetch(url.replace('dir/hello%20world.txt', 'other.txt')), 403, 'SignatureDoesNotMatch');
     const longer = url.replace(/X-Amz-Expires=\d+/, 'X-Amz-Expires=600');
     await expectError(await fetch(longer), 403, 'SignatureDoesNotMatch');
   });
 
   it('a URL signed by an unknown key → 403 InvalidAccessKeyId', async () => {
-    const stranger = new S3Client({ endpoint: t.gw.url, region: REGION, forcePathStyle: true, credentials: { accessKeyId: 'ERNEUNKNOWN000000000', secretAccessKey: 'x' } });
+    const stranger = new S3Client({ endpoint: erne.gw.url, region: REGION, forcePathStyle: true, credentials: { accessKeyId: 'ERNEUNKNOWN000000000', secretAccessKey: 'x' } });
     const url = await getSignedUrl(stranger, new GetObjectCommand({ Bucket: bucket, Key: 'dir/hello world.txt' }), { expiresIn: 300 });
     stranger.destroy();
     await expectError(await fetch(url), 403, 'InvalidAccessKeyId');
   });
 
   it('X-Amz-Expires over 7 days → 400 AuthorizationQueryParametersError', async () => {
-    const u = new URL(t.gw.url);
+    const u = new URL(erne.gw.url);
     const signed = aws4.sign(
       { service: 's3', region: REGION, method: 'GET', host: u.host, path: `/${bucket}/other.txt?X-Amz-Expires=604801`, signQuery: true },
       ROOT,
     );
-    await expectError(await fetch(`${t.gw.url}${signed.path}`), 400, 'AuthorizationQueryParametersError');
+    await expectError(await fetch(`${erne.gw.url}${signed.path}`), 400, 'AuthorizationQueryParametersError');
     const week = aws4.sign({ service: 's3', region: REGION, method: 'GET', host: u.host, path: `/${bucket}/other.txt?X-Amz-Expires=604800`, signQuery: true }, ROOT);
-    const ok = await fetch(`${t.gw.url}${week.path}`);
+    const ok = await fetch(`${erne.gw.url}${week.path}`);
     expect(ok.status).toBe(200);
     expect(await ok.text()).toBe('other');
   });
@@ -103,7 +94,7 @@ describe('presigned GET', () => {
 describe('presigned PUT', () => {
   it('with a presigner that does not pre-compute a body checksum: uploads and stores', async () => {
     // the usual set-up for presigned uploads since SDK 3.729 (see the default case below)
-    const presigner = s3Client(t.gw, ROOT, { config: { requestChecksumCalculation: 'WHEN_REQUIRED' } });
+    const presigner = s3Client(erne.gw, ROOT, { config: { requestChecksumCalculation: 'WHEN_REQUIRED' } });
     const url = await getSignedUrl(presigner, new PutObjectCommand({ Bucket: bucket, Key: 'up/put one.bin' }), { expiresIn: 300 });
     presigner.destroy();
     expect(url).not.toContain('x-amz-checksum-crc32');
@@ -111,22 +102,22 @@ describe('presigned PUT', () => {
     const res = await fetch(url, { method: 'PUT', body: data });
     expect(res.status).toBe(200);
     expect(res.headers.get('etag')).toBe(`"${createHash('md5').update(data).digest('hex')}"`);
-    expect((await bodyBytes((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'up/put one.bin' }))).Body)).equals(data)).toBe(true);
+    expect((await bodyBytes((await erne.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'up/put one.bin' }))).Body)).equals(data)).toBe(true);
   });
 
   it('default presigner signs the CRC32 of an empty body: an empty upload works, a non-empty one is BadDigest (as S3)', async () => {
-    const url = await getSignedUrl(s3, new PutObjectCommand({ Bucket: bucket, Key: 'up/default.bin' }), { expiresIn: 300 });
+    const url = await getSignedUrl(erne.s3, new PutObjectCommand({ Bucket: bucket, Key: 'up/default.bin' }), { expiresIn: 300 });
     expect(url).toContain('x-amz-checksum-crc32=AAAAAA%3D%3D');
     await expectError(await fetch(url, { method: 'PUT', body: 'not empty' }), 400, 'BadDigest');
-    const list = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'up/default' }));
+    const list = await erne.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'up/default' }));
     expect(list.KeyCount).toBe(0);
     const empty = await fetch(url, { method: 'PUT', body: '' });
     expect(empty.status).toBe(200);
-    expect((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'up/default.bin' }))).ContentLength).toBe(0);
+    expect((await erne.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'up/default.bin' }))).ContentLength).toBe(0);
   });
 
   it('an expired PUT URL → 403 AccessDenied and nothing written', async () => {
-    const presigner = s3Client(t.gw, ROOT, { config: { requestChecksumCalculation: 'WHEN_REQUIRED' } });
+    const presigner = s3Client(erne.gw, ROOT, { config: { requestChecksumCalculation: 'WHEN_REQUIRED' } });
     const url = await getSignedUrl(presigner, new PutObjectCommand({ Bucket: bucket, Key: 'dir/hello world.txt' }), { expiresIn: 1 });
     presigner.destroy();
     await new Promise((r) => setTimeout(r, 2100));

@@ -2,35 +2,27 @@
  * GetObject details against a real gateway: Range (SDK and raw headers), conditional
  * GET/HEAD with S3's 304/412 rules including the combined cases, response-* overrides.
  */
-import { GetObjectCommand, HeadObjectCommand, CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bodyBytes, s3Client, sdkError, startTestGateway, uniqueBucket, type TestGateway } from '../helpers/gateway.js';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bodyBytes, sdkError, uniqueBucket, useGateway } from '../helpers/gateway.js';
 import { parseError, rawRequest } from '../helpers/raw.js';
 
-let t: TestGateway;
-let s3: S3Client;
 const bucket = uniqueBucket('get');
 const DATA = '0123456789abcdefghij'; // 20 bytes
 const BIG = Buffer.alloc(200_000, 'xyz'); // stored as a blob, not inline
 let etag: string;
 let lastModified: Date;
 
-beforeAll(async () => {
-  t = await startTestGateway();
-  s3 = s3Client(t.gw);
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  etag = (await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'r.txt', Body: DATA, ContentType: 'text/plain' }))).ETag as string;
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'big.bin', Body: BIG }));
-  lastModified = (await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'r.txt' }))).LastModified as Date;
-});
+const erne = useGateway({ bucket });
 
-afterAll(async () => {
-  s3?.destroy();
-  await t?.stop();
+beforeAll(async () => {
+  etag = (await erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'r.txt', Body: DATA, ContentType: 'text/plain' }))).ETag as string;
+  await erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'big.bin', Body: BIG }));
+  lastModified = (await erne.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'r.txt' }))).LastModified as Date;
 });
 
 const get = (key: string, headers: Record<string, string>, method = 'GET') =>
-  rawRequest(t.gw, { method, path: `/${bucket}/${key}`, headers });
+  rawRequest(erne.gw, { method, path: `/${bucket}/${key}`, headers });
 
 describe('Range', () => {
   it.each([
@@ -50,10 +42,10 @@ describe('Range', () => {
   });
 
   it('a range on a large (on-disk) object reads just that slice', async () => {
-    const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'big.bin', Range: 'bytes=100000-100009' }));
+    const r = await erne.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'big.bin', Range: 'bytes=100000-100009' }));
     expect(r.ContentRange).toBe(`bytes 100000-100009/${BIG.length}`);
     expect((await bodyBytes(r.Body)).equals(BIG.subarray(100000, 100010))).toBe(true);
-    const tail = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'big.bin', Range: 'bytes=-3' }));
+    const tail = await erne.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'big.bin', Range: 'bytes=-3' }));
     expect((await bodyBytes(tail.Body)).equals(BIG.subarray(-3))).toBe(true);
   });
 
@@ -62,7 +54,7 @@ describe('Range', () => {
     expect(r.status).toBe(416);
     expect(parseError(r.text).Code).toBe('InvalidRange');
     expect(r.headers['x-amz-request-id']).toBeTruthy();
-    const e = await sdkError(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'r.txt', Range: 'bytes=20-' })));
+    const e = await sdkError(erne.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'r.txt', Range: 'bytes=20-' })));
     expect(e.status).toBe(416);
     expect(e.name).toBe('InvalidRange');
   });
@@ -111,12 +103,12 @@ describe('conditional GET', () => {
   });
 
   it('through the SDK: IfNoneMatch → 304, IfMatch wrong → 412 PreconditionFailed', async () => {
-    const nm = await sdkError(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'r.txt', IfNoneMatch: etag })));
+    const nm = await sdkError(erne.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'r.txt', IfNoneMatch: etag })));
     expect(nm.status).toBe(304);
-    const m = await sdkError(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'r.txt', IfMatch: '"nope"' })));
+    const m = await sdkError(erne.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'r.txt', IfMatch: '"nope"' })));
     expect(m.status).toBe(412);
     expect(m.name).toBe('PreconditionFailed');
-    const ok = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'r.txt', IfMatch: etag, IfModifiedSince: new Date(lastModified.getTime() - 3600_000) }));
+    const ok = await erne.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'r.txt', IfMatch: etag, IfModifiedSince: new Date(lastModified.getTime() - 3600_000) }));
     expect((await bodyBytes(ok.Body)).toString()).toBe(DATA);
   });
 });
@@ -124,7 +116,7 @@ describe('conditional GET', () => {
 describe('response-* overrides', () => {
   it('GetObject with Response* parameters sets those response headers', async () => {
     const expires = new Date(Date.UTC(2030, 5, 6, 7, 8, 9));
-    const r = await s3.send(
+    const r = await erne.s3.send(
       new GetObjectCommand({
         Bucket: bucket,
         Key: 'r.txt',
@@ -144,7 +136,7 @@ describe('response-* overrides', () => {
     expect(r.Expires?.getTime()).toBe(expires.getTime());
     expect((await bodyBytes(r.Body)).toString()).toBe(DATA);
     // the override is per response: the stored Content-Type is unchanged
-    const h = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'r.txt' }));
+    const h = await erne.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'r.txt' }));
     expect(h.ContentType).toBe('text/plain');
   });
 });

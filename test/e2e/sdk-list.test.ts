@@ -4,19 +4,15 @@
  * CommonPrefixes, start-after / marker, continuation tokens, encoding-type=url, fetch-owner.
  */
 import {
-  CreateBucketCommand,
   ListObjectsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   type ListObjectsV2CommandInput,
-  type S3Client,
 } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { s3Client, sdkError, startTestGateway, uniqueBucket, type TestGateway } from '../helpers/gateway.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { sdkError, uniqueBucket, useGateway } from '../helpers/gateway.js';
 import { parseXml, rawRequest } from '../helpers/raw.js';
 
-let t: TestGateway;
-let s3: S3Client;
 const bucket = uniqueBucket('list');
 
 const MANY = Array.from({ length: 120 }, (_, i) => `many/${String(i).padStart(4, '0')}`);
@@ -25,18 +21,12 @@ const KEYS = ['a/1', 'a/2', 'a/b/1', 'a/b/2', 'b/1', 'c', 'd', 'e space/1', 'e s
 const byUtf8 = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
 const SORTED = [...KEYS].sort(byUtf8);
 
-beforeAll(async () => {
-  t = await startTestGateway();
-  s3 = s3Client(t.gw);
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  for (let i = 0; i < KEYS.length; i += 16) {
-    await Promise.all(KEYS.slice(i, i + 16).map((k) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: k, Body: k }))));
-  }
-});
+const erne = useGateway({ bucket });
 
-afterAll(async () => {
-  s3?.destroy();
-  await t?.stop();
+beforeAll(async () => {
+  for (let i = 0; i < KEYS.length; i += 16) {
+    await Promise.all(KEYS.slice(i, i + 16).map((k) => erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: k, Body: k }))));
+  }
 });
 
 /** Pages through ListObjectsV2; returns every page. */
@@ -44,7 +34,7 @@ async function allPagesV2(input: Omit<ListObjectsV2CommandInput, 'Bucket'>) {
   const pages = [];
   let token: string | undefined;
   for (let n = 0; n < 500; n++) {
-    const p = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ...input, ContinuationToken: token }));
+    const p = await erne.s3.send(new ListObjectsV2Command({ Bucket: bucket, ...input, ContinuationToken: token }));
     pages.push(p);
     if (!p.IsTruncated) return pages;
     expect(p.NextContinuationToken).toBeTruthy();
@@ -55,7 +45,7 @@ async function allPagesV2(input: Omit<ListObjectsV2CommandInput, 'Bucket'>) {
 
 describe('ListObjectsV2', () => {
   it('lists every key in UTF-8 order with sizes and ETags', async () => {
-    const r = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+    const r = await erne.s3.send(new ListObjectsV2Command({ Bucket: bucket }));
     expect(r.Contents?.map((c) => c.Key)).toEqual(SORTED);
     expect(r.KeyCount).toBe(KEYS.length);
     expect(r.IsTruncated).toBe(false);
@@ -67,18 +57,18 @@ describe('ListObjectsV2', () => {
   });
 
   it('delimiter groups keys into CommonPrefixes', async () => {
-    const r = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Delimiter: '/' }));
+    const r = await erne.s3.send(new ListObjectsV2Command({ Bucket: bucket, Delimiter: '/' }));
     expect(r.Contents?.map((c) => c.Key)).toEqual(['c', 'd', 'zz']);
     expect(r.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['a/', 'b/', 'e space/', 'many/', 'z/']);
     expect(r.KeyCount).toBe(8);
   });
 
   it('prefix + delimiter', async () => {
-    const r = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'a/', Delimiter: '/' }));
+    const r = await erne.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'a/', Delimiter: '/' }));
     expect(r.Contents?.map((c) => c.Key)).toEqual(['a/1', 'a/2']);
     expect(r.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['a/b/']);
     expect(r.Prefix).toBe('a/');
-    const none = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'nothing-here/' }));
+    const none = await erne.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'nothing-here/' }));
     expect(none.KeyCount).toBe(0);
     expect(none.Contents ?? []).toEqual([]);
   });
@@ -103,25 +93,25 @@ describe('ListObjectsV2', () => {
   });
 
   it('start-after', async () => {
-    const r = await s3.send(new ListObjectsV2Command({ Bucket: bucket, StartAfter: 'many/0117' }));
+    const r = await erne.s3.send(new ListObjectsV2Command({ Bucket: bucket, StartAfter: 'many/0117' }));
     expect(r.Contents?.map((c) => c.Key)).toEqual(SORTED.filter((k) => byUtf8(k, 'many/0117') > 0));
     expect(r.StartAfter).toBe('many/0117');
   });
 
   it('fetch-owner adds Owner to each entry', async () => {
-    const r = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'a/', FetchOwner: true }));
+    const r = await erne.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'a/', FetchOwner: true }));
     expect(r.Contents?.length).toBe(4);
     for (const c of r.Contents ?? []) expect(c.Owner?.ID).toBeTruthy();
   });
 
   it('max-keys 0 returns nothing', async () => {
-    const r = await s3.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 0 }));
+    const r = await erne.s3.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 0 }));
     expect(r.Contents ?? []).toEqual([]);
     expect(r.KeyCount).toBe(0);
   });
 
   it('encoding-type=url encodes keys with spaces and unicode (raw XML), decodes back', async () => {
-    const r = await rawRequest(t.gw, { method: 'GET', path: `/${bucket}`, query: 'list-type=2&encoding-type=url&prefix=' + encodeURIComponent('e space/') });
+    const r = await rawRequest(erne.gw, { method: 'GET', path: `/${bucket}`, query: 'list-type=2&encoding-type=url&prefix=' + encodeURIComponent('e space/') });
     expect(r.status).toBe(200);
     const doc = parseXml(r.text) as { EncodingType?: string; Prefix?: string; Contents?: { Key: string }[] | { Key: string } };
     expect(doc.EncodingType).toBe('url');
@@ -132,7 +122,7 @@ describe('ListObjectsV2', () => {
     expect(raw.map(dec)).toEqual(['e space/1', 'e space/x y']);
     expect(dec(String(doc.Prefix))).toBe('e space/');
 
-    const u = await rawRequest(t.gw, { method: 'GET', path: `/${bucket}`, query: 'list-type=2&encoding-type=url&prefix=z%2F' });
+    const u = await rawRequest(erne.gw, { method: 'GET', path: `/${bucket}`, query: 'list-type=2&encoding-type=url&prefix=z%2F' });
     const ud = parseXml(u.text) as { Contents?: { Key: string }[] };
     const uk = (ud.Contents ?? []).map((c) => String(c.Key));
     for (const k of uk) expect(k).not.toMatch(/[\u0080-\uffff]/);
@@ -140,13 +130,13 @@ describe('ListObjectsV2', () => {
   });
 
   it('the SDK with EncodingType url still round-trips every key', async () => {
-    const r = await s3.send(new ListObjectsV2Command({ Bucket: bucket, EncodingType: 'url', Prefix: 'z/' }));
+    const r = await erne.s3.send(new ListObjectsV2Command({ Bucket: bucket, EncodingType: 'url', Prefix: 'z/' }));
     expect(r.EncodingType).toBe('url');
     expect(r.Contents?.map((c) => decodeURIComponent((c.Key ?? '').replace(/\+/g, ' ')))).toEqual(['z/ünï', 'z/日本']);
   });
 
   it('listing a missing bucket → NoSuchBucket 404', async () => {
-    const e = await sdkError(s3.send(new ListObjectsV2Command({ Bucket: uniqueBucket('gone') })));
+    const e = await sdkError(erne.s3.send(new ListObjectsV2Command({ Bucket: uniqueBucket('gone') })));
     expect(e.name).toBe('NoSuchBucket');
     expect(e.status).toBe(404);
   });
@@ -158,7 +148,7 @@ describe('ListObjects (v1)', () => {
     const seenPrefixes: string[] = [];
     let marker: string | undefined;
     for (let n = 0; n < 20; n++) {
-      const r = await s3.send(new ListObjectsCommand({ Bucket: bucket, Delimiter: '/', MaxKeys: 3, Marker: marker }));
+      const r = await erne.s3.send(new ListObjectsCommand({ Bucket: bucket, Delimiter: '/', MaxKeys: 3, Marker: marker }));
       expect((r.Contents?.length ?? 0) + (r.CommonPrefixes?.length ?? 0)).toBeLessThanOrEqual(3);
       seenKeys.push(...(r.Contents?.map((c) => c.Key as string) ?? []));
       seenPrefixes.push(...(r.CommonPrefixes?.map((c) => c.Prefix as string) ?? []));
@@ -174,7 +164,7 @@ describe('ListObjects (v1)', () => {
     const all: string[] = [];
     let marker: string | undefined;
     for (let n = 0; n < 100; n++) {
-      const r = await s3.send(new ListObjectsCommand({ Bucket: bucket, MaxKeys: 50, Marker: marker }));
+      const r = await erne.s3.send(new ListObjectsCommand({ Bucket: bucket, MaxKeys: 50, Marker: marker }));
       const keys = r.Contents?.map((c) => c.Key as string) ?? [];
       all.push(...keys);
       if (!r.IsTruncated) break;
@@ -184,7 +174,7 @@ describe('ListObjects (v1)', () => {
   });
 
   it('v1 entries carry an Owner', async () => {
-    const r = await s3.send(new ListObjectsCommand({ Bucket: bucket, Prefix: 'b/' }));
+    const r = await erne.s3.send(new ListObjectsCommand({ Bucket: bucket, Prefix: 'b/' }));
     expect(r.Contents?.map((c) => c.Key)).toEqual(['b/1']);
     expect(r.Contents?.[0]?.Owner?.ID).toBeTruthy();
     expect(r.Marker ?? '').toBe('');

@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
-  CreateBucketCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -21,7 +20,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crc32Base64 } from '../helpers/chunked.js';
-import { bodyBytes, s3Client, sdkError, startTestGateway, uniqueBucket, type TestGateway } from '../helpers/gateway.js';
+import { bodyBytes, sdkError, uniqueBucket, useGateway } from '../helpers/gateway.js';
 
 const md5 = (b: Buffer | string) => createHash('md5').update(b).digest('hex');
 const b64 = (alg: string, b: Buffer) => createHash(alg).update(b).digest('base64');
@@ -40,40 +39,35 @@ function recordHeaders(client: S3Client): Record<string, string>[] {
   return seen;
 }
 
-let t: TestGateway;
-let s3: S3Client;
 let sent: Record<string, string>[];
 const bucket = uniqueBucket('obj');
 let dir: string;
 
+const erne = useGateway({ bucket });
+
 beforeAll(async () => {
-  t = await startTestGateway();
-  s3 = s3Client(t.gw);
-  sent = recordHeaders(s3);
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  sent = recordHeaders(erne.s3);
   dir = mkdtempSync(join(tmpdir(), 'erne-e2e-files-'));
 });
 
-afterAll(async () => {
-  s3?.destroy();
-  await t?.stop();
+afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 async function getBytes(key: string): Promise<Buffer> {
-  const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const r = await erne.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return bodyBytes(r.Body);
 }
 
 describe('PutObject / GetObject round trips', () => {
   it('Buffer body: sent with an x-amz-checksum-crc32 header; ETag is the MD5', async () => {
     const data = Buffer.from('hello, erne');
-    const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'buf.txt', Body: data }));
+    const put = await erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'buf.txt', Body: data }));
     const last = sent[sent.length - 1];
     expect(last['x-amz-checksum-crc32']).toBe(crc32Base64(data));
     expect(last['content-encoding']).toBeUndefined();
     expect(put.ETag).toBe(`"${md5(data)}"`);
-    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'buf.txt' }));
+    const got = await erne.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'buf.txt' }));
     expect((await bodyBytes(got.Body)).equals(data)).toBe(true);
     expect(got.ETag).toBe(put.ETag);
     expect(got.ContentLength).toBe(data.length);
@@ -82,7 +76,7 @@ describe('PutObject / GetObject round trips', () => {
 
   it('stream body: sent aws-chunked with a CRC32 trailer, stored decoded', async () => {
     const data = randomBytes(300 * 1024 + 7); // above any inline threshold
-    const put = await s3.send(
+    const put = await erne.s3.send(
       new PutObjectCommand({ Bucket: bucket, Key: 'stream.bin', Body: Readable.from([data.subarray(0, 100_000), data.subarray(100_000)]), ContentLength: data.length }),
     );
     const last = sent[sent.length - 1];
@@ -90,7 +84,7 @@ describe('PutObject / GetObject round trips', () => {
     expect(last['x-amz-trailer']).toBe('x-amz-checksum-crc32');
     expect(last['x-amz-content-sha256']).toMatch(/^STREAMING-/);
     expect(put.ETag).toBe(`"${md5(data)}"`);
-    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'stream.bin' }));
+    const got = await erne.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'stream.bin' }));
     expect(got.ContentLength).toBe(data.length);
     expect(got.ContentEncoding).toBeUndefined(); // aws-chunked is a transfer detail, never stored
     expect(md5(await bodyBytes(got.Body))).toBe(md5(data));
@@ -100,16 +94,16 @@ describe('PutObject / GetObject round trips', () => {
     const data = randomBytes(2 * 1024 * 1024 + 3);
     const file = join(dir, 'f.bin');
     writeFileSync(file, data);
-    const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'file.bin', Body: createReadStream(file) }));
+    const put = await erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'file.bin', Body: createReadStream(file) }));
     expect(sent[sent.length - 1]['content-encoding']).toContain('aws-chunked');
     expect(put.ETag).toBe(`"${md5(data)}"`);
     expect(md5(await getBytes('file.bin'))).toBe(md5(data));
   });
 
   it('empty object', async () => {
-    const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'empty', Body: Buffer.alloc(0) }));
+    const put = await erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'empty', Body: Buffer.alloc(0) }));
     expect(put.ETag).toBe('"d41d8cd98f00b204e9800998ecf8427e"');
-    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'empty' }));
+    const got = await erne.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'empty' }));
     expect(got.ContentLength).toBe(0);
     expect((await bodyBytes(got.Body)).length).toBe(0);
   });
@@ -117,19 +111,19 @@ describe('PutObject / GetObject round trips', () => {
   it('keys with spaces, unicode and URL-special characters', async () => {
     const keys = ['dir/sub dir/a b.txt', 'ünïcødé/日本語.txt', 'sym+bols&=?;:@$,!~*()\'.txt', 'pct%20not-decoded', 'trailing/'];
     for (const [i, key] of keys.entries()) {
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `special/${key}`, Body: `v${i}` }));
+      await erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `special/${key}`, Body: `v${i}` }));
     }
     for (const [i, key] of keys.entries()) {
       expect((await getBytes(`special/${key}`)).toString()).toBe(`v${i}`);
     }
-    const list = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'special/' }));
+    const list = await erne.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'special/' }));
     expect(list.Contents?.map((c) => c.Key).sort()).toEqual(keys.map((k) => `special/${k}`).sort());
   });
 
   it('overwrite replaces bytes and ETag', async () => {
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'ow', Body: 'first' }));
-    const p2 = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'ow', Body: 'second!' }));
-    const h = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'ow' }));
+    await erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'ow', Body: 'first' }));
+    const p2 = await erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'ow', Body: 'second!' }));
+    const h = await erne.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'ow' }));
     expect(h.ETag).toBe(p2.ETag);
     expect(h.ContentLength).toBe(7);
     expect((await getBytes('ow')).toString()).toBe('second!');
@@ -139,16 +133,16 @@ describe('PutObject / GetObject round trips', () => {
 describe('checksums', () => {
   it('x-amz-checksum-mode: ENABLED returns the stored CRC32 (header and trailer uploads)', async () => {
     const a = Buffer.from('checksum me');
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'ck-header', Body: a }));
-    const h = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'ck-header', ChecksumMode: 'ENABLED' }));
+    await erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'ck-header', Body: a }));
+    const h = await erne.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'ck-header', ChecksumMode: 'ENABLED' }));
     expect(h.ChecksumCRC32).toBe(crc32Base64(a));
-    const g = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'ck-header', ChecksumMode: 'ENABLED' }));
+    const g = await erne.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'ck-header', ChecksumMode: 'ENABLED' }));
     expect(g.ChecksumCRC32).toBe(crc32Base64(a));
     await bodyBytes(g.Body); // the SDK validates the body against the returned checksum
 
     const b = randomBytes(100_000);
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'ck-trailer', Body: Readable.from([b]), ContentLength: b.length }));
-    const h2 = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'ck-trailer', ChecksumMode: 'ENABLED' }));
+    await erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'ck-trailer', Body: Readable.from([b]), ContentLength: b.length }));
+    const h2 = await erne.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'ck-trailer', ChecksumMode: 'ENABLED' }));
     expect(h2.ChecksumCRC32).toBe(crc32Base64(b));
   });
 
@@ -157,25 +151,25 @@ describe('checksums', () => {
     ['SHA1', 'sha1', 'ChecksumSHA1'],
   ] as const)('ChecksumAlgorithm %s is verified, stored and returned', async (alg, node, field) => {
     const data = Buffer.from(`data for ${alg}`);
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `ck-${alg}`, Body: data, ChecksumAlgorithm: alg }));
+    await erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `ck-${alg}`, Body: data, ChecksumAlgorithm: alg }));
     expect(sent[sent.length - 1][`x-amz-checksum-${alg.toLowerCase()}`]).toBe(b64(node, data));
-    const h = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `ck-${alg}`, ChecksumMode: 'ENABLED' }));
+    const h = await erne.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `ck-${alg}`, ChecksumMode: 'ENABLED' }));
     expect(h[field]).toBe(b64(node, data));
   });
 
   it('ChecksumAlgorithm CRC32C round-trips through the trailer of a streamed body', async () => {
     const data = randomBytes(70_000);
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'ck-crc32c', Body: Readable.from([data]), ContentLength: data.length, ChecksumAlgorithm: 'CRC32C' }));
+    await erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'ck-crc32c', Body: Readable.from([data]), ContentLength: data.length, ChecksumAlgorithm: 'CRC32C' }));
     expect(sent[sent.length - 1]['x-amz-trailer']).toBe('x-amz-checksum-crc32c');
-    const h = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'ck-crc32c', ChecksumMode: 'ENABLED' }));
+    const h = await erne.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'ck-crc32c', ChecksumMode: 'ENABLED' }));
     expect(h.ChecksumCRC32C).toMatch(/^[A-Za-z0-9+/]{6}==$/);
-    const g = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'ck-crc32c', ChecksumMode: 'ENABLED' }));
+    const g = await erne.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'ck-crc32c', ChecksumMode: 'ENABLED' }));
     expect(md5(await bodyBytes(g.Body))).toBe(md5(data)); // SDK checks the CRC32C it gets back
   });
 
   it('Content-MD5 that matches is accepted', async () => {
     const data = Buffer.from('md5 checked');
-    const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'md5-ok', Body: data, ContentMD5: createHash('md5').update(data).digest('base64') }));
+    const put = await erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'md5-ok', Body: data, ContentMD5: createHash('md5').update(data).digest('base64') }));
     expect(put.ETag).toBe(`"${md5(data)}"`);
   });
 });
@@ -195,10 +189,10 @@ describe('metadata and content headers', () => {
       CacheControl: 'max-age=3600, public',
       Expires: expires,
     };
-    await s3.send(new PutObjectCommand(input));
+    await erne.s3.send(new PutObjectCommand(input));
     for (const r of [
-      await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'headers.txt' })),
-      await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'headers.txt' })),
+      await erne.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'headers.txt' })),
+      await erne.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'headers.txt' })),
     ]) {
       expect(r.Metadata).toEqual(input.Metadata);
       expect(r.ContentType).toBe(input.ContentType);
@@ -214,9 +208,9 @@ describe('metadata and content headers', () => {
 
   it('a streamed upload with Content-Encoding gzip stores gzip, not "gzip,aws-chunked"', async () => {
     const data = randomBytes(10_000);
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'gz-stream', Body: Readable.from([data]), ContentLength: data.length, ContentEncoding: 'gzip' }));
+    await erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'gz-stream', Body: Readable.from([data]), ContentLength: data.length, ContentEncoding: 'gzip' }));
     expect(sent[sent.length - 1]['content-encoding']).toMatch(/aws-chunked/);
-    const h = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'gz-stream' }));
+    const h = await erne.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'gz-stream' }));
     expect(h.ContentEncoding).toBe('gzip');
     expect(h.ContentLength).toBe(data.length);
   });
@@ -224,31 +218,31 @@ describe('metadata and content headers', () => {
 
 describe('conditional PUT', () => {
   it('If-None-Match: * creates once, then 412 PreconditionFailed and the object is unchanged', async () => {
-    const first = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'cond-new', Body: 'one', IfNoneMatch: '*' }));
-    const err = await sdkError(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'cond-new', Body: 'two', IfNoneMatch: '*' })));
+    const first = await erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'cond-new', Body: 'one', IfNoneMatch: '*' }));
+    const err = await sdkError(erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'cond-new', Body: 'two', IfNoneMatch: '*' })));
     expect(err.name).toBe('PreconditionFailed');
     expect(err.status).toBe(412);
     expect(err.requestId).toBeTruthy();
-    const h = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'cond-new' }));
+    const h = await erne.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'cond-new' }));
     expect(h.ETag).toBe(first.ETag);
     expect((await getBytes('cond-new')).toString()).toBe('one');
   });
 
   it('If-Match with the current ETag succeeds; with a wrong ETag → 412 and unchanged', async () => {
-    const v1 = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'cond-match', Body: 'v1' }));
-    const v2 = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'cond-match', Body: 'v2', IfMatch: v1.ETag }));
+    const v1 = await erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'cond-match', Body: 'v1' }));
+    const v2 = await erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'cond-match', Body: 'v2', IfMatch: v1.ETag }));
     expect(v2.ETag).toBe(`"${md5('v2')}"`);
-    const err = await sdkError(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'cond-match', Body: 'v3', IfMatch: v1.ETag })));
+    const err = await sdkError(erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'cond-match', Body: 'v3', IfMatch: v1.ETag })));
     expect(err.status).toBe(412);
     expect(err.name).toBe('PreconditionFailed');
     expect((await getBytes('cond-match')).toString()).toBe('v2');
   });
 
   it('If-None-Match: * on a streamed (aws-chunked) upload is refused too', async () => {
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'cond-stream', Body: 'orig' }));
+    await erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'cond-stream', Body: 'orig' }));
     const data = randomBytes(200_000);
     const err = await sdkError(
-      s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'cond-stream', Body: Readable.from([data]), ContentLength: data.length, IfNoneMatch: '*' })),
+      erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'cond-stream', Body: Readable.from([data]), ContentLength: data.length, IfNoneMatch: '*' })),
     );
     expect(err.status).toBe(412);
     expect((await getBytes('cond-stream')).toString()).toBe('orig');
@@ -257,42 +251,42 @@ describe('conditional PUT', () => {
 
 describe('HeadObject / DeleteObject / DeleteObjects', () => {
   it('HEAD of a missing key is 404; GET is NoSuchKey', async () => {
-    const h = await sdkError(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'missing' })));
+    const h = await sdkError(erne.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'missing' })));
     expect(h.status).toBe(404);
-    const g = await sdkError(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'missing' })));
+    const g = await sdkError(erne.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'missing' })));
     expect(g.name).toBe('NoSuchKey');
     expect(g.status).toBe(404);
   });
 
   it('DeleteObject removes; deleting an absent key succeeds with 204', async () => {
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'del-me', Body: 'x' }));
-    const d = await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'del-me' }));
+    await erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'del-me', Body: 'x' }));
+    const d = await erne.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'del-me' }));
     expect(d.$metadata.httpStatusCode).toBe(204);
-    expect((await sdkError(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'del-me' })))).status).toBe(404);
-    const again = await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'del-me' }));
+    expect((await sdkError(erne.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'del-me' })))).status).toBe(404);
+    const again = await erne.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'del-me' }));
     expect(again.$metadata.httpStatusCode).toBe(204);
   });
 
   it('DeleteObjects (SDK sends an x-amz-checksum header, not Content-MD5) reports each key', async () => {
-    for (const k of ['m/1', 'm/2', 'm/3']) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: k, Body: k }));
-    const r = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: [{ Key: 'm/1' }, { Key: 'm/2' }, { Key: 'm/absent' }] } }));
+    for (const k of ['m/1', 'm/2', 'm/3']) await erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: k, Body: k }));
+    const r = await erne.s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: [{ Key: 'm/1' }, { Key: 'm/2' }, { Key: 'm/absent' }] } }));
     expect(r.Deleted?.map((d) => d.Key).sort()).toEqual(['m/1', 'm/2', 'm/absent']);
     expect(r.Errors ?? []).toEqual([]);
-    const list = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'm/' }));
+    const list = await erne.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'm/' }));
     expect(list.Contents?.map((c) => c.Key)).toEqual(['m/3']);
   });
 
   it('DeleteObjects quiet mode returns no Deleted entries but deletes', async () => {
-    for (const k of ['q/1', 'q/2']) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: k, Body: k }));
-    const r = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Quiet: true, Objects: [{ Key: 'q/1' }, { Key: 'q/2' }] } }));
+    for (const k of ['q/1', 'q/2']) await erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: k, Body: k }));
+    const r = await erne.s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Quiet: true, Objects: [{ Key: 'q/1' }, { Key: 'q/2' }] } }));
     expect(r.Deleted ?? []).toEqual([]);
     expect(r.Errors ?? []).toEqual([]);
-    const list = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'q/' }));
+    const list = await erne.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'q/' }));
     expect(list.KeyCount).toBe(0);
   });
 
   it('objects in a missing bucket: NoSuchBucket', async () => {
-    const e = await sdkError(s3.send(new PutObjectCommand({ Bucket: uniqueBucket('nope'), Key: 'k', Body: 'x' })));
+    const e = await sdkError(erne.s3.send(new PutObjectCommand({ Bucket: uniqueBucket('nope'), Key: 'k', Body: 'x' })));
     expect(e.name).toBe('NoSuchBucket');
     expect(e.status).toBe(404);
   });

@@ -24,6 +24,7 @@ import {
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AWS_BIN, bodyBytes, REGION, ROOT, startTestGateway, tempDir, uniqueBucket, type TestGateway } from '../helpers/gateway.js';
+import { rcloneEnv, writeS3cmdConfig } from './clients/configs.js';
 import { cleanEnv, fileMd5, installed, mustRun, randomFile, smallFile } from './clients/support.js';
 
 const MiB = 1024 * 1024;
@@ -178,26 +179,7 @@ describe('TLS', () => {
 
   it.skipIf(!installed('/usr/bin/s3cmd'))('s3cmd with ca_certs_file: mb, put (multipart), ls, get', async () => {
     const cfg = join(dir, 's3cfg');
-    const host = new URL(t.gw.url).host;
-    writeFileSync(
-      cfg,
-      [
-        '[default]',
-        `access_key = ${ROOT.accessKeyId}`,
-        `secret_key = ${ROOT.secretAccessKey}`,
-        `host_base = ${host}`,
-        `host_bucket = ${host}`,
-        `bucket_location = ${REGION}`,
-        'use_https = True',
-        `ca_certs_file = ${caFile}`,
-        'check_ssl_certificate = True',
-        'check_ssl_hostname = True',
-        'signature_v2 = False',
-        'multipart_chunk_size_mb = 5',
-        'progress_meter = False',
-        '',
-      ].join('\n'),
-    );
+    writeS3cmdConfig(cfg, t.gw.url, { multipartChunkMiB: 5, caFile });
     const s3cmd = (...args: string[]) => mustRun('/usr/bin/s3cmd', ['-c', cfg, ...args], { env: cleanEnv({ HOME: dir }), cwd: dir });
     const bucket = uniqueBucket('tls-s3cmd');
     const src = join(dir, 's3cmd-src.bin');
@@ -211,18 +193,7 @@ describe('TLS', () => {
   }, 120_000);
 
   it.skipIf(!installed('/usr/bin/rclone', ['version']))('rclone with --ca-cert: mkdir, copy (multipart), lsf, copyto back', async () => {
-    const conf = join(dir, 'rclone.conf');
-    writeFileSync(conf, '');
-    const env = cleanEnv({
-      RCLONE_CONFIG: conf,
-      RCLONE_CONFIG_ERNE_TYPE: 's3',
-      RCLONE_CONFIG_ERNE_PROVIDER: 'Other',
-      RCLONE_CONFIG_ERNE_ENDPOINT: t.gw.url,
-      RCLONE_CONFIG_ERNE_ACCESS_KEY_ID: ROOT.accessKeyId,
-      RCLONE_CONFIG_ERNE_SECRET_ACCESS_KEY: ROOT.secretAccessKey,
-      RCLONE_CONFIG_ERNE_FORCE_PATH_STYLE: 'true',
-      RCLONE_CONFIG_ERNE_REGION: REGION,
-    });
+    const env = rcloneEnv(dir, t.gw.url);
     const rclone = (...args: string[]) => mustRun('/usr/bin/rclone', ['--ca-cert', caFile, '--retries', '1', '--low-level-retries', '1', ...args], { env, cwd: dir });
     const bucket = uniqueBucket('tls-rclone');
     const src = join(dir, 'rclone-src', 'big.bin');

@@ -17,33 +17,23 @@ import {
   PutObjectCommand,
   type ObjectVersion as SdkVersion,
   type DeleteMarkerEntry,
-  type S3Client,
 } from '@aws-sdk/client-s3';
 import { XMLParser } from 'fast-xml-parser';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { awsCli, bodyBytes, s3Client, sdkError, startTestGateway, uniqueBucket, type TestGateway } from '../helpers/gateway.js';
+import { describe, expect, it } from 'vitest';
+import { awsCli, bodyBytes, sdkError, uniqueBucket, useGateway } from '../helpers/gateway.js';
 import { rawRequest } from '../helpers/raw.js';
 
-let t: TestGateway;
-let s3: S3Client;
 
-beforeAll(async () => {
-  t = await startTestGateway();
-  s3 = s3Client(t.gw);
-});
-afterAll(async () => {
-  s3?.destroy();
-  await t?.stop();
-});
+const erne = useGateway();
 
 async function newBucket(status?: 'Enabled' | 'Suspended'): Promise<string> {
   const b = uniqueBucket('ver');
-  await s3.send(new CreateBucketCommand({ Bucket: b }));
-  if (status) await s3.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: status } }));
+  await erne.s3.send(new CreateBucketCommand({ Bucket: b }));
+  if (status) await erne.s3.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: status } }));
   return b;
 }
-const put = (Bucket: string, Key: string, Body: string) => s3.send(new PutObjectCommand({ Bucket, Key, Body }));
-const getText = async (Bucket: string, Key: string, VersionId?: string) => (await bodyBytes((await s3.send(new GetObjectCommand({ Bucket, Key, VersionId }))).Body)).toString();
+const put = (Bucket: string, Key: string, Body: string) => erne.s3.send(new PutObjectCommand({ Bucket, Key, Body }));
+const getText = async (Bucket: string, Key: string, VersionId?: string) => (await bodyBytes((await erne.s3.send(new GetObjectCommand({ Bucket, Key, VersionId }))).Body)).toString();
 
 /** key order, then newest first (the latest, then by time, then by id: ids sort newest first) */
 function s3Order(a: SdkVersion | DeleteMarkerEntry, b: SdkVersion | DeleteMarkerEntry): number {
@@ -62,7 +52,7 @@ async function listAll(Bucket: string, MaxKeys: number, extra: { Prefix?: string
   let VersionIdMarker: string | undefined;
   let pages = 0;
   for (;;) {
-    const r = await s3.send(new ListObjectVersionsCommand({ Bucket, MaxKeys, KeyMarker, VersionIdMarker, ...extra }));
+    const r = await erne.s3.send(new ListObjectVersionsCommand({ Bucket, MaxKeys, KeyMarker, VersionIdMarker, ...extra }));
     pages++;
     // markers and versions come back in two lists; put them back in S3's order (key, newest first)
     versions.push(...[...(r.Versions ?? []), ...(r.DeleteMarkers ?? [])].sort(s3Order));
@@ -76,14 +66,14 @@ async function listAll(Bucket: string, MaxKeys: number, extra: { Prefix?: string
 describe('bucket versioning configuration', () => {
   it('unversioned has no Status; Enabled and Suspended round-trip; MFA delete is NotImplemented', async () => {
     const b = await newBucket();
-    expect((await s3.send(new GetBucketVersioningCommand({ Bucket: b }))).Status).toBeUndefined();
-    await s3.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Enabled' } }));
-    expect((await s3.send(new GetBucketVersioningCommand({ Bucket: b }))).Status).toBe('Enabled');
-    await s3.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Suspended' } }));
-    expect((await s3.send(new GetBucketVersioningCommand({ Bucket: b }))).Status).toBe('Suspended');
-    const err = await sdkError(s3.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Enabled', MFADelete: 'Enabled' } })));
+    expect((await erne.s3.send(new GetBucketVersioningCommand({ Bucket: b }))).Status).toBeUndefined();
+    await erne.s3.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Enabled' } }));
+    expect((await erne.s3.send(new GetBucketVersioningCommand({ Bucket: b }))).Status).toBe('Enabled');
+    await erne.s3.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Suspended' } }));
+    expect((await erne.s3.send(new GetBucketVersioningCommand({ Bucket: b }))).Status).toBe('Suspended');
+    const err = await sdkError(erne.s3.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Enabled', MFADelete: 'Enabled' } })));
     expect([err.name, err.status]).toEqual(['NotImplemented', 501]);
-    const bad = await rawRequest(t.gw, { method: 'PUT', path: `/${b}`, query: 'versioning', body: '<VersioningConfiguration><Status>On</Status></VersioningConfiguration>' });
+    const bad = await rawRequest(erne.gw, { method: 'PUT', path: `/${b}`, query: 'versioning', body: '<VersioningConfiguration><Status>On</Status></VersioningConfiguration>' });
     expect(bad.status).toBe(400);
     expect(bad.body.toString()).toContain('MalformedXML');
   });
@@ -97,29 +87,29 @@ describe('versions and delete markers', () => {
     expect(v1).not.toBe(v2);
     expect(await getText(b, 'k')).toBe('two');
     expect(await getText(b, 'k', v1)).toBe('one');
-    const head = await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'k', VersionId: v1 }));
+    const head = await erne.s3.send(new HeadObjectCommand({ Bucket: b, Key: 'k', VersionId: v1 }));
     expect([head.VersionId, head.ContentLength]).toEqual([v1, 3]);
-    expect((await s3.send(new GetObjectCommand({ Bucket: b, Key: 'k' }))).VersionId).toBe(v2);
+    expect((await erne.s3.send(new GetObjectCommand({ Bucket: b, Key: 'k' }))).VersionId).toBe(v2);
 
-    const del = await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'k' }));
+    const del = await erne.s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'k' }));
     expect(del.DeleteMarker).toBe(true);
     const marker = del.VersionId!;
     expect(marker).not.toBe(v2);
     // current is a marker: 404 NoSuchKey with the marker headers
-    const miss = await rawRequest(t.gw, { method: 'GET', path: `/${b}/k` });
+    const miss = await rawRequest(erne.gw, { method: 'GET', path: `/${b}/k` });
     expect(miss.status).toBe(404);
     expect(miss.body.toString()).toContain('NoSuchKey');
     expect(miss.headers['x-amz-delete-marker']).toBe('true');
     expect(miss.headers['x-amz-version-id']).toBe(marker);
     // the marker by id: 405
-    const byId = await rawRequest(t.gw, { method: 'GET', path: `/${b}/k`, query: `versionId=${marker}` });
+    const byId = await rawRequest(erne.gw, { method: 'GET', path: `/${b}/k`, query: `versionId=${marker}` });
     expect(byId.status).toBe(405);
     expect(byId.headers['x-amz-delete-marker']).toBe('true');
-    const headMarker = await rawRequest(t.gw, { method: 'HEAD', path: `/${b}/k`, query: `versionId=${marker}` });
+    const headMarker = await rawRequest(erne.gw, { method: 'HEAD', path: `/${b}/k`, query: `versionId=${marker}` });
     expect(headMarker.status).toBe(405);
-    expect((await s3.send(new ListObjectsV2Command({ Bucket: b }))).KeyCount).toBe(0);
+    expect((await erne.s3.send(new ListObjectsV2Command({ Bucket: b }))).KeyCount).toBe(0);
 
-    const listed = await s3.send(new ListObjectVersionsCommand({ Bucket: b }));
+    const listed = await erne.s3.send(new ListObjectVersionsCommand({ Bucket: b }));
     expect(listed.DeleteMarkers?.map((m) => [m.Key, m.VersionId, m.IsLatest])).toEqual([['k', marker, true]]);
     expect(listed.Versions?.map((v) => [v.Key, v.VersionId, v.IsLatest, v.Size, v.ETag])).toEqual([
       ['k', v2, false, 3, expect.stringMatching(/^"[0-9a-f]{32}"$/)],
@@ -127,22 +117,22 @@ describe('versions and delete markers', () => {
     ]);
 
     // deleting the marker by id brings v2 back; deleting v2 makes v1 current
-    const undel = await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'k', VersionId: marker }));
+    const undel = await erne.s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'k', VersionId: marker }));
     expect([undel.DeleteMarker, undel.VersionId]).toEqual([true, marker]);
     expect(await getText(b, 'k')).toBe('two');
-    await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'k', VersionId: v2 }));
+    await erne.s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'k', VersionId: v2 }));
     expect(await getText(b, 'k')).toBe('one');
-    expect((await sdkError(s3.send(new GetObjectCommand({ Bucket: b, Key: 'k', VersionId: v2 })))).name).toBe('NoSuchVersion');
-    const invalid = await sdkError(s3.send(new GetObjectCommand({ Bucket: b, Key: 'k', VersionId: 'not-a-version' })));
+    expect((await sdkError(erne.s3.send(new GetObjectCommand({ Bucket: b, Key: 'k', VersionId: v2 })))).name).toBe('NoSuchVersion');
+    const invalid = await sdkError(erne.s3.send(new GetObjectCommand({ Bucket: b, Key: 'k', VersionId: 'not-a-version' })));
     expect([invalid.name, invalid.status]).toEqual(['InvalidArgument', 400]);
   });
 
   it('Suspended: puts write the null version, replacing the previous null one', async () => {
     const b = await newBucket();
     await put(b, 'k', 'pre'); // null version from the unversioned days
-    await s3.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Enabled' } }));
+    await erne.s3.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Enabled' } }));
     const v1 = (await put(b, 'k', 'one')).VersionId!;
-    await s3.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Suspended' } }));
+    await erne.s3.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Suspended' } }));
     expect((await put(b, 'k', 'null-1')).VersionId).toBe('null');
     expect((await put(b, 'k', 'null-2')).VersionId).toBe('null');
     const { versions } = await listAll(b, 1000);
@@ -151,10 +141,10 @@ describe('versions and delete markers', () => {
       [v1, false],
     ]);
     expect(await getText(b, 'k', 'null')).toBe('null-2');
-    expect((await s3.send(new GetObjectCommand({ Bucket: b, Key: 'k' }))).VersionId).toBe('null');
-    const del = await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'k' }));
+    expect((await erne.s3.send(new GetObjectCommand({ Bucket: b, Key: 'k' }))).VersionId).toBe('null');
+    const del = await erne.s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'k' }));
     expect([del.DeleteMarker, del.VersionId]).toEqual([true, 'null']);
-    const after = await s3.send(new ListObjectVersionsCommand({ Bucket: b }));
+    const after = await erne.s3.send(new ListObjectVersionsCommand({ Bucket: b }));
     expect(after.DeleteMarkers?.map((m) => [m.VersionId, m.IsLatest])).toEqual([['null', true]]);
     expect(after.Versions?.map((v) => v.VersionId)).toEqual([v1]);
   });
@@ -165,14 +155,14 @@ describe('versions and delete markers', () => {
     expect(p.VersionId).toBeUndefined();
     await put(b, 'b', 'y');
     await put(b, 'b', 'z');
-    const r = await s3.send(new ListObjectVersionsCommand({ Bucket: b }));
+    const r = await erne.s3.send(new ListObjectVersionsCommand({ Bucket: b }));
     expect(r.Versions?.map((v) => [v.Key, v.VersionId, v.IsLatest])).toEqual([
       ['a', 'null', true],
       ['b', 'null', true],
     ]);
     expect(r.DeleteMarkers ?? []).toEqual([]);
     expect(await getText(b, 'b', 'null')).toBe('z');
-    const d = await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'a' }));
+    const d = await erne.s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'a' }));
     expect([d.DeleteMarker, d.VersionId]).toEqual([undefined, undefined]);
   });
 
@@ -182,7 +172,7 @@ describe('versions and delete markers', () => {
     for (const k of ['a', 'dir/x', 'dir/y', 'z']) {
       for (let i = 0; i < 7; i++) made.push([k, (await put(b, k, `${k}${i}`)).VersionId!]);
     }
-    made.push(['z', (await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'z' }))).VersionId!]);
+    made.push(['z', (await erne.s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'z' }))).VersionId!]);
     // expected: keys in order, newest first within a key
     const expected = ['a', 'dir/x', 'dir/y', 'z'].flatMap((k) => made.filter(([mk]) => mk === k).map(([, id]) => [k, id]).reverse());
     const whole = await listAll(b, 1000);
@@ -198,7 +188,7 @@ describe('versions and delete markers', () => {
     expect(grouped.versions.map((v) => v.Key)).toEqual([...Array(7).fill('a'), ...Array(8).fill('z')]);
     const dir = await listAll(b, 5, { Prefix: 'dir/' });
     expect(dir.versions.length).toBe(14);
-    const err = await rawRequest(t.gw, { method: 'GET', path: `/${b}`, query: `versions&version-id-marker=${made[0]![1]}` });
+    const err = await rawRequest(erne.gw, { method: 'GET', path: `/${b}`, query: `versions&version-id-marker=${made[0]![1]}` });
     expect(err.status).toBe(400);
   });
 
@@ -207,7 +197,7 @@ describe('versions and delete markers', () => {
     const a1 = (await put(b, 'a', '1')).VersionId!;
     const a2 = (await put(b, 'a', '2')).VersionId!;
     await put(b, 'c', '1');
-    const r = await s3.send(
+    const r = await erne.s3.send(
       new DeleteObjectsCommand({ Bucket: b, Delete: { Objects: [{ Key: 'a', VersionId: a1 }, { Key: 'c' }, { Key: 'a', VersionId: 'bogus' }] } }),
     );
     const byKey = Object.fromEntries((r.Deleted ?? []).map((d) => [d.Key + (d.VersionId ?? ''), d]));
@@ -215,12 +205,12 @@ describe('versions and delete markers', () => {
     expect(byKey['c']).toMatchObject({ Key: 'c', DeleteMarker: true });
     expect(byKey['c']!.DeleteMarkerVersionId).toMatch(/^[0-9a-f]+$/);
     expect(r.Errors?.map((e) => [e.Key, e.Code])).toEqual([['a', 'NoSuchVersion']]);
-    const left = await s3.send(new ListObjectVersionsCommand({ Bucket: b }));
+    const left = await erne.s3.send(new ListObjectVersionsCommand({ Bucket: b }));
     expect(left.Versions?.map((v) => [v.Key, v.VersionId])).toEqual([
       ['a', a2],
       ['c', expect.any(String)],
     ]);
-    const rm = await s3.send(new DeleteObjectsCommand({ Bucket: b, Delete: { Objects: [{ Key: 'c', VersionId: byKey['c']!.DeleteMarkerVersionId }] } }));
+    const rm = await erne.s3.send(new DeleteObjectsCommand({ Bucket: b, Delete: { Objects: [{ Key: 'c', VersionId: byKey['c']!.DeleteMarkerVersionId }] } }));
     expect(rm.Deleted?.[0]).toMatchObject({ Key: 'c', DeleteMarker: true, DeleteMarkerVersionId: byKey['c']!.DeleteMarkerVersionId });
     expect(await getText(b, 'c')).toBe('1');
   });
@@ -229,7 +219,7 @@ describe('versions and delete markers', () => {
 describe('ListObjectVersions element order', () => {
   /** the listing's entries as the XML has them: element name, key and version id, in document order */
   async function rawEntries(b: string, query = '') {
-    const r = await rawRequest(t.gw, { method: 'GET', path: `/${b}`, query: `versions${query}` });
+    const r = await rawRequest(erne.gw, { method: 'GET', path: `/${b}`, query: `versions${query}` });
     const doc = new XMLParser({ preserveOrder: true, parseTagValue: false }).parse(r.text) as Record<string, unknown>[];
     const root = doc.find((n) => 'ListVersionsResult' in n)!['ListVersionsResult'] as Record<string, unknown>[];
     const text = (children: Record<string, unknown>[], name: string) =>
@@ -249,11 +239,11 @@ describe('ListObjectVersions element order', () => {
   it('interleaves Version and DeleteMarker by key, newest first, and the SDK still gets both lists', async () => {
     const b = await newBucket('Enabled');
     const a1 = (await put(b, 'a', 'a1')).VersionId!;
-    const am1 = (await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'a' }))).VersionId!;
+    const am1 = (await erne.s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'a' }))).VersionId!;
     const a2 = (await put(b, 'a', 'a2')).VersionId!;
-    const am2 = (await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'a' }))).VersionId!;
+    const am2 = (await erne.s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'a' }))).VersionId!;
     const b1 = (await put(b, 'b', 'b1')).VersionId!;
-    const bm1 = (await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'b' }))).VersionId!;
+    const bm1 = (await erne.s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'b' }))).VersionId!;
     const c1 = (await put(b, 'c', 'c1')).VersionId!;
     const expected: [string, string, string][] = [
       ['DeleteMarker', 'a', am2],
@@ -278,7 +268,7 @@ describe('ListObjectVersions element order', () => {
     }
     expect(paged).toEqual(expected);
 
-    const sdk = await s3.send(new ListObjectVersionsCommand({ Bucket: b }));
+    const sdk = await erne.s3.send(new ListObjectVersionsCommand({ Bucket: b }));
     expect(sdk.Versions?.map((v) => [v.Key, v.VersionId, v.IsLatest, v.ETag])).toEqual([
       ['a', a2, false, expect.stringMatching(/^"[0-9a-f]{32}"$/)],
       ['a', a1, false, expect.stringMatching(/^"[0-9a-f]{32}"$/)],
@@ -295,10 +285,10 @@ describe('ListObjectVersions element order', () => {
   it('keeps the order with a delimiter, url encoding and common prefixes after the entries', async () => {
     const b = await newBucket('Enabled');
     const x1 = (await put(b, 'k x', '1')).VersionId!;
-    const xm = (await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'k x' }))).VersionId!;
+    const xm = (await erne.s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'k x' }))).VersionId!;
     await put(b, 'dir/inner', 'i');
     const y1 = (await put(b, 'y&z', '1')).VersionId!;
-    const ym = (await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'y&z' }))).VersionId!;
+    const ym = (await erne.s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'y&z' }))).VersionId!;
     const y2 = (await put(b, 'y&z', '2')).VersionId!;
     const r = await rawEntries(b, '&delimiter=/&encoding-type=url');
     expect(r.entries).toEqual([
@@ -309,7 +299,7 @@ describe('ListObjectVersions element order', () => {
       ['Version', 'y%26z', y1],
     ]);
     expect(r.prefixes).toEqual(['dir/']);
-    const sdk = await s3.send(new ListObjectVersionsCommand({ Bucket: b, Delimiter: '/' }));
+    const sdk = await erne.s3.send(new ListObjectVersionsCommand({ Bucket: b, Delimiter: '/' }));
     expect(sdk.Versions?.map((v) => [v.Key, v.VersionId])).toEqual([
       ['k x', x1],
       ['y&z', y2],
@@ -326,18 +316,18 @@ describe('ListObjectVersions element order', () => {
 describe('aws CLI', () => {
   it('put-bucket-versioning, list-object-versions, copy-object', async () => {
     const b = await newBucket();
-    let r = await awsCli(t.gw, ['s3api', 'put-bucket-versioning', '--bucket', b, '--versioning-configuration', 'Status=Enabled']);
+    let r = await awsCli(erne.gw, ['s3api', 'put-bucket-versioning', '--bucket', b, '--versioning-configuration', 'Status=Enabled']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    r = await awsCli(t.gw, ['s3api', 'get-bucket-versioning', '--bucket', b]);
+    r = await awsCli(erne.gw, ['s3api', 'get-bucket-versioning', '--bucket', b]);
     expect(JSON.parse(r.stdout).Status).toBe('Enabled');
     const v1 = (await put(b, 'k', 'one')).VersionId!;
     await put(b, 'k', 'two');
-    r = await awsCli(t.gw, ['s3api', 'copy-object', '--bucket', b, '--key', 'restored', '--copy-source', `${b}/k?versionId=${v1}`]);
+    r = await awsCli(erne.gw, ['s3api', 'copy-object', '--bucket', b, '--key', 'restored', '--copy-source', `${b}/k?versionId=${v1}`]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).CopySourceVersionId).toBe(v1);
     expect(await getText(b, 'restored')).toBe('one');
-    r = await awsCli(t.gw, ['s3api', 'list-object-versions', '--bucket', b, '--max-items', '2', '--page-size', '1']);
+    r = await awsCli(erne.gw, ['s3api', 'list-object-versions', '--bucket', b, '--max-items', '2', '--page-size', '1']);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.Versions.map((v: { Key: string }) => v.Key)).toEqual(['k', 'k']);

@@ -1,7 +1,8 @@
 /**
  * Test helpers that start a real Erne gateway (in process, on a temp data dir, port 0) and
  * build real clients for it: @aws-sdk/client-s3 with its default checksum settings, and the
- * `aws` CLI. Raw hand-signed requests live in ./raw.ts, child-process gateways in ./child.ts.
+ * `aws` CLI. `useGateway` is the usual e2e fixture: one gateway, one root client and one bucket
+ * per test file. Raw hand-signed requests live in ./raw.ts, child-process gateways in ./child.ts.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -9,7 +10,8 @@ import http from 'node:http';
 import type { LookupFunction } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll } from 'vitest';
 import { startGateway, type GatewayOptions, type RunningGateway } from '../../gateway/server.js';
 
 export interface Creds {
@@ -121,6 +123,65 @@ export function s3Client(gw: { url: string }, creds: Creds = ROOT, opts: ClientO
     },
     ...opts.config,
   });
+}
+
+export interface UseGatewayOptions extends Partial<GatewayOptions> {
+  /** a bucket to create (as root) once the gateway is up: this name, or `true` for a fresh unique one */
+  bucket?: string | true;
+}
+
+/** What `useGateway` gives a test file. Read the fields inside tests and hooks, not at load time. */
+export interface GatewayFixture {
+  /** the running gateway (url, port, root keys, janitor, …) */
+  readonly gw: RunningGateway;
+  /** its temp data dir */
+  readonly dataDir: string;
+  /** @aws-sdk/client-s3 signing as root, path style (see s3Client) */
+  readonly s3: S3Client;
+  /** the bucket asked for with `bucket` (its name is known at once; it exists once beforeAll has run) */
+  readonly bucket: string;
+}
+
+/**
+ * The usual e2e fixture, as vitest hooks of the calling file or describe block: beforeAll starts
+ * a test gateway, makes a root S3 client and creates `bucket` if asked; afterAll destroys the
+ * client and stops the gateway (deleting its data dir). Other options go to startTestGateway.
+ * The caller's own beforeAll hooks, registered after this call, run after this one (vitest runs
+ * beforeAll hooks in order and afterAll hooks in reverse), so they can seed data through `s3`.
+ */
+export function useGateway(opts: UseGatewayOptions = {}): GatewayFixture {
+  const { bucket: wanted, ...gatewayOpts } = opts;
+  const bucket = wanted === true ? uniqueBucket() : wanted;
+  let running: TestGateway | undefined;
+  let client: S3Client | undefined;
+  beforeAll(async () => {
+    running = await startTestGateway(gatewayOpts);
+    client = s3Client(running.gw);
+    if (bucket !== undefined) await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await running?.stop();
+  });
+  const ready = <T>(value: T | undefined, field: string): T => {
+    if (value === undefined) throw new Error(`useGateway: ${field} is set by its beforeAll hook; read it inside a test or hook`);
+    return value;
+  };
+  return {
+    get gw() {
+      return ready(running, 'gw').gw;
+    },
+    get dataDir() {
+      return ready(running, 'dataDir').dataDir;
+    },
+    get s3() {
+      return ready(client, 's3');
+    },
+    get bucket() {
+      if (bucket === undefined) throw new Error('useGateway: no bucket was asked for (pass { bucket })');
+      return bucket;
+    },
+  };
 }
 
 /** Which aws CLI runs: Debian's v2 when installed, else whatever `aws` is on PATH. */

@@ -7,15 +7,14 @@
  * encoding/xml produces, to the real gateway.
  */
 import { createHash } from 'node:crypto';
-import { CreateBucketCommand, GetObjectTaggingCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectTaggingCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { XMLParser } from 'fast-xml-parser';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { s3Client, sdkError, startTestGateway, uniqueBucket, type TestGateway } from '../../helpers/gateway.js';
+import { describe, expect, it } from 'vitest';
+import { sdkError, uniqueBucket, useGateway } from '../../helpers/gateway.js';
 import { rawRequest } from '../../helpers/raw.js';
 
-let t: TestGateway;
-let s3: S3Client;
 const bucket = uniqueBucket('goxml');
+const erne = useGateway({ bucket });
 
 /** Go's xml.EscapeText, as used by encoding/xml for character data. */
 function goEscape(s: string): string {
@@ -25,40 +24,29 @@ function goEscape(s: string): string {
 
 const md5b64 = (s: string) => createHash('md5').update(s).digest('base64');
 
-beforeAll(async () => {
-  t = await startTestGateway();
-  s3 = s3Client(t.gw);
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-});
-
-afterAll(async () => {
-  s3?.destroy();
-  await t?.stop();
-});
-
 describe('XML written by Go encoding/xml', () => {
   it('DeleteObjects deletes keys containing quotes and apostrophes (mc rm --recursive, minio-go RemoveObjects)', async () => {
     // the last two: text that merely looks like a reference must stay literal (no double decoding),
     // and spaces at either end are part of the key
     const keys = [`it's "quoted".txt`, `plain & <angled>.txt`, `literal &#34; and &amp; text`, `  spaced key  `];
-    for (const Key of keys) await s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'x' }));
+    for (const Key of keys) await erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'x' }));
     const body = `<Delete><Quiet>false</Quiet>${keys.map((k) => `<Object><Key>${goEscape(k)}</Key></Object>`).join('')}</Delete>`;
-    const res = await rawRequest(t.gw, { method: 'POST', path: `/${bucket}`, query: 'delete=', body, headers: { 'Content-MD5': md5b64(body), 'Content-Type': 'application/xml' } });
+    const res = await rawRequest(erne.gw, { method: 'POST', path: `/${bucket}`, query: 'delete=', body, headers: { 'Content-MD5': md5b64(body), 'Content-Type': 'application/xml' } });
     expect(res.status, res.text).toBe(200);
     // parsed untrimmed: the spaces around a key are part of it
     const doc = new XMLParser({ trimValues: false, parseTagValue: false, isArray: (n) => n === 'Deleted' }).parse(res.text) as { DeleteResult: { Deleted?: { Key: string }[] } };
     const deleted = (doc.DeleteResult.Deleted ?? []).map((d) => d.Key);
     expect(deleted.sort()).toEqual([...keys].sort());
     // S3 answers Deleted even for keys that do not exist, so only a HEAD shows the truth
-    for (const Key of keys) expect((await sdkError(s3.send(new HeadObjectCommand({ Bucket: bucket, Key })))).status, Key).toBe(404);
+    for (const Key of keys) expect((await sdkError(erne.s3.send(new HeadObjectCommand({ Bucket: bucket, Key })))).status, Key).toBe(404);
   });
 
   it('PutObjectTagging keeps an apostrophe and a quote in tag values', async () => {
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'tagged', Body: 'x' }));
+    await erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'tagged', Body: 'x' }));
     const body = `<Tagging><TagSet><Tag><Key>owner</Key><Value>${goEscape(`O'Brien "the tester"`)}</Value></Tag></TagSet></Tagging>`;
-    const res = await rawRequest(t.gw, { method: 'PUT', path: `/${bucket}/tagged`, query: 'tagging=', body, headers: { 'Content-MD5': md5b64(body) } });
+    const res = await rawRequest(erne.gw, { method: 'PUT', path: `/${bucket}/tagged`, query: 'tagging=', body, headers: { 'Content-MD5': md5b64(body) } });
     expect(res.status, res.text).toBe(200);
-    const got = await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'tagged' }));
+    const got = await erne.s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'tagged' }));
     expect(got.TagSet).toEqual([{ Key: 'owner', Value: `O'Brien "the tester"` }]);
   });
 });

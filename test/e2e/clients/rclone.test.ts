@@ -14,8 +14,9 @@ import { readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutBucketVersioningCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REGION, ROOT, s3Client, startTestGateway, tempDir, uniqueBucket, type TestGateway } from '../../helpers/gateway.js';
-import { cleanEnv, fileMd5, installed, makeTree, randomFile, run, smallFile, sortedEntries, tracer, treeMd5, type RunResult, type Tracer } from './support.js';
+import { s3Client, startTestGateway, tempDir, uniqueBucket, type TestGateway } from '../../helpers/gateway.js';
+import { rcloneEnv } from './configs.js';
+import { fileMd5, installed, makeTree, randomFile, run, smallFile, sortedEntries, tracer, treeMd5, type RunResult, type Tracer } from './support.js';
 
 const MiB = 1024 * 1024;
 const BIN = '/usr/bin/rclone';
@@ -49,18 +50,7 @@ beforeAll(async () => {
   t = await startTestGateway();
   tr = await tracer(t.gw, 'rclone');
   dir = tempDir('erne-clients-rclone-');
-  const conf = join(dir, 'rclone.conf');
-  writeFileSync(conf, '');
-  env = cleanEnv({
-    RCLONE_CONFIG: conf,
-    RCLONE_CONFIG_ERNE_TYPE: 's3',
-    RCLONE_CONFIG_ERNE_PROVIDER: 'Other',
-    RCLONE_CONFIG_ERNE_ENDPOINT: tr.url,
-    RCLONE_CONFIG_ERNE_ACCESS_KEY_ID: ROOT.accessKeyId,
-    RCLONE_CONFIG_ERNE_SECRET_ACCESS_KEY: ROOT.secretAccessKey,
-    RCLONE_CONFIG_ERNE_FORCE_PATH_STYLE: 'true',
-    RCLONE_CONFIG_ERNE_REGION: REGION,
-  });
+  env = rcloneEnv(dir, tr.url);
   console.log(`rclone used: ${BIN}: ${(await run(BIN, ['version'], { env })).stdout.split('\n')[0]}`);
   await rclone('mkdir', remote());
 });

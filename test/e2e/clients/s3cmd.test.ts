@@ -10,7 +10,8 @@ import { existsSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { CreateMultipartUploadCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REGION, ROOT, s3Client, startTestGateway, tempDir, uniqueBucket, type TestGateway } from '../../helpers/gateway.js';
+import { s3Client, startTestGateway, tempDir, uniqueBucket, type TestGateway } from '../../helpers/gateway.js';
+import { writeS3cmdConfig } from './configs.js';
 import { cleanEnv, fileMd5, installed, makeTree, mustRun, randomFile, smallFile, sortedEntries, tracer, treeMd5, type Tracer } from './support.js';
 
 const MiB = 1024 * 1024;
@@ -55,24 +56,7 @@ beforeAll(async () => {
   tr = await tracer(t.gw, 's3cmd');
   dir = tempDir('erne-clients-s3cmd-');
   cfg = join(dir, 's3cfg');
-  const host = `127.0.0.1:${tr.port}`;
-  writeFileSync(
-    cfg,
-    [
-      '[default]',
-      `access_key = ${ROOT.accessKeyId}`,
-      `secret_key = ${ROOT.secretAccessKey}`,
-      `host_base = ${host}`,
-      `host_bucket = ${host}`,
-      `bucket_location = ${REGION}`,
-      'use_https = False',
-      'signature_v2 = False',
-      'check_ssl_certificate = False',
-      'multipart_chunk_size_mb = 15',
-      'progress_meter = False',
-      '',
-    ].join('\n'),
-  );
+  writeS3cmdConfig(cfg, tr.url, { multipartChunkMiB: 15 });
   console.log(`s3cmd used: ${BIN}: ${(await mustRun(BIN, ['--version'])).trim()}`);
   await s3cmd('mb', s3u());
 });
