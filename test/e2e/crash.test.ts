@@ -14,14 +14,13 @@ import {
   DeleteObjectsCommand,
   GetObjectCommand,
   ListMultipartUploadsCommand,
-  ListObjectsV2Command,
   PutObjectCommand,
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, expect, it } from 'vitest';
 import { startChildGateway, type ChildGateway } from '../helpers/child.js';
-import { bodyBytes, s3Client } from '../helpers/gateway.js';
+import { bodyBytes, listEtags, s3Client } from '../helpers/gateway.js';
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
 const bucket = 'crash';
@@ -30,17 +29,6 @@ let gw: ChildGateway | undefined;
 afterAll(async () => {
   await gw?.stop();
 });
-
-async function listAll(s3: S3Client): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  let token: string | undefined;
-  do {
-    const p = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
-    for (const c of p.Contents ?? []) out.set(c.Key as string, c.ETag as string);
-    token = p.IsTruncated ? p.NextContinuationToken : undefined;
-  } while (token);
-  return out;
-}
 
 async function read(s3: S3Client, key: string): Promise<{ md5: string; etag: string } | 'missing'> {
   try {
@@ -150,7 +138,7 @@ it('SIGKILL during multipart completions, copies and deletes loses no acknowledg
   for (const key of deleteAcked) expect(await read(s3, key), key).toBe('missing');
 
   // not acknowledged: absent, or whole
-  const listed = await listAll(s3);
+  const listed = await listEtags(s3, bucket);
   for (const key of listed.keys()) {
     const got = await read(s3, key);
     expect(got, key).not.toBe('missing');

@@ -6,10 +6,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, expect, it } from 'vitest';
 import { startChildGateway, type ChildGateway } from '../helpers/child.js';
-import { bodyBytes, s3Client, uniqueBucket } from '../helpers/gateway.js';
+import { bodyBytes, listEtags, s3Client, uniqueBucket } from '../helpers/gateway.js';
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
 
@@ -20,17 +20,6 @@ afterAll(async () => {
   await gw?.stop({ keepData: true });
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
-
-async function listAll(s3: S3Client, bucket: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  let token: string | undefined;
-  do {
-    const p = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
-    for (const c of p.Contents ?? []) out.set(c.Key as string, c.ETag as string);
-    token = p.IsTruncated ? p.NextContinuationToken : undefined;
-  } while (token);
-  return out;
-}
 
 it('SIGKILL during concurrent PUTs loses no acknowledged object and shows no partial one', async () => {
   gw = await startChildGateway();
@@ -90,7 +79,7 @@ it('SIGKILL during concurrent PUTs loses no acknowledged object and shows no par
     expect(got.ETag).toBe(`"${md5(bytes)}"`);
   }
 
-  const listed = await listAll(s3, bucket);
+  const listed = await listEtags(s3, bucket);
   const unacked = [...listed.keys()].filter((k) => !acked.has(k)).length;
   console.log(`durability: ${n} PUTs started, ${acked.size} keys acknowledged before SIGKILL, ${listed.size} listed after restart (${unacked} of them unacknowledged but whole)`);
   for (const k of acked.keys()) expect(listed.has(k)).toBe(true);

@@ -10,7 +10,7 @@ import http from 'node:http';
 import type { LookupFunction } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll } from 'vitest';
 import { startGateway, type GatewayOptions, type RunningGateway } from '../../gateway/server.js';
 
@@ -224,6 +224,18 @@ export async function bodyBytes(body: unknown): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const c of b as AsyncIterable<Uint8Array>) parts.push(Buffer.from(c));
   return Buffer.concat(parts);
+}
+
+/** Every key in the bucket with its ETag, paging through ListObjectsV2. */
+export async function listEtags(s3: S3Client, bucket: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  let token: string | undefined;
+  do {
+    const p = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
+    for (const c of p.Contents ?? []) out.set(c.Key as string, c.ETag as string);
+    token = p.IsTruncated ? p.NextContinuationToken : undefined;
+  } while (token);
+  return out;
 }
 
 /** The S3 error fields an SDK exception carries. */
