@@ -26,6 +26,8 @@ function cases(listKeys: number, scale: number): Case[] {
     { id: 'put-1k', title: 'PUT 1 KiB, 32 concurrent', workload: 'put', size: 1024, concurrency: 32, durationMs: s(5000), metric: 'ops' },
     { id: 'get-1k', title: 'GET 1 KiB, 32 concurrent', workload: 'get', size: 1024, concurrency: 32, durationMs: s(5000), metric: 'ops' },
     { id: 'get-1k-c1', title: 'GET 1 KiB, 1 at a time', workload: 'get', size: 1024, concurrency: 1, durationMs: s(3000), metric: 'p50' },
+    // warp's mixed: 45% GET, 15% PUT, 30% HEAD, 10% DELETE — reads and writes sharing the server
+    { id: 'mixed-1k', title: 'mixed 1 KiB (warp: 45% GET, 15% PUT, 30% HEAD, 10% DELETE), 32 concurrent', workload: 'mixed', size: 1024, concurrency: 32, durationMs: s(5000), metric: 'ops' },
     { id: 'put-64m', title: 'PUT 64 MiB, 2 concurrent', workload: 'put', size: 64 * MiB, concurrency: 2, durationMs: s(8000), metric: 'mib' },
     { id: 'get-64m', title: 'GET 64 MiB, 2 concurrent', workload: 'get', size: 64 * MiB, concurrency: 2, durationMs: s(8000), metric: 'mib' },
     { id: 'list', title: `LIST 1000-key pages of ${listKeys} keys, 1 at a time`, workload: 'list', size: 0, concurrency: 1, durationMs: s(4000), metric: 'p50', keys: listKeys },
