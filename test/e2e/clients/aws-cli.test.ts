@@ -8,26 +8,31 @@
  * Single-PUT basics are in test/e2e/aws-cli.test.ts.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AWS_BIN, awsCli, startTestGateway, tempDir, uniqueBucket, type TestGateway } from '../../helpers/gateway.js';
-import { fileMd5, installed, makeTree, randomFile, smallFile, sortedEntries, tracer, treeMd5, type Tracer } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { AWS_BIN, awsCli, uniqueBucket } from '../../helpers/gateway.js';
+import { useClientSuite } from './suite.js';
+import { fileMd5, makeTree, randomFile, smallFile, sortedEntries, treeMd5 } from './support.js';
 
 const MiB = 1024 * 1024;
-const HAVE = installed(AWS_BIN);
-if (!HAVE) console.warn(`skipping aws CLI client suite: ${AWS_BIN} is not installed (apt-get install awscli)`);
-
-let t: TestGateway;
-let tr: Tracer;
-let dir: string;
 const bucket = uniqueBucket('awscli');
 const s3u = (k = '') => `s3://${bucket}/${k}`;
+
+const suite = useClientSuite({
+  name: 'aws-cli',
+  needs: 'aws',
+  setup: async () => {
+    const v = await awsCli({ url: 'http://127.0.0.1:1' }, ['--version']);
+    console.log(`aws CLI used: ${AWS_BIN}: ${(v.stdout || v.stderr).trim()}`);
+    await aws('s3', 'mb', s3u());
+  },
+});
 
 /** Runs the CLI (with --debug when ERNE_CLIENTS_DEBUG=1) and throws with its output on failure. */
 async function aws(...args: string[]): Promise<string> {
   const debug = process.env.ERNE_CLIENTS_DEBUG === '1' ? ['--debug'] : [];
-  const r = await awsCli({ url: tr.url }, [...debug, ...args]);
+  const r = await awsCli(suite.tr, [...debug, ...args]);
   if (r.code !== 0) throw new Error(`${AWS_BIN} ${args.join(' ')} exited ${r.code}:\n${r.stderr.slice(-6000)}`);
   return r.stdout;
 }
@@ -42,44 +47,28 @@ async function keys(prefix: string): Promise<string[]> {
   return (r.Contents ?? []).map((c) => c.Key).sort();
 }
 
-beforeAll(async () => {
-  if (!HAVE) return;
-  const v = await awsCli({ url: 'http://127.0.0.1:1' }, ['--version']);
-  console.log(`aws CLI used: ${AWS_BIN}: ${(v.stdout || v.stderr).trim()}`);
-  t = await startTestGateway();
-  tr = await tracer(t.gw, 'aws-cli');
-  dir = tempDir('erne-clients-aws-');
-  await aws('s3', 'mb', s3u());
-});
-
-afterAll(async () => {
-  await tr?.close();
-  await t?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-describe.skipIf(!HAVE)(`aws CLI (${AWS_BIN})`, () => {
+describe.skipIf(!suite.present)(`aws CLI (${AWS_BIN})`, () => {
   it('s3 cp a small file up and down', async () => {
-    const sum = await randomFile(join(dir, 'small.bin'), 4321);
-    await aws('s3', 'cp', join(dir, 'small.bin'), s3u('small.bin'));
-    await aws('s3', 'cp', s3u('small.bin'), join(dir, 'small.down'));
-    expect(await fileMd5(join(dir, 'small.down'))).toBe(sum);
+    const sum = await randomFile(join(suite.dir, 'small.bin'), 4321);
+    await aws('s3', 'cp', join(suite.dir, 'small.bin'), s3u('small.bin'));
+    await aws('s3', 'cp', s3u('small.bin'), join(suite.dir, 'small.down'));
+    expect(await fileMd5(join(suite.dir, 'small.down'))).toBe(sum);
   });
 
   it('s3 cp a 20 MiB file: multipart upload (3 parts), ranged download, bytes intact', async () => {
-    const sum = await randomFile(join(dir, 'twenty.bin'), 20 * MiB + 3);
-    await aws('s3', 'cp', join(dir, 'twenty.bin'), s3u('big/twenty.bin'));
+    const sum = await randomFile(join(suite.dir, 'twenty.bin'), 20 * MiB + 3);
+    await aws('s3', 'cp', join(suite.dir, 'twenty.bin'), s3u('big/twenty.bin'));
     const head = await json<{ ETag: string; ContentLength: number }>('s3api', 'head-object', '--bucket', bucket, '--key', 'big/twenty.bin');
     expect(head.ContentLength).toBe(20 * MiB + 3);
     expect(head.ETag).toMatch(/^"[0-9a-f]{32}-3"$/);
-    await aws('s3', 'cp', s3u('big/twenty.bin'), join(dir, 'twenty.down'));
-    expect(await fileMd5(join(dir, 'twenty.down'))).toBe(sum);
+    await aws('s3', 'cp', s3u('big/twenty.bin'), join(suite.dir, 'twenty.down'));
+    expect(await fileMd5(join(suite.dir, 'twenty.down'))).toBe(sum);
   });
 
   it('s3 ls: buckets, a prefix, --recursive', async () => {
-    smallFile(join(dir, 'ls', 'a.txt'), 'a');
-    smallFile(join(dir, 'ls', 'd', 'b.txt'), 'bb');
-    await aws('s3', 'cp', '--recursive', join(dir, 'ls'), s3u('ls/'));
+    smallFile(join(suite.dir, 'ls', 'a.txt'), 'a');
+    smallFile(join(suite.dir, 'ls', 'd', 'b.txt'), 'bb');
+    await aws('s3', 'cp', '--recursive', join(suite.dir, 'ls'), s3u('ls/'));
     expect(await aws('s3', 'ls')).toContain(bucket);
     const top = await aws('s3', 'ls', s3u('ls/'));
     expect(top).toMatch(/PRE d\//);
@@ -88,28 +77,28 @@ describe.skipIf(!HAVE)(`aws CLI (${AWS_BIN})`, () => {
   });
 
   it('s3 cp s3→s3 (server-side copy, small and 20 MiB multipart) and s3 mv', async () => {
-    const sum = await randomFile(join(dir, 'c.bin'), 3000);
-    await aws('s3', 'cp', join(dir, 'c.bin'), s3u('copy/src.bin'));
+    const sum = await randomFile(join(suite.dir, 'c.bin'), 3000);
+    await aws('s3', 'cp', join(suite.dir, 'c.bin'), s3u('copy/src.bin'));
     await aws('s3', 'cp', s3u('copy/src.bin'), s3u('copy/dst.bin'));
     await aws('s3', 'mv', s3u('copy/dst.bin'), s3u('copy/moved.bin'));
     expect(await keys('copy/')).toEqual(['copy/moved.bin', 'copy/src.bin']);
-    await aws('s3', 'cp', s3u('copy/moved.bin'), join(dir, 'moved.down'));
-    expect(await fileMd5(join(dir, 'moved.down'))).toBe(sum);
+    await aws('s3', 'cp', s3u('copy/moved.bin'), join(suite.dir, 'moved.down'));
+    expect(await fileMd5(join(suite.dir, 'moved.down'))).toBe(sum);
     // over 8 MiB the CLI copies with UploadPartCopy (x-amz-copy-source-range)
-    const big = await randomFile(join(dir, 'cbig.bin'), 20 * MiB);
-    await aws('s3', 'cp', join(dir, 'cbig.bin'), s3u('copy/big-src.bin'));
+    const big = await randomFile(join(suite.dir, 'cbig.bin'), 20 * MiB);
+    await aws('s3', 'cp', join(suite.dir, 'cbig.bin'), s3u('copy/big-src.bin'));
     await aws('s3', 'cp', s3u('copy/big-src.bin'), s3u('copy/big-dst.bin'));
-    await aws('s3', 'cp', s3u('copy/big-dst.bin'), join(dir, 'cbig.down'));
-    expect(await fileMd5(join(dir, 'cbig.down'))).toBe(big);
+    await aws('s3', 'cp', s3u('copy/big-dst.bin'), join(suite.dir, 'cbig.down'));
+    expect(await fileMd5(join(suite.dir, 'cbig.down'))).toBe(big);
   });
 
   it('s3 sync a tree up and down, then again after local changes with --delete', async () => {
-    const up = join(dir, 'sync-up');
+    const up = join(suite.dir, 'sync-up');
     const tree = makeTree(up, 60);
     tree.set('big/nine.bin', await randomFile(join(up, 'big', 'nine.bin'), 9 * MiB)); // multipart
     await aws('s3', 'sync', up, s3u('sync/'));
     expect(await keys('sync/')).toEqual([...tree.keys()].map((k) => `sync/${k}`).sort());
-    const down = join(dir, 'sync-down');
+    const down = join(suite.dir, 'sync-down');
     await aws('s3', 'sync', s3u('sync/'), down);
     expect(sortedEntries(await treeMd5(down))).toEqual(sortedEntries(tree));
     // a second sync with nothing changed transfers nothing
@@ -129,18 +118,18 @@ describe.skipIf(!HAVE)(`aws CLI (${AWS_BIN})`, () => {
   });
 
   it('s3 cp --acl public-read makes the object anonymously readable; default stays private', async () => {
-    await randomFile(join(dir, 'pub.bin'), 600);
-    await aws('s3', 'cp', '--acl', 'public-read', join(dir, 'pub.bin'), s3u('pub/public.bin'));
-    await aws('s3', 'cp', join(dir, 'pub.bin'), s3u('pub/private.bin'));
-    expect((await fetch(`${t.gw.url}/${bucket}/pub/public.bin`)).status).toBe(200);
-    expect((await fetch(`${t.gw.url}/${bucket}/pub/private.bin`)).status).toBe(403);
+    await randomFile(join(suite.dir, 'pub.bin'), 600);
+    await aws('s3', 'cp', '--acl', 'public-read', join(suite.dir, 'pub.bin'), s3u('pub/public.bin'));
+    await aws('s3', 'cp', join(suite.dir, 'pub.bin'), s3u('pub/private.bin'));
+    expect((await fetch(`${suite.gw.url}/${bucket}/pub/public.bin`)).status).toBe(200);
+    expect((await fetch(`${suite.gw.url}/${bucket}/pub/private.bin`)).status).toBe(403);
     const acl = await json<{ Grants: { Grantee: { URI?: string }; Permission: string }[] }>('s3api', 'get-object-acl', '--bucket', bucket, '--key', 'pub/public.bin');
     expect(acl.Grants).toContainEqual({ Grantee: { Type: 'Group', URI: 'http://acs.amazonaws.com/groups/global/AllUsers' }, Permission: 'READ' });
   });
 
   it('s3api multipart by hand: create, upload-part ×2, list-parts, complete', async () => {
-    const p1 = join(dir, 'p1.bin');
-    const p2 = join(dir, 'p2.bin');
+    const p1 = join(suite.dir, 'p1.bin');
+    const p2 = join(suite.dir, 'p2.bin');
     const s1 = await randomFile(p1, 5 * MiB);
     await randomFile(p2, 1234);
     const { UploadId } = await json<{ UploadId: string }>('s3api', 'create-multipart-upload', '--bucket', bucket, '--key', 'mpu/hand.bin', '--content-type', 'application/x-hand');
@@ -161,8 +150,8 @@ describe.skipIf(!HAVE)(`aws CLI (${AWS_BIN})`, () => {
   });
 
   it('s3api multipart with --checksum-algorithm SHA256: per-part checksums and the composite one', async () => {
-    const p1 = join(dir, 'c1.bin');
-    const p2 = join(dir, 'c2.bin');
+    const p1 = join(suite.dir, 'c1.bin');
+    const p2 = join(suite.dir, 'c2.bin');
     await randomFile(p1, 5 * MiB);
     await randomFile(p2, 4321);
     const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest();
@@ -186,14 +175,14 @@ describe.skipIf(!HAVE)(`aws CLI (${AWS_BIN})`, () => {
 
   it('s3api list-multipart-uploads and abort-multipart-upload', async () => {
     const { UploadId } = await json<{ UploadId: string }>('s3api', 'create-multipart-upload', '--bucket', bucket, '--key', 'mpu/aborted.bin');
-    await randomFile(join(dir, 'pa.bin'), 1000);
-    await aws('s3api', 'upload-part', '--bucket', bucket, '--key', 'mpu/aborted.bin', '--upload-id', UploadId, '--part-number', '1', '--body', join(dir, 'pa.bin'));
+    await randomFile(join(suite.dir, 'pa.bin'), 1000);
+    await aws('s3api', 'upload-part', '--bucket', bucket, '--key', 'mpu/aborted.bin', '--upload-id', UploadId, '--part-number', '1', '--body', join(suite.dir, 'pa.bin'));
     const listed = await json<{ Uploads?: { Key: string; UploadId: string }[] }>('s3api', 'list-multipart-uploads', '--bucket', bucket);
     expect(listed.Uploads?.map((u) => [u.Key, u.UploadId])).toContainEqual(['mpu/aborted.bin', UploadId]);
     await aws('s3api', 'abort-multipart-upload', '--bucket', bucket, '--key', 'mpu/aborted.bin', '--upload-id', UploadId);
     const after = await json<{ Uploads?: { UploadId: string }[] }>('s3api', 'list-multipart-uploads', '--bucket', bucket);
     expect((after.Uploads ?? []).map((u) => u.UploadId)).not.toContain(UploadId);
-    const r = await awsCli({ url: tr.url }, ['s3api', 'list-parts', '--bucket', bucket, '--key', 'mpu/aborted.bin', '--upload-id', UploadId]);
+    const r = await awsCli(suite.tr, ['s3api', 'list-parts', '--bucket', bucket, '--key', 'mpu/aborted.bin', '--upload-id', UploadId]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('NoSuchUpload');
     expect(await keys('mpu/aborted')).toEqual([]);

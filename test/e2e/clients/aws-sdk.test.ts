@@ -6,7 +6,7 @@
  * Deep SDK behaviour is tested in test/e2e/sdk-*.test.ts; this is the walk-through.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, rmSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import {
   CopyObjectCommand,
@@ -21,18 +21,25 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bodyBytes, s3Client, startTestGateway, tempDir, uniqueBucket, type TestGateway } from '../../helpers/gateway.js';
-import { makeTree, randomFile, sortedEntries, tracer, type Tracer } from './support.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { bodyBytes, s3Client, uniqueBucket } from '../../helpers/gateway.js';
+import { useClientSuite } from './suite.js';
+import { makeTree, randomFile, sortedEntries } from './support.js';
 
 const MiB = 1024 * 1024;
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
 
-let t: TestGateway;
-let tr: Tracer;
-let s3: S3Client;
-let dir: string;
 const bucket = uniqueBucket('sdk');
+/** the client under test, through the tracing proxy */
+let s3: S3Client;
+const suite = useClientSuite({
+  name: 'aws-sdk',
+  setup: async ({ tr }) => {
+    s3 = s3Client(tr);
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  },
+});
+afterAll(() => s3?.destroy());
 
 async function getMd5(key: string): Promise<string> {
   const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -49,21 +56,6 @@ async function listAll(prefix: string): Promise<string[]> {
   return keys;
 }
 
-beforeAll(async () => {
-  t = await startTestGateway();
-  tr = await tracer(t.gw, 'aws-sdk');
-  s3 = s3Client({ url: tr.url });
-  dir = tempDir('erne-clients-sdk-');
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-});
-
-afterAll(async () => {
-  s3?.destroy();
-  await tr?.close();
-  await t?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
 describe('@aws-sdk/client-s3 + lib-storage', () => {
   it('PutObject small objects and GetObject them back', async () => {
     const data = randomBytes(3000);
@@ -74,7 +66,7 @@ describe('@aws-sdk/client-s3 + lib-storage', () => {
   });
 
   it('lib-storage Upload of a 12 MiB file stream with 5 MiB parts (multipart), downloaded intact', async () => {
-    const path = join(dir, 'twelve.bin');
+    const path = join(suite.dir, 'twelve.bin');
     const sum = await randomFile(path, 12 * MiB + 77);
     const up = new Upload({ client: s3, params: { Bucket: bucket, Key: 'big/twelve.bin', Body: createReadStream(path) }, partSize: 5 * MiB, queueSize: 2 });
     const res = await up.done();
@@ -103,7 +95,7 @@ describe('@aws-sdk/client-s3 + lib-storage', () => {
   });
 
   it('copies the 12 MiB multipart object server-side', async () => {
-    const src = join(dir, 'copy12.bin');
+    const src = join(suite.dir, 'copy12.bin');
     const sum = await randomFile(src, 12 * MiB);
     await new Upload({ client: s3, params: { Bucket: bucket, Key: 'copy/big-src.bin', Body: createReadStream(src) }, partSize: 5 * MiB }).done();
     await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'copy/big-dst.bin', CopySource: `${bucket}/copy/big-src.bin` }));
@@ -111,7 +103,7 @@ describe('@aws-sdk/client-s3 + lib-storage', () => {
   });
 
   it('"syncs" a tree of 120 files: uploads, paginated listing and downloads match', async () => {
-    const root = join(dir, 'tree');
+    const root = join(suite.dir, 'tree');
     const tree = makeTree(root, 120);
     const queue = [...tree.keys()];
     await Promise.all(

@@ -7,17 +7,14 @@
  * delete_objects.
  * The script runs once; each step's outcome is one test here.
  */
-import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, startTestGateway, tempDir, uniqueBucket, type TestGateway } from '../../helpers/gateway.js';
-import { cleanEnv, installed, run, tracer, type Tracer } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { ROOT, uniqueBucket } from '../../helpers/gateway.js';
+import { useClientSuite } from './suite.js';
+import { cleanEnv, run } from './support.js';
 
-const PY = '/usr/bin/python3';
 const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'boto3_walk.py');
-const HAVE = installed(PY, ['-c', 'import boto3']);
-if (!HAVE) console.warn(`skipping boto3 client suite: ${PY} with boto3 is not installed (apt-get install python3-boto3)`);
 
 interface StepResult {
   step: string;
@@ -27,32 +24,24 @@ interface StepResult {
   [k: string]: unknown;
 }
 
-let t: TestGateway;
-let tr: Tracer;
-let dir: string;
 const steps = new Map<string, StepResult>();
 let output = '';
 
-beforeAll(async () => {
-  if (!HAVE) return;
-  t = await startTestGateway();
-  tr = await tracer(t.gw, 'boto3');
-  dir = tempDir('erne-clients-boto3-');
-  const env = cleanEnv({ ERNE_ACCESS_KEY: ROOT.accessKeyId, ERNE_SECRET_KEY: ROOT.secretAccessKey, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' });
-  const r = await run(PY, [SCRIPT, tr.url, uniqueBucket('boto3'), dir], { env, timeout: 120_000 });
-  output = `exit ${r.code}\n${r.stderr}`;
-  for (const line of r.stdout.split('\n')) {
-    if (!line.trim()) continue;
-    const s = JSON.parse(line) as StepResult;
-    steps.set(s.step, s);
-  }
-  console.log(`boto3 used: ${PY}: ${JSON.stringify(steps.get('versions'))}`);
-}, 150_000);
-
-afterAll(async () => {
-  await tr?.close();
-  await t?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+const suite = useClientSuite({
+  name: 'boto3',
+  needs: 'boto3',
+  setup: async ({ bin, tr, dir }) => {
+    const env = cleanEnv({ ERNE_ACCESS_KEY: ROOT.accessKeyId, ERNE_SECRET_KEY: ROOT.secretAccessKey, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' });
+    const r = await run(bin, [SCRIPT, tr.url, uniqueBucket('boto3'), dir], { env, timeout: 120_000 });
+    output = `exit ${r.code}\n${r.stderr}`;
+    for (const line of r.stdout.split('\n')) {
+      if (!line.trim()) continue;
+      const s = JSON.parse(line) as StepResult;
+      steps.set(s.step, s);
+    }
+    console.log(`boto3 used: ${bin}: ${JSON.stringify(steps.get('versions'))}`);
+  },
+  setupTimeout: 150_000,
 });
 
 function expectStep(name: string): void {
@@ -61,7 +50,7 @@ function expectStep(name: string): void {
   expect(s.ok, `${name}: ${s.error ?? ''} ${s.response ? JSON.stringify(s.response) : ''}`).toBe(true);
 }
 
-describe.skipIf(!HAVE)(`boto3 (${PY})`, () => {
+describe.skipIf(!suite.present)(`boto3 (${suite.bin})`, () => {
   it('create_bucket, list_buckets', () => expectStep('create_bucket'));
   it('put_object / get_object / head_object with metadata', () => expectStep('put_get_small'));
   it('upload_file 12 MiB with 5 MiB TransferConfig (3-part multipart), download_file (ranged) intact', () => expectStep('upload_file_multipart'));

@@ -8,23 +8,37 @@
  * fGetObject each, compare).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, rmSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { CreateMultipartUploadCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import * as Minio from 'minio';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REGION, ROOT, s3Client, startTestGateway, tempDir, uniqueBucket, type TestGateway } from '../../helpers/gateway.js';
-import { fileMd5, makeTree, randomFile, sortedEntries, tracer, type Tracer } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { REGION, ROOT, uniqueBucket } from '../../helpers/gateway.js';
+import { useClientSuite } from './suite.js';
+import { fileMd5, makeTree, randomFile, sortedEntries } from './support.js';
 
 const MiB = 1024 * 1024;
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
 
-let t: TestGateway;
-let tr: Tracer;
-let mc: Minio.Client;
-let dir: string;
 const bucket = uniqueBucket('minio');
+/** the client under test, through the tracing proxy */
+let mc: Minio.Client;
+const suite = useClientSuite({
+  name: 'minio',
+  setup: async ({ tr }) => {
+    mc = new Minio.Client({
+      endPoint: '127.0.0.1',
+      port: tr.port,
+      useSSL: false,
+      accessKey: ROOT.accessKeyId,
+      secretKey: ROOT.secretAccessKey,
+      region: REGION,
+      pathStyle: true,
+      partSize: 5 * MiB,
+    });
+  },
+});
 
 function list(prefix: string, recursive = true): Promise<Minio.BucketItem[]> {
   return new Promise((resolve, reject) => {
@@ -41,28 +55,6 @@ async function objectMd5(name: string): Promise<string> {
   for await (const c of await mc.getObject(bucket, name)) h.update(c as Buffer);
   return h.digest('hex');
 }
-
-beforeAll(async () => {
-  t = await startTestGateway();
-  tr = await tracer(t.gw, 'minio');
-  mc = new Minio.Client({
-    endPoint: '127.0.0.1',
-    port: tr.port,
-    useSSL: false,
-    accessKey: ROOT.accessKeyId,
-    secretKey: ROOT.secretAccessKey,
-    region: REGION,
-    pathStyle: true,
-    partSize: 5 * MiB,
-  });
-  dir = tempDir('erne-clients-minio-');
-});
-
-afterAll(async () => {
-  await tr?.close();
-  await t?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
 
 describe('minio npm client', () => {
   it('makeBucket, bucketExists, listBuckets', async () => {
@@ -87,7 +79,7 @@ describe('minio npm client', () => {
   });
 
   it('putObject of a 12 MiB stream with partSize 5 MiB is a multipart upload, read back intact', async () => {
-    const path = join(dir, 'twelve.bin');
+    const path = join(suite.dir, 'twelve.bin');
     const sum = await randomFile(path, 12 * MiB + 5);
     const info = await mc.putObject(bucket, 'big/stream.bin', createReadStream(path), 12 * MiB + 5);
     expect(info.etag).toMatch(/^[0-9a-f]{32}-3$/);
@@ -96,20 +88,20 @@ describe('minio npm client', () => {
   });
 
   it('fPutObject (12 MiB, multipart) and fGetObject', async () => {
-    const path = join(dir, 'f12.bin');
+    const path = join(suite.dir, 'f12.bin');
     const sum = await randomFile(path, 12 * MiB);
     await mc.fPutObject(bucket, 'big/f12.bin', path, { 'Content-Type': 'application/octet-stream' });
-    const down = join(dir, 'f12.down');
+    const down = join(suite.dir, 'f12.down');
     await mc.fGetObject(bucket, 'big/f12.bin', down);
     expect(await fileMd5(down)).toBe(sum);
   });
 
   it('fPutObject / fGetObject of a small file', async () => {
-    const path = join(dir, 'small.txt');
+    const path = join(suite.dir, 'small.txt');
     const sum = await randomFile(path, 777);
     await mc.fPutObject(bucket, 'small/file.txt', path);
-    await mc.fGetObject(bucket, 'small/file.txt', join(dir, 'small.down'));
-    expect(await fileMd5(join(dir, 'small.down'))).toBe(sum);
+    await mc.fGetObject(bucket, 'small/file.txt', join(suite.dir, 'small.down'));
+    expect(await fileMd5(join(suite.dir, 'small.down'))).toBe(sum);
   });
 
   it('listObjectsV2, recursive and with a delimiter', async () => {
@@ -152,23 +144,18 @@ describe('minio npm client', () => {
   });
 
   it('listIncompleteUploads shows an unfinished upload; removeIncompleteUpload aborts it', async () => {
-    const s3 = s3Client(t.gw);
-    try {
-      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'unfinished/u.bin' }));
-      const seen = await new Promise<Minio.IncompleteUploadedBucketItem[]>((resolve, reject) => {
-        const items: Minio.IncompleteUploadedBucketItem[] = [];
-        mc.listIncompleteUploads(bucket, 'unfinished/', true)
-          .on('data', (u) => items.push(u))
-          .on('error', reject)
-          .on('end', () => resolve(items));
-      });
-      expect(seen.map((u) => [u.key, u.uploadId])).toEqual([['unfinished/u.bin', UploadId]]);
-      await mc.removeIncompleteUpload(bucket, 'unfinished/u.bin');
-      const left = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: 'unfinished/' }));
-      expect(left.Uploads ?? []).toEqual([]);
-    } finally {
-      s3.destroy();
-    }
+    const { UploadId } = await suite.s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'unfinished/u.bin' }));
+    const seen = await new Promise<Minio.IncompleteUploadedBucketItem[]>((resolve, reject) => {
+      const items: Minio.IncompleteUploadedBucketItem[] = [];
+      mc.listIncompleteUploads(bucket, 'unfinished/', true)
+        .on('data', (u) => items.push(u))
+        .on('error', reject)
+        .on('end', () => resolve(items));
+    });
+    expect(seen.map((u) => [u.key, u.uploadId])).toEqual([['unfinished/u.bin', UploadId]]);
+    await mc.removeIncompleteUpload(bucket, 'unfinished/u.bin');
+    const left = await suite.s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: 'unfinished/' }));
+    expect(left.Uploads ?? []).toEqual([]);
   });
 
   it('presignedGetObject URL is fetched without credentials', async () => {
@@ -181,14 +168,14 @@ describe('minio npm client', () => {
   });
 
   it('"syncs" a 60-file tree with fPutObject, lists it, fGetObject each and compares', async () => {
-    const root = join(dir, 'tree');
+    const root = join(suite.dir, 'tree');
     const tree = makeTree(root, 60);
     for (const rel of tree.keys()) await mc.fPutObject(bucket, `tree/${rel}`, join(root, rel));
     const names = (await list('tree/')).map((o) => o.name!);
     expect(names.sort()).toEqual([...tree.keys()].map((k) => `tree/${k}`).sort());
     const got = new Map<string, string>();
     for (const rel of tree.keys()) {
-      const p = join(dir, 'down', rel);
+      const p = join(suite.dir, 'down', rel);
       await mc.fGetObject(bucket, `tree/${rel}`, p);
       got.set(rel, await fileMd5(p));
     }

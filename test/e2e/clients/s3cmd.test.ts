@@ -6,29 +6,35 @@
  * (server-side), put --acl-public / setacl --acl-private, multipart/abortmp, del,
  * del --recursive, rb.
  */
-import { existsSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateMultipartUploadCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { s3Client, startTestGateway, tempDir, uniqueBucket, type TestGateway } from '../../helpers/gateway.js';
+import { describe, expect, it } from 'vitest';
+import { uniqueBucket } from '../../helpers/gateway.js';
 import { writeS3cmdConfig } from './configs.js';
-import { cleanEnv, fileMd5, installed, makeTree, mustRun, randomFile, smallFile, sortedEntries, tracer, treeMd5, type Tracer } from './support.js';
+import { useClientSuite } from './suite.js';
+import { cleanEnv, fileMd5, makeTree, mustRun, randomFile, smallFile, sortedEntries, treeMd5 } from './support.js';
 
 const MiB = 1024 * 1024;
-const BIN = '/usr/bin/s3cmd';
-const HAVE = installed(BIN);
-if (!HAVE) console.warn(`skipping s3cmd client suite: ${BIN} is not installed (apt-get install s3cmd)`);
-
-let t: TestGateway;
-let tr: Tracer;
-let dir: string;
-let cfg: string;
 const bucket = uniqueBucket('s3cmd');
 const s3u = (k = '') => `s3://${bucket}/${k}`;
 
+/** the config file (in the temp dir) that points s3cmd at the proxy */
+let cfg: string;
+const suite = useClientSuite({
+  name: 's3cmd',
+  needs: 's3cmd',
+  setup: async ({ bin, tr, dir }) => {
+    cfg = join(dir, 's3cfg');
+    writeS3cmdConfig(cfg, tr.url, { multipartChunkMiB: 15 });
+    console.log(`s3cmd used: ${bin}: ${(await mustRun(bin, ['--version'])).trim()}`);
+    await s3cmd('mb', s3u());
+  },
+});
+
 /** s3cmd with our config (and -d when ERNE_CLIENTS_DEBUG=1); throws with its output on failure. */
 const s3cmd = (...args: string[]) =>
-  mustRun(BIN, ['-c', cfg, ...(process.env.ERNE_CLIENTS_DEBUG === '1' ? ['-d'] : []), ...args], { env: cleanEnv({ HOME: dir }), cwd: dir });
+  mustRun(suite.bin, ['-c', cfg, ...(process.env.ERNE_CLIENTS_DEBUG === '1' ? ['-d'] : []), ...args], { env: cleanEnv({ HOME: suite.dir }), cwd: suite.dir });
 
 /** Object names under a prefix, from `s3cmd ls --recursive` (last column: s3://bucket/key). */
 async function keys(prefix: string): Promise<string[]> {
@@ -42,68 +48,46 @@ async function keys(prefix: string): Promise<string[]> {
 
 /** The object's ETag as the gateway reports it (a multipart upload's ends in -<parts>). */
 async function etag(key: string): Promise<string | undefined> {
-  const s3 = s3Client(t.gw);
-  try {
-    return (await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ETag;
-  } finally {
-    s3.destroy();
-  }
+  return (await suite.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ETag;
 }
 
-beforeAll(async () => {
-  if (!HAVE) return;
-  t = await startTestGateway();
-  tr = await tracer(t.gw, 's3cmd');
-  dir = tempDir('erne-clients-s3cmd-');
-  cfg = join(dir, 's3cfg');
-  writeS3cmdConfig(cfg, tr.url, { multipartChunkMiB: 15 });
-  console.log(`s3cmd used: ${BIN}: ${(await mustRun(BIN, ['--version'])).trim()}`);
-  await s3cmd('mb', s3u());
-});
-
-afterAll(async () => {
-  await tr?.close();
-  await t?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-describe.skipIf(!HAVE)(`s3cmd (${BIN})`, () => {
+describe.skipIf(!suite.present)(`s3cmd (${suite.bin})`, () => {
   it('ls shows the bucket made by mb', async () => {
     expect(await s3cmd('ls')).toContain(s3u().slice(0, -1));
   });
 
   it('put and get a small file; info shows its size and MD5', async () => {
-    const sum = await randomFile(join(dir, 'small.bin'), 2345);
-    await s3cmd('put', join(dir, 'small.bin'), s3u('small.bin'));
+    const sum = await randomFile(join(suite.dir, 'small.bin'), 2345);
+    await s3cmd('put', join(suite.dir, 'small.bin'), s3u('small.bin'));
     const info = await s3cmd('info', s3u('small.bin'));
     expect(info).toMatch(/File size:\s+2345/);
     expect(info).toContain(sum);
-    await s3cmd('get', s3u('small.bin'), join(dir, 'small.down'));
-    expect(await fileMd5(join(dir, 'small.down'))).toBe(sum);
+    await s3cmd('get', s3u('small.bin'), join(suite.dir, 'small.down'));
+    expect(await fileMd5(join(suite.dir, 'small.down'))).toBe(sum);
   });
 
   it('put of a 12 MiB file with --multipart-chunk-size-mb=5 (3 parts), get back intact', async () => {
-    const sum = await randomFile(join(dir, 'twelve.bin'), 12 * MiB + 9);
-    await s3cmd('put', '--multipart-chunk-size-mb=5', join(dir, 'twelve.bin'), s3u('big/twelve.bin'));
+    const sum = await randomFile(join(suite.dir, 'twelve.bin'), 12 * MiB + 9);
+    await s3cmd('put', '--multipart-chunk-size-mb=5', join(suite.dir, 'twelve.bin'), s3u('big/twelve.bin'));
     expect(await etag('big/twelve.bin')).toMatch(/^"[0-9a-f]{32}-3"$/);
-    await s3cmd('get', s3u('big/twelve.bin'), join(dir, 'twelve.down'));
-    expect(await fileMd5(join(dir, 'twelve.down'))).toBe(sum);
+    await s3cmd('get', s3u('big/twelve.bin'), join(suite.dir, 'twelve.down'));
+    expect(await fileMd5(join(suite.dir, 'twelve.down'))).toBe(sum);
     // s3cmd keeps the whole-file md5 in its attrs header and shows it as the MD5
     expect(await s3cmd('info', s3u('big/twelve.bin'))).toContain(sum);
   });
 
   it('put of a 16 MiB file with the default 15 MiB chunks (multipart)', async () => {
-    const sum = await randomFile(join(dir, 'sixteen.bin'), 16 * MiB);
-    await s3cmd('put', join(dir, 'sixteen.bin'), s3u('big/sixteen.bin'));
+    const sum = await randomFile(join(suite.dir, 'sixteen.bin'), 16 * MiB);
+    await s3cmd('put', join(suite.dir, 'sixteen.bin'), s3u('big/sixteen.bin'));
     expect(await etag('big/sixteen.bin')).toMatch(/^"[0-9a-f]{32}-2"$/);
-    await s3cmd('get', s3u('big/sixteen.bin'), join(dir, 'sixteen.down'));
-    expect(await fileMd5(join(dir, 'sixteen.down'))).toBe(sum);
+    await s3cmd('get', s3u('big/sixteen.bin'), join(suite.dir, 'sixteen.down'));
+    expect(await fileMd5(join(suite.dir, 'sixteen.down'))).toBe(sum);
   });
 
   it('ls of a prefix shows DIR entries; la lists all buckets', async () => {
-    smallFile(join(dir, 'lsd', 'a.txt'), 'a');
-    smallFile(join(dir, 'lsd', 'sub', 'b.txt'), 'bb');
-    await s3cmd('put', '--recursive', join(dir, 'lsd') + '/', s3u('ls/'));
+    smallFile(join(suite.dir, 'lsd', 'a.txt'), 'a');
+    smallFile(join(suite.dir, 'lsd', 'sub', 'b.txt'), 'bb');
+    await s3cmd('put', '--recursive', join(suite.dir, 'lsd') + '/', s3u('ls/'));
     const top = await s3cmd('ls', s3u('ls/'));
     expect(top).toMatch(/DIR\s+s3:\/\/[^/]+\/ls\/sub\//);
     expect(top).toMatch(/\s1\s+s3:\/\/[^/]+\/ls\/a\.txt/);
@@ -112,22 +96,22 @@ describe.skipIf(!HAVE)(`s3cmd (${BIN})`, () => {
   });
 
   it('cp and mv (server-side)', async () => {
-    const sum = await randomFile(join(dir, 'c.bin'), 4000);
-    await s3cmd('put', join(dir, 'c.bin'), s3u('copy/src.bin'));
+    const sum = await randomFile(join(suite.dir, 'c.bin'), 4000);
+    await s3cmd('put', join(suite.dir, 'c.bin'), s3u('copy/src.bin'));
     await s3cmd('cp', s3u('copy/src.bin'), s3u('copy/dst.bin'));
     await s3cmd('mv', s3u('copy/dst.bin'), s3u('copy/moved.bin'));
     expect(await keys('copy/')).toEqual(['copy/moved.bin', 'copy/src.bin']);
-    await s3cmd('get', s3u('copy/moved.bin'), join(dir, 'moved.down'));
-    expect(await fileMd5(join(dir, 'moved.down'))).toBe(sum);
+    await s3cmd('get', s3u('copy/moved.bin'), join(suite.dir, 'moved.down'));
+    expect(await fileMd5(join(suite.dir, 'moved.down'))).toBe(sum);
   });
 
   it('sync a tree up and down, then --delete-removed after local changes', async () => {
-    const up = join(dir, 'sync-up');
+    const up = join(suite.dir, 'sync-up');
     const tree = makeTree(up, 60);
     tree.set('big/six.bin', await randomFile(join(up, 'big', 'six.bin'), 6 * MiB));
     await s3cmd('sync', '--multipart-chunk-size-mb=5', up + '/', s3u('sync/'));
     expect(await keys('sync/')).toEqual([...tree.keys()].map((k) => `sync/${k}`).sort());
-    const down = join(dir, 'sync-down');
+    const down = join(suite.dir, 'sync-down');
     await s3cmd('sync', s3u('sync/'), down + '/');
     expect(sortedEntries(await treeMd5(down))).toEqual(sortedEntries(tree));
 
@@ -143,9 +127,9 @@ describe.skipIf(!HAVE)(`s3cmd (${BIN})`, () => {
   });
 
   it('put --acl-public makes an object anonymously readable; setacl --acl-private takes it back', async () => {
-    await randomFile(join(dir, 'pub.bin'), 500);
-    await s3cmd('put', '--acl-public', join(dir, 'pub.bin'), s3u('pub/pub.bin'));
-    const url = `${t.gw.url}/${bucket}/pub/pub.bin`;
+    await randomFile(join(suite.dir, 'pub.bin'), 500);
+    await s3cmd('put', '--acl-public', join(suite.dir, 'pub.bin'), s3u('pub/pub.bin'));
+    const url = `${suite.gw.url}/${bucket}/pub/pub.bin`;
     expect((await fetch(url)).status).toBe(200);
     expect(await s3cmd('info', s3u('pub/pub.bin'))).toMatch(/ACL:\s+\*anon\*: READ/);
     await s3cmd('setacl', '--acl-private', s3u('pub/pub.bin'));
@@ -153,15 +137,10 @@ describe.skipIf(!HAVE)(`s3cmd (${BIN})`, () => {
   });
 
   it('multipart lists an unfinished upload; abortmp aborts it', async () => {
-    const s3 = s3Client(t.gw);
-    try {
-      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'mp/unfinished.bin' }));
-      expect(await s3cmd('multipart', s3u())).toContain(UploadId!);
-      await s3cmd('abortmp', s3u('mp/unfinished.bin'), UploadId!);
-      expect(await s3cmd('multipart', s3u())).not.toContain(UploadId!);
-    } finally {
-      s3.destroy();
-    }
+    const { UploadId } = await suite.s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'mp/unfinished.bin' }));
+    expect(await s3cmd('multipart', s3u())).toContain(UploadId!);
+    await s3cmd('abortmp', s3u('mp/unfinished.bin'), UploadId!);
+    expect(await s3cmd('multipart', s3u())).not.toContain(UploadId!);
   });
 
   it('del, del --recursive --force, rb', async () => {
