@@ -11,6 +11,7 @@ import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sd
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERNE_JS, REPO_ROOT, startChildGateway, type ChildGateway } from '../helpers/child.js';
 import { bodyBytes, ROOT, s3Client, tempDir, uniqueBucket } from '../helpers/gateway.js';
+import { rawRequest } from '../helpers/raw.js';
 
 /** a fresh connection per request, so the cluster's round robin can pick any worker */
 function servedBy(url: string): Promise<string> {
@@ -71,6 +72,26 @@ describe('erne serve --workers 2', () => {
       expect(outcomes.filter((s) => s === 200), String(outcomes)).toHaveLength(1);
       expect(outcomes.filter((s) => s === 412)).toHaveLength(3);
     }
+  });
+
+  it('under load, the GET right after a PUT answers the new bytes whichever worker serves it', async () => {
+    const bucket = uniqueBucket('raw');
+    expect((await rawRequest(gw, { method: 'PUT', path: `/${bucket}` })).status).toBe(200);
+    let crossed = 0;
+    // 8 clients, each overwriting its own key and reading it back at once on a new connection
+    const client = async (c: number) => {
+      for (let i = 0; i < 40; i++) {
+        const body = `client ${c} write ${i}`;
+        const put = await rawRequest(gw, { method: 'PUT', path: `/${bucket}/k${c}`, body });
+        expect(put.status, put.text).toBe(200);
+        const get = await rawRequest(gw, { method: 'GET', path: `/${bucket}/k${c}` });
+        expect(get.text, `client ${c} write ${i}: PUT by ${put.headers['x-erne-served-by']}, GET by ${get.headers['x-erne-served-by']}`).toBe(body);
+        if (put.headers['x-erne-served-by'] !== get.headers['x-erne-served-by']) crossed++;
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, (_, c) => client(c)));
+    // the reads really went through the other worker, not only the writer's own
+    expect(crossed).toBeGreaterThan(20);
   });
 });
 
