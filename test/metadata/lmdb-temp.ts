@@ -1,3 +1,4 @@
+import { afterEach, beforeEach } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,5 +49,31 @@ export function inlineObject(key: string, text: string, bucket = 'bkt'): NewObje
     userMetadata: {},
     checksums: {},
     body: { kind: 'inline', data: Buffer.from(text) },
+  };
+}
+
+/**
+ * vitest hooks: before each test a fresh layer (see tempLayer) holding bucket 'bkt' (owner
+ * AK1), closed and removed after it. Read the fields inside tests; `env.reopen()` replaces
+ * `layer`.
+ */
+export function useBucketLayer(opts: { region?: string; bucketRegion?: string } = {}): { readonly env: TempLayer; readonly layer: ObjectLayer } {
+  let env: TempLayer | undefined;
+  beforeEach(async () => {
+    env = await tempLayer(opts.region);
+    await env.layer.createBucket({ name: 'bkt', owner: 'AK1', region: opts.bucketRegion ?? opts.region ?? 'test-1' });
+  });
+  afterEach(() => env?.cleanup());
+  const live = (): TempLayer => {
+    if (!env) throw new Error('useBucketLayer: read env/layer inside a test, not while the file loads');
+    return env;
+  };
+  return {
+    get env() {
+      return live();
+    },
+    get layer() {
+      return live().layer;
+    },
   };
 }

@@ -2,21 +2,16 @@
  * Deletes guarded by `ifCurrent` (what the lifecycle job uses): a delete decided from a
  * listing removes the version it saw, never a write that replaced it since.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { inlineObject, tempLayer, type TempLayer } from './lmdb-temp.js';
+import { describe, expect, it } from 'vitest';
+import { inlineObject, useBucketLayer } from './lmdb-temp.js';
 
 const obj = inlineObject;
 
 describe('deleteObjects with ifCurrent', () => {
-  let env: TempLayer;
-  beforeEach(async () => {
-    env = await tempLayer();
-    await env.layer.createBucket({ name: 'bkt', owner: 'AK1', region: 'test-1' });
-  });
-  afterEach(() => env.cleanup());
+  const store = useBucketLayer();
 
   it('unversioned: skips a key overwritten after it was listed, deletes one that was not', async () => {
-    const { layer } = env;
+    const { layer } = store;
     const seenA = await layer.putObject(obj('a', 'old'));
     const seenB = await layer.putObject(obj('b', 'only'));
     await layer.putObject(obj('a', 'new')); // lands between the listing and the delete
@@ -32,7 +27,7 @@ describe('deleteObjects with ifCurrent', () => {
   });
 
   it('versioned: no delete marker hides a version written after the listing', async () => {
-    const { layer } = env;
+    const { layer } = store;
     await layer.setBucketVersioning('bkt', 'Enabled');
     const seen = await layer.putObject(obj('k', 'v1'));
     const newer = await layer.putObject(obj('k', 'v2'));
@@ -45,7 +40,7 @@ describe('deleteObjects with ifCurrent', () => {
   });
 
   it('an absent key is skipped, not an error', async () => {
-    const [r] = await env.layer.deleteObjects('bkt', [{ key: 'gone', ifCurrent: 'whatever' }]);
+    const [r] = await store.layer.deleteObjects('bkt', [{ key: 'gone', ifCurrent: 'whatever' }]);
     expect(r).toMatchObject({ key: 'gone', skipped: true });
   });
 });
