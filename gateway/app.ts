@@ -50,10 +50,9 @@ function hoistPresignedHeaders(headers: OpContext['headers'], query: URLSearchPa
   return out ?? headers;
 }
 
+/** a request body follows the headers (a malformed Content-Length counts: the body reader refuses it) */
 function carriesBody(h: OpContext['headers']): boolean {
-  if (h['transfer-encoding'] !== undefined) return true;
-  const n = Number(h['content-length'] ?? 0);
-  return !(n === 0);
+  return h['transfer-encoding'] !== undefined || Number(h['content-length'] ?? 0) !== 0;
 }
 
 /**

@@ -70,6 +70,13 @@ export function createObjectLayer(kv: KvStore, opts: { region: string }): Object
   return new KvObjectLayer(kv, opts.region);
 }
 
+/** an inline body is one metadata value: refused before any transaction when it cannot be */
+function checkInlineFits(obj: NewObject): void {
+  if (obj.body.kind === 'inline' && obj.body.data.length > KV_LIMITS.maxValueBytes) {
+    throw new MetadataError('InvalidArgument', 'inline body too large for a metadata value');
+  }
+}
+
 class KvObjectLayer implements ObjectLayer {
   private readonly clock = new HybridClock();
 
@@ -147,33 +154,27 @@ class KvObjectLayer implements ObjectLayer {
   // objects
 
   async putObject(obj: NewObject, cond?: WriteConditions): Promise<ObjectVersion> {
-    if (obj.body.kind === 'inline' && obj.body.data.length > KV_LIMITS.maxValueBytes) {
-      throw new MetadataError('InvalidArgument', 'inline body too large for a metadata value');
-    }
-    return this.kv.transact(async (tx) => {
-      const b = await requireBucket(tx, obj.bucket);
-      const { bucket: _b, key: _k, ...fields } = obj;
-      return this.commit(tx, b, obj.key, fields, cond);
-    });
+    checkInlineFits(obj);
+    return this.kv.transact(async (tx) => this.commitNew(tx, await requireBucket(tx, obj.bucket), obj, cond));
   }
 
   async putObjects(objs: NewObject[]): Promise<ObjectVersion[]> {
-    for (const obj of objs) {
-      if (obj.body.kind === 'inline' && obj.body.data.length > KV_LIMITS.maxValueBytes) {
-        throw new MetadataError('InvalidArgument', 'inline body too large for a metadata value');
-      }
-    }
+    objs.forEach(checkInlineFits);
     return this.kv.transact(async (tx) => {
       const buckets = new Map<string, BucketRecord>();
       const out: ObjectVersion[] = [];
       for (const obj of objs) {
         let b = buckets.get(obj.bucket);
         if (!b) buckets.set(obj.bucket, (b = await requireBucket(tx, obj.bucket)));
-        const { bucket: _b, key: _k, ...fields } = obj;
-        out.push(await this.commit(tx, b, obj.key, fields));
+        out.push(await this.commitNew(tx, b, obj));
       }
       return out;
     });
+  }
+
+  private commitNew(tx: KvTransaction, b: BucketRecord, obj: NewObject, cond?: WriteConditions): Promise<ObjectVersion> {
+    const { bucket: _b, key: _k, ...fields } = obj;
+    return this.commit(tx, b, obj.key, fields, cond);
   }
 
   async getObject(bucket: string, key: string, versionId?: string): Promise<ObjectVersion> {

@@ -34,7 +34,7 @@ export const kNull = (bucket: string, key: string) => pack(['nv', bucket, key]);
 export const kData = (bucket: string, key: string, vid: string) => pack(['d', bucket, key, vid]);
 export const kRef = (blobId: string, bucket: string, key: string, vid: string) => pack(['r', blobId, bucket, key, vid]);
 export const kGarbage = (blobId: string) => pack(['g', blobId]);
-/** the same key as bucket-config.ts's object ACL record */
+/** a version's canned ACL (bucket-config.ts writes it; removeVersion clears it) */
 export const kObjectAcl = (bucket: string, key: string, vid: string) => pack(['oa', bucket, key, vid]);
 
 /** the newest `limit` versions of a key, newest first (records only, no inline bytes) */
