@@ -10,7 +10,7 @@
  * ERNE_BENCH_CPU_PROF=<dir> makes every Erne process write a CPU profile there.
  */
 import { tmpdir } from 'node:os';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { formatMachine, machineFacts } from './machine.js';
 import { formatErrors, formatTable, renderHtml, stamp, writeReport } from './report.js';
 import { PRELOADED, preloadListKeys } from './preload.js';
@@ -91,18 +91,68 @@ async function measureAll(
   return results;
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      'list-keys': { type: 'string', default: '10000' },
-      'big-list-keys': { type: 'string', default: '0' },
-      scale: { type: 'string', default: '1' },
-      procs: { type: 'string', default: '1' },
-      out: { type: 'string', default: 'bench/results' },
-      only: { type: 'string' },
-      targets: { type: 'string' },
-    },
+/** the flags of `npm run bench:compare`, with their defaults and what they do (for --help) */
+const FLAGS = {
+  only: { type: 'string', value: 'IDS', help: `cases to run, comma-separated: ${cases(0, 1).map((c) => c.id).join(',')} (default: all)` },
+  targets: { type: 'string', value: 'NAMES', help: "servers to measure, comma-separated: 'Erne,Erne (2 workers),s3rver,bare Node (ceiling)' (default: all)" },
+  'list-keys': { type: 'string', default: '10000', value: 'N', help: 'keys in the bucket the LIST case pages through' },
+  'big-list-keys': { type: 'string', default: '0', value: 'N', help: 'also LIST N keys preloaded into Erne alone (e.g. 1000000)' },
+  scale: { type: 'string', default: '1', value: 'X', help: 'multiplies every case\'s duration' },
+  procs: { type: 'string', default: '1', value: 'N', help: 'load-generating processes per case' },
+  out: { type: 'string', default: 'bench/results', value: 'DIR', help: 'where the JSON and HTML reports go' },
+  help: { type: 'boolean', value: '', help: 'show this help' },
+} as const;
+
+function usage(): string {
+  const lines = Object.entries(FLAGS).map(([name, f]) => {
+    const left = `  --${name}${f.value ? ` ${f.value}` : ''}`;
+    return `${left.padEnd(22)} ${f.help}${'default' in f ? ` (default ${f.default})` : ''}`;
   });
+  return [
+    'usage: npm run bench:compare -- [flags]',
+    '',
+    'Measures Erne, s3rver and a bare Node.js file server on this machine with the same workloads,',
+    'and prints each result, Erne beside the others, and its targets met or missed.',
+    'ERNE_BENCH_CPU_PROF=DIR makes every Erne process write a V8 CPU profile there.',
+    '',
+    'flags:',
+    ...lines,
+    '',
+  ].join('\n');
+}
+
+/** a mistake on the command line: one line on stderr, exit code 2 */
+class FlagError extends Error {}
+
+interface CompareFlags {
+  only?: string;
+  targets?: string;
+  'list-keys': string;
+  'big-list-keys': string;
+  scale: string;
+  procs: string;
+  out: string;
+  help?: boolean;
+}
+
+function parseFlags(argv: string[]): CompareFlags {
+  const options: ParseArgsConfig['options'] = Object.fromEntries(Object.entries(FLAGS).map(([k, f]) => [k, { type: f.type, ...('default' in f ? { default: f.default } : {}) }]));
+  try {
+    return parseArgs({ args: argv, options, strict: true }).values as unknown as CompareFlags;
+  } catch (err) {
+    const e = err as { code?: string; message: string };
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new FlagError(`unknown flag '${/'([^']+)'/.exec(e.message)?.[1] ?? '?'}'; try 'npm run bench:compare -- --help'`);
+    if (e.code?.startsWith('ERR_PARSE_ARGS')) throw new FlagError(`${e.message.split('\n')[0]}; try 'npm run bench:compare -- --help'`);
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  const values = parseFlags(process.argv.slice(2));
+  if (values.help) {
+    process.stdout.write(usage());
+    return;
+  }
   const say = (s: string) => void process.stderr.write(s);
   const started = Date.now();
   // --only put-1k,get-64m and --targets Erne,ceiling narrow a run (while profiling one case)
@@ -148,7 +198,7 @@ async function main(): Promise<void> {
     '',
     formatCompare(rows),
     '',
-    'targets (issue 6):',
+    'targets:',
     ...checks.map((c) => `  ${c.met ? 'met   ' : 'MISSED'}  ${c.name}: ${c.value}`),
     ...(fillNotes.length ? ['', ...fillNotes] : []),
     '',
@@ -174,6 +224,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  if (err instanceof FlagError) {
+    process.stderr.write(`bench:compare: ${err.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`bench:compare: ${(err as Error)?.stack ?? String(err)}\n`);
   process.exit(1);
 });

@@ -16,6 +16,8 @@ export interface FlagSpec {
   /** environment twin (flag wins) */
   env?: string;
   default?: string | number | boolean;
+  /** largest value a 'bytes' flag takes */
+  max?: number;
   /** placeholder shown in help */
   value?: string;
   help: string;
@@ -51,7 +53,7 @@ export const COMMANDS: CommandSpec[] = [
       region,
       { name: 'domain', kind: 'string', env: 'ERNE_DOMAIN', value: 'DOMAIN', help: 'base domain for virtual-host-style requests (bucket.DOMAIN)' },
       { name: 'node-id', kind: 'string', env: 'ERNE_NODE_ID', value: 'ID', help: "this gateway's id, recorded with the bytes it stores" },
-      { name: 'inline-threshold', kind: 'bytes', env: 'ERNE_INLINE_THRESHOLD', value: 'BYTES', help: 'objects up to this size are kept inside the metadata (≤ 65536)' },
+      { name: 'inline-threshold', kind: 'bytes', env: 'ERNE_INLINE_THRESHOLD', value: 'BYTES', max: 65536, help: 'objects up to this size are kept inside the metadata (≤ 65536)' },
       ...metadataFlags,
       { name: 'internal-url', kind: 'string', env: 'ERNE_INTERNAL_URL', value: 'URL', help: "where the region's other gateways reach this one (default: the listen address)" },
       { name: 'workers', kind: 'count', env: 'ERNE_WORKERS', default: 1, value: 'N', help: 'gateway processes sharing the port, the metadata and the volume' },
@@ -120,6 +122,7 @@ function convert(flag: FlagSpec, raw: string | boolean, from: string): string | 
     case 'bytes': {
       const n = Number(raw);
       if (typeof raw !== 'string' || !/^\d+$/.test(raw)) throw new UsageError(`${from}: expected a number of bytes, got ${JSON.stringify(raw)}`);
+      if (flag.max !== undefined && n > flag.max) throw new UsageError(`${from}: at most ${flag.max}, got ${raw}`);
       return n;
     }
     case 'count': {
@@ -160,10 +163,10 @@ function parse(argv: string[], env: Record<string, string | undefined>): ParsedC
     if (group !== undefined) {
       const sub = argv[1];
       if (sub === undefined || sub === '--help' || sub === '-h') {
-        if (sub === undefined) throw new UsageError(`'erne ${group}' needs a subcommand; try 'erne ${group} --help'`);
+        if (sub === undefined) throw new UsageError(`${group} needs a subcommand; try 'erne ${group} --help'`);
         return { kind: 'help', text: groupHelp(group) };
       }
-      throw new UsageError(`unknown command 'erne ${group} ${sub}'; try 'erne ${group} --help'`);
+      throw new UsageError(`unknown command '${group} ${sub}'; try 'erne ${group} --help'`);
     }
     throw new UsageError(`unknown command '${first}'; try 'erne --help'`);
   }
@@ -175,7 +178,8 @@ function parse(argv: string[], env: Record<string, string | undefined>): ParsedC
   const { values, positionals } = parseArgs({ args: rest, options, strict: true, allowPositionals: true });
 
   const wanted = spec.positionals ?? [];
-  const name = `erne ${spec.path.join(' ')}`;
+  // stderr lines start with "erne: ", so the command is named without it
+  const name = spec.path.join(' ');
   if (positionals.length < wanted.length) throw new UsageError(`${name}: missing ${wanted[positionals.length]}`);
   if (positionals.length > wanted.length) throw new UsageError(`${name}: unexpected argument '${positionals[wanted.length]}'`);
 

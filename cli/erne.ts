@@ -50,8 +50,11 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof UsageError) usageError(err.message);
-  // errors meant for people (a missing FoundationDB client, say) are one line, not a stack
-  const msg = err instanceof CommandError || (err as Error)?.name === 'FdbUnavailableError' ? (err as Error).message : ((err as Error)?.stack ?? String(err));
+  // errors meant for people (a missing FoundationDB client, say) and the system's own (a file
+  // that cannot be written: EACCES, ENOSPC …) are one line, not a stack
+  const e = err as Error & { code?: unknown; syscall?: unknown };
+  const oneLine = err instanceof CommandError || e?.name === 'FdbUnavailableError' || (typeof e?.code === 'string' && typeof e.syscall === 'string');
+  const msg = oneLine ? e.message : (e?.stack ?? String(err));
   process.stderr.write(`erne: ${msg}\n`);
   process.exit(1);
 });

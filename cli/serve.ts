@@ -3,6 +3,8 @@ import { UsageError, type FlagValues } from './args.js';
 import { CommandError } from './keys.js';
 import { metadataOption } from './metadata-flags.js';
 import { existsSync } from 'node:fs';
+import cluster from 'node:cluster';
+import { listenProblem, prepareStart, rootFromEnv } from './start-checks.js';
 import { isLogLevel, LOG_LEVELS } from '../gateway/observe/levels.js';
 
 /** single-quotes a value for a POSIX shell when it needs it, so printed commands paste as-is */
@@ -21,6 +23,9 @@ export async function serve(flags: FlagValues, deps: ServeDeps): Promise<void> {
   const metadata = metadataOption(flags);
   const operator = operatorOptions(flags);
   const workers = Number(flags['workers'] ?? 1);
+  const root = rootFromEnv(deps.env);
+  // the only process, or the primary of --workers, checks and locks; workers run under its lock
+  const start = cluster.isWorker ? undefined : await prepareStart(flags);
   if (workers > 1) {
     const { serveWorkers } = await import('./workers.js');
     const role = await serveWorkers(workers, flags, deps);
@@ -39,8 +44,7 @@ export async function serve(flags: FlagValues, deps: ServeDeps): Promise<void> {
     domain: flags['domain'] as string | undefined,
     nodeId: flags['node-id'] as string | undefined,
     inlineThreshold: flags['inline-threshold'] as number | undefined,
-    rootAccessKey: deps.env['ERNE_ROOT_ACCESS_KEY'] || undefined,
-    rootSecretKey: deps.env['ERNE_ROOT_SECRET_KEY'] || undefined,
+    ...root,
     ...operator,
     metadata,
     internalUrl: flags['internal-url'] as string | undefined,
@@ -48,10 +52,12 @@ export async function serve(flags: FlagValues, deps: ServeDeps): Promise<void> {
     // how long SIGTERM lets in-flight requests finish (default 10 s)
     shutdownGraceMs: deps.env['ERNE_SHUTDOWN_GRACE_MS'] ? Number(deps.env['ERNE_SHUTDOWN_GRACE_MS']) : undefined,
     ...worker,
-  }).catch((err: unknown) => {
+  }).catch(async (err: unknown) => {
+    await start?.undo();
     // FDB chosen but its client library missing: the one line that says what to install
     if (err instanceof FdbUnavailableError) throw new CommandError(err.message);
-    throw err;
+    const problem = listenProblem(err, String(flags['host']), Number(flags['port']));
+    throw problem ? new CommandError(problem) : err;
   });
   if (worker.writerId !== undefined && deps.env['ERNE_WORKER_INDEX'] !== '0') {
     deps.out(`worker ${deps.env['ERNE_WORKER_INDEX']} (pid ${process.pid}) is serving S3 at ${gw.url}\n`);

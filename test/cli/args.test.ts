@@ -106,7 +106,7 @@ const runs: Case[] = [
 const usageErrors: [name: string, argv: string[], env: Record<string, string>, message: RegExp][] = [
   ['no command', [], {}, /missing command/],
   ['unknown command', ['frobnicate'], {}, /unknown command 'frobnicate'/],
-  ['unknown keys subcommand', ['keys', 'rotate'], {}, /unknown command 'erne keys rotate'/],
+  ['unknown keys subcommand', ['keys', 'rotate'], {}, /^unknown command 'keys rotate'; try 'erne keys --help'$/],
   ['keys without subcommand', ['keys'], {}, /needs a subcommand/],
   ['unknown flag', ['serve', '--prot', '9000'], {}, /--prot/],
   ['flag of another command', ['keys', 'list', '--port', '1'], {}, /--port/],
@@ -117,6 +117,7 @@ const usageErrors: [name: string, argv: string[], env: Record<string, string>, m
   ['zero workers', ['serve', '--workers', '0'], {}, /--workers: expected a whole number/],
   ['workers not a number', ['serve'], { ERNE_WORKERS: 'many' }, /ERNE_WORKERS: expected a whole number/],
   ['negative inline threshold', ['serve', '--inline-threshold', '-1'], {}, /inline-threshold/],
+  ['inline threshold over its maximum', ['serve', '--inline-threshold', '100000'], {}, /^--inline-threshold: at most 65536, got 100000$/],
   ['keys delete without an id', ['keys', 'delete'], {}, /missing ACCESS_KEY_ID/],
   ['keys delete with two ids', ['keys', 'delete', 'A', 'B'], {}, /unexpected argument 'B'/],
   ['serve takes no positionals', ['serve', 'extra'], {}, /unexpected argument 'extra'/],
