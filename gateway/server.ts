@@ -114,7 +114,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const multipart = createMultipartLayer(kv);
   const volumeDir = opts.volumeDir ?? join(opts.dataDir, 'volume');
   const blobs = await openBlobStore(volumeDir, { nodeId, inlineThreshold: opts.inlineThreshold });
-  const root = await ensureRootKey(layer, opts.dataDir, { accessKeyId: opts.rootAccessKey, secretAccessKey: opts.rootSecretKey });
+  const root = await ensureRootKey(layer, opts.dataDir, { accessKeyId: opts.rootAccessKey, secretAccessKey: opts.rootSecretKey }, log);
   const janitor: Janitor =
     opts.janitor === false ? { stop: async () => undefined, runOnce: async () => undefined } : startJanitor(layer, blobs, { log, multipart });
   // many gateways per region: bytes another node holds are fetched from it and cached here

@@ -83,7 +83,12 @@ export interface AccessKeyRecord {
   name?: string;
   /** roles on buckets the key does not own (gateway/access.ts says what each allows) */
   grants?: Record<string, BucketRole>;
+  /** set on THE root key `erne serve` keeps (gateway/credentials.ts); keys made with `erne keys create --root` have none */
+  rootSource?: RootSource;
 }
+
+/** env: named by ERNE_ROOT_ACCESS_KEY/SECRET; generated: made once, kept in <data-dir>/root-credentials.json */
+export type RootSource = 'env' | 'generated';
 
 /** ReadOnly: read and list; Editor: also write and delete objects. Bucket settings stay the owner's. */
 export type BucketRole = 'Editor' | 'ReadOnly';
