@@ -33,7 +33,7 @@ async function main(argv: string[]): Promise<void> {
     case 'serve':
       return serve(flags, { out, env: process.env, exit: (code) => process.exit(code) });
     case 'keys create':
-      return keysCreate(flags, out);
+      return keysCreate(flags, out, (s) => void process.stderr.write(s));
     case 'keys list':
       return keysList(flags, out);
     case 'keys delete':

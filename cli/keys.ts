@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AccessKeyRecord, BucketRole } from '../metadata/types.js';
+import type { AccessKeyRecord, BucketRole, RootSource } from '../metadata/types.js';
 import type { ObjectLayer } from '../metadata/object-layer.js';
 import type { FlagValues } from './args.js';
 import { UsageError } from './args.js';
@@ -15,6 +16,16 @@ async function withLayer<T>(flags: FlagValues, fn: (layer: ObjectLayer) => Promi
   const { createObjectLayer } = await import('../metadata/objects.js');
   const { metadataOption } = await import('./metadata-flags.js');
   const chosen = metadataOption(flags)!;
+  // opening LMDB would make an empty region wherever the path points: say so instead
+  if (chosen.backend === 'lmdb') {
+    const dataDir = String(flags['data-dir']);
+    const dir = chosen.dir ?? join(dataDir, 'meta');
+    if (!existsSync(join(dir, 'data.mdb'))) {
+      throw new CommandError(
+        chosen.dir ? `no Erne metadata in --metadata-dir ${dir}: check the path, or start 'erne serve' with it first` : `no Erne data in --data-dir ${dataDir}: check the path, or start 'erne serve --data-dir ${dataDir}' first`,
+      );
+    }
+  }
   const kv = await openMetadataStore(chosen.backend === 'fdb' ? chosen : { backend: 'lmdb', dir: chosen.dir ?? join(String(flags['data-dir']), 'meta') });
   const layer = createObjectLayer(kv, { region: String(flags['region']) });
   try {
@@ -28,7 +39,8 @@ export class CommandError extends Error {
   override readonly name = 'CommandError';
 }
 
-export async function keysCreate(flags: FlagValues, out: (s: string) => void): Promise<void> {
+/** `warn` gets one line for stderr (a role on a bucket that does not exist yet) */
+export async function keysCreate(flags: FlagValues, out: (s: string) => void, warn: (s: string) => void = () => undefined): Promise<void> {
   const given = flags['access-key'] as string | undefined;
   const secretGiven = flags['secret-key'] as string | undefined;
   if (secretGiven !== undefined && given === undefined) throw new UsageError('--secret-key needs --access-key');
@@ -47,10 +59,17 @@ export async function keysCreate(flags: FlagValues, out: (s: string) => void): P
     ...(flags['name'] !== undefined ? { name: String(flags['name']) } : {}),
     ...(grants ? { grants } : {}),
   };
-  await withLayer(flags, async (layer) => {
+  const missing = await withLayer(flags, async (layer) => {
     if (await layer.getAccessKey(rec.accessKeyId)) throw new CommandError(`access key ${rec.accessKeyId} already exists`);
     await layer.putAccessKey(rec);
+    const absent: string[] = [];
+    for (const b of Object.keys(rec.grants ?? {})) await layer.getBucket(b).catch(() => absent.push(b));
+    return absent;
   });
+  // a role may be given ahead of the bucket, but a typo should not pass unnoticed
+  if (missing.length > 0) {
+    warn(`erne: warning: no bucket named ${missing.join(', ')} (yet); the key's role there applies once a bucket of that name exists\n`);
+  }
   if (flags['json']) {
     out(JSON.stringify(rec) + '\n');
   } else {
@@ -88,10 +107,24 @@ function roleText(grants: Record<string, BucketRole> | undefined): string {
   return grants ? Object.entries(grants).map(([b, r]) => `[${r} on ${b}]`).join(' ') : '';
 }
 
+/** where THE root key of `erne serve` comes from, for people (gateway/credentials.ts) */
+function rootNote(source: RootSource | undefined, credentialsFile: string): string {
+  if (source === 'env') return "erne serve's root key, from ERNE_ROOT_ACCESS_KEY";
+  if (source === 'generated') return `erne serve's root key, generated and kept in ${credentialsFile}`;
+  return '';
+}
+
 export async function keysList(flags: FlagValues, out: (s: string) => void): Promise<void> {
   const keys = await withLayer(flags, (layer) => layer.listAccessKeys());
+  const { readRootCredentials, ROOT_CREDENTIALS_FILE } = await import('../gateway/credentials.js');
+  const dataDir = String(flags['data-dir']);
+  // keys stored before the source was recorded: the generated one is the one in the file
+  const kept = (await readRootCredentials(dataDir))?.accessKeyId;
   // secrets are shown once, at creation; a listing never repeats them
-  const rows = keys.map(({ accessKeyId, root, createdAt, name, grants }) => ({ accessKeyId, root, createdAt, ...(name !== undefined ? { name } : {}), ...(grants ? { grants } : {}) }));
+  const rows = keys.map(({ accessKeyId, root, createdAt, name, grants, rootSource }) => {
+    const source = rootSource ?? (root && accessKeyId === kept ? 'generated' : undefined);
+    return { accessKeyId, root, createdAt, ...(source ? { rootSource: source } : {}), ...(name !== undefined ? { name } : {}), ...(grants ? { grants } : {}) };
+  });
   if (flags['json']) {
     out(JSON.stringify(rows) + '\n');
     return;
@@ -100,7 +133,11 @@ export async function keysList(flags: FlagValues, out: (s: string) => void): Pro
     out('no access keys\n');
     return;
   }
-  const lines = rows.map((r) => `${r.accessKeyId.padEnd(22)} ${(r.root ? 'root' : '-').padEnd(5)} ${new Date(r.createdAt).toISOString()}  ${[r.name, roleText(r.grants)].filter(Boolean).join(' ')}`.trimEnd());
+  const file = join(dataDir, ROOT_CREDENTIALS_FILE);
+  const lines = rows.map((r) => {
+    const about = [r.name, roleText(r.grants), r.rootSource ? `(${rootNote(r.rootSource, file)})` : ''].filter(Boolean).join(' ');
+    return `${r.accessKeyId.padEnd(22)} ${(r.root ? 'root' : '-').padEnd(5)} ${new Date(r.createdAt).toISOString()}  ${about}`.trimEnd();
+  });
   out([`${'ACCESS KEY ID'.padEnd(22)} ${'ROOT'.padEnd(5)} ${'CREATED'.padEnd(24)}  NAME`, ...lines, ''].join('\n'));
 }
 

@@ -10,6 +10,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startChildGateway } from '../helpers/child.js';
+import { ROOT } from '../helpers/gateway.js';
 
 const ERNE_JS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli', 'erne.js');
 
@@ -86,7 +88,11 @@ describe('erne keys', () => {
 
 
   it('create (generated and given), list, delete on a data dir', async () => {
-    const dataDir = tempDir();
+    // the key commands work on a region `erne serve` has made (test/cli/keys-data.test.ts)
+    const served = await startChildGateway({ dataDir: tempDir() });
+    await served.stop({ keepData: true });
+    const dataDir = served.dataDir;
+    const rootKey = ROOT.accessKeyId;
 
     const gen = await erne(['keys', 'create', '--data-dir', dataDir]);
     expect(gen.code, gen.stderr).toBe(0);
@@ -109,7 +115,7 @@ describe('erne keys', () => {
     const list = await erne(['keys', 'list', '--data-dir', dataDir, '--json']);
     expect(list.code, list.stderr).toBe(0);
     const rows = JSON.parse(list.stdout) as { accessKeyId: string; root: boolean; secretAccessKey?: string }[];
-    expect(rows.map((r) => r.accessKeyId).sort()).toEqual([id, 'MYKEY123'].sort());
+    expect(rows.map((r) => r.accessKeyId).sort()).toEqual([id, 'MYKEY123', rootKey].sort());
     expect(rows.find((r) => r.accessKeyId === 'MYKEY123')?.root).toBe(true);
     // secrets are never listed
     expect(list.stdout).not.toContain(secret);
@@ -124,7 +130,7 @@ describe('erne keys', () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/no access key/);
     const after = JSON.parse((await erne(['keys', 'list', '--data-dir', dataDir, '--json'])).stdout) as { accessKeyId: string }[];
-    expect(after.map((r) => r.accessKeyId)).toEqual(['MYKEY123']);
+    expect(after.map((r) => r.accessKeyId).sort()).toEqual(['MYKEY123', rootKey].sort());
   });
 });
 

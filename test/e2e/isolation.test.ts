@@ -233,8 +233,10 @@ function implementedOperations(): string[] {
 }
 
 beforeAll(async () => {
-  // keys with roles are made with the CLI's own code before the gateway opens the store
+  // keys with roles are made with the CLI's own code while no gateway has the store open; the
+  // key commands need a region a gateway has made, so one starts and stops first
   const dataDir = tempDir('erne-isolation-');
+  await (await startTestGateway({ dataDir })).gw.close();
   const make = async (id: string, flags: Record<string, string>) => {
     const creds = { accessKeyId: id, secretAccessKey: `${id}-secret-0123456789` };
     await keysCreate({ 'access-key': creds.accessKeyId, 'secret-key': creds.secretAccessKey, json: true, 'data-dir': dataDir, region: REGION, ...flags }, () => undefined);
