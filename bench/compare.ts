@@ -1,7 +1,7 @@
 /**
  * npm run bench:compare — one run, one machine, the same workloads against Erne, s3rver (the
  * peer) and a bare Node.js file server (the ceiling); prints every result, Erne's ratio to
- * each, the issue's targets met or missed, and the machine's physical limits beside them.
+ * each, Erne's performance targets met or missed, and the machine's physical limits beside them.
  *
  *   node dist/bench/compare.js [--list-keys 10000] [--big-list-keys 1000000] [--scale 1] [--procs 1] [--out bench/results]
  *

@@ -1,6 +1,6 @@
 /**
  * What bench:compare concludes: per case, Erne's number beside the peer's and the
- * ceiling's with the ratios, and the issue's targets, each met or missed. Pure functions of
+ * ceiling's with the ratios, and Erne's performance targets, each met or missed. Pure functions of
  * the results, so the report and the JSON say the same thing.
  */
 import type { BenchResult } from './runner.js';
@@ -30,8 +30,9 @@ export function metricOf(c: Case, r: BenchResult | undefined): number | undefine
 export interface CompareRow {
   case: string;
   unit: string;
+  metric: Case['metric'];
   values: Record<string, number | undefined>;
-  /** Erne's value ÷ each other system's (for p50: ÷ of latencies, so < 1 is Erne faster) */
+  /** Erne's value ÷ each other system's (for p50: ÷ of latencies, so < 1 is Erne faster; ratioWords says it in words) */
   ratios: Record<string, number | undefined>;
 }
 
@@ -48,7 +49,7 @@ export function compareRows(cases: Case[], results: Results): CompareRow[] {
       const other = values[name];
       ratios[name] = erne !== undefined && other ? erne / other : undefined;
     }
-    return { case: c.title, unit: UNIT[c.metric], values, ratios };
+    return { case: c.title, unit: UNIT[c.metric], metric: c.metric, values, ratios };
   });
 }
 
@@ -57,12 +58,24 @@ function n(v: number | undefined): string {
   return v >= 1000 ? Math.round(v).toLocaleString('en-US') : v >= 10 ? v.toFixed(1) : v.toFixed(2);
 }
 
+/**
+ * Erne's ratio to another system in words that say which way it goes: a latency ratio below 1
+ * is a win ("3.20× faster"), a throughput ratio above 1 is one ("1.80× more ops/s"); a
+ * throughput below the other's reads as a share of it ("0.64× the MiB/s").
+ */
+export function ratioWords(ratio: number | undefined, metric: Case['metric']): string {
+  if (ratio === undefined || !Number.isFinite(ratio) || ratio <= 0) return '—';
+  if (Math.abs(ratio - 1) < 0.005) return 'the same';
+  if (metric === 'p50') return ratio < 1 ? `${(1 / ratio).toFixed(2)}× faster` : `${ratio.toFixed(2)}× slower`;
+  return ratio > 1 ? `${ratio.toFixed(2)}× more ${UNIT[metric]}` : `${ratio.toFixed(2)}× the ${UNIT[metric]}`;
+}
+
 export function formatCompare(rows: CompareRow[]): string {
   if (rows.length === 0) return '';
   const names = Object.keys(rows[0]!.values);
   const others = Object.keys(rows[0]!.ratios);
-  const head = ['case', 'unit', ...names, ...others.map((o) => `Erne ÷ ${o}`)];
-  const body = rows.map((r) => [r.case, r.unit, ...names.map((k) => n(r.values[k])), ...others.map((o) => (r.ratios[o] === undefined ? '—' : `${r.ratios[o]!.toFixed(2)}×`))]);
+  const head = ['case', 'unit', ...names, ...others.map((o) => `Erne vs ${o}`)];
+  const body = rows.map((r) => [r.case, r.unit, ...names.map((k) => n(r.values[k])), ...others.map((o) => ratioWords(r.ratios[o], r.metric))]);
   const all = [head, ...body];
   const w = head.map((_, i) => Math.max(...all.map((row) => row[i]!.length)));
   return all.map((row) => row.map((v, i) => (i < 2 ? v.padEnd(w[i]!) : v.padStart(w[i]!))).join('  ')).join('\n');
