@@ -233,7 +233,8 @@ export function topHelp(): string {
     ...COMMANDS.map(commandSummary),
     '',
     "'erne <command> --help' for its flags; every setting flag has an ERNE_* environment twin (the flag wins).",
-    'Root credentials for serve: ERNE_ROOT_ACCESS_KEY / ERNE_ROOT_SECRET_KEY (otherwise generated once and kept in the data dir).',
+    "serve's root key: ERNE_ROOT_ACCESS_KEY and ERNE_ROOT_SECRET_KEY (both), or generated once and kept in DATA_DIR/root-credentials.json;",
+    'the root key they replace stops working (erne keys list shows which key is the root).',
     '',
   ].join('\n');
 }
