@@ -5,6 +5,7 @@ import type {
   DeleteItem,
   DeleteResult,
   GarbageBlob,
+  ListBucketsInput,
   ListObjectsInput,
   ListObjectsPage,
   ListVersionsInput,
@@ -32,6 +33,8 @@ export interface ObjectLayer {
   /** NoSuchBucket */
   getBucket(name: string): Promise<BucketRecord>;
   listBuckets(): Promise<BucketRecord[]>;
+  /** buckets in name order, from after `after`, whose name starts with `prefix`: one read of at most `limit` */
+  listBucketsPage(input: ListBucketsInput): Promise<BucketRecord[]>;
   /** NoSuchBucket, BucketNotEmpty (any version or upload left) */
   deleteBucket(name: string): Promise<void>;
 

@@ -26,7 +26,7 @@ import {
   encodeBucket,
   type DecodedVersion,
 } from './records.js';
-import { pack, subspaceRange, unpackAfter } from './tuple.js';
+import { keyAfter, pack, stringPrefixRange, subspaceRange, unpackAfter } from './tuple.js';
 import type {
   AccessKeyRecord,
   BucketRecord,
@@ -34,6 +34,7 @@ import type {
   DeleteItem,
   DeleteResult,
   GarbageBlob,
+  ListBucketsInput,
   ListObjectsInput,
   ListObjectsPage,
   ListVersionsInput,
@@ -138,6 +139,18 @@ class KvObjectLayer implements ObjectLayer {
 
   async listBuckets(): Promise<BucketRecord[]> {
     return (await this.readAll(['b'])).map((p) => decodeBucket(p.value));
+  }
+
+  async listBucketsPage(input: ListBucketsInput): Promise<BucketRecord[]> {
+    const range = stringPrefixRange(pack(['b']), input.prefix ?? '');
+    let start = range.begin;
+    if (input.after !== undefined) {
+      const after = keyAfter(kBucket(input.after));
+      if (Buffer.compare(after, start) > 0) start = after;
+    }
+    if (Buffer.compare(start, range.end) >= 0) return [];
+    const pairs = await this.kv.read((tx) => tx.getRange(start, range.end, { limit: Math.max(1, input.limit) }));
+    return pairs.map((p) => decodeBucket(p.value));
   }
 
   async deleteBucket(name: string): Promise<void> {

@@ -1,11 +1,12 @@
 import type { OpContext, OpResult } from '../context.js';
-import { requireBucketAccess, requireSigned, mayAccessBucket } from '../access.js';
+import { requireBucketAccess, requireSigned } from '../access.js';
 import { S3Error } from '../errors.js';
 import { checkBucketName } from '../validate.js';
 import { isoDate } from '../xml.js';
 import { readSmallBody } from '../small-body.js';
 import { MetadataError } from '../../metadata/errors.js';
 import { DEFAULT_S3_REGION, locationConstraint, placeBucket } from './bucket-location.js';
+import { bucketsPage } from './list-buckets-page.js';
 
 /** ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation. */
 
@@ -15,15 +16,14 @@ export function ownerXml(id: string): Record<string, string> {
 
 export async function listBuckets(ctx: OpContext): Promise<OpResult> {
   const id = requireSigned(ctx.auth);
-  const prefix = ctx.query.get('prefix') ?? '';
-  const all = await ctx.svc.layer.listBuckets();
-  const mine = all.filter((b) => mayAccessBucket(ctx.auth, b) && b.name.startsWith(prefix));
+  const { buckets: mine, next, prefix } = await bucketsPage(ctx);
   return {
     xml: {
       root: 'ListAllMyBucketsResult',
       value: {
         Owner: ownerXml(id),
         Buckets: { Bucket: mine.map((b) => ({ Name: b.name, CreationDate: isoDate(b.createdAt), BucketRegion: b.region })) },
+        ...(next !== undefined ? { ContinuationToken: next } : {}),
         ...(prefix ? { Prefix: prefix } : {}),
       },
     },
