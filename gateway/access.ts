@@ -55,6 +55,7 @@ export const PERMISSIONS: Readonly<Record<string, Rule>> = {
   ListParts: R('read'),
   GetObject: R('read', 'object-read'),
   HeadObject: R('read', 'object-read'),
+  GetObjectAttributes: R('read', 'object-read'),
   GetObjectTagging: R('read'),
   GetObjectAcl: R('read'),
   PutObject: R('write'),

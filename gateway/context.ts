@@ -15,6 +15,11 @@ export interface Services {
   multipart: MultipartLayer;
   blobs: BlobStore;
   region: string;
+  /**
+   * The regions of this cluster a LocationConstraint may name (this gateway's own first);
+   * `us-east-1` is accepted besides them, meaning no constraint, as S3 reads it.
+   */
+  regions: readonly string[];
   /** per-bucket configuration documents (CORS, lifecycle, tags, ACLs) */
   configs: BucketConfigStore;
   /** copies of other nodes' blobs (gateway/remote-blob.ts); absent: only local bytes are readable */

@@ -10,6 +10,7 @@ import { getObject } from './ops/get-object.js';
 import { lifecycleHandlers } from './ops/lifecycle.js';
 import { listObjectsV1, listObjectsV2 } from './ops/list.js';
 import { multipartHandlers } from './ops/multipart.js';
+import { objectAttributesHandlers } from './ops/object-attributes.js';
 import { postObjectHandlers } from './ops/post-object.js';
 import { putObject } from './ops/put-object.js';
 import { taggingHandlers } from './ops/tagging.js';
@@ -38,6 +39,7 @@ const HANDLERS: HandlerTable = {
   ...lifecycleHandlers,
   ...postObjectHandlers,
   ...bucketTaggingHandlers,
+  ...objectAttributesHandlers,
 };
 
 export function handlerFor(name: string): Handler | undefined {

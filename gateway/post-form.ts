@@ -9,6 +9,7 @@ import { S3Error, toS3Error } from './errors.js';
 export interface FormFile {
   /** the part's filename parameter ('' when none) */
   filename: string;
+  /** the part's own Content-Type: the uploader's choice, never the stored object's (see post-object.ts) */
   contentType?: string;
   /** the file's bytes; errors with MalformedPOSTRequest if the form is cut short */
   stream: Readable;

@@ -135,7 +135,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 
   const configs = createBucketConfigStore(kv);
   const lifecycle = opts.lifecycle === false ? createLifecycleJob({ layer, configs, multipart }, { log }) : startLifecycle({ layer, configs, multipart }, { log, ...opts.lifecycle });
-  const app = createApp({ layer, multipart, blobs, region: opts.region, configs, remote }, { domain: opts.domain, log, observer });
+  const app = createApp({ layer, multipart, blobs, region: opts.region, regions: [opts.region], configs, remote }, { domain: opts.domain, log, observer });
   const ops = createOpsHandler({
     registry: observer.metrics.registry,
     domain: opts.domain,

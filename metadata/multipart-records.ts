@@ -1,8 +1,8 @@
 /**
  * Key layout and records of multipart uploads (tuple-encoded, metadata/tuple.ts):
  *
- *   ('u', bucket, key, uploadId)         → UploadRecord of an upload in progress (objects.ts
- *                                          deleteBucket checks this subspace: BucketNotEmpty)
+ *   ('u', bucket, key, uploadId)         → UploadRecord of an upload in progress (deleting
+ *                                          the bucket aborts them: metadata/bucket-drop.ts)
  *   ('p', uploadId, partNumber)          → PartRecord, one per part (never one record for all)
  *   ('r', blobId, '#part', uploadId, n)  → the part's blob reference, in the object layer's
  *                                          'r' subspace so isBlobReferenced stays one range

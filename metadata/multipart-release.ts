@@ -4,6 +4,7 @@
  * layer's garbage queue ('g') a batch at a time and the garbage pass deletes the files.
  * Completion queues a trim ('mt') for the parts it did not name.
  */
+import { finishDrops } from './bucket-drop.js';
 import type { KvStore, KvTransaction } from './kv.js';
 import {
   decodePart,
@@ -46,6 +47,8 @@ export function freePart(tx: KvTransaction, uploadId: string, p: PartRecord): vo
  * records were handled (0: nothing queued). Every transaction handles ≤ RELEASE_BATCH parts.
  */
 export async function releaseQueued(kv: KvStore, budget = 20 * RELEASE_BATCH): Promise<number> {
+  // a bucket delete a crash interrupted: its remaining uploads join the release queue first
+  await finishDrops(kv);
   let done = 0;
   for (const [space, isTrim] of [['mr', false], ['mt', true]] as const) {
     const r = range([space]);

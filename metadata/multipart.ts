@@ -119,7 +119,7 @@ export interface MultipartLayer {
   /** the ordinal of the part holding byte `offset` (binary search of ≤ 14 point reads) */
   ordinalAt(uploadId: string, partCount: number, offset: number): Promise<number>;
 
-  /** janitor: frees parts of released/trimmed uploads, bounded; returns parts handled */
+  /** janitor: frees parts of released/trimmed uploads, bounded (and finishes a bucket delete a crash cut short); returns parts handled */
   releaseQueued(budget?: number): Promise<number>;
 }
 
@@ -155,7 +155,7 @@ class KvMultipartLayer implements MultipartLayer {
   async createUpload(u: NewUpload): Promise<UploadRecord> {
     const rec: UploadRecord = { ...u, uploadId: newUploadId(), initiated: Date.now(), state: 'open' };
     await this.kv.transact(async (tx) => {
-      // read in the same transaction as deleteBucket's emptiness check: no upload survives it
+      // read in the same transaction as deleteBucket's, which aborts every upload it finds
       if (!(await tx.get(pack(['b', u.bucket])))) throw new MetadataError('NoSuchBucket');
       tx.set(kUpload(u.bucket, u.key, rec.uploadId), encodeUpload(rec));
     });
@@ -174,6 +174,8 @@ class KvMultipartLayer implements MultipartLayer {
   async putPart(bucket: string, key: string, uploadId: string, part: PartRecord): Promise<void> {
     await this.kv.transact(async (tx) => {
       const up = await requireUpload(tx, bucket, key, uploadId);
+      // a deleted bucket may still hold uploads not yet aborted (bucket-drop.ts): refuse parts
+      if (!(await tx.get(pack(['b', bucket])))) throw new MetadataError('NoSuchUpload');
       // a dead completion's lapsed lease: reopen here, so its late steps fail their token check
       if (leaseLapsed(up, this.now(), this.leaseMs)) tx.set(kUpload(bucket, key, uploadId), encodeUpload(reopened(up)));
       else if (up.state !== 'open') throw new MetadataError('NoSuchUpload', 'The upload is being completed.');

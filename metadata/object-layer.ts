@@ -5,6 +5,7 @@ import type {
   DeleteItem,
   DeleteResult,
   GarbageBlob,
+  ListBucketsInput,
   ListObjectsInput,
   ListObjectsPage,
   ListVersionsInput,
@@ -27,12 +28,20 @@ export interface ObjectLayer {
   deleteAccessKey(accessKeyId: string): Promise<boolean>;
 
   // buckets
-  /** BucketAlreadyOwnedByYou when `owner` has it, BucketAlreadyExists when another key does */
+  /**
+   * BucketAlreadyOwnedByYou when `owner` has it, BucketAlreadyExists when another key does,
+   * OperationAborted while a deleted bucket of that name still has uploads being aborted
+   */
   createBucket(rec: Omit<BucketRecord, 'createdAt' | 'versioning' | 'acl'> & Partial<BucketRecord>): Promise<BucketRecord>;
   /** NoSuchBucket */
   getBucket(name: string): Promise<BucketRecord>;
   listBuckets(): Promise<BucketRecord[]>;
-  /** NoSuchBucket, BucketNotEmpty (any version or upload left) */
+  /** buckets in name order, from after `after`, whose name starts with `prefix`: one read of at most `limit` */
+  listBucketsPage(input: ListBucketsInput): Promise<BucketRecord[]>;
+  /**
+   * NoSuchBucket, BucketNotEmpty (any version left). Its multipart uploads in progress are
+   * aborted (bounded transactions, metadata/bucket-drop.ts); their parts go to the janitor.
+   */
   deleteBucket(name: string): Promise<void>;
 
   // objects

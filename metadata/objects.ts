@@ -5,12 +5,15 @@
  *
  *   ('k', accessKeyId)                      → access key record
  *   ('b', bucket)                           → bucket record
+ *   ('bd', bucket)                          → a deleted bucket whose uploads are still being
+ *                                             aborted (metadata/bucket-drop.ts)
  *
  * A GET of the current version is one point read (blob) or two (inline). Listing contents
  * carry no `body` (they come from the index, which never holds bytes). Versioning follows
  * the bucket's state: Enabled keeps every version; Unversioned and Suspended writes make the
  * null version, replacing the previous null version.
  */
+import { abortBucketUploads, finishDrop, isDropping } from './bucket-drop.js';
 import { MetadataError } from './errors.js';
 import { HybridClock, compareHlc } from './hlc.js';
 import type { KvReader, KvStore, KvTransaction } from './kv.js';
@@ -26,7 +29,7 @@ import {
   encodeBucket,
   type DecodedVersion,
 } from './records.js';
-import { pack, subspaceRange, unpackAfter } from './tuple.js';
+import { keyAfter, pack, stringPrefixRange, subspaceRange, unpackAfter } from './tuple.js';
 import type {
   AccessKeyRecord,
   BucketRecord,
@@ -34,6 +37,7 @@ import type {
   DeleteItem,
   DeleteResult,
   GarbageBlob,
+  ListBucketsInput,
   ListObjectsInput,
   ListObjectsPage,
   ListVersionsInput,
@@ -115,6 +119,9 @@ class KvObjectLayer implements ObjectLayer {
   ): Promise<BucketRecord> {
     return this.kv.transact(async (tx) => {
       const existing = await tx.get(kBucket(rec.name));
+      if (!existing && (await isDropping(tx, rec.name))) {
+        throw new MetadataError('OperationAborted', 'A bucket of this name was just deleted and is still being cleaned up. Try again.');
+      }
       if (existing) {
         const owner = decodeBucket(existing).owner;
         throw new MetadataError(owner === rec.owner ? 'BucketAlreadyOwnedByYou' : 'BucketAlreadyExists');
@@ -140,15 +147,30 @@ class KvObjectLayer implements ObjectLayer {
     return (await this.readAll(['b'])).map((p) => decodeBucket(p.value));
   }
 
+  async listBucketsPage(input: ListBucketsInput): Promise<BucketRecord[]> {
+    const range = stringPrefixRange(pack(['b']), input.prefix ?? '');
+    let start = range.begin;
+    if (input.after !== undefined) {
+      const after = keyAfter(kBucket(input.after));
+      if (Buffer.compare(after, start) > 0) start = after;
+    }
+    if (Buffer.compare(start, range.end) >= 0) return [];
+    const pairs = await this.kv.read((tx) => tx.getRange(start, range.end, { limit: Math.max(1, input.limit) }));
+    return pairs.map((p) => decodeBucket(p.value));
+  }
+
   async deleteBucket(name: string): Promise<void> {
-    await this.kv.transact(async (tx) => {
+    const more = await this.kv.transact(async (tx) => {
       await requireBucket(tx, name);
-      for (const space of ['c', 'v', 'u']) {
+      for (const space of ['c', 'v']) {
         const r = subspaceRange([space, name]);
         if ((await tx.getRange(r.begin, r.end, { limit: 1 })).length > 0) throw new MetadataError('BucketNotEmpty');
       }
       tx.clear(kBucket(name));
+      // its uploads in progress are aborted, as on S3: here, or in later batches (bucket-drop.ts)
+      return abortBucketUploads(tx, name);
     });
+    if (more) await finishDrop(this.kv, name);
   }
 
   // objects

@@ -115,6 +115,13 @@ export interface NewObject {
   tags?: Record<string, string>;
 }
 
+export interface ListBucketsInput {
+  prefix?: string;
+  /** exclusive: names strictly greater than this */
+  after?: string;
+  limit: number;
+}
+
 export interface ListObjectsInput {
   bucket: string;
   prefix?: string;

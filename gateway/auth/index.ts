@@ -154,6 +154,7 @@ async function finish(
     auth.signature,
   );
   const ctx: AuthContext = { accessKeyId: auth.credential.accessKeyId, root: found.root, payload, presigned };
+  ctx.region = auth.credential.region;
   if (payload.kind === 'streaming-signed') {
     ctx.signing = { seedSignature: auth.signature, signingKey, amzDate, scope: auth.credential.scope };
   }

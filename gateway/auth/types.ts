@@ -35,6 +35,8 @@ export interface AuthContext {
   trailerChecksum?: ChecksumAlgorithm;
   /** presigned URL: true */
   presigned: boolean;
+  /** the region of the credential scope: the region the request was signed for */
+  region?: string;
 }
 
 export interface KeyLookup {

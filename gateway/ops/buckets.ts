@@ -1,9 +1,12 @@
 import type { OpContext, OpResult } from '../context.js';
-import { requireBucketAccess, requireSigned, mayAccessBucket } from '../access.js';
+import { requireBucketAccess, requireSigned } from '../access.js';
 import { S3Error } from '../errors.js';
 import { checkBucketName } from '../validate.js';
-import { isoDate, parseXml } from '../xml.js';
+import { isoDate } from '../xml.js';
 import { readSmallBody } from '../small-body.js';
+import { MetadataError } from '../../metadata/errors.js';
+import { DEFAULT_S3_REGION, locationConstraint, placeBucket } from './bucket-location.js';
+import { bucketsPage } from './list-buckets-page.js';
 
 /** ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation. */
 
@@ -13,15 +16,14 @@ export function ownerXml(id: string): Record<string, string> {
 
 export async function listBuckets(ctx: OpContext): Promise<OpResult> {
   const id = requireSigned(ctx.auth);
-  const prefix = ctx.query.get('prefix') ?? '';
-  const all = await ctx.svc.layer.listBuckets();
-  const mine = all.filter((b) => mayAccessBucket(ctx.auth, b) && b.name.startsWith(prefix));
+  const { buckets: mine, next, prefix } = await bucketsPage(ctx);
   return {
     xml: {
       root: 'ListAllMyBucketsResult',
       value: {
         Owner: ownerXml(id),
         Buckets: { Bucket: mine.map((b) => ({ Name: b.name, CreationDate: isoDate(b.createdAt), BucketRegion: b.region })) },
+        ...(next !== undefined ? { ContinuationToken: next } : {}),
         ...(prefix ? { Prefix: prefix } : {}),
       },
     },
@@ -35,16 +37,14 @@ export async function createBucket(ctx: OpContext): Promise<OpResult> {
   checkBucketName(ctx.bucket);
   const acl = (ctx.headers['x-amz-acl'] as string | undefined) ?? 'private';
   if (!CANNED_BUCKET_ACLS.has(acl)) throw new S3Error('NotImplemented', `The canned ACL ${acl} is not supported.`);
-  let region = ctx.svc.region;
-  const body = await readSmallBody(ctx);
-  if (body.length > 0) {
-    const doc = parseXml(body.toString('utf8'));
-    const conf = doc['CreateBucketConfiguration'];
-    if (conf === undefined) throw new S3Error('MalformedXML');
-    const loc = typeof conf === 'object' && conf !== null ? (conf as Record<string, unknown>)['LocationConstraint'] : undefined;
-    if (typeof loc === 'string' && loc !== '') region = loc;
+  const place = placeBucket(ctx.svc, locationConstraint(await readSmallBody(ctx)));
+  try {
+    await ctx.svc.layer.createBucket({ name: ctx.bucket, owner, region: place.region, acl: acl as 'private' | 'public-read' });
+  } catch (err) {
+    // S3 in us-east-1 answers a plain re-create of your own bucket with 200 (and changes nothing)
+    const again = err instanceof MetadataError && err.code === 'BucketAlreadyOwnedByYou';
+    if (!(again && !place.constrained && (ctx.auth.region ?? DEFAULT_S3_REGION) === DEFAULT_S3_REGION)) throw err;
   }
-  await ctx.svc.layer.createBucket({ name: ctx.bucket, owner, region, acl: acl as 'private' | 'public-read' });
   return { headers: { location: '/' + ctx.bucket } };
 }
 

@@ -80,7 +80,8 @@ export async function listObjectsV2(ctx: OpContext): Promise<OpResult> {
   const enc = url ? urlEncode : (s: string) => s;
   const token = q.get('continuation-token');
   const startAfter = q.get('start-after') ?? '';
-  let after = token !== null ? decodeToken(token) : undefined;
+  // S3 reads an empty token as none (clients build the first request from an empty "next")
+  let after = token ? decodeToken(token) : undefined;
   if (startAfter && (after === undefined || Buffer.compare(Buffer.from(startAfter), Buffer.from(after)) > 0)) after = startAfter;
   const { prefix, delimiter, result } = await page(ctx, after, maxKeys);
   const value: Record<string, unknown> = {

@@ -4,7 +4,7 @@ import type { HandlerTable, OpContext, OpResult } from '../context.js';
 import { header } from '../context.js';
 import { mayAccessBucket } from '../access.js';
 import { S3Error } from '../errors.js';
-import { formBoundary, readPostForm, type PostForm } from '../post-form.js';
+import { formBoundary, readPostForm } from '../post-form.js';
 import { checkPolicy, parsePolicy, policySignature, signaturesEqual } from '../post-policy.js';
 import { checkKey, MAX_SINGLE_PUT_BYTES, MAX_USER_METADATA_BYTES, headerSafe } from '../validate.js';
 import type { BodyLocation, ObjectHeaders } from '../../metadata/types.js';
@@ -59,8 +59,13 @@ function measure(max: number): { stream: Transform; result: () => { size: number
   return { stream, result: () => ({ size, md5Hex: md5.digest('hex') }) };
 }
 
-function formHeaders(fields: Map<string, string>, file: PostForm['file']): { headers: ObjectHeaders; meta: Record<string, string> } {
-  const headers: ObjectHeaders = { contentType: headerSafe('content-type', fields.get('content-type') ?? file.contentType ?? 'binary/octet-stream') };
+/**
+ * The object's headers and metadata, from form fields only: checkPolicy has refused any field
+ * the policy does not cover. The file part's own Content-Type is the uploader's to choose, so
+ * it never sets the object's (an upload form would serve text/html: stored XSS).
+ */
+function formHeaders(fields: Map<string, string>): { headers: ObjectHeaders; meta: Record<string, string> } {
+  const headers: ObjectHeaders = { contentType: headerSafe('content-type', fields.get('content-type') ?? 'binary/octet-stream') };
   const map: [string, keyof ObjectHeaders][] = [['cache-control', 'cacheControl'], ['content-disposition', 'contentDisposition'], ['content-encoding', 'contentEncoding'], ['expires', 'expires'], ['content-language', 'contentLanguage']];
   for (const [field, name] of map) {
     const v = fields.get(field);
@@ -118,7 +123,7 @@ async function postObject(ctx: OpContext): Promise<OpResult> {
     checked.set('key', key);
     const range = checkPolicy(parsePolicy(fields.get('policy')!), checked, Date.now());
     const acl = cannedAclHeader({ headers: { 'x-amz-acl': fields.get('acl') } });
-    const { headers, meta } = formHeaders(fields, file);
+    const { headers, meta } = formHeaders(fields);
 
     const counter = measure(Math.min(range.max, MAX_SINGLE_PUT_BYTES));
     file.stream.on('error', (err) => counter.stream.destroy(err));

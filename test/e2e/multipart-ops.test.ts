@@ -175,8 +175,6 @@ describe('listings', () => {
     expect(grouped.Uploads?.map((u) => u.Key)).toEqual(['b', 'c', 'c']);
     const prefixed = await erne.s3.send(new ListMultipartUploadsCommand({ Bucket: b, Prefix: 'd/', Delimiter: '/' }));
     expect(prefixed.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['d/x/']);
-    // a bucket with uploads in progress is not empty
-    expect((await sdkError(erne.s3.send(new DeleteBucketCommand({ Bucket: b })))).name).toBe('BucketNotEmpty');
     for (const [key, list] of Object.entries(ids)) for (const id of list) await erne.s3.send(new AbortMultipartUploadCommand({ Bucket: b, Key: key, UploadId: id }));
     expect((await erne.s3.send(new ListMultipartUploadsCommand({ Bucket: b }))).Uploads ?? []).toEqual([]);
     await erne.s3.send(new DeleteBucketCommand({ Bucket: b }));

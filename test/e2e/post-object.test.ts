@@ -107,6 +107,22 @@ describe('browser-style presigned POST', () => {
     expect((await erne.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'c.txt' }))).ContentLength).toBe(3);
   });
 
+  it("never stores the file part's own Content-Type: only a policy-covered field sets it", async () => {
+    // a form whose policy says nothing about Content-Type cannot make the object text/html
+    const page = new Blob(['<script>alert(1)</script>'], { type: 'text/html' });
+    const plain = await post(presignPost({ conditions: [{ bucket }, { key: 'xss.html' }], fields: { key: 'xss.html' } }), page, 'xss.html');
+    expect(plain.status).toBe(204);
+    expect((await erne.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'xss.html' }))).ContentType).toBe('binary/octet-stream');
+    // nor can a Content-Type field the policy does not cover (refused, nothing stored)
+    const uncovered = await post(presignPost({ conditions: [{ bucket }, { key: 'xss2.html' }], fields: { key: 'xss2.html', 'Content-Type': 'text/html' } }), page, 'xss2.html');
+    expect([uncovered.status, parseError(await uncovered.text()).Code]).toEqual([403, 'AccessDenied']);
+    expect((await sdkError(erne.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'xss2.html' })))).status).toBe(404);
+    // a covered field sets it, whatever the file part says
+    const covered = presignPost({ conditions: [{ bucket }, { key: 'pic.png' }, ['starts-with', '$Content-Type', 'image/']], fields: { key: 'pic.png', 'Content-Type': 'image/png' } });
+    expect((await post(covered, page, 'pic.png')).status).toBe(204);
+    expect((await erne.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'pic.png' }))).ContentType).toBe('image/png');
+  });
+
   it('applies acl=public-read from the form', async () => {
     const fields = presignPost({ conditions: [{ bucket }, { key: 'pub.txt' }, { acl: 'public-read' }], fields: { key: 'pub.txt', acl: 'public-read' } });
     expect((await post(fields, 'hello')).status).toBe(204);

@@ -89,8 +89,9 @@ describe('CreateBucket', () => {
     expect(await bucketNames(root)).not.toContain(name);
   });
 
-  it('the same owner again → 409 BucketAlreadyOwnedByYou', async () => {
-    const e = await sdkError(root.send(new CreateBucketCommand({ Bucket: rootBucket })));
+  it('the same owner again: 200 as in us-east-1; with a LocationConstraint → 409 BucketAlreadyOwnedByYou', async () => {
+    expect((await root.send(new CreateBucketCommand({ Bucket: rootBucket }))).$metadata.httpStatusCode).toBe(200);
+    const e = await sdkError(root.send(new CreateBucketCommand({ Bucket: rootBucket, CreateBucketConfiguration: { LocationConstraint: REGION as never } })));
     expect(e.name).toBe('BucketAlreadyOwnedByYou');
     expect(e.status).toBe(409);
   });

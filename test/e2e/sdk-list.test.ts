@@ -92,6 +92,15 @@ describe('ListObjectsV2', () => {
     expect(pages.flatMap((p) => p.Contents?.map((c) => c.Key) ?? [])).toEqual(MANY);
   });
 
+  it('an empty continuation-token is no token: the first page, the empty token echoed back', async () => {
+    const r = await rawRequest(erne.gw, { method: 'GET', path: `/${bucket}`, query: 'list-type=2&continuation-token=&max-keys=2' });
+    expect(r.status).toBe(200);
+    expect(r.text).toMatch(/<ContinuationToken\s*(\/>|><\/ContinuationToken>)/);
+    const doc = parseXml(r.text) as { Contents?: { Key: string }[]; IsTruncated?: string };
+    expect((doc.Contents ?? []).map((c) => String(c.Key))).toEqual(SORTED.slice(0, 2));
+    expect(doc.IsTruncated).toBe('true');
+  });
+
   it('start-after', async () => {
     const r = await erne.s3.send(new ListObjectsV2Command({ Bucket: bucket, StartAfter: 'many/0117' }));
     expect(r.Contents?.map((c) => c.Key)).toEqual(SORTED.filter((k) => byUtf8(k, 'many/0117') > 0));

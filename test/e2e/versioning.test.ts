@@ -80,6 +80,35 @@ describe('bucket versioning configuration', () => {
 });
 
 describe('versions and delete markers', () => {
+  it('HEAD of a key hidden by a delete marker says so; other 404s carry no x-amz-delete-marker', async () => {
+    const b = await newBucket('Enabled');
+    await put(b, 'k', 'one');
+    const marker = (await erne.s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'k' }))).VersionId!;
+    const head = await rawRequest(erne.gw, { method: 'HEAD', path: `/${b}/k` });
+    expect(head.status).toBe(404);
+    expect(head.headers['x-amz-delete-marker']).toBe('true');
+    expect(head.headers['x-amz-version-id']).toBe(marker);
+    const sdk = await sdkError(erne.s3.send(new HeadObjectCommand({ Bucket: b, Key: 'k' })));
+    expect([sdk.name, sdk.status]).toEqual(['NotFound', 404]);
+    // a key that never existed, and one whose versions were all removed: a plain 404
+    for (const key of ['never', 'gone']) {
+      if (key === 'gone') {
+        const v = (await put(b, key, 'x')).VersionId!;
+        await erne.s3.send(new DeleteObjectCommand({ Bucket: b, Key: key, VersionId: v }));
+      }
+      const miss = await rawRequest(erne.gw, { method: 'HEAD', path: `/${b}/${key}` });
+      expect(miss.status).toBe(404);
+      expect(miss.headers['x-amz-delete-marker']).toBeUndefined();
+      expect(miss.headers['x-amz-version-id']).toBeUndefined();
+    }
+    // suspended: the marker is the null version
+    await erne.s3.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Suspended' } }));
+    await put(b, 'n', 'x');
+    await erne.s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'n' }));
+    const nullMarker = await rawRequest(erne.gw, { method: 'HEAD', path: `/${b}/n` });
+    expect([nullMarker.status, nullMarker.headers['x-amz-delete-marker'], nullMarker.headers['x-amz-version-id']]).toEqual([404, 'true', 'null']);
+  });
+
   it('keeps versions, reads them by id, hides the key behind a marker and brings it back', async () => {
     const b = await newBucket('Enabled');
     const v1 = (await put(b, 'k', 'one')).VersionId!;

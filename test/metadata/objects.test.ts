@@ -51,6 +51,17 @@ describe('object layer on LMDB', () => {
       ]);
     });
 
+    it('listBucketsPage: name order from after a name, within a prefix, at most limit', async () => {
+      for (const name of ['ab-1', 'ab-2', 'ab-3', 'ac-1', 'b\u00e9']) await store.layer.createBucket({ name, owner: 'AK1', region: '' });
+      const page = async (input: { prefix?: string; after?: string; limit: number }) => (await store.layer.listBucketsPage(input)).map((b) => b.name);
+      expect(await page({ limit: 3 })).toEqual(['ab-1', 'ab-2', 'ab-3']);
+      expect(await page({ after: 'ab-2', limit: 10 })).toEqual(['ab-3', 'ac-1', 'bkt', 'b\u00e9']);
+      expect(await page({ prefix: 'ab-', after: 'ab-1', limit: 10 })).toEqual(['ab-2', 'ab-3']);
+      // an `after` before the prefix starts from the prefix; one past it finds nothing
+      expect(await page({ prefix: 'ac', after: 'aa', limit: 10 })).toEqual(['ac-1']);
+      expect(await page({ prefix: 'ab-', after: 'zz', limit: 10 })).toEqual([]);
+    });
+
     it('already owned by you / already exists', async () => {
       await expect(store.layer.createBucket({ name: 'bkt', owner: 'AK1', region: '' })).rejects.toMatchObject({
         code: 'BucketAlreadyOwnedByYou',
