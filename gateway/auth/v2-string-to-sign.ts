@@ -42,9 +42,12 @@ export function wireText(value: string): string {
 /**
  * "/bucket/key?sub&resources": the path as sent (with the virtual-host bucket in front), then
  * the sub-resources of the query, sorted by name, values decoded, as clients sign them.
+ * A path-style path that names only a bucket is signed with a trailing '/' ("/bucket/"), as S3
+ * expects (botocore and s3cmd sign it so).
  */
 export function canonicalizedResource(rawPath: string, rawQuery: string, virtualHostBucket?: string): string {
-  let out = (virtualHostBucket !== undefined ? '/' + virtualHostBucket : '') + wireText(rawPath);
+  const path = virtualHostBucket === undefined && /^\/[^/]+$/.test(rawPath) ? rawPath + '/' : rawPath;
+  let out = (virtualHostBucket !== undefined ? '/' + virtualHostBucket : '') + wireText(path);
   const subs: Array<[string, string | undefined]> = [];
   for (const part of rawQuery === '' ? [] : rawQuery.split('&')) {
     const eq = part.indexOf('=');

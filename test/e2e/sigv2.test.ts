@@ -77,7 +77,7 @@ describe('SigV2 in the Authorization header', () => {
 
   it('a Date 20 minutes old: 403 RequestTimeTooSkewed', async () => {
     const date = new Date(Date.now() - 20 * 60_000).toUTCString();
-    const res = await v2(erne.gw, { method: 'GET', path: `/${bucket}`, headers: { Date: date } }, `GET\n\n\n${date}\n/${bucket}`);
+    const res = await v2(erne.gw, { method: 'GET', path: `/${bucket}`, headers: { Date: date } }, `GET\n\n\n${date}\n/${bucket}/`);
     expect(res.status).toBe(403);
     expect(parseError(res.text).Code).toBe('RequestTimeTooSkewed');
   });

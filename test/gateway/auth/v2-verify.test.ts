@@ -17,9 +17,12 @@ describe('canonicalizedResource', () => {
     ['/b/k', 'response-content-type=text%2Fplain&prefix=a&response-expires=x', undefined, '/b/k?response-content-type=text/plain&response-expires=x'],
     ['/', 'uploads', 'b', '/b/?uploads'],
     ['/k%20x', 'tagging', 'my.bucket', '/my.bucket/k%20x?tagging'],
-    ['/b', 'delete', undefined, '/b?delete'],
-    ['/b', 'list-type=2&continuation-token=x&max-keys=1', undefined, '/b'],
-    ['/b', 'cors&location&lifecycle&versioning&versions&policy', undefined, '/b?cors&lifecycle&location&policy&versioning&versions'],
+    ['/b', 'delete', undefined, '/b/?delete'],
+    ['/b', 'list-type=2&continuation-token=x&max-keys=1', undefined, '/b/'],
+    ['/b', 'cors&location&lifecycle&versioning&versions&policy', undefined, '/b/?cors&lifecycle&location&policy&versioning&versions'],
+    ['/b/', 'location', undefined, '/b/?location'],
+    ['/', '', undefined, '/'],
+    ['/', 'uploads', undefined, '/?uploads'],
     ['/b/', 'acl=', undefined, '/b/?acl='],
   ])('%s ? %s (host bucket %s) → %s', (path, query, bucket, expected) => {
     expect(canonicalizedResource(path, query, bucket)).toBe(expected);
