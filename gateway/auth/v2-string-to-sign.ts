@@ -51,7 +51,8 @@ export function canonicalizedResource(rawPath: string, rawQuery: string, virtual
   const subs: Array<[string, string | undefined]> = [];
   for (const part of rawQuery === '' ? [] : rawQuery.split('&')) {
     const eq = part.indexOf('=');
-    const name = eq < 0 ? part : part.slice(0, eq);
+    // decoded as the router decodes it, so '%61cl' cannot slip an unsigned ?acl past the signature
+    const name = percentDecode(eq < 0 ? part : part.slice(0, eq), true).toString('utf8');
     if (!V2_SUBRESOURCES.has(name)) continue;
     subs.push([name, eq < 0 ? undefined : percentDecode(part.slice(eq + 1), false).toString('utf8')]);
   }

@@ -13,6 +13,19 @@ export interface V2Options {
   virtualHostBucket?: string;
 }
 
+/**
+ * Sub-resources that name an operation but that SigV2 does not sign (newer than v2). A v2
+ * request carrying one is refused: otherwise anyone holding a captured or presigned v2 request
+ * could turn it into another operation on the same resource (DELETE /b into
+ * DELETE /b?publicAccessBlock). Every sub-resource gateway/router.ts knows is either signed
+ * (V2_SUBRESOURCES) or listed here (test/gateway/auth/v2-verify.test.ts checks).
+ */
+export const V2_REFUSED_SUBRESOURCES: ReadonlySet<string> = new Set([
+  'accelerate', 'analytics', 'attributes', 'encryption', 'intelligent-tiering', 'inventory', 'legal-hold',
+  'metadataTable', 'metrics', 'object-lock', 'ownershipControls', 'policyStatus', 'publicAccessBlock',
+  'renameObject', 'replication', 'retention', 'select',
+]);
+
 /** `authorization` is the v2 header, or undefined for a v2 presigned URL (its query in `params`). */
 export function verifyV2(
   req: SignedRequest,
@@ -23,6 +36,7 @@ export function verifyV2(
   opts: V2Options,
 ): Promise<AuthContext> {
   if (!opts.enabled) throw sigV2Unsupported();
+  for (const name of params.keys()) if (V2_REFUSED_SUBRESOURCES.has(name)) throw sigV2Unsupported();
   const r = { req, ...(opts.virtualHostBucket !== undefined ? { virtualHostBucket: opts.virtualHostBucket } : {}) };
   return authorization !== undefined ? verifyV2Header(r, authorization, keys, now) : verifyV2Presigned(r, params, keys, now);
 }

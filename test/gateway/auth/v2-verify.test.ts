@@ -5,7 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { verifyRequest, type VerifyOptions } from '../../../gateway/auth/index.js';
 import type { SignedRequest } from '../../../gateway/auth/types.js';
-import { canonicalizedResource, v2Signature } from '../../../gateway/auth/v2-string-to-sign.js';
+import { canonicalizedResource, V2_SUBRESOURCES, v2Signature } from '../../../gateway/auth/v2-string-to-sign.js';
+import { V2_REFUSED_SUBRESOURCES } from '../../../gateway/auth/v2.js';
+import { BUCKET_SUBRESOURCES, OBJECT_SUBRESOURCES } from '../../../gateway/router.js';
 import { requestStringToSign } from '../../../gateway/auth/v2-verify.js';
 import { AKID, lookup, request, SECRET } from './helpers.js';
 
@@ -24,6 +26,7 @@ describe('canonicalizedResource', () => {
     ['/', '', undefined, '/'],
     ['/', 'uploads', undefined, '/?uploads'],
     ['/b/', 'acl=', undefined, '/b/?acl='],
+    ['/b/k', '%61cl&ver%73ionId=2', undefined, '/b/k?acl&versionId=2'],
   ])('%s ? %s (host bucket %s) → %s', (path, query, bucket, expected) => {
     expect(canonicalizedResource(path, query, bucket)).toBe(expected);
   });
@@ -49,6 +52,19 @@ function presigned(method: string, target: string, expires: number, amz: Record<
 }
 
 const at = (opts: VerifyOptions = {}): VerifyOptions => ({ now: NOW, ...opts });
+
+describe('sub-resources v2 does not sign', () => {
+  it('every sub-resource the router knows is signed by v2 or refused with it', () => {
+    const known = [...Object.keys(BUCKET_SUBRESOURCES), ...Object.keys(OBJECT_SUBRESOURCES), 'location', 'delete', 'uploadId', 'partNumber', 'versionId'];
+    expect(known.filter((n) => !V2_SUBRESOURCES.has(n) && !V2_REFUSED_SUBRESOURCES.has(n))).toEqual([]);
+  });
+
+  it.each(['publicAccessBlock', 'policyStatus', 'attributes', 'renameObject'])('a v2 request with ?%s: 400 InvalidRequest, use SigV4 (not another operation)', async (sub) => {
+    const req = signed('DELETE', '/b', {});
+    req.rawQuery = sub;
+    await expect(verifyRequest(req, lookup, at())).rejects.toMatchObject({ code: 'InvalidRequest', status: 400 });
+  });
+});
 
 describe('SigV2 header authentication', () => {
   it('a signed GET is accepted as the key that signed it, its body unsigned', async () => {
