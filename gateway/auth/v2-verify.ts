@@ -66,7 +66,8 @@ export async function checkV2Signature(accessKeyId: string, provided: string, st
   if (!signaturesEqual(v2Signature(found.secretAccessKey, stringToSign), provided)) {
     throw new S3Error('SignatureDoesNotMatch', undefined, {
       AWSAccessKeyId: accessKeyId,
-      StringToSign: stringToSign,
+      // characters XML cannot carry (a decoded %01 in a sub-resource) are shown as U+FFFD; the bytes follow exactly
+      StringToSign: stringToSign.replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, '\ufffd'),
       SignatureProvided: provided,
       StringToSignBytes: stringToSignBytes(stringToSign),
     });

@@ -111,6 +111,12 @@ describe('SigV2 header authentication', () => {
         },
       },
     ],
+    [
+      'a control character in a sub-resource value: the StringToSign detail stays valid XML text, the bytes are exact',
+      () => ({ ...signed('GET', '/b/k', {}), rawQuery: 'versionId=%01' }),
+      {},
+      { code: 'SignatureDoesNotMatch', detail: { StringToSign: `GET\n\n\n${HTTP_NOW}\n/b/k?versionId=\ufffd`, StringToSignBytes: expect.stringMatching(/3d 01$/) } },
+    ],
     ['an x-amz-* header added after signing', () => ({ ...signed('PUT', '/b/k', {}), headers: { ...signed('PUT', '/b/k', {}).headers, 'x-amz-acl': 'public-read' } }), {}, { code: 'SignatureDoesNotMatch' }],
     ['a sub-resource added after signing', () => ({ ...signed('GET', '/b/k', {}), rawQuery: 'acl' }), {}, { code: 'SignatureDoesNotMatch' }],
     ['another path', () => ({ ...signed('DELETE', '/b/k', {}), rawPath: '/b/other' }), {}, { code: 'SignatureDoesNotMatch' }],
