@@ -153,11 +153,16 @@ def presigned_urls():
     check("AWSAccessKeyId=" in url and "Expires=" in url and "Signature=" in url, f"not a v2 URL: {url}")
     check(fetch(url) == (200, b"presigned bytes"), "presigned GET")
     # v2 signs Content-Type: the uploader sends the one the URL was made for
-    put_url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "presign/up.bin", "ContentType": "text/plain"}, ExpiresIn=300)
+    # botocore moves x-amz-* headers (here the metadata) into the URL, signed like headers
+    put_url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "presign/up.bin", "ContentType": "text/plain", "Metadata": {"note": "hi"}}, ExpiresIn=300)
+    check("x-amz-meta-note=hi" in put_url, f"metadata not in the URL: {put_url}")
     status, text = fetch(put_url, data=b"uploaded", method="PUT", headers={"Content-Type": "text/plain"})
     check(status == 200, f"presigned PUT {status} {text[:300]}")
     got = s3.get_object(Bucket=bucket, Key="presign/up.bin")
     check(got["Body"].read() == b"uploaded" and got["ContentType"] == "text/plain", "presigned PUT bytes")
+    check(got["Metadata"] == {"note": "hi"}, f"metadata {got['Metadata']}")
+    status, _ = fetch(put_url.replace("x-amz-meta-note=hi", "x-amz-meta-note=changed"), data=b"x", method="PUT", headers={"Content-Type": "text/plain"})
+    check(status == 403, f"presigned PUT with changed metadata: {status}")
     status, _ = fetch(put_url, data=b"other", method="PUT", headers={"Content-Type": "text/html"})
     check(status == 403, f"presigned PUT with another Content-Type: {status}")
     stale = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "presign/p.bin"}, ExpiresIn=-60)
