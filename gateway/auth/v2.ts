@@ -27,7 +27,7 @@ export const V2_REFUSED_SUBRESOURCES: ReadonlySet<string> = new Set([
 ]);
 
 /** `authorization` is the v2 header, or undefined for a v2 presigned URL (its query in `params`). */
-export function verifyV2(
+export async function verifyV2(
   req: SignedRequest,
   authorization: string | undefined,
   params: ReadonlyMap<string, string>,
