@@ -61,6 +61,7 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'tls-cert', kind: 'string', env: 'ERNE_TLS_CERT', value: 'FILE', help: 'serve HTTPS with this PEM certificate (chain); needs --tls-key' },
       { name: 'tls-key', kind: 'string', env: 'ERNE_TLS_KEY', value: 'FILE', help: "the certificate's PEM private key" },
       { name: 'metrics-port', kind: 'port', env: 'ERNE_METRICS_PORT', value: 'N', help: 'also serve /.erne/metrics, /.erne/health, /.erne/ready on this port (plain HTTP)' },
+      { name: 'no-sigv2', kind: 'boolean', env: 'ERNE_NO_SIGV2', help: 'refuse Signature Version 2 (AWS key:sig headers, v2 presigned URLs and POST forms): SigV4 only' },
     ],
   },
   {

@@ -48,6 +48,7 @@ export async function serve(flags: FlagValues, deps: ServeDeps): Promise<void> {
     ...operator,
     metadata,
     internalUrl: flags['internal-url'] as string | undefined,
+    sigv2: flags['no-sigv2'] !== true,
     servedByHeader: deps.env['ERNE_SERVED_BY_HEADER'] === '1',
     // how long SIGTERM lets in-flight requests finish (default 10 s)
     shutdownGraceMs: deps.env['ERNE_SHUTDOWN_GRACE_MS'] ? Number(deps.env['ERNE_SHUTDOWN_GRACE_MS']) : undefined,

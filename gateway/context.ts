@@ -24,6 +24,8 @@ export interface Services {
   configs: BucketConfigStore;
   /** copies of other nodes' blobs (gateway/remote-blob.ts); absent: only local bytes are readable */
   remote?: RemoteBlobCache;
+  /** Signature Version 2 requests and POST forms are accepted unless this is false (erne serve --no-sigv2) */
+  sigv2?: boolean;
 }
 
 export type Headers = Record<string, string | string[] | undefined>;

@@ -1,7 +1,7 @@
 /**
  * The POST policy of a browser form upload (AWS "Creating a POST policy"): a base64 JSON
  * document with an expiration and conditions every form field must meet, signed with SigV4
- * (HMAC of the base64 text with the signing key). Pure: no I/O.
+ * (HMAC of the base64 text with the signing key) or SigV2 (gateway/auth/v2-post.ts). Pure: no I/O.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { signingKey } from './auth/signing-key.js';
@@ -65,9 +65,9 @@ export function parsePolicy(base64: string): PostPolicy {
   return { expiration, conditions };
 }
 
-/** fields S3 never asks the policy to cover */
+/** fields S3 never asks the policy to cover (AWSAccessKeyId and signature: those of a SigV2 form) */
 function exempt(name: string): boolean {
-  return name === 'policy' || name === 'x-amz-signature' || name === 'file' || name.startsWith('x-ignore-');
+  return name === 'policy' || name === 'x-amz-signature' || name === 'file' || name === 'awsaccesskeyid' || name === 'signature' || name.startsWith('x-ignore-');
 }
 
 /**

@@ -22,7 +22,7 @@ const op = (name: string): Operation => ({ name });
 const methodNotAllowed: Operation = { name: 'MethodNotAllowed' };
 
 /** bucket sub-resources S3 has, by method → the S3 operation name */
-const BUCKET_SUBRESOURCES: Record<string, Partial<Record<string, string>>> = {
+export const BUCKET_SUBRESOURCES: Record<string, Partial<Record<string, string>>> = {
   versioning: { GET: 'GetBucketVersioning', PUT: 'PutBucketVersioning' },
   tagging: { GET: 'GetBucketTagging', PUT: 'PutBucketTagging', DELETE: 'DeleteBucketTagging' },
   cors: { GET: 'GetBucketCors', PUT: 'PutBucketCors', DELETE: 'DeleteBucketCors' },
@@ -50,7 +50,7 @@ const BUCKET_SUBRESOURCES: Record<string, Partial<Record<string, string>>> = {
 };
 
 /** object sub-resources S3 has, by method */
-const OBJECT_SUBRESOURCES: Record<string, Partial<Record<string, string>>> = {
+export const OBJECT_SUBRESOURCES: Record<string, Partial<Record<string, string>>> = {
   tagging: { GET: 'GetObjectTagging', PUT: 'PutObjectTagging', DELETE: 'DeleteObjectTagging' },
   acl: { GET: 'GetObjectAcl', PUT: 'PutObjectAcl' },
   uploads: { POST: 'CreateMultipartUpload' },

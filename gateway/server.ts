@@ -67,6 +67,8 @@ export interface GatewayOptions {
   limits?: LimitOptions;
   /** on close, in-flight requests get this long to finish before their connections are cut; default 10 s */
   shutdownGraceMs?: number;
+  /** false: refuse Signature Version 2 (v4 only); default true */
+  sigv2?: boolean;
 }
 
 export interface RunningGateway {
@@ -135,7 +137,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 
   const configs = createBucketConfigStore(kv);
   const lifecycle = opts.lifecycle === false ? createLifecycleJob({ layer, configs, multipart }, { log }) : startLifecycle({ layer, configs, multipart }, { log, ...opts.lifecycle });
-  const app = createApp({ layer, multipart, blobs, region: opts.region, regions: [opts.region], configs, remote }, { domain: opts.domain, log, observer });
+  const app = createApp({ layer, multipart, blobs, region: opts.region, regions: [opts.region], configs, remote, sigv2: opts.sigv2 !== false }, { domain: opts.domain, log, observer });
   const ops = createOpsHandler({
     registry: observer.metrics.registry,
     domain: opts.domain,

@@ -1,5 +1,8 @@
 /** Request timestamps: x-amz-date's ISO 8601 basic form, and the HTTP Date header. */
 
+/** AWS allows 15 minutes between the request time and the server's. */
+export const MAX_SKEW_MS = 15 * 60 * 1000;
+
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
 /** "20130524T000000Z" → ms since epoch, or undefined when malformed */

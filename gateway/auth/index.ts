@@ -1,9 +1,10 @@
 /**
- * SigV4 request authentication: Authorization header, presigned query, or anonymous.
+ * Request authentication: SigV4 (Authorization header, presigned query), SigV2 (the same two,
+ * in gateway/auth/v2-*.ts), or anonymous.
  * Returns who signed and how the body is to be read; the gateway decides what is allowed.
  */
 import { S3Error } from '../errors.js';
-import { formatAmzDate, parseAmzDate, parseHttpDate } from './amz-date.js';
+import { formatAmzDate, MAX_SKEW_MS, parseAmzDate, parseHttpDate } from './amz-date.js';
 import type { ParsedAuth } from './credential.js';
 import { parseAuthorizationHeader } from './parse-header.js';
 import { isPresigned, parsePresignedQuery } from './parse-query.js';
@@ -11,16 +12,19 @@ import { contentSha256Mode, headerValue, parsePayloadMode, trailerChecksum, UNSI
 import type { AuthContext, KeyLookup, PayloadMode, SignedRequest } from './types.js';
 import { parseQuery } from './uri-encode.js';
 import { verifySignature } from './verify-signature.js';
+import { isV2Authorization, isV2Presigned, verifyV2 } from './v2.js';
 
 export type { AuthContext, KeyLookup, PayloadMode, SignedRequest } from './types.js';
 export { contentSha256Mode, decodedContentLength, isStreaming, trailerChecksum } from './payload-mode.js';
-
-/** AWS allows 15 minutes between the request time and the server's. */
-export const MAX_SKEW_MS = 15 * 60 * 1000;
+export { MAX_SKEW_MS } from './amz-date.js';
 
 export interface VerifyOptions {
   /** the server's clock, ms since epoch (tests) */
   now?: number;
+  /** accept Signature Version 2 (header, presigned URL); default true (erne serve --no-sigv2) */
+  sigv2?: boolean;
+  /** the bucket the Host header named (virtual-host style): SigV2 signs it in front of the path */
+  virtualHostBucket?: string;
 }
 
 export async function verifyRequest(req: SignedRequest, keys: KeyLookup, opts: VerifyOptions = {}): Promise<AuthContext> {
@@ -29,19 +33,21 @@ export async function verifyRequest(req: SignedRequest, keys: KeyLookup, opts: V
   const params = new Map<string, string>();
   for (const [name, value] of parseQuery(req.rawQuery)) if (!params.has(name)) params.set(name, value);
   const presigned = isPresigned(params);
+  const v2Presigned = !presigned && isV2Presigned(params);
 
-  if (authorization && presigned) {
+  if (authorization && (presigned || v2Presigned)) {
     throw new S3Error(
       'InvalidArgument',
       'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified',
       { ArgumentName: 'Authorization', ArgumentValue: authorization },
     );
   }
+  if (authorization ? isV2Authorization(authorization) : v2Presigned) {
+    const v2 = { enabled: opts.sigv2 !== false, ...(opts.virtualHostBucket !== undefined ? { virtualHostBucket: opts.virtualHostBucket } : {}) };
+    return withTrailer(req, await verifyV2(req, authorization, params, keys, now, v2));
+  }
   if (authorization) return verifyHeaderAuth(req, authorization, keys, now);
   if (presigned) return verifyPresigned(req, params, keys, now);
-  if (params.has('AWSAccessKeyId') && params.has('Signature')) {
-    throw new S3Error('InvalidArgument', 'Unsupported Authorization Type', { ArgumentName: 'Signature' });
-  }
   return anonymous(req);
 }
 

@@ -3,6 +3,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import type { HandlerTable, OpContext, OpResult } from '../context.js';
 import { header } from '../context.js';
 import { mayAccessBucket } from '../access.js';
+import { isV2Form, verifyV2Form } from '../auth/v2-post.js';
 import { S3Error } from '../errors.js';
 import { formBoundary, readPostForm } from '../post-form.js';
 import { checkPolicy, parsePolicy, policySignature, signaturesEqual } from '../post-policy.js';
@@ -12,8 +13,8 @@ import { cannedAclHeader } from './acl.js';
 
 /**
  * PostObject: a browser form upload to the bucket (multipart/form-data). The form's fields
- * come first and are checked against the SigV4-signed policy before the file, which is the
- * last field, streams to the volume with its size checked on the way.
+ * come first and are checked against the signed policy (SigV4, or SigV2 in gateway/auth/v2-post.ts)
+ * before the file, which is the last field, streams to the volume with its size checked on the way.
  */
 
 const MAX_FORM_FIELD_BYTES = 64 * 1024;
@@ -30,7 +31,7 @@ async function verifyForm(ctx: OpContext, fields: Map<string, string>): Promise<
   if (!fields.has('policy') && !fields.has('x-amz-signature')) {
     throw new S3Error('AccessDenied', 'Anonymous POST uploads are not allowed; the form needs a signed policy.');
   }
-  if (fields.has('awsaccesskeyid') || fields.has('signature')) throw new S3Error('NotImplemented', 'Signature version 2 POST forms are not supported; use AWS4-HMAC-SHA256.');
+  if (isV2Form(fields)) return verifyV2Form(fields, (id) => ctx.svc.layer.getAccessKey(id), ctx.svc.sigv2 !== false);
   const policy = need(fields, 'policy');
   if (need(fields, 'x-amz-algorithm') !== 'AWS4-HMAC-SHA256') throw new S3Error('InvalidArgument', 'Only AWS4-HMAC-SHA256 is supported.', { ArgumentName: 'x-amz-algorithm' });
   const cred = CREDENTIAL.exec(need(fields, 'x-amz-credential'));

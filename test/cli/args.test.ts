@@ -22,6 +22,7 @@ const serveDefaults = {
   'tls-cert': undefined,
   'tls-key': undefined,
   'metrics-port': undefined,
+  'no-sigv2': undefined,
 };
 
 type Case = [name: string, argv: string[], env: Record<string, string>, expected: Partial<ParsedCommandLine> & Record<string, unknown>];
@@ -64,6 +65,8 @@ const runs: Case[] = [
     {},
     { command: 'keys create', flags: { 'access-key': undefined, 'secret-key': undefined, root: undefined, name: undefined, json: undefined, 'data-dir': './data', region: 'local', bucket: 'a,b', role: 'ReadOnly', ...META } },
   ],
+  ['serve v4 only: --no-sigv2', ['serve', '--no-sigv2'], {}, { command: 'serve', flags: { ...serveDefaults, 'no-sigv2': true } }],
+  ['serve v4 only from the environment: ERNE_NO_SIGV2', ['serve'], { ERNE_NO_SIGV2: 'true' }, { command: 'serve', flags: { ...serveDefaults, 'no-sigv2': true } }],
   ['serve --flag=value form', ['serve', '--port=0'], {}, { command: 'serve', flags: { ...serveDefaults, port: 0 } }],
   [
     'environment twins fill in',

@@ -1,7 +1,7 @@
 /**
  * How the CLI client suites (clients/*.test.ts over plain HTTP, tls.test.ts over HTTPS) point
- * s3cmd and rclone at a gateway: path style, SigV4, the root keys, the test region. Over HTTPS
- * the client trusts only the given CA.
+ * s3cmd and rclone at a gateway: path style, SigV4 (s3cmd: SigV2 when asked), the root keys,
+ * the test region. Over HTTPS the client trusts only the given CA.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { REGION, ROOT } from '../../helpers/gateway.js';
 import { cleanEnv } from './support.js';
 
 /** Writes an s3cmd config file to `path` for the gateway (or proxy) at `url`. */
-export function writeS3cmdConfig(path: string, url: string, opts: { multipartChunkMiB: number; caFile?: string }): void {
+export function writeS3cmdConfig(path: string, url: string, opts: { multipartChunkMiB: number; caFile?: string; signatureV2?: boolean }): void {
   const { host, protocol } = new URL(url);
   const tls = protocol === 'https:';
   if (tls && !opts.caFile) throw new Error(`s3cmd over ${url} needs the CA file to trust`);
@@ -26,7 +26,7 @@ export function writeS3cmdConfig(path: string, url: string, opts: { multipartChu
       ...(tls
         ? ['use_https = True', `ca_certs_file = ${opts.caFile}`, 'check_ssl_certificate = True', 'check_ssl_hostname = True']
         : ['use_https = False', 'check_ssl_certificate = False']),
-      'signature_v2 = False',
+      `signature_v2 = ${opts.signatureV2 ? 'True' : 'False'}`,
       `multipart_chunk_size_mb = ${opts.multipartChunkMiB}`,
       'progress_meter = False',
       '',
