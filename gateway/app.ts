@@ -96,7 +96,7 @@ export function createApp(svc: Services, opts: AppOptions = {}): Hono<{ Bindings
         trace.bucket = addr.bucket;
         trace.key = addr.key;
       }
-      const auth = await verifyRequest({ method, rawPath: addr.rawPath, rawQuery: addr.rawQuery, headers }, lookup);
+      const auth = await verifyRequest({ method, rawPath: addr.rawPath, rawQuery: addr.rawQuery, headers }, lookup, { regions: svc.signingRegions });
       if (trace) trace.accessKey = auth.accessKeyId;
       if (auth.presigned) headers = hoistPresignedHeaders(headers, query);
       if (op.name === 'MethodNotAllowed') throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: addr.key ? 'OBJECT' : 'BUCKET' });
