@@ -4,6 +4,7 @@ import { CommandError } from './keys.js';
 import { metadataOption } from './metadata-flags.js';
 import { existsSync } from 'node:fs';
 import { isLogLevel, LOG_LEVELS } from '../gateway/observe/levels.js';
+import { regionsToSignFor } from '../gateway/auth/regions.js';
 
 /** single-quotes a value for a POSIX shell when it needs it, so printed commands paste as-is */
 export function shellQuote(s: string): string {
@@ -63,7 +64,7 @@ export async function serve(flags: FlagValues, deps: ServeDeps): Promise<void> {
   deps.out(
     [
       `Erne is serving S3 at ${gw.url}`,
-      `  region:            ${region}`,
+      `  region:            ${region} (sign requests for ${regionsToSignFor(region)})`,
       `  access key id:     ${accessKeyId}`,
       `  secret access key: ${secretAccessKey}`,
       `Try: AWS_ACCESS_KEY_ID=${shellQuote(accessKeyId)} AWS_SECRET_ACCESS_KEY=${shellQuote(secretAccessKey)} ` +

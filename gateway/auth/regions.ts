@@ -19,6 +19,12 @@ export function signingRegions(own: string, others: readonly string[] = []): Sig
   return { expected: own, accepted: new Set([own, ...UNIVERSAL_REGIONS, ...others]) };
 }
 
+/** "local, us-east-1 or auto": what a client of the region `own` may sign for, for people */
+export function regionsToSignFor(own: string): string {
+  const all = [own, ...UNIVERSAL_REGIONS.filter((r) => r !== own)];
+  return `${all.slice(0, -1).join(', ')} or ${all.at(-1)}`;
+}
+
 /** The error for a refused region, in the style of header or query authentication. */
 export function wrongRegion(region: string, regions: SigningRegions, presigned: boolean): S3Error {
   const detail = `the region '${region}' is wrong; expecting '${regions.expected}'`;
