@@ -144,7 +144,7 @@ async function finish(
   keys: KeyLookup,
   presigned: boolean,
 ): Promise<AuthContext> {
-  requireSignedAmzHeaders(req, auth.signedHeaders);
+  requireSignedHeaders(req, auth.signedHeaders);
   const found = await keys(auth.credential.accessKeyId);
   if (!found) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: auth.credential.accessKeyId });
   const signingKey = verifySignature(
@@ -174,7 +174,7 @@ async function finish(
  * (as on S3): otherwise a captured request could be re-pointed at another virtual-host
  * bucket, or anyone on the path could add a copy source, an ACL or a checksum to it.
  */
-function requireSignedAmzHeaders(req: SignedRequest, signed: readonly string[]): void {
+function requireSignedHeaders(req: SignedRequest, signed: readonly string[]): void {
   // SigV4 always signs host, present or not (HTTP/2's :authority stands for it; Erne speaks HTTP/1.1)
   let missing: string[] | undefined = signed.includes('host') ? undefined : ['host'];
   for (const raw of Object.keys(req.headers)) {
