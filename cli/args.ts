@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { BENCH_COMMAND } from '../bench/flags.js';
+import { UNIVERSAL_REGIONS } from '../gateway/auth/regions.js';
 
 /**
  * The `erne` command line as data: each command lists its flags once, and the parser, the
@@ -34,6 +35,7 @@ export interface CommandSpec {
 
 const dataDir: FlagSpec = { name: 'data-dir', kind: 'string', env: 'ERNE_DATA_DIR', default: './data', value: 'DIR', help: 'metadata and bytes live here' };
 const region: FlagSpec = { name: 'region', kind: 'string', env: 'ERNE_REGION', default: 'local', value: 'NAME', help: "this region's name (the SigV4 region clients sign for)" };
+const serveRegion: FlagSpec = { ...region, help: `this region's name; clients sign requests for it, ${UNIVERSAL_REGIONS.join(' or ')}` };
 const metadataFlag: FlagSpec = { name: 'metadata', kind: 'string', env: 'ERNE_METADATA', default: 'lmdb', value: 'lmdb|fdb', help: "the region's metadata store: embedded LMDB or a FoundationDB cluster" };
 const metadataDirFlag: FlagSpec = { name: 'metadata-dir', kind: 'string', env: 'ERNE_METADATA_DIR', value: 'DIR', help: 'LMDB environment (default DATA_DIR/meta); gateways of one host may share one' };
 const fdbClusterFileFlag: FlagSpec = { name: 'fdb-cluster-file', kind: 'string', env: 'FDB_CLUSTER_FILE', value: 'FILE', help: "the region's FoundationDB cluster file (with --metadata fdb)" };
@@ -50,7 +52,7 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'port', kind: 'port', env: 'ERNE_PORT', default: 9000, value: 'N', help: 'TCP port to listen on (0: any free port)' },
       { name: 'host', kind: 'string', env: 'ERNE_HOST', default: '127.0.0.1', value: 'ADDR', help: 'address to listen on' },
       dataDir,
-      region,
+      serveRegion,
       { name: 'domain', kind: 'string', env: 'ERNE_DOMAIN', value: 'DOMAIN', help: 'base domain for virtual-host-style requests (bucket.DOMAIN)' },
       { name: 'node-id', kind: 'string', env: 'ERNE_NODE_ID', value: 'ID', help: "this gateway's id, recorded with the bytes it stores" },
       { name: 'inline-threshold', kind: 'bytes', env: 'ERNE_INLINE_THRESHOLD', value: 'BYTES', max: 65536, help: 'objects up to this size are kept inside the metadata (≤ 65536)' },

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import cluster from 'node:cluster';
 import { listenProblem, prepareStart, rootFromEnv } from './start-checks.js';
 import { isLogLevel, LOG_LEVELS } from '../gateway/observe/levels.js';
+import { regionsToSignFor } from '../gateway/auth/regions.js';
 
 /** single-quotes a value for a POSIX shell when it needs it, so printed commands paste as-is */
 export function shellQuote(s: string): string {
@@ -70,7 +71,7 @@ export async function serve(flags: FlagValues, deps: ServeDeps): Promise<void> {
   deps.out(
     [
       `Erne is serving S3 at ${gw.url}`,
-      `  region:            ${region}`,
+      `  region:            ${region} (sign requests for ${regionsToSignFor(region)})`,
       `  access key id:     ${accessKeyId}`,
       `  secret access key: ${secretAccessKey}`,
       `Try: AWS_ACCESS_KEY_ID=${shellQuote(accessKeyId)} AWS_SECRET_ACCESS_KEY=${shellQuote(secretAccessKey)} ` +

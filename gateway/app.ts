@@ -17,6 +17,7 @@ import { S3Error, toS3Error } from './errors.js';
 import { writeError, writeResult } from './respond.js';
 import { resolveOperation } from './router.js';
 import { checkNameLengths } from './limits.js';
+import { textAsHeader } from './header-text.js';
 
 export interface AppOptions {
   /** virtual-host style base domain */
@@ -45,7 +46,8 @@ function hoistPresignedHeaders(headers: OpContext['headers'], query: URLSearchPa
     const lower = name.toLowerCase();
     if (!lower.startsWith('x-amz-') || PRESIGN_AUTH_PARAMS.has(lower) || headers[lower] !== undefined) continue;
     out ??= { ...headers };
-    out[lower] = value;
+    // as the header would arrive: its UTF-8 bytes (gateway/header-text.ts)
+    out[lower] = textAsHeader(value);
   }
   return out ?? headers;
 }
@@ -96,7 +98,7 @@ export function createApp(svc: Services, opts: AppOptions = {}): Hono<{ Bindings
         trace.bucket = addr.bucket;
         trace.key = addr.key;
       }
-      const authOpts = { sigv2: svc.sigv2 !== false, ...(addr.virtualHost && addr.bucket ? { virtualHostBucket: addr.bucket } : {}) };
+      const authOpts = { sigv2: svc.sigv2 !== false, regions: svc.signingRegions, ...(addr.virtualHost && addr.bucket ? { virtualHostBucket: addr.bucket } : {}) };
       const auth = await verifyRequest({ method, rawPath: addr.rawPath, rawQuery: addr.rawQuery, headers }, lookup, authOpts);
       if (trace) trace.accessKey = auth.accessKeyId;
       if (auth.presigned) headers = hoistPresignedHeaders(headers, query);

@@ -5,6 +5,7 @@ import type { BlobStore } from '../cache/types.js';
 import type { BucketConfigStore } from '../metadata/bucket-config.js';
 import type { MultipartLayer } from '../metadata/multipart.js';
 import type { ObjectLayer } from '../metadata/object-layer.js';
+import type { SigningRegions } from './auth/regions.js';
 import type { AuthContext } from './auth/types.js';
 import type { Operation } from './router.js';
 
@@ -20,6 +21,8 @@ export interface Services {
    * `us-east-1` is accepted besides them, meaning no constraint, as S3 reads it.
    */
   regions: readonly string[];
+  /** the SigV4 regions requests may be signed for (gateway/auth/regions.ts) */
+  signingRegions: SigningRegions;
   /** per-bucket configuration documents (CORS, lifecycle, tags, ACLs) */
   configs: BucketConfigStore;
   /** copies of other nodes' blobs (gateway/remote-blob.ts); absent: only local bytes are readable */

@@ -7,6 +7,7 @@ import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'nod
 import type { Socket } from 'node:net';
 import { S3Error, type S3ErrorCode } from './errors.js';
 import { renderXml } from './xml.js';
+import { headerText } from './header-text.js';
 
 export interface LimitOptions {
   /** requests served at once; more get 503 SlowDown. Default 1024 */
@@ -217,9 +218,9 @@ export function checkNameLengths(bucket: string | undefined, key: string | undef
     }
   }
   if (typeof copySource === 'string') {
-    let src = copySource;
+    let src = headerText(copySource);
     try {
-      src = decodeURIComponent(copySource);
+      src = decodeURIComponent(src);
     } catch {
       // copy-object.ts says what is wrong with it
     }

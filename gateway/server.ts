@@ -16,6 +16,7 @@ import { setVersionIdWriter } from '../metadata/version-id.js';
 import { createMultipartLayer } from '../metadata/multipart.js';
 import { createObjectLayer } from '../metadata/objects.js';
 import { createApp } from './app.js';
+import { signingRegions } from './auth/regions.js';
 import { ensureRootKey, type KeyPair } from './credentials.js';
 import { createInternalHandler, fetchRemoteBlob, isInternalRequest } from './internal.js';
 import { createOpsHandler, isOpsRequest } from './observe/health.js';
@@ -28,6 +29,8 @@ export interface GatewayOptions {
   port: number;
   dataDir: string;
   region: string;
+  /** the cluster's other regions: requests signed for them are accepted too (besides us-east-1, auto and region) */
+  clusterRegions?: readonly string[];
   domain?: string;
   nodeId?: string;
   rootAccessKey?: string;
@@ -137,7 +140,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 
   const configs = createBucketConfigStore(kv);
   const lifecycle = opts.lifecycle === false ? createLifecycleJob({ layer, configs, multipart }, { log }) : startLifecycle({ layer, configs, multipart }, { log, ...opts.lifecycle });
-  const app = createApp({ layer, multipart, blobs, region: opts.region, regions: [opts.region], configs, remote, sigv2: opts.sigv2 !== false }, { domain: opts.domain, log, observer });
+  const signing = signingRegions(opts.region, opts.clusterRegions);
+  const clusterRegions = [opts.region, ...(opts.clusterRegions ?? []).filter((r) => r !== opts.region)];
+  const app = createApp(
+    { layer, multipart, blobs, region: opts.region, regions: clusterRegions, signingRegions: signing, configs, remote, sigv2: opts.sigv2 !== false },
+    { domain: opts.domain, log, observer },
+  );
   const ops = createOpsHandler({
     registry: observer.metrics.registry,
     domain: opts.domain,

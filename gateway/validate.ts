@@ -53,7 +53,8 @@ export function userMetadata(h: Headers): Record<string, string> {
     const v = headerSafe(name, header(h, name) ?? '');
     if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(k)) throw new S3Error('InvalidArgument', 'Invalid metadata name', { ArgumentName: name });
     meta[k] = v;
-    bytes += Buffer.byteLength(k) + Buffer.byteLength(v);
+    // v holds the bytes sent, one latin-1 character each (gateway/header-text.ts)
+    bytes += Buffer.byteLength(k) + Buffer.byteLength(v, 'latin1');
   }
   if (bytes > MAX_USER_METADATA_BYTES) throw new S3Error('MetadataTooLarge', undefined, { Size: bytes, MaxSizeAllowed: MAX_USER_METADATA_BYTES });
   return meta;

@@ -10,6 +10,7 @@ import { parseAuthorizationHeader } from './parse-header.js';
 import { isPresigned, parsePresignedQuery } from './parse-query.js';
 import { contentSha256Mode, headerValue, parsePayloadMode, trailerChecksum, UNSIGNED_PAYLOAD } from './payload-mode.js';
 import type { AuthContext, KeyLookup, PayloadMode, SignedRequest } from './types.js';
+import { wrongRegion, type SigningRegions } from './regions.js';
 import { parseQuery } from './uri-encode.js';
 import { verifySignature } from './verify-signature.js';
 import { isV2Authorization, isV2Presigned, verifyV2 } from './v2.js';
@@ -25,6 +26,8 @@ export interface VerifyOptions {
   sigv2?: boolean;
   /** the bucket the Host header named (virtual-host style): SigV2 signs it in front of the path */
   virtualHostBucket?: string;
+  /** the regions a signature may be for; absent: any (unit tests of the signature alone) */
+  regions?: SigningRegions;
 }
 
 export async function verifyRequest(req: SignedRequest, keys: KeyLookup, opts: VerifyOptions = {}): Promise<AuthContext> {
@@ -46,8 +49,8 @@ export async function verifyRequest(req: SignedRequest, keys: KeyLookup, opts: V
     const v2 = { enabled: opts.sigv2 !== false, ...(opts.virtualHostBucket !== undefined ? { virtualHostBucket: opts.virtualHostBucket } : {}) };
     return withTrailer(req, await verifyV2(req, authorization, params, keys, now, v2));
   }
-  if (authorization) return verifyHeaderAuth(req, authorization, keys, now);
-  if (presigned) return verifyPresigned(req, params, keys, now);
+  if (authorization) return verifyHeaderAuth(req, authorization, keys, now, opts.regions);
+  if (presigned) return verifyPresigned(req, params, keys, now, opts.regions);
   return anonymous(req);
 }
 
@@ -59,8 +62,9 @@ function anonymous(req: SignedRequest): AuthContext {
   return withTrailer(req, { accessKeyId: null, root: false, payload, presigned: false });
 }
 
-async function verifyHeaderAuth(req: SignedRequest, authorization: string, keys: KeyLookup, now: number): Promise<AuthContext> {
+async function verifyHeaderAuth(req: SignedRequest, authorization: string, keys: KeyLookup, now: number, regions?: SigningRegions): Promise<AuthContext> {
   const auth = parseAuthorizationHeader(authorization);
+  if (regions && !regions.accepted.has(auth.credential.region)) throw wrongRegion(auth.credential.region, regions, false);
   const { amzDate, time } = headerTime(req);
   if (auth.credential.date !== amzDate.slice(0, 8)) {
     throw new S3Error(
@@ -102,15 +106,18 @@ async function verifyPresigned(
   params: ReadonlyMap<string, string>,
   keys: KeyLookup,
   now: number,
+  regions?: SigningRegions,
 ): Promise<AuthContext> {
   const q = parsePresignedQuery(params);
+  if (regions && !regions.accepted.has(q.credential.region)) throw wrongRegion(q.credential.region, regions, true);
   if (q.credential.date !== q.amzDate.slice(0, 8)) {
     throw new S3Error(
       'AuthorizationQueryParametersError',
       'Invalid credential date. Date is not the same as X-Amz-Date.',
     );
   }
-  if (now > q.time + q.expiresSeconds * 1000) {
+  // X-Amz-Expires=0 gives a URL no time at all: expired at once, as on S3
+  if (q.expiresSeconds === 0 || now > q.time + q.expiresSeconds * 1000) {
     throw new S3Error('AccessDenied', 'Request has expired', {
       'X-Amz-Expires': q.expiresSeconds,
       Expires: new Date(q.time + q.expiresSeconds * 1000).toISOString(),
@@ -123,12 +130,14 @@ async function verifyPresigned(
       ServerTime: new Date(now).toISOString(),
     });
   }
-  // a presigned URL's payload is unsigned unless the signer included the header's value
+  // a presigned URL's payload is unsigned unless the signer included the header's value or
+  // put a hash in the URL; a signed hash is the body's to match (gateway/body.ts checks it)
   const headerSha = headerValue(req.headers, 'x-amz-content-sha256');
   const payloadHash = q.signedHeaders.includes('x-amz-content-sha256')
     ? (headerSha ?? '')
     : (q.contentSha256 ?? UNSIGNED_PAYLOAD);
-  const payload: PayloadMode = headerSha !== undefined ? parsePayloadMode(headerSha.trim()) : { kind: 'unsigned' };
+  const declared = headerSha ?? q.contentSha256;
+  const payload: PayloadMode = declared !== undefined ? parsePayloadMode(declared.trim()) : { kind: 'unsigned' };
   return finish(req, q, q.amzDate, payloadHash, payload, keys, true);
 }
 
@@ -141,7 +150,7 @@ async function finish(
   keys: KeyLookup,
   presigned: boolean,
 ): Promise<AuthContext> {
-  requireSignedAmzHeaders(req, auth.signedHeaders);
+  requireSignedHeaders(req, auth.signedHeaders);
   const found = await keys(auth.credential.accessKeyId);
   if (!found) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: auth.credential.accessKeyId });
   const signingKey = verifySignature(
@@ -168,12 +177,13 @@ async function finish(
 }
 
 /**
- * Every x-amz-* header a signed request carries must be covered by its signature (as on S3):
- * otherwise anyone on the path could add a copy source, an ACL or a checksum to a request
- * the signer never made.
+ * Host and every x-amz-* header a signed request carries must be covered by its signature
+ * (as on S3): otherwise a captured request could be re-pointed at another virtual-host
+ * bucket, or anyone on the path could add a copy source, an ACL or a checksum to it.
  */
-function requireSignedAmzHeaders(req: SignedRequest, signed: readonly string[]): void {
-  let missing: string[] | undefined;
+function requireSignedHeaders(req: SignedRequest, signed: readonly string[]): void {
+  // SigV4 always signs host, present or not (HTTP/2's :authority stands for it; Erne speaks HTTP/1.1)
+  let missing: string[] | undefined = signed.includes('host') ? undefined : ['host'];
   for (const raw of Object.keys(req.headers)) {
     const name = raw.toLowerCase();
     if (!name.startsWith('x-amz-') || signed.includes(name) || req.headers[raw] === undefined) continue;

@@ -43,7 +43,7 @@ export function parsePresignedQuery(params: ReadonlyMap<string, string>): Parsed
   if (time === undefined) throw queryError('X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd\'T\'HHmmss\'Z\'"');
   if (!/^-?\d+$/.test(expires!)) throw queryError('X-Amz-Expires should be a number');
   const expiresSeconds = Number(expires);
-  if (expiresSeconds < 1) throw queryError('X-Amz-Expires must be non-negative');
+  if (expiresSeconds < 0) throw queryError('X-Amz-Expires must be non-negative');
   if (expiresSeconds > MAX_EXPIRES_SECONDS) {
     throw queryError('X-Amz-Expires must be less than a week (in seconds) that is 604800');
   }

@@ -17,8 +17,9 @@ export function credentialScope(date: string, region: string, service = 's3'): s
   return `${date}/${region}/${service}/aws4_request`;
 }
 
+/** `canonicalRequest` holds header values as bytes, one latin-1 character each (canonical-request.ts). */
 export function requestStringToSign(amzDate: string, scope: string, canonicalRequest: string): string {
-  return `${ALGORITHM}\n${amzDate}\n${scope}\n${sha256Hex(canonicalRequest)}`;
+  return `${ALGORITHM}\n${amzDate}\n${scope}\n${sha256Hex(Buffer.from(canonicalRequest, 'latin1'))}`;
 }
 
 /** aws-chunked: each chunk's signature chains from the previous one (the seed first). */
@@ -28,5 +29,6 @@ export function chunkStringToSign(amzDate: string, scope: string, previousSignat
 
 /** aws-chunked trailer: chains from the final (empty) chunk's signature. */
 export function trailerStringToSign(amzDate: string, scope: string, previousSignature: string, trailerText: string): string {
-  return `${ALGORITHM}-TRAILER\n${amzDate}\n${scope}\n${previousSignature}\n${sha256Hex(trailerText)}`;
+  // trailer lines are read as latin-1 (chunked.ts): hashed back to the bytes received
+  return `${ALGORITHM}-TRAILER\n${amzDate}\n${scope}\n${previousSignature}\n${sha256Hex(Buffer.from(trailerText, 'latin1'))}`;
 }

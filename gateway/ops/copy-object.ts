@@ -12,6 +12,7 @@ import { s3VersionId } from '../../metadata/version-order.js';
 import { openBytes } from './object-bytes.js';
 import { parseTaggingHeader } from './tagging.js';
 import { checkVersionId } from './version-param.js';
+import { headerText } from '../header-text.js';
 
 /**
  * CopyObject. A source stored inline or as a blob is copied in one metadata transaction: the
@@ -27,7 +28,9 @@ export interface CopySource {
 }
 
 /** x-amz-copy-source: [/]bucket/key[?versionId=id], the bucket and key url-encoded */
-export function parseCopySource(raw: string): CopySource {
+export function parseCopySource(header: string): CopySource {
+  // a client may send the key's UTF-8 bytes unencoded
+  const raw = headerText(header);
   const q = raw.indexOf('?');
   const path = q < 0 ? raw : raw.slice(0, q);
   let versionId: string | undefined;

@@ -10,6 +10,7 @@ import { openBytes } from './object-bytes.js';
 import { selectPart } from './multipart-read.js';
 import { versionIdParam } from './version-param.js';
 import { s3VersionId } from '../../metadata/version-order.js';
+import { textAsHeader } from '../header-text.js';
 
 /** GetObject and HeadObject: conditionals, ranges, response-* overrides, checksum mode. */
 export async function getObject(ctx: OpContext, head = false): Promise<OpResult> {
@@ -34,9 +35,10 @@ export async function getObject(ctx: OpContext, head = false): Promise<OpResult>
     const value = ctx.query.get(param);
     if (value !== null) {
       if (!ctx.auth.accessKeyId) throw new S3Error('InvalidRequest', 'Request specific response headers cannot be used for anonymous GET requests.');
-      // a value no HTTP header can carry (CR/LF, controls, beyond Latin-1) is the client's error, not ours
-      if (/[^\t\x20-\x7e\x80-\xff]/.test(value)) throw new S3Error('InvalidArgument', `Invalid value for ${param}`, { ArgumentName: param });
-      headers[name] = value;
+      // a value no HTTP header can carry (CR/LF, controls) is the client's error, not ours
+      if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value)) throw new S3Error('InvalidArgument', `Invalid value for ${param}`, { ArgumentName: param });
+      // sent as UTF-8, as the client wrote it (gateway/header-text.ts)
+      headers[name] = textAsHeader(value);
     }
   }
 

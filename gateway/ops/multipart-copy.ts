@@ -10,11 +10,13 @@ import { S3Error } from '../errors.js';
 import { isoDate } from '../xml.js';
 import { openBytes } from './object-bytes.js';
 import { checksumElements, HashingStream, MAX_PART_BYTES, parsePartNumber, requireUpload } from './multipart-common.js';
+import { headerText } from '../header-text.js';
 
 /** x-amz-copy-source: `[/]bucket/key[?versionId=…]`, the key percent-encoded */
 export function parseCopySource(value: string | undefined): { bucket: string; key: string; versionId?: string } {
   if (!value) throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', { ArgumentName: 'x-amz-copy-source' });
-  let v = value.trim();
+  // a client may send the key's UTF-8 bytes unencoded
+  let v = headerText(value).trim();
   if (v.startsWith('/')) v = v.slice(1);
   let versionId: string | undefined;
   const q = v.indexOf('?');

@@ -6,6 +6,7 @@ import { checkKey } from '../validate.js';
 import { parseXml } from '../xml.js';
 import { s3VersionId } from '../../metadata/version-order.js';
 import { versionIdParam } from './version-param.js';
+import { headerText } from '../header-text.js';
 
 /** Object tagging: Put/Get/DeleteObjectTagging, and the x-amz-tagging header's format. */
 
@@ -27,10 +28,10 @@ export function validateTags(pairs: [string, string][], max = MAX_OBJECT_TAGS): 
   return tags;
 }
 
-/** x-amz-tagging: URL-query encoded `k1=v1&k2=v2` */
+/** x-amz-tagging: URL-query encoded `k1=v1&k2=v2`; `value` as the header arrived (gateway/header-text.ts) */
 export function parseTaggingHeader(value: string): Record<string, string> {
   if (value.trim() === '') return {};
-  return validateTags([...new URLSearchParams(value)]);
+  return validateTags([...new URLSearchParams(headerText(value))]);
 }
 
 /** <Tagging><TagSet><Tag><Key/><Value/></Tag>…</TagSet></Tagging> */

@@ -150,6 +150,7 @@ describe('parseCommandLine', () => {
     [['help'], /usage: erne <command>/],
     [['serve', '--help'], /usage: erne serve \[flags\][\s\S]*--port N[\s\S]*ERNE_PORT/],
     [['serve', '--port', 'bad', '--help'], /usage: erne serve/],
+    [['serve', '--help'], /--region NAME +this region's name; clients sign requests for it, us-east-1 or auto \(env ERNE_REGION, default local\)/],
     [['keys', '--help'], /usage: erne keys <command>[\s\S]*keys create/],
     [['keys', 'create', '--help'], /--access-key ID[\s\S]*--secret-key SECRET/],
     [['keys', 'list', '-h'], /usage: erne keys list/],

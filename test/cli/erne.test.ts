@@ -154,7 +154,7 @@ describe('erne serve', () => {
       }
       const url = /serving S3 at (http:\/\/\S+)/.exec(out)?.[1];
       expect(url, out).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      expect(out).toContain('region:            test-1');
+      expect(out).toContain('region:            test-1 (sign requests for test-1, us-east-1 or auto)');
       expect(out).toContain('ERNECLITESTROOT00001');
       expect(out).toContain('cli-test-root-secret-000000000000000001');
 

@@ -2,13 +2,13 @@
  * Presigned URLs from @aws-sdk/s3-request-presigner, fetched with global fetch against a
  * real gateway: GET and PUT, expiry, tampering, the 7-day limit, unknown keys.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import aws4 from 'aws4';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bodyBytes, REGION, ROOT, s3Client, uniqueBucket, useGateway } from '../helpers/gateway.js';
-import { parseError } from '../helpers/raw.js';
+import { parseError, sha256Hex } from '../helpers/raw.js';
 
 const bucket = uniqueBucket('pre');
 const erne = useGateway({ bucket });
@@ -57,9 +57,19 @@ describe('presigned GET', () => {
   });
 
   it('an expired URL → 403 AccessDenied', async () => {
-    const url = await getSignedUrl(erne.s3, new GetObjectCommand({ Bucket: bucket, Key: 'dir/hello world.txt' }), { expiresIn: 1 });
-    await new Promise((r) => setTimeout(r, 2100));
-    await expectError(await fetch(url), 403, 'AccessDenied');
+    // signed a minute ago for 30 s: expired for half a minute
+    const url = await getSignedUrl(erne.s3, new GetObjectCommand({ Bucket: bucket, Key: 'dir/hello world.txt' }), { expiresIn: 30, signingDate: new Date(Date.now() - 60_000) });
+    const res = await fetch(url);
+    expect(parseError(await res.clone().text()).Message).toBe('Request has expired');
+    await expectError(res, 403, 'AccessDenied');
+  });
+
+  it('X-Amz-Expires=0 → expired at once: 403 AccessDenied, "Request has expired"', async () => {
+    const u = new URL(erne.gw.url);
+    const signed = aws4.sign({ service: 's3', region: REGION, method: 'GET', host: u.host, path: `/${bucket}/other.txt?X-Amz-Expires=0`, signQuery: true }, ROOT);
+    const res = await fetch(`${erne.gw.url}${signed.path}`);
+    expect(parseError(await res.clone().text()).Message).toBe('Request has expired');
+    await expectError(res, 403, 'AccessDenied');
   });
 
   it('a tampered URL (other key, same signature) → 403 SignatureDoesNotMatch', async () => {
@@ -118,10 +128,44 @@ describe('presigned PUT', () => {
 
   it('an expired PUT URL → 403 AccessDenied and nothing written', async () => {
     const presigner = s3Client(erne.gw, ROOT, { config: { requestChecksumCalculation: 'WHEN_REQUIRED' } });
-    const url = await getSignedUrl(presigner, new PutObjectCommand({ Bucket: bucket, Key: 'dir/hello world.txt' }), { expiresIn: 1 });
+    const url = await getSignedUrl(presigner, new PutObjectCommand({ Bucket: bucket, Key: 'dir/hello world.txt' }), { expiresIn: 30, signingDate: new Date(Date.now() - 60_000) });
     presigner.destroy();
-    await new Promise((r) => setTimeout(r, 2100));
     await expectError(await fetch(url, { method: 'PUT', body: 'overwrite' }), 403, 'AccessDenied');
     expect(await content('dir/hello world.txt')).toBe('presigned hello');
   });
+
+  it('a signed X-Amz-Content-Sha256 in the URL is checked against the body: another body → 400 XAmzContentSHA256Mismatch, nothing stored', async () => {
+    const expected = 'the body the signer meant';
+    const bad = await fetch(presignPut(`/${bucket}/up/sha-bad.txt`, sha256Hex(expected)), { method: 'PUT', body: 'a body the signer never saw' });
+    await expectError(bad, 400, 'XAmzContentSHA256Mismatch');
+    await expect(erne.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'up/sha-bad.txt' }))).rejects.toMatchObject({ name: 'NotFound' });
+    const good = await fetch(presignPut(`/${bucket}/up/sha-good.txt`, sha256Hex(expected)), { method: 'PUT', body: expected });
+    expect(good.status).toBe(200);
+    expect(await content('up/sha-good.txt')).toBe(expected);
+  });
 });
+
+/**
+ * A presigned PUT URL whose query carries X-Amz-Content-Sha256=<hex>, signed with that hash as
+ * the payload hash (SigV4 by hand: the SDK presigner and aws4 always sign UNSIGNED-PAYLOAD).
+ * `path` must need no percent-encoding.
+ */
+function presignPut(path: string, payloadHex: string): string {
+  const u = new URL(erne.gw.url);
+  const amzDate = new Date().toISOString().replace(/[-:]|\.\d{3}/g, '');
+  const scope = `${amzDate.slice(0, 8)}/${REGION}/s3/aws4_request`;
+  const params: Array<[string, string]> = [
+    ['X-Amz-Algorithm', 'AWS4-HMAC-SHA256'],
+    ['X-Amz-Content-Sha256', payloadHex],
+    ['X-Amz-Credential', `${ROOT.accessKeyId}/${scope}`],
+    ['X-Amz-Date', amzDate],
+    ['X-Amz-Expires', '300'],
+    ['X-Amz-SignedHeaders', 'host'],
+  ];
+  const query = params.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+  const canonical = ['PUT', path, query, `host:${u.host}\n`, 'host', payloadHex].join('\n');
+  const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, createHash('sha256').update(canonical).digest('hex')].join('\n');
+  let key: Buffer = createHmac('sha256', `AWS4${ROOT.secretAccessKey}`).update(amzDate.slice(0, 8)).digest();
+  for (const part of [REGION, 's3', 'aws4_request']) key = createHmac('sha256', key).update(part).digest();
+  return `${erne.gw.url}${path}?${query}&X-Amz-Signature=${createHmac('sha256', key).update(toSign).digest('hex')}`;
+}

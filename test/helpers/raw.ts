@@ -30,6 +30,10 @@ export interface RawRequest {
   tamper?: (headers: Record<string, string>) => void;
   /** sign as of this date (for clock-skew tests) */
   date?: Date;
+  /** sign for this region (default REGION) */
+  region?: string;
+  /** headers sent but left out of SignedHeaders (lower-case names, e.g. 'host') */
+  unsignedHeaders?: string[];
   /** build the body after signing from the signed headers (aws-chunked chunk signatures) */
   bodyAfterSign?: (headers: Record<string, string>) => Buffer;
 }
@@ -72,13 +76,14 @@ export function rawRequest(gw: { url: string }, req: RawRequest): Promise<RawRes
     const signed = aws4.sign(
       {
         service: 's3',
-        region: REGION,
+        region: req.region ?? REGION,
         method: req.method,
         host,
         path: fullPath,
         headers,
         // aws4 adds Content-Length/Type from a body; we set them ourselves below
         doNotModifyHeaders: false,
+        ...(req.unsignedHeaders ? { extraHeadersToIgnore: Object.fromEntries(req.unsignedHeaders.map((h) => [h, true])) } : {}),
       },
       creds,
     );

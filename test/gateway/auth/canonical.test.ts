@@ -70,6 +70,20 @@ describe('canonicalHeaders', () => {
   it('a signed header that is absent has an empty value', () => {
     expect(canonicalHeaders({}, ['range'])).toBe('range:\n');
   });
+
+  // values as Node delivers them: each byte one latin-1 character; the result holds bytes the same way
+  const bytes = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
+  it.each([
+    ['UTF-8 stays the bytes sent', bytes('Zürich 東京'), bytes('Zürich 東京')],
+    ['UTF-8 is trimmed as text (a no-break space is a blank, as signers see it)', bytes('\u00a0 Zürich\u00a0\u00a0b '), bytes('Zürich b')],
+    ['a byte that is part of a UTF-8 character is no blank', bytes('à'), bytes('à')],
+    ['bytes that are not UTF-8 stay, only ASCII blanks trimmed', '  Z\u00fcrich\u00a0 ', 'Z\u00fcrich\u00a0'],
+  ])('%s', (_n, value, expected) => {
+    expect(canonicalHeaders({ 'x-amz-meta-a': value }, ['x-amz-meta-a'])).toBe(`x-amz-meta-a:${expected}\n`);
+  });
+  it("the 'latin1-text' reading signs each byte's character in UTF-8 (what Node clients sign)", () => {
+    expect(canonicalHeaders({ 'x-amz-meta-a': 'Z\u00fcrich' }, ['x-amz-meta-a'], 'latin1-text')).toBe(`x-amz-meta-a:${bytes('Zürich')}\n`);
+  });
 });
 
 describe('canonicalRequest (AWS GET Object example)', () => {

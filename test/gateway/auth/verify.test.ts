@@ -5,6 +5,7 @@ import { createHash, createHmac } from 'node:crypto';
 import aws4 from 'aws4';
 import { describe, expect, it } from 'vitest';
 import { verifyRequest } from '../../../gateway/auth/index.js';
+import { signingRegions } from '../../../gateway/auth/regions.js';
 import { signingKeyFor } from './chunked-fixtures.js';
 import { AKID, lookup, request, SECRET, target } from './helpers.js';
 
@@ -149,6 +150,23 @@ describe('header-signed requests (aws4)', () => {
   });
 });
 
+describe('signing region (opts.regions)', () => {
+  const regions = signingRegions('local', ['eu-2']);
+  it.each(['local', 'eu-2', 'us-east-1', 'auto'])('%s is accepted', async (region) => {
+    const s = sign('GET', '/bucket/k', { region });
+    await expect(verifyRequest(request(s.method, s.path, s.headers), lookup, { now: NOW, regions })).resolves.toMatchObject({ accessKeyId: AKID });
+  });
+  it('another region → AuthorizationHeaderMalformed naming the expected one, before the key is looked up', async () => {
+    const s = sign('GET', '/bucket/k', { region: 'eu-west-1', key: ['NOSUCHKEY', 'x'] });
+    await expect(verifyRequest(request(s.method, s.path, s.headers), lookup, { now: NOW, regions })).rejects.toMatchObject({
+      code: 'AuthorizationHeaderMalformed',
+      status: 400,
+      message: "The authorization header is malformed; the region 'eu-west-1' is wrong; expecting 'local'",
+      detail: { Region: 'local' },
+    });
+  });
+});
+
 describe('anonymous requests', () => {
   it('no auth at all → anonymous context, payload none', async () => {
     const ctx = await verifyRequest(request('GET', '/b/k', { Host: HOST }), lookup, { now: NOW });
@@ -220,7 +238,7 @@ describe('presigned URLs (@aws-sdk/s3-request-presigner)', () => {
   });
 
   it.each([
-    ['X-Amz-Expires=0', 'AuthorizationQueryParametersError'],
+    ['X-Amz-Expires=-1', 'AuthorizationQueryParametersError'],
     ['X-Amz-Expires=604801', 'AuthorizationQueryParametersError'],
     ['X-Amz-Expires=abc', 'AuthorizationQueryParametersError'],
     ['X-Amz-Algorithm=AWS4-HMAC-SHA1', 'AuthorizationQueryParametersError'],
@@ -230,6 +248,12 @@ describe('presigned URLs (@aws-sdk/s3-request-presigner)', () => {
     const name = param.split('=')[0]!;
     const bad = url.replace(new RegExp(`${name}=[^&]*`), param);
     await expect(presignedVerify(bad, 'GET', NOW)).rejects.toMatchObject({ code });
+  });
+
+  it('X-Amz-Expires=0 → expired at once (AccessDenied), even at the signing time', async () => {
+    const url = await getSignedUrl(client, new GetObjectCommand({ Bucket: 'bucket', Key: 'k' }), { expiresIn: 0, signingDate });
+    expect(url).toContain('X-Amz-Expires=0&');
+    await expect(presignedVerify(url, 'GET', NOW)).rejects.toMatchObject({ code: 'AccessDenied', message: 'Request has expired' });
   });
 
   it('a missing parameter → AuthorizationQueryParametersError', async () => {
