@@ -4,6 +4,7 @@ import type { AuthContext } from './auth/types.js';
 import { header, type Headers, type Services } from './context.js';
 import { S3Error } from './errors.js';
 import { parseCopySource } from './ops/copy-object.js';
+import { versionIdParam } from './ops/version-param.js';
 
 /**
  * Who may do what, decided once per request by `authorize` (app.ts calls it before any
@@ -87,15 +88,20 @@ export const PERMISSIONS: Readonly<Record<string, Rule>> = {
 };
 
 /** what each role allows beyond nothing */
-const ROLE_ALLOWS: Record<BucketRole, ReadonlySet<Need>> = {
-  ReadOnly: new Set<Need>(['read']),
-  Editor: new Set<Need>(['read', 'write']),
-};
+const ROLE_ALLOWS: ReadonlyMap<BucketRole, ReadonlySet<Need>> = new Map([
+  ['ReadOnly', new Set<Need>(['read'])],
+  ['Editor', new Set<Need>(['read', 'write'])],
+]);
 
 /** request → the buckets `authorize` let it touch */
 const granted = new WeakMap<AuthContext, Set<string>>();
 /** signed request → its key's roles (ListBuckets shows granted buckets too) */
-const roles = new WeakMap<AuthContext, Record<string, BucketRole>>();
+const roles = new WeakMap<AuthContext, ReadonlyMap<string, BucketRole>>();
+
+/** a key's roles as a Map: its record is a plain object, where `constructor` would be found on the prototype */
+function rolesOf(key: AccessKeyRecord | undefined): ReadonlyMap<string, BucketRole> {
+  return new Map(Object.entries(key?.grants ?? {}));
+}
 
 function grant(auth: AuthContext, bucket: string): void {
   let s = granted.get(auth);
@@ -111,7 +117,7 @@ export function requireSigned(auth: AuthContext): string {
 /** root, owner, or any role on the bucket (what ListBuckets shows) */
 export function mayAccessBucket(auth: AuthContext, bucket: BucketRecord): boolean {
   if (auth.root || (auth.accessKeyId !== null && auth.accessKeyId === bucket.owner)) return true;
-  return auth.accessKeyId !== null && roles.get(auth)?.[bucket.name] !== undefined;
+  return auth.accessKeyId !== null && roles.get(auth)?.has(bucket.name) === true;
 }
 
 export function requireBucketAccess(auth: AuthContext, bucket: BucketRecord): void {
@@ -140,7 +146,7 @@ export interface AccessRequest {
 export async function authorize(svc: Services, auth: AuthContext, key: AccessKeyRecord | undefined, r: AccessRequest): Promise<void> {
   const rule = PERMISSIONS[r.op] ?? R('owner');
   if (!auth.accessKeyId) return authorizeAnonymous(svc, auth, rule, r);
-  if (key?.grants) roles.set(auth, key.grants);
+  if (key?.grants) roles.set(auth, rolesOf(key));
   if (auth.root || rule.need === 'signed' || rule.need === 'self' || !r.bucket) return;
   let need = rule.need;
   // making an object public is the owner's decision, also when done while writing it
@@ -164,8 +170,8 @@ function tryParseCopySource(raw: string): string | undefined {
 
 async function requireNeed(svc: Services, auth: AuthContext, key: AccessKeyRecord | undefined, bucketName: string, need: Need): Promise<void> {
   const bucket = await svc.layer.getBucket(bucketName);
-  const role = key?.grants?.[bucketName];
-  const ok = bucket.owner === auth.accessKeyId || (role !== undefined && ROLE_ALLOWS[role]?.has(need) === true);
+  const role = rolesOf(key).get(bucketName);
+  const ok = bucket.owner === auth.accessKeyId || (role !== undefined && ROLE_ALLOWS.get(role)?.has(need) === true);
   if (!ok) throw new S3Error('AccessDenied');
   grant(auth, bucket.name);
 }
@@ -180,9 +186,10 @@ async function authorizeAnonymous(svc: Services, auth: AuthContext, rule: Rule, 
     return;
   }
   if (rule.anonymous === 'object-read' && r.key) {
-    const versionId = r.query.get('versionId') ?? undefined;
+    // the exact version the handler will serve ('null' names the null version, not the current one)
+    const versionId = versionIdParam(r.query);
     // a missing object on a private bucket is AccessDenied, as on S3 (no ListBucket right)
-    const v = await svc.layer.getObject(bucket.name, r.key, versionId === 'null' ? undefined : versionId).catch(() => undefined);
+    const v = await svc.layer.getObject(bucket.name, r.key, versionId).catch(() => undefined);
     if (v && (await svc.configs.getObjectAcl(bucket.name, r.key, v.versionId)) === 'public-read') {
       grant(auth, bucket.name);
       return;

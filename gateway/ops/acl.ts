@@ -5,6 +5,8 @@ import { bucketAcl, requireBucketAccess } from '../access.js';
 import { S3Error } from '../errors.js';
 import { readSmallBody } from '../small-body.js';
 import { parseXml } from '../xml.js';
+import { s3VersionId } from '../../metadata/version-order.js';
+import { versionIdParam } from './version-param.js';
 
 /**
  * Canned ACLs `private` and `public-read`, on buckets and on object versions:
@@ -83,9 +85,9 @@ async function getBucketAcl(ctx: OpContext): Promise<OpResult> {
 async function objectVersion(ctx: OpContext) {
   const b = await ctx.svc.layer.getBucket(ctx.bucket);
   requireBucketAccess(ctx.auth, b);
-  const versionId = ctx.query.get('versionId') ?? undefined;
-  const v = await ctx.svc.layer.getObject(ctx.bucket, ctx.key, versionId === 'null' ? undefined : versionId);
-  const headers = b.versioning === 'Unversioned' ? {} : { 'x-amz-version-id': v.versionId };
+  // 'null' names the null version (the layer resolves it), never the current one
+  const v = await ctx.svc.layer.getObject(ctx.bucket, ctx.key, versionIdParam(ctx.query));
+  const headers = b.versioning === 'Unversioned' ? {} : { 'x-amz-version-id': s3VersionId(v) };
   return { v, headers };
 }
 
