@@ -4,12 +4,10 @@ import { S3Error } from '../errors.js';
 import { checkBucketName } from '../validate.js';
 import { isoDate, parseXml } from '../xml.js';
 import { readSmallBody } from '../small-body.js';
+import { ownerNames } from '../acl/owners.js';
+import { BUCKET_CANNED_ACLS, type CannedAcl } from '../../metadata/acl.js';
 
 /** ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation. */
-
-export function ownerXml(id: string): Record<string, string> {
-  return { ID: id, DisplayName: id };
-}
 
 export async function listBuckets(ctx: OpContext): Promise<OpResult> {
   const id = requireSigned(ctx.auth);
@@ -20,7 +18,7 @@ export async function listBuckets(ctx: OpContext): Promise<OpResult> {
     xml: {
       root: 'ListAllMyBucketsResult',
       value: {
-        Owner: ownerXml(id),
+        Owner: await ownerNames(ctx.svc)(id),
         Buckets: { Bucket: mine.map((b) => ({ Name: b.name, CreationDate: isoDate(b.createdAt), BucketRegion: b.region })) },
         ...(prefix ? { Prefix: prefix } : {}),
       },
@@ -28,7 +26,7 @@ export async function listBuckets(ctx: OpContext): Promise<OpResult> {
   };
 }
 
-const CANNED_BUCKET_ACLS = new Set(['private', 'public-read']);
+const CANNED_BUCKET_ACLS: ReadonlySet<string> = new Set(BUCKET_CANNED_ACLS);
 
 export async function createBucket(ctx: OpContext): Promise<OpResult> {
   const owner = requireSigned(ctx.auth);
@@ -44,7 +42,7 @@ export async function createBucket(ctx: OpContext): Promise<OpResult> {
     const loc = typeof conf === 'object' && conf !== null ? (conf as Record<string, unknown>)['LocationConstraint'] : undefined;
     if (typeof loc === 'string' && loc !== '') region = loc;
   }
-  await ctx.svc.layer.createBucket({ name: ctx.bucket, owner, region, acl: acl as 'private' | 'public-read' });
+  await ctx.svc.layer.createBucket({ name: ctx.bucket, owner, region, acl: acl as CannedAcl });
   return { headers: { location: '/' + ctx.bucket } };
 }
 
