@@ -14,7 +14,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keysCreate } from '../../cli/keys.js';
+import { keysCreate, parseGrants } from '../../cli/keys.js';
 import { REGION, s3Client, startTestGateway, tempDir, uniqueBucket, type Creds, type TestGateway } from '../helpers/gateway.js';
 import { parseError, rawRequest } from '../helpers/raw.js';
 
@@ -97,5 +97,21 @@ describe('S7: bucket names that are Object.prototype properties', () => {
       const r = await rawRequest(t.gw, { method: 'GET', path, query, creds: scoped });
       expect([r.status, parseError(r.text).Code]).toEqual([403, 'AccessDenied']);
     }
+  });
+});
+
+describe('S7: request input named like Object.prototype properties', () => {
+  // (not __proto__: the aws4 signer of test/helpers/raw.ts drops it from the query it signs)
+  it.each(['constructor', 'toString', 'hasOwnProperty'])('a long query parameter %s is ignored like any unknown one (no 500)', async (name) => {
+    const b = uniqueBucket('s7q');
+    await s3.send(new CreateBucketCommand({ Bucket: b }));
+    const r = await rawRequest(t.gw, { method: 'GET', path: `/${b}`, query: `list-type=2&${name}=${'a'.repeat(1100)}` });
+    expect(r.status).toBe(200);
+  });
+});
+
+describe('S7: role names', () => {
+  it.each(['constructor', 'toString', '__proto__'])('`erne keys create --role %s` is a usage error, not a role', (role) => {
+    expect(() => parseGrants({ bucket: 'b', role })).toThrow(/--role: expected Editor or ReadOnly/);
   });
 });
