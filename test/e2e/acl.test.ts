@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import {
+  CopyObjectCommand,
   CreateBucketCommand,
   GetBucketAclCommand,
   GetObjectAclCommand,
@@ -118,6 +119,18 @@ describe('AllUsers and AuthenticatedUsers grants', () => {
     const got = await otherS3.send(new GetObjectCommand({ Bucket: b, Key: 'open' }));
     expect(await got.Body!.transformToString()).toBe('for everyone');
     expect((await sdkError(otherS3.send(new GetObjectCommand({ Bucket: b, Key: 'closed' })))).name).toBe('AccessDenied');
+  });
+
+  it('another account’s key copies a public-read object into its own bucket, but not a private one', async () => {
+    const src = await bucketWith('copysrc');
+    await erne.s3.send(new PutObjectCommand({ Bucket: src, Key: 'open', Body: 'copy me', ACL: 'public-read' }));
+    await erne.s3.send(new PutObjectCommand({ Bucket: src, Key: 'closed', Body: 'not me' }));
+    const dst = uniqueBucket('copydst');
+    await otherS3.send(new CreateBucketCommand({ Bucket: dst }));
+    await otherS3.send(new CopyObjectCommand({ Bucket: dst, Key: 'copied', CopySource: `${src}/open` }));
+    expect(await (await otherS3.send(new GetObjectCommand({ Bucket: dst, Key: 'copied' }))).Body!.transformToString()).toBe('copy me');
+    expect((await sdkError(otherS3.send(new CopyObjectCommand({ Bucket: dst, Key: 'stolen', CopySource: `${src}/closed` })))).name).toBe('AccessDenied');
+    expect((await sdkError(otherS3.send(new GetObjectCommand({ Bucket: dst, Key: 'stolen' })))).name).toBe('NoSuchKey');
   });
 
   it('authenticated-read: any signed key reads, anonymous callers do not', async () => {
