@@ -101,6 +101,8 @@ const ROLE_ALLOWS: ReadonlyMap<BucketRole, ReadonlySet<Need>> = new Map([
 
 /** request → the buckets `authorize` let it touch */
 const granted = new WeakMap<AuthContext, Set<string>>();
+/** request → the buckets of those it was let into by an ACL alone (no owner, root or role) */
+const byAclOnly = new WeakMap<AuthContext, Set<string>>();
 /** signed request → its key's roles (ListBuckets shows granted buckets too) */
 const roles = new WeakMap<AuthContext, ReadonlyMap<string, BucketRole>>();
 
@@ -109,10 +111,21 @@ function rolesOf(key: AccessKeyRecord | undefined): ReadonlyMap<string, BucketRo
   return new Map(Object.entries(key?.grants ?? {}));
 }
 
-function grant(auth: AuthContext, bucket: string): void {
-  let s = granted.get(auth);
-  if (!s) granted.set(auth, (s = new Set()));
-  s.add(bucket);
+function grant(auth: AuthContext, bucket: string, viaAcl = false): void {
+  for (const [map, add] of [[granted, true], [byAclOnly, viaAcl]] as const) {
+    if (!add) continue;
+    let s = map.get(auth);
+    if (!s) map.set(auth, (s = new Set()));
+    s.add(bucket);
+  }
+}
+
+/**
+ * Removing a version for good (DeleteObject or DeleteObjects naming a version id) is S3's
+ * DeleteObjectVersion, which no ACL grants: only the owner, root and roles that write.
+ */
+export function mayDeleteVersions(auth: AuthContext, bucket: BucketRecord): boolean {
+  return granted.get(auth)?.has(bucket.name) === true ? byAclOnly.get(auth)?.has(bucket.name) !== true : auth.root || auth.accessKeyId === bucket.owner;
 }
 
 export function requireSigned(auth: AuthContext): string {
@@ -168,9 +181,9 @@ export async function authorize(svc: Services, auth: AuthContext, key: AccessKey
   // opening access while writing is the owner's decision (PutObjectAcl is, too)
   const need = rule.need === 'write' && opensAccess(r.headers) ? 'owner' : rule.need;
   const target = { key: r.key, versionId: rule.acl?.on === 'object' ? versionIdParam(r.query) : undefined };
-  const ok = roleAllows(auth, key, bucket, need) || (need === rule.need && rule.acl !== undefined && (await aclAllows(svc, auth.accessKeyId, bucket, rule.acl, target)));
-  if (!ok) throw new S3Error('AccessDenied');
-  grant(auth, bucket.name);
+  if (roleAllows(auth, key, bucket, need)) grant(auth, bucket.name);
+  else if (need === rule.need && rule.acl !== undefined && (await aclAllows(svc, auth.accessKeyId, bucket, rule.acl, target))) grant(auth, bucket.name, true);
+  else throw new S3Error('AccessDenied');
   if (r.op === 'CopyObject' || r.op === 'UploadPartCopy') await authorizeCopySource(svc, auth, key, r.headers);
 }
 
@@ -217,9 +230,9 @@ async function authorizeCopySource(svc: Services, auth: AuthContext, key: Access
   const src = raw ? tryParseCopySource(raw) : undefined;
   if (!src) return;
   const bucket = await svc.layer.getBucket(src.bucket);
-  const ok = roleAllows(auth, key, bucket, 'read') || (await aclAllows(svc, auth.accessKeyId, bucket, objectAclNeed('READ'), src));
-  if (!ok) throw new S3Error('AccessDenied');
-  grant(auth, bucket.name);
+  if (roleAllows(auth, key, bucket, 'read')) grant(auth, bucket.name);
+  else if (await aclAllows(svc, auth.accessKeyId, bucket, objectAclNeed('READ'), src)) grant(auth, bucket.name, true);
+  else throw new S3Error('AccessDenied');
 }
 
 function tryParseCopySource(raw: string): ReturnType<typeof parseCopySource> | undefined {

@@ -18,6 +18,7 @@ import {
   ListObjectsV2Command,
   PutBucketAclCommand,
   PutObjectAclCommand,
+  PutBucketVersioningCommand,
   PutObjectCommand,
   type Grant,
   type S3Client,
@@ -25,7 +26,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keysCreate } from '../../cli/keys.js';
 import { REGION, ROOT, s3Client, sdkError, tempDir, uniqueBucket, useGateway, type Creds } from '../helpers/gateway.js';
-import { parseError, parseXml, rawRequest } from '../helpers/raw.js';
+import { md5Base64, parseError, parseXml, rawRequest } from '../helpers/raw.js';
 
 const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';
 const AUTH_USERS = 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers';
@@ -131,6 +132,21 @@ describe('AllUsers and AuthenticatedUsers grants', () => {
     expect(await (await otherS3.send(new GetObjectCommand({ Bucket: dst, Key: 'copied' }))).Body!.transformToString()).toBe('copy me');
     expect((await sdkError(otherS3.send(new CopyObjectCommand({ Bucket: dst, Key: 'stolen', CopySource: `${src}/closed` })))).name).toBe('AccessDenied');
     expect((await sdkError(otherS3.send(new GetObjectCommand({ Bucket: dst, Key: 'stolen' })))).name).toBe('NoSuchKey');
+  });
+
+  it('public-read-write: WRITE deletes objects, never versions for good (DeleteObjectVersion is no ACL right)', async () => {
+    const b = await bucketWith('rwv', 'public-read-write');
+    await erne.s3.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Enabled' } }));
+    const v = (await erne.s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'kept' }))).VersionId!;
+    const one = await anon('DELETE', `/${b}/k`, `versionId=${v}`);
+    expect([one.status, parseError(one.text).Code]).toEqual([403, 'AccessDenied']);
+    const body = `<Delete><Object><Key>k</Key><VersionId>${v}</VersionId></Object></Delete>`;
+    const many = await rawRequest(erne.gw, { method: 'POST', path: `/${b}`, query: 'delete=', body, creds: null, headers: { 'Content-MD5': md5Base64(body) } });
+    expect(many.status).toBe(200);
+    expect(parseXml(many.text).Error).toMatchObject({ Key: 'k', VersionId: v, Code: 'AccessDenied' });
+    expect(await (await erne.s3.send(new GetObjectCommand({ Bucket: b, Key: 'k', VersionId: v }))).Body!.transformToString()).toBe('kept');
+    // a plain DELETE (a delete marker) is WRITE
+    expect((await anon('DELETE', `/${b}/k`)).headers['x-amz-delete-marker']).toBe('true');
   });
 
   it('authenticated-read: any signed key reads, anonymous callers do not', async () => {
