@@ -122,10 +122,11 @@ function grant(auth: AuthContext, bucket: string, viaAcl = false): void {
 
 /**
  * Removing a version for good (DeleteObject or DeleteObjects naming a version id) is S3's
- * DeleteObjectVersion, which no ACL grants: only the owner, root and roles that write.
+ * DeleteObjectVersion, which no ACL grants: only the owner, root and roles that write. Asked
+ * by handlers after requireBucketAccess.
  */
 export function mayDeleteVersions(auth: AuthContext, bucket: BucketRecord): boolean {
-  return granted.get(auth)?.has(bucket.name) === true ? byAclOnly.get(auth)?.has(bucket.name) !== true : auth.root || auth.accessKeyId === bucket.owner;
+  return byAclOnly.get(auth)?.has(bucket.name) !== true;
 }
 
 export function requireSigned(auth: AuthContext): string {
