@@ -84,6 +84,18 @@ export const COMMANDS: CommandSpec[] = [
   },
   { path: ['keys', 'list'], summary: 'list access keys (secrets are not shown)', flags: [json, dataDir, region, ...metadataFlags] },
   { path: ['keys', 'delete'], summary: 'remove an access key', positionals: ['ACCESS_KEY_ID'], flags: [dataDir, region, ...metadataFlags] },
+  {
+    path: ['buckets', 'update'],
+    summary: "change a bucket's Erne settings (not S3 ACLs)",
+    positionals: ['BUCKET'],
+    flags: [
+      { name: 'public', kind: 'boolean', help: 'anyone may read every object in the bucket (Erne’s public bucket; listing still follows its ACL)' },
+      { name: 'no-public', kind: 'boolean', help: 'end that: its objects are read as their ACLs allow' },
+      dataDir,
+      region,
+      ...metadataFlags,
+    ],
+  },
   BENCH_COMMAND,
 ];
 

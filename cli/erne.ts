@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { UsageError, parseCommandLine } from './args.js';
+import { bucketsUpdate } from './buckets.js';
 import { CommandError, keysCreate, keysDelete, keysList } from './keys.js';
 import { serve } from './serve.js';
 
@@ -38,6 +39,8 @@ async function main(argv: string[]): Promise<void> {
       return keysList(flags, out);
     case 'keys delete':
       return keysDelete(flags, positionals[0]!, out);
+    case 'buckets update':
+      return bucketsUpdate(flags, positionals[0]!, out);
     case 'bench': {
       // loaded lazily, like serve: other commands should not pay for the load generator
       const { benchCommand } = await import('../bench/cli.js');

@@ -86,7 +86,11 @@ export async function keysCreate(flags: FlagValues, out: (s: string) => void, wa
   }
 }
 
-const ROLES: Record<string, BucketRole> = { editor: 'Editor', readonly: 'ReadOnly' };
+/** a Map: looked up by what the operator typed (`--role constructor` is no role) */
+const ROLES: ReadonlyMap<string, BucketRole> = new Map([
+  ['editor', 'Editor'],
+  ['readonly', 'ReadOnly'],
+]);
 
 /** --bucket a,b --role Editor → { a: 'Editor', b: 'Editor' } (roles are case-insensitive) */
 export function parseGrants(flags: FlagValues): Record<string, BucketRole> | undefined {
@@ -95,7 +99,7 @@ export function parseGrants(flags: FlagValues): Record<string, BucketRole> | und
   if (buckets === undefined && roleFlag === undefined) return undefined;
   if (buckets === undefined) throw new UsageError('--role needs --bucket');
   if (roleFlag === undefined) throw new UsageError('--bucket needs --role Editor|ReadOnly');
-  const role = ROLES[roleFlag.toLowerCase()];
+  const role = ROLES.get(roleFlag.toLowerCase());
   if (!role) throw new UsageError(`--role: expected Editor or ReadOnly, got ${JSON.stringify(roleFlag)}`);
   if (flags['root'] === true) throw new UsageError('--root keys already may do everything: no --bucket/--role');
   const names = buckets.split(',').map((b) => b.trim());

@@ -1,9 +1,12 @@
 import type { AccessKeyRecord, BucketRecord, BucketRole } from '../metadata/types.js';
-import type { CannedAcl } from '../metadata/bucket-config.js';
+import { expandAcl, grantsAllow, type AclCaller, type AclPermission, type StoredAcl } from '../metadata/acl.js';
+import { PUBLIC_BUCKET_KIND } from '../metadata/bucket-config.js';
+import { MetadataError } from '../metadata/errors.js';
 import type { AuthContext } from './auth/types.js';
 import { header, type Headers, type Services } from './context.js';
 import { S3Error } from './errors.js';
 import { parseCopySource } from './ops/copy-object.js';
+import { versionIdParam } from './ops/version-param.js';
 
 /**
  * Who may do what, decided once per request by `authorize` (app.ts calls it before any
@@ -13,7 +16,9 @@ import { parseCopySource } from './ops/copy-object.js';
  * - a key with a role on the bucket (AccessKeyRecord.grants): ReadOnly reads and lists,
  *   Editor also writes and deletes objects; bucket settings and deleting the bucket stay
  *   with owner and root;
- * - anonymous requests: only the operations whose `anonymous` rule allows them.
+ * - anyone else, anonymous or signed: what an ACL grants (`aclAllows`): the bucket's ACL for
+ *   listings and writes, the exact object version's ACL for reads, as on S3; Erne's own
+ *   public-bucket setting makes every object of a bucket readable.
  * The handlers' `requireBucketAccess` then lets through exactly the buckets granted here.
  */
 
@@ -29,51 +34,53 @@ type Need =
   /** the handler authenticates the request itself (a POST form carries a signed policy) */
   | 'self';
 
-type AnonymousRule =
-  /** the bucket's canned ACL is public-read */
-  | 'bucket-read'
-  /** the bucket is public-read, or the object version read is */
-  | 'object-read';
+/** the ACL permission that lets a caller without a role in: on the bucket, or on the object version */
+export interface AclNeed {
+  on: 'bucket' | 'object';
+  permission: AclPermission;
+}
 
 interface Rule {
   need: Need;
-  anonymous?: AnonymousRule;
+  acl?: AclNeed;
 }
 
-const R = (need: Need, anonymous?: AnonymousRule): Rule => ({ need, anonymous });
+const R = (need: Need, acl?: AclNeed): Rule => ({ need, acl });
+const bucketAclNeed = (permission: AclPermission): AclNeed => ({ on: 'bucket', permission });
+const objectAclNeed = (permission: AclPermission): AclNeed => ({ on: 'object', permission });
 
 /** The one table: operation → what it needs. An operation not listed needs 'owner'. */
-export const PERMISSIONS: Readonly<Record<string, Rule>> = {
+export const PERMISSIONS: Readonly<Record<string, Rule>> = Object.assign(Object.create(null) as Record<string, Rule>, {
   ListBuckets: R('signed'),
   CreateBucket: R('signed'),
-  HeadBucket: R('read', 'bucket-read'),
+  HeadBucket: R('read', bucketAclNeed('READ')),
   GetBucketLocation: R('read'),
-  ListObjects: R('read', 'bucket-read'),
-  ListObjectsV2: R('read', 'bucket-read'),
-  ListObjectVersions: R('read'),
-  ListMultipartUploads: R('read'),
+  ListObjects: R('read', bucketAclNeed('READ')),
+  ListObjectsV2: R('read', bucketAclNeed('READ')),
+  ListObjectVersions: R('read', bucketAclNeed('READ')),
+  ListMultipartUploads: R('read', bucketAclNeed('READ')),
   ListParts: R('read'),
-  GetObject: R('read', 'object-read'),
-  HeadObject: R('read', 'object-read'),
-  GetObjectAttributes: R('read', 'object-read'),
+  GetObject: R('read', objectAclNeed('READ')),
+  HeadObject: R('read', objectAclNeed('READ')),
+  GetObjectAttributes: R('read', objectAclNeed('READ')),
   GetObjectTagging: R('read'),
-  GetObjectAcl: R('read'),
-  PutObject: R('write'),
-  CopyObject: R('write'),
-  DeleteObject: R('write'),
-  DeleteObjects: R('write'),
+  GetObjectAcl: R('read', objectAclNeed('READ_ACP')),
+  PutObject: R('write', bucketAclNeed('WRITE')),
+  CopyObject: R('write', bucketAclNeed('WRITE')),
+  DeleteObject: R('write', bucketAclNeed('WRITE')),
+  DeleteObjects: R('write', bucketAclNeed('WRITE')),
   PutObjectTagging: R('write'),
   DeleteObjectTagging: R('write'),
-  CreateMultipartUpload: R('write'),
-  UploadPart: R('write'),
-  UploadPartCopy: R('write'),
-  CompleteMultipartUpload: R('write'),
-  AbortMultipartUpload: R('write'),
+  CreateMultipartUpload: R('write', bucketAclNeed('WRITE')),
+  UploadPart: R('write', bucketAclNeed('WRITE')),
+  UploadPartCopy: R('write', bucketAclNeed('WRITE')),
+  CompleteMultipartUpload: R('write', bucketAclNeed('WRITE')),
+  AbortMultipartUpload: R('write', bucketAclNeed('WRITE')),
   PostObject: R('self'),
   DeleteBucket: R('owner'),
-  PutObjectAcl: R('owner'),
-  GetBucketAcl: R('owner'),
-  PutBucketAcl: R('owner'),
+  PutObjectAcl: R('owner', objectAclNeed('WRITE_ACP')),
+  GetBucketAcl: R('owner', bucketAclNeed('READ_ACP')),
+  PutBucketAcl: R('owner', bucketAclNeed('WRITE_ACP')),
   GetBucketVersioning: R('owner'),
   PutBucketVersioning: R('owner'),
   GetBucketCors: R('owner'),
@@ -85,23 +92,42 @@ export const PERMISSIONS: Readonly<Record<string, Rule>> = {
   GetBucketLifecycleConfiguration: R('owner'),
   PutBucketLifecycleConfiguration: R('owner'),
   DeleteBucketLifecycle: R('owner'),
-};
+});
 
 /** what each role allows beyond nothing */
-const ROLE_ALLOWS: Record<BucketRole, ReadonlySet<Need>> = {
-  ReadOnly: new Set<Need>(['read']),
-  Editor: new Set<Need>(['read', 'write']),
-};
+const ROLE_ALLOWS: ReadonlyMap<BucketRole, ReadonlySet<Need>> = new Map([
+  ['ReadOnly', new Set<Need>(['read'])],
+  ['Editor', new Set<Need>(['read', 'write'])],
+]);
 
 /** request → the buckets `authorize` let it touch */
 const granted = new WeakMap<AuthContext, Set<string>>();
+/** request → the buckets of those it was let into by an ACL alone (no owner, root or role) */
+const byAclOnly = new WeakMap<AuthContext, Set<string>>();
 /** signed request → its key's roles (ListBuckets shows granted buckets too) */
-const roles = new WeakMap<AuthContext, Record<string, BucketRole>>();
+const roles = new WeakMap<AuthContext, ReadonlyMap<string, BucketRole>>();
 
-function grant(auth: AuthContext, bucket: string): void {
-  let s = granted.get(auth);
-  if (!s) granted.set(auth, (s = new Set()));
-  s.add(bucket);
+/** a key's roles as a Map: its record is a plain object, where `constructor` would be found on the prototype */
+function rolesOf(key: AccessKeyRecord | undefined): ReadonlyMap<string, BucketRole> {
+  return new Map(Object.entries(key?.grants ?? {}));
+}
+
+function grant(auth: AuthContext, bucket: string, viaAcl = false): void {
+  for (const [map, add] of [[granted, true], [byAclOnly, viaAcl]] as const) {
+    if (!add) continue;
+    let s = map.get(auth);
+    if (!s) map.set(auth, (s = new Set()));
+    s.add(bucket);
+  }
+}
+
+/**
+ * Removing a version for good (DeleteObject or DeleteObjects naming a version id) is S3's
+ * DeleteObjectVersion, which no ACL grants: only the owner, root and roles that write. Asked
+ * by handlers after requireBucketAccess.
+ */
+export function mayDeleteVersions(auth: AuthContext, bucket: BucketRecord): boolean {
+  return byAclOnly.get(auth)?.has(bucket.name) !== true;
 }
 
 export function requireSigned(auth: AuthContext): string {
@@ -112,7 +138,7 @@ export function requireSigned(auth: AuthContext): string {
 /** root, owner, or any role on the bucket (what ListBuckets shows) */
 export function mayAccessBucket(auth: AuthContext, bucket: BucketRecord): boolean {
   if (auth.root || (auth.accessKeyId !== null && auth.accessKeyId === bucket.owner)) return true;
-  return auth.accessKeyId !== null && roles.get(auth)?.[bucket.name] !== undefined;
+  return auth.accessKeyId !== null && roles.get(auth)?.has(bucket.name) === true;
 }
 
 export function requireBucketAccess(auth: AuthContext, bucket: BucketRecord): void {
@@ -121,9 +147,14 @@ export function requireBucketAccess(auth: AuthContext, bucket: BucketRecord): vo
   if (!(auth.root || auth.accessKeyId === bucket.owner)) throw new S3Error('AccessDenied');
 }
 
-/** The bucket's canned ACL: PutBucketAcl's, else the one it was created with. */
-export async function bucketAcl(svc: Services, bucket: BucketRecord): Promise<CannedAcl> {
-  return (await svc.configs.get<CannedAcl>(bucket.name, 'acl')) ?? bucket.acl;
+/** who a write is recorded as: the signing key, or for an anonymous write (an ACL let it in) the bucket's owner */
+export function writerOf(auth: AuthContext, bucket: BucketRecord): string {
+  return auth.accessKeyId ?? bucket.owner;
+}
+
+/** The bucket's ACL: PutBucketAcl's, else the canned one it was created with. */
+export async function bucketAcl(svc: Services, bucket: BucketRecord): Promise<StoredAcl> {
+  return (await svc.configs.get<StoredAcl>(bucket.name, 'acl')) ?? bucket.acl;
 }
 
 export interface AccessRequest {
@@ -140,54 +171,76 @@ export interface AccessRequest {
  */
 export async function authorize(svc: Services, auth: AuthContext, key: AccessKeyRecord | undefined, r: AccessRequest): Promise<void> {
   const rule = PERMISSIONS[r.op] ?? R('owner');
-  if (!auth.accessKeyId) return authorizeAnonymous(svc, auth, rule, r);
-  if (key?.grants) roles.set(auth, key.grants);
-  if (auth.root || rule.need === 'signed' || rule.need === 'self' || !r.bucket) return;
-  let need = rule.need;
-  // making an object public is the owner's decision, also when done while writing it
-  if (need === 'write' && header(r.headers, 'x-amz-acl') !== undefined && header(r.headers, 'x-amz-acl') !== 'private') need = 'owner';
-  await requireNeed(svc, auth, key, r.bucket, need);
-  if (r.op === 'CopyObject' || r.op === 'UploadPartCopy') {
-    const raw = header(r.headers, 'x-amz-copy-source');
-    // a malformed source is the handler's error to report
-    const src = raw ? tryParseCopySource(raw) : undefined;
-    if (src && src !== r.bucket) await requireNeed(svc, auth, key, src, 'read');
+  if (key?.grants) roles.set(auth, rolesOf(key));
+  if (rule.need === 'self') return;
+  if (rule.need === 'signed' || !r.bucket) {
+    requireSigned(auth);
+    return;
   }
+  if (auth.root) return;
+  // a missing bucket is NoSuchBucket for every caller, anonymous ones too (as on S3)
+  const bucket = await svc.layer.getBucket(r.bucket);
+  // opening access while writing is the owner's decision (PutObjectAcl is, too)
+  const need = rule.need === 'write' && opensAccess(r.headers) ? 'owner' : rule.need;
+  const target = { key: r.key, versionId: rule.acl?.on === 'object' ? versionIdParam(r.query) : undefined };
+  if (roleAllows(auth, key, bucket, need)) grant(auth, bucket.name);
+  else if (need === rule.need && rule.acl !== undefined && (await aclAllows(svc, auth.accessKeyId, bucket, rule.acl, target))) grant(auth, bucket.name, true);
+  else throw new S3Error('AccessDenied');
+  if (r.op === 'CopyObject' || r.op === 'UploadPartCopy') await authorizeCopySource(svc, auth, key, r.headers);
 }
 
-function tryParseCopySource(raw: string): string | undefined {
+/** canned ACLs that give someone other than the bucket's owner access, and any x-amz-grant-* header */
+const OPENING_CANNED = new Set(['public-read', 'public-read-write', 'authenticated-read']);
+function opensAccess(h: Headers): boolean {
+  const canned = header(h, 'x-amz-acl');
+  if (canned !== undefined && OPENING_CANNED.has(canned)) return true;
+  return Object.keys(h).some((name) => name.startsWith('x-amz-grant-'));
+}
+
+/** the owner, root, or a role that allows `need` on the bucket */
+function roleAllows(auth: AuthContext, key: AccessKeyRecord | undefined, bucket: BucketRecord, need: Need): boolean {
+  if (auth.accessKeyId === null) return false;
+  if (auth.root || bucket.owner === auth.accessKeyId) return true;
+  const role = rolesOf(key).get(bucket.name);
+  return role !== undefined && ROLE_ALLOWS.get(role)?.has(need) === true;
+}
+
+/**
+ * Whether an ACL lets `caller` (null: anonymous) in: the bucket's ACL, or the ACL of the exact
+ * object version `target` names (`versionId` 'null' is the null version, never the current
+ * one). Objects of a bucket with Erne's public setting are readable by anyone. Reading a
+ * missing object is let through (to its NoSuchKey) only for those who may list the bucket.
+ */
+export async function aclAllows(svc: Services, caller: AclCaller, bucket: BucketRecord, need: AclNeed, target: { key?: string; versionId?: string }): Promise<boolean> {
+  if (need.on === 'bucket') return grantsAllow(expandAcl(await bucketAcl(svc, bucket), bucket.owner, bucket.owner), caller, need.permission, bucket.owner);
+  if (need.permission === 'READ' && (await svc.configs.get<boolean>(bucket.name, PUBLIC_BUCKET_KIND)) === true) return true;
+  const v = target.key ? await svc.layer.getObject(bucket.name, target.key, target.versionId).catch(noVersion) : undefined;
+  if (!v) return need.permission === 'READ' && aclAllows(svc, caller, bucket, bucketAclNeed('READ'), {});
+  const acl = (await svc.configs.getObjectAcl(bucket.name, v.key, v.versionId)) ?? 'private';
+  return grantsAllow(expandAcl(acl, v.owner, bucket.owner), caller, need.permission, v.owner);
+}
+
+function noVersion(err: unknown): undefined {
+  if (err instanceof MetadataError) return undefined;
+  throw err;
+}
+
+/** a copy also reads its source: a role that reads the source bucket, or READ on the source version */
+async function authorizeCopySource(svc: Services, auth: AuthContext, key: AccessKeyRecord | undefined, h: Headers): Promise<void> {
+  const raw = header(h, 'x-amz-copy-source');
+  // a malformed source is the handler's error to report
+  const src = raw ? tryParseCopySource(raw) : undefined;
+  if (!src) return;
+  const bucket = await svc.layer.getBucket(src.bucket);
+  if (roleAllows(auth, key, bucket, 'read')) grant(auth, bucket.name);
+  else if (await aclAllows(svc, auth.accessKeyId, bucket, objectAclNeed('READ'), src)) grant(auth, bucket.name, true);
+  else throw new S3Error('AccessDenied');
+}
+
+function tryParseCopySource(raw: string): ReturnType<typeof parseCopySource> | undefined {
   try {
-    return parseCopySource(raw).bucket;
+    return parseCopySource(raw);
   } catch {
     return undefined;
   }
-}
-
-async function requireNeed(svc: Services, auth: AuthContext, key: AccessKeyRecord | undefined, bucketName: string, need: Need): Promise<void> {
-  const bucket = await svc.layer.getBucket(bucketName);
-  const role = key?.grants?.[bucketName];
-  const ok = bucket.owner === auth.accessKeyId || (role !== undefined && ROLE_ALLOWS[role]?.has(need) === true);
-  if (!ok) throw new S3Error('AccessDenied');
-  grant(auth, bucket.name);
-}
-
-/** Anonymous: only what the operation's `anonymous` rule allows; anything else is AccessDenied. */
-async function authorizeAnonymous(svc: Services, auth: AuthContext, rule: Rule, r: AccessRequest): Promise<void> {
-  if (rule.need === 'self') return;
-  if (!rule.anonymous || !r.bucket) throw new S3Error('AccessDenied');
-  const bucket = await svc.layer.getBucket(r.bucket);
-  if ((await bucketAcl(svc, bucket)) === 'public-read') {
-    grant(auth, bucket.name);
-    return;
-  }
-  if (rule.anonymous === 'object-read' && r.key) {
-    const versionId = r.query.get('versionId') ?? undefined;
-    // a missing object on a private bucket is AccessDenied, as on S3 (no ListBucket right)
-    const v = await svc.layer.getObject(bucket.name, r.key, versionId === 'null' ? undefined : versionId).catch(() => undefined);
-    if (v && (await svc.configs.getObjectAcl(bucket.name, r.key, v.versionId)) === 'public-read') {
-      grant(auth, bucket.name);
-      return;
-    }
-  }
-  throw new S3Error('AccessDenied');
 }

@@ -188,8 +188,11 @@ export function installLimits(server: Server): void {
 const MAX_BUCKET_NAME_BYTES = 255;
 const MAX_KEY_BYTES = 1024;
 
-/** query parameters that become metadata keys (listing bounds, ids) and how a too-long one is refused */
-const NAME_PARAMS: Record<string, () => S3Error> = {
+/**
+ * query parameters that become metadata keys (listing bounds, ids) and how a too-long one is
+ * refused; null prototype, as it is looked up by the request's own names (`?constructor=`)
+ */
+const NAME_PARAMS: Record<string, () => S3Error> = Object.assign(Object.create(null) as Record<string, () => S3Error>, {
   prefix: () => new S3Error('InvalidArgument', 'The prefix is longer than any key can be.', { ArgumentName: 'prefix' }),
   marker: () => new S3Error('InvalidArgument', 'The marker is longer than any key can be.', { ArgumentName: 'marker' }),
   'start-after': () => new S3Error('InvalidArgument', 'start-after is longer than any key can be.', { ArgumentName: 'start-after' }),
@@ -199,7 +202,7 @@ const NAME_PARAMS: Record<string, () => S3Error> = {
   versionId: () => new S3Error('InvalidArgument', 'Invalid version id specified', { ArgumentName: 'versionId' }),
   'upload-id-marker': () => new S3Error('InvalidArgument', 'Invalid upload id marker', { ArgumentName: 'upload-id-marker' }),
   uploadId: () => new S3Error('NoSuchUpload'),
-};
+});
 
 /**
  * Names no bucket, key or id can have are refused before they reach the metadata store,

@@ -1,9 +1,10 @@
 /**
  * Per-bucket configuration documents (CORS rules, lifecycle rules, bucket tags, the bucket's
- * canned ACL once changed) and per-version canned ACLs of objects, beside the object layer:
+ * ACL once changed, the public-bucket setting) and per-version ACLs of objects, beside the
+ * object layer:
  *
  *   ('bc', bucket, kind)                 → { c: bucket createdAt, v: document }
- *   ('oa', bucket, key, versionId)       → { c: bucket createdAt, a: canned ACL }
+ *   ('oa', bucket, key, versionId)       → { c: bucket createdAt, a: StoredAcl (a canned name or grants) }
  *
  * Each record carries the creation time of the bucket it was written for and is read in the
  * same snapshot as the bucket record: a record left behind by a deleted bucket (the gateway
@@ -17,7 +18,12 @@ import { decode, decodeBucket, encode } from './records.js';
 import { pack, subspaceRange } from './tuple.js';
 import { kObjectAcl, kVersion } from './version-store.js';
 
-export type CannedAcl = 'private' | 'public-read';
+import type { StoredAcl } from './acl.js';
+
+export type { CannedAcl } from './acl.js';
+
+/** the configuration kind of Erne's own public-bucket setting (`true`: anyone may read every object) */
+export const PUBLIC_BUCKET_KIND = 'public';
 
 export interface BucketConfigStore {
   /** the document, or undefined when none (or the bucket is gone) */
@@ -25,10 +31,10 @@ export interface BucketConfigStore {
   /** NoSuchBucket; the encoded document must fit one value (≤ 100 kB) */
   put(bucket: string, kind: string, value: unknown): Promise<void>;
   delete(bucket: string, kind: string): Promise<void>;
-  /** the canned ACL given to one object version, if any */
-  getObjectAcl(bucket: string, key: string, versionId: string): Promise<CannedAcl | undefined>;
+  /** the ACL given to one object version, if any (records of old hold a canned name) */
+  getObjectAcl(bucket: string, key: string, versionId: string): Promise<StoredAcl | undefined>;
   /** NoSuchBucket; 'private' removes the record (private is what no record means) */
-  putObjectAcl(bucket: string, key: string, versionId: string, acl: CannedAcl): Promise<void>;
+  putObjectAcl(bucket: string, key: string, versionId: string, acl: StoredAcl): Promise<void>;
   /** forgets everything stored for a bucket, in bounded transactions */
   clearBucket(bucket: string): Promise<void>;
 }
@@ -36,7 +42,7 @@ export interface BucketConfigStore {
 interface Stored {
   c: number;
   v?: unknown;
-  a?: CannedAcl;
+  a?: StoredAcl;
 }
 
 const CLEAR_BATCH = 1000;

@@ -1,5 +1,7 @@
 /** The durable records of the object layer, shared by metadata/, gateway/ and replication/. */
 
+import type { CannedAcl } from './acl.js';
+
 export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256';
 
 /** base64 checksum values by algorithm, as S3 returns them in x-amz-checksum-* */
@@ -71,7 +73,8 @@ export interface BucketRecord {
   /** LocationConstraint given at creation, or the region that created it */
   region: string;
   versioning: BucketVersioning;
-  acl: 'private' | 'public-read';
+  /** the canned ACL it was created with (a later PutBucketAcl is a configuration document) */
+  acl: CannedAcl;
 }
 
 export interface AccessKeyRecord {

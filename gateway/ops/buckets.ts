@@ -7,12 +7,10 @@ import { readSmallBody } from '../small-body.js';
 import { MetadataError } from '../../metadata/errors.js';
 import { DEFAULT_S3_REGION, locationConstraint, placeBucket } from './bucket-location.js';
 import { bucketsPage } from './list-buckets-page.js';
+import { ownerNames } from '../acl/owners.js';
+import { BUCKET_CANNED_ACLS, type CannedAcl } from '../../metadata/acl.js';
 
 /** ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation. */
-
-export function ownerXml(id: string): Record<string, string> {
-  return { ID: id, DisplayName: id };
-}
 
 export async function listBuckets(ctx: OpContext): Promise<OpResult> {
   const id = requireSigned(ctx.auth);
@@ -21,7 +19,7 @@ export async function listBuckets(ctx: OpContext): Promise<OpResult> {
     xml: {
       root: 'ListAllMyBucketsResult',
       value: {
-        Owner: ownerXml(id),
+        Owner: await ownerNames(ctx.svc)(id),
         Buckets: { Bucket: mine.map((b) => ({ Name: b.name, CreationDate: isoDate(b.createdAt), BucketRegion: b.region })) },
         ...(next !== undefined ? { ContinuationToken: next } : {}),
         ...(prefix ? { Prefix: prefix } : {}),
@@ -30,7 +28,7 @@ export async function listBuckets(ctx: OpContext): Promise<OpResult> {
   };
 }
 
-const CANNED_BUCKET_ACLS = new Set(['private', 'public-read']);
+const CANNED_BUCKET_ACLS: ReadonlySet<string> = new Set(BUCKET_CANNED_ACLS);
 
 export async function createBucket(ctx: OpContext): Promise<OpResult> {
   const owner = requireSigned(ctx.auth);
@@ -39,7 +37,7 @@ export async function createBucket(ctx: OpContext): Promise<OpResult> {
   if (!CANNED_BUCKET_ACLS.has(acl)) throw new S3Error('NotImplemented', `The canned ACL ${acl} is not supported.`);
   const place = placeBucket(ctx.svc, locationConstraint(await readSmallBody(ctx)));
   try {
-    await ctx.svc.layer.createBucket({ name: ctx.bucket, owner, region: place.region, acl: acl as 'private' | 'public-read' });
+    await ctx.svc.layer.createBucket({ name: ctx.bucket, owner, region: place.region, acl: acl as CannedAcl });
   } catch (err) {
     // S3 in us-east-1 answers a plain re-create of your own bucket with 200 (and changes nothing)
     const again = err instanceof MetadataError && err.code === 'BucketAlreadyOwnedByYou';

@@ -1,7 +1,7 @@
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import type { HandlerTable, OpContext, OpResult } from '../context.js';
 import { header } from '../context.js';
-import { requireBucketAccess } from '../access.js';
+import { requireBucketAccess, writerOf } from '../access.js';
 import { createChecksum, createMd5, parseChecksumAlgorithm, type Checksum } from '../checksum/index.js';
 import { checkReadConditions, writeConditions } from '../conditions.js';
 import { S3Error } from '../errors.js';
@@ -128,8 +128,8 @@ async function copyObject(ctx: OpContext): Promise<OpResult> {
   }
   const streamed = probe.body?.kind === 'parts' || (wantAlg !== undefined && !probe.checksums[wantAlg]);
   const { source, version } = streamed
-    ? await copyBytes(ctx, probe, derive, cond, wantAlg)
-    : await ctx.svc.layer.copyObject({ source: src, bucket: ctx.bucket, key: ctx.key, owner: ctx.auth.accessKeyId!, derive }, cond);
+    ? await copyBytes(ctx, probe, derive, cond, wantAlg, writerOf(ctx.auth, dstBucket))
+    : await ctx.svc.layer.copyObject({ source: src, bucket: ctx.bucket, key: ctx.key, owner: writerOf(ctx.auth, dstBucket), derive }, cond);
 
   const result: Record<string, unknown> = { ETag: `"${version.etag}"`, LastModified: isoDate(version.lastModified) };
   for (const [alg, value] of Object.entries(version.checksums)) result['Checksum' + alg] = value;
@@ -150,6 +150,7 @@ async function copyBytes(
   derive: (s: ObjectVersion) => { headers: ObjectVersion['headers']; userMetadata: Record<string, string>; tags?: Record<string, string> },
   cond: WriteConditions,
   wantAlg: ChecksumAlgorithm | undefined,
+  owner: string,
 ) {
   const meta = derive(source);
   const algs = Object.keys(source.checksums) as ChecksumAlgorithm[];
@@ -170,7 +171,7 @@ async function copyBytes(
         key: ctx.key,
         size: hasher.size,
         etag: hasher.md5.digest().toString('hex'),
-        owner: ctx.auth.accessKeyId!,
+        owner,
         headers: meta.headers,
         userMetadata: meta.userMetadata,
         checksums: hasher.checksums(),

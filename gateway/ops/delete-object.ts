@@ -1,5 +1,6 @@
 import type { OpContext, OpResult } from '../context.js';
-import { requireBucketAccess } from '../access.js';
+import { mayDeleteVersions, requireBucketAccess } from '../access.js';
+import { S3Error } from '../errors.js';
 import { checkKey } from '../validate.js';
 import { versionIdParam } from './version-param.js';
 
@@ -8,7 +9,9 @@ export async function deleteObject(ctx: OpContext): Promise<OpResult> {
   checkKey(ctx.key);
   const bucket = await ctx.svc.layer.getBucket(ctx.bucket);
   requireBucketAccess(ctx.auth, bucket);
-  const r = await ctx.svc.layer.deleteObject(ctx.bucket, ctx.key, versionIdParam(ctx.query));
+  const versionId = versionIdParam(ctx.query);
+  if (versionId !== undefined && !mayDeleteVersions(ctx.auth, bucket)) throw new S3Error('AccessDenied');
+  const r = await ctx.svc.layer.deleteObject(ctx.bucket, ctx.key, versionId);
   const headers: Record<string, string> = {};
   if (bucket.versioning !== 'Unversioned') {
     if (r.versionId) headers['x-amz-version-id'] = r.versionId;

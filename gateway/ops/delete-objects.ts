@@ -1,6 +1,6 @@
 import type { OpContext, OpResult } from '../context.js';
 import { header } from '../context.js';
-import { requireBucketAccess } from '../access.js';
+import { mayDeleteVersions, requireBucketAccess } from '../access.js';
 import { S3Error } from '../errors.js';
 import { readSmallBody } from '../small-body.js';
 import { parseXml } from '../xml.js';
@@ -47,8 +47,10 @@ export async function deleteObjects(ctx: OpContext): Promise<OpResult> {
   const { items, quiet } = parseDeleteRequest((await readSmallBody(ctx)).toString('utf8'));
   const valid: Item[] = [];
   const errors: Record<string, unknown>[] = [];
+  const versionsToo = mayDeleteVersions(ctx.auth, bucket);
   for (const it of items) {
     if (Buffer.byteLength(it.key) > MAX_KEY_BYTES) errors.push({ Key: it.key, Code: 'KeyTooLongError', Message: 'Your key is too long.' });
+    else if (it.versionId !== undefined && !versionsToo) errors.push({ Key: it.key, VersionId: it.versionId, Code: 'AccessDenied', Message: 'Access Denied' });
     else if (it.versionId !== undefined && it.versionId !== 'null' && !parseVersionId(it.versionId)) {
       errors.push({ Key: it.key, VersionId: it.versionId, Code: 'NoSuchVersion', Message: 'The specified version does not exist.' });
     } else valid.push(it);

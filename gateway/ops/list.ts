@@ -2,7 +2,7 @@ import type { OpContext, OpResult } from '../context.js';
 import { requireBucketAccess } from '../access.js';
 import { S3Error } from '../errors.js';
 import { isoDate, renderElement } from '../xml.js';
-import { ownerXml } from './buckets.js';
+import { ownerNames, ownersOf, type OwnerXml } from '../acl/owners.js';
 import type { ObjectVersion } from '../../metadata/types.js';
 import { s3VersionId } from '../../metadata/version-order.js';
 import { checkVersionId } from './version-param.js';
@@ -41,7 +41,7 @@ export function decodeToken(token: string): string {
   return text.slice(2);
 }
 
-function contentsXml(v: ObjectVersion, enc: (s: string) => string, withOwner: boolean): Record<string, unknown> {
+function contentsXml(v: ObjectVersion, enc: (s: string) => string, owner: OwnerXml | undefined): Record<string, unknown> {
   const el: Record<string, unknown> = {
     Key: enc(v.key),
     LastModified: isoDate(v.lastModified),
@@ -54,7 +54,7 @@ function contentsXml(v: ObjectVersion, enc: (s: string) => string, withOwner: bo
     el['ChecksumAlgorithm'] = algs;
     el['ChecksumType'] = 'FULL_OBJECT';
   }
-  if (withOwner) el['Owner'] = ownerXml(v.owner);
+  if (owner) el['Owner'] = owner;
   return el;
 }
 
@@ -84,6 +84,7 @@ export async function listObjectsV2(ctx: OpContext): Promise<OpResult> {
   let after = token ? decodeToken(token) : undefined;
   if (startAfter && (after === undefined || Buffer.compare(Buffer.from(startAfter), Buffer.from(after)) > 0)) after = startAfter;
   const { prefix, delimiter, result } = await page(ctx, after, maxKeys);
+  const owners = q.get('fetch-owner') === 'true' ? await ownersOf(ownerNames(ctx.svc), result.contents.map((v) => v.owner)) : undefined;
   const value: Record<string, unknown> = {
     Name: ctx.bucket,
     Prefix: enc(prefix),
@@ -95,7 +96,7 @@ export async function listObjectsV2(ctx: OpContext): Promise<OpResult> {
     ...(result.isTruncated && result.last !== undefined ? { NextContinuationToken: encodeToken(result.last) } : {}),
     ...(startAfter ? { StartAfter: enc(startAfter) } : {}),
     ...(url ? { EncodingType: 'url' } : {}),
-    Contents: result.contents.map((v) => contentsXml(v, enc, q.get('fetch-owner') === 'true')),
+    Contents: result.contents.map((v) => contentsXml(v, enc, owners?.get(v.owner))),
     CommonPrefixes: result.commonPrefixes.map((p) => ({ Prefix: enc(p) })),
   };
   return { xml: { root: 'ListBucketResult', value } };
@@ -108,6 +109,7 @@ export async function listObjectsV1(ctx: OpContext): Promise<OpResult> {
   const enc = url ? urlEncode : (s: string) => s;
   const marker = q.get('marker') ?? '';
   const { prefix, delimiter, result } = await page(ctx, marker || undefined, maxKeys);
+  const owners = await ownersOf(ownerNames(ctx.svc), result.contents.map((v) => v.owner));
   const value: Record<string, unknown> = {
     Name: ctx.bucket,
     Prefix: enc(prefix),
@@ -118,7 +120,7 @@ export async function listObjectsV1(ctx: OpContext): Promise<OpResult> {
     ...(delimiter ? { Delimiter: enc(delimiter) } : {}),
     IsTruncated: result.isTruncated,
     ...(url ? { EncodingType: 'url' } : {}),
-    Contents: result.contents.map((v) => contentsXml(v, enc, true)),
+    Contents: result.contents.map((v) => contentsXml(v, enc, owners.get(v.owner))),
     CommonPrefixes: result.commonPrefixes.map((p) => ({ Prefix: enc(p) })),
   };
   return { xml: { root: 'ListBucketResult', value } };
@@ -145,12 +147,13 @@ export async function listObjectVersions(ctx: OpContext): Promise<OpResult> {
     versionIdMarker: vidMarker || undefined,
     maxKeys,
   });
+  const owners = await ownersOf(ownerNames(ctx.svc), page.versions.map(({ version }) => version.owner));
   // S3 interleaves Version and DeleteMarker in the listing's order (key, then newest first);
   // the renderer groups repeated elements by name, so each entry is rendered on its own
   const entries = page.versions.map(({ version: v, isLatest }) => {
     const common = { Key: enc(v.key), VersionId: s3VersionId(v), IsLatest: isLatest, LastModified: isoDate(v.lastModified) };
-    if (v.deleteMarker) return renderElement('DeleteMarker', { ...common, Owner: ownerXml(v.owner) });
-    return renderElement('Version', { ...common, ...contentsXml(v, enc, true), Key: enc(v.key) });
+    if (v.deleteMarker) return renderElement('DeleteMarker', { ...common, Owner: owners.get(v.owner) });
+    return renderElement('Version', { ...common, ...contentsXml(v, enc, owners.get(v.owner)), Key: enc(v.key) });
   });
   const prefixes = page.commonPrefixes.map((p) => renderElement('CommonPrefixes', { Prefix: enc(p) }));
   const value: Record<string, unknown> = {

@@ -57,10 +57,6 @@ export function uploadChecksumElements(u: UploadRecord): Record<string, string> 
   return out;
 }
 
-export function owner(id: string): { ID: string; DisplayName: string } {
-  return { ID: id, DisplayName: id };
-}
-
 /**
  * Passes bytes through unchanged while computing their MD5 and checksums (UploadPartCopy
  * hashes the bytes it copies; the client's body pipeline does this for UploadPart).

@@ -2,7 +2,8 @@ import type { OpContext, OpResult } from '../context.js';
 import { requireBucketAccess } from '../access.js';
 import { S3Error } from '../errors.js';
 import { isoDate } from '../xml.js';
-import { checksumElements, owner, requireUpload, uploadChecksumElements } from './multipart-common.js';
+import { ownerNames, ownersOf } from '../acl/owners.js';
+import { checksumElements, requireUpload, uploadChecksumElements } from './multipart-common.js';
 
 /** ListParts and ListMultipartUploads, each one bounded metadata read per page. */
 
@@ -22,13 +23,14 @@ export async function listParts(ctx: OpContext): Promise<OpResult> {
   const marker = intParam(ctx, 'part-number-marker', 0);
   const parts = maxParts > 0 ? await ctx.svc.multipart.listParts(uploadId, marker, maxParts + 1) : [];
   const truncated = parts.length > maxParts;
+  const owner = await ownerNames(ctx.svc)(upload.owner);
   const page = parts.slice(0, maxParts);
   const value: Record<string, unknown> = {
     Bucket: ctx.bucket,
     Key: ctx.key,
     UploadId: uploadId,
-    Initiator: owner(upload.owner),
-    Owner: owner(upload.owner),
+    Initiator: owner,
+    Owner: owner,
     StorageClass: upload.storageClass ?? 'STANDARD',
     PartNumberMarker: marker,
     ...(page.length ? { NextPartNumberMarker: page[page.length - 1]!.partNumber } : {}),
@@ -66,6 +68,7 @@ export async function listMultipartUploads(ctx: OpContext): Promise<OpResult> {
     ...(keyMarker ? { keyMarker } : {}),
     ...(uploadIdMarker ? { uploadIdMarker } : {}),
   });
+  const owners = await ownersOf(ownerNames(ctx.svc), page.uploads.map((u) => u.owner));
   const value: Record<string, unknown> = {
     Bucket: ctx.bucket,
     KeyMarker: enc(keyMarker),
@@ -79,8 +82,8 @@ export async function listMultipartUploads(ctx: OpContext): Promise<OpResult> {
     Upload: page.uploads.map((u) => ({
       Key: enc(u.key),
       UploadId: u.uploadId,
-      Initiator: owner(u.owner),
-      Owner: owner(u.owner),
+      Initiator: owners.get(u.owner),
+      Owner: owners.get(u.owner),
       StorageClass: u.storageClass ?? 'STANDARD',
       Initiated: isoDate(u.initiated),
       ...uploadChecksumElements(u),

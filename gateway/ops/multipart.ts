@@ -1,6 +1,6 @@
 import type { HandlerTable, OpContext, OpResult } from '../context.js';
 import { header } from '../context.js';
-import { requireBucketAccess } from '../access.js';
+import { requireBucketAccess, writerOf } from '../access.js';
 import { openBody } from '../body.js';
 import { parseChecksumAlgorithm } from '../checksum/index.js';
 import { S3Error } from '../errors.js';
@@ -57,7 +57,7 @@ async function createMultipartUpload(ctx: OpContext): Promise<OpResult> {
   const up = await ctx.svc.multipart.createUpload({
     bucket: ctx.bucket,
     key: ctx.key,
-    owner: ctx.auth.accessKeyId!,
+    owner: writerOf(ctx.auth, bucket),
     headers: objectHeaders(ctx.headers),
     userMetadata: meta,
     ...checksums,

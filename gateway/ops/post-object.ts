@@ -9,7 +9,7 @@ import { formBoundary, readPostForm } from '../post-form.js';
 import { checkPolicy, parsePolicy, policySignature, signaturesEqual } from '../post-policy.js';
 import { checkKey, MAX_SINGLE_PUT_BYTES, MAX_USER_METADATA_BYTES, headerSafe } from '../validate.js';
 import type { BodyLocation, ObjectHeaders } from '../../metadata/types.js';
-import { cannedAclHeader } from './acl.js';
+import { cannedAcl } from '../acl/parse.js';
 
 /**
  * PostObject: a browser form upload to the bucket (multipart/form-data). The form's fields
@@ -123,7 +123,7 @@ async function postObject(ctx: OpContext): Promise<OpResult> {
     checked.set('bucket', ctx.bucket);
     checked.set('key', key);
     const range = checkPolicy(parsePolicy(fields.get('policy')!), checked, Date.now());
-    const acl = cannedAclHeader({ headers: { 'x-amz-acl': fields.get('acl') } });
+    const acl = cannedAcl({ 'x-amz-acl': fields.get('acl') }, 'object');
     const { headers, meta } = formHeaders(fields);
 
     const counter = measure(Math.min(range.max, MAX_SINGLE_PUT_BYTES));
@@ -140,7 +140,7 @@ async function postObject(ctx: OpContext): Promise<OpResult> {
       if (stored.blobId) await ctx.svc.blobs.delete(stored.blobId).catch(() => undefined);
       throw err;
     }
-    if (acl === 'public-read') await ctx.svc.configs.putObjectAcl(ctx.bucket, key, version.versionId, acl);
+    if (acl !== undefined && acl !== 'private') await ctx.svc.configs.putObjectAcl(ctx.bucket, key, version.versionId, acl);
     const extra: Record<string, string> = bucket.versioning === 'Unversioned' ? {} : { 'x-amz-version-id': version.versionId };
     return successResponse(ctx, fields, key, version.etag, extra);
   } catch (err) {

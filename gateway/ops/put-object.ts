@@ -1,6 +1,6 @@
 import type { OpContext, OpResult } from '../context.js';
 import { header } from '../context.js';
-import { requireBucketAccess } from '../access.js';
+import { requireBucketAccess, writerOf } from '../access.js';
 import { openBody } from '../body.js';
 import { S3Error } from '../errors.js';
 import { checkKey, checkNewObjectOptions, MAX_SINGLE_PUT_BYTES, objectHeaders, userMetadata } from '../validate.js';
@@ -44,7 +44,7 @@ export async function putObject(ctx: OpContext): Promise<OpResult> {
         key: ctx.key,
         size: d.size,
         etag: d.md5Hex,
-        owner: ctx.auth.accessKeyId!,
+        owner: writerOf(ctx.auth, bucket),
         headers: objectHeaders(ctx.headers),
         userMetadata: meta,
         checksums: d.checksums,

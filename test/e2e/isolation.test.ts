@@ -6,7 +6,7 @@
  * Callers: root; owner (a non-root key that created the bucket); Editor and ReadOnly (non-root
  * keys given a role on the bucket with `erne keys create --bucket --role`); other (a non-root
  * key that owns another bucket); anonymous on the private bucket; anonymous on a public-read
- * bucket (created by the owner with x-amz-acl: public-read).
+ * bucket (created by the owner with x-amz-acl: public-read; its object `fixed` is private).
  */
 import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -36,12 +36,13 @@ const MATRIX: Record<string, [boolean, boolean, boolean, boolean, boolean, boole
   GetBucketLocation: /*          */ [A, A, A, A, D, D, D],
   ListObjects: /*                */ [A, A, A, A, D, D, A],
   ListObjectsV2: /*              */ [A, A, A, A, D, D, A],
-  ListObjectVersions: /*         */ [A, A, A, A, D, D, D],
-  ListMultipartUploads: /*       */ [A, A, A, A, D, D, D],
+  ListObjectVersions: /*         */ [A, A, A, A, D, D, A],
+  ListMultipartUploads: /*       */ [A, A, A, A, D, D, A],
   ListParts: /*                  */ [A, A, A, A, D, D, D],
-  GetObject: /*                  */ [A, A, A, A, D, D, A],
-  HeadObject: /*                 */ [A, A, A, A, D, D, A],
-  GetObjectAttributes: /*        */ [A, A, A, A, D, D, A],
+  // a public-read bucket is listable, its objects are not (their own ACL decides, as on S3)
+  GetObject: /*                  */ [A, A, A, A, D, D, D],
+  HeadObject: /*                 */ [A, A, A, A, D, D, D],
+  GetObjectAttributes: /*        */ [A, A, A, A, D, D, D],
   GetObjectTagging: /*           */ [A, A, A, A, D, D, D],
   GetObjectAcl: /*               */ [A, A, A, A, D, D, D],
   PutObject: /*                  */ [A, A, A, D, D, D, D],
