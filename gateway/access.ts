@@ -4,6 +4,7 @@ import type { AuthContext } from './auth/types.js';
 import { header, type Headers, type Services } from './context.js';
 import { S3Error } from './errors.js';
 import { parseCopySource } from './ops/copy-object.js';
+import { checkBucketPolicies, publicAclsIgnored, type CopySourceRef } from './policy/gate.js';
 
 /**
  * Who may do what, decided once per request by `authorize` (app.ts calls it before any
@@ -84,6 +85,13 @@ export const PERMISSIONS: Readonly<Record<string, Rule>> = {
   GetBucketLifecycleConfiguration: R('owner'),
   PutBucketLifecycleConfiguration: R('owner'),
   DeleteBucketLifecycle: R('owner'),
+  PutBucketPolicy: R('owner'),
+  GetBucketPolicy: R('owner'),
+  DeleteBucketPolicy: R('owner'),
+  GetBucketPolicyStatus: R('owner'),
+  PutPublicAccessBlock: R('owner'),
+  GetPublicAccessBlock: R('owner'),
+  DeletePublicAccessBlock: R('owner'),
 };
 
 /** what each role allows beyond nothing */
@@ -131,6 +139,10 @@ export interface AccessRequest {
   key?: string;
   query: URLSearchParams;
   headers: Headers;
+  /** the TCP peer's address (aws:SourceIp) */
+  sourceIp?: string;
+  /** a TLS connection (aws:SecureTransport) */
+  secure?: boolean;
 }
 
 /**
@@ -139,24 +151,31 @@ export interface AccessRequest {
  */
 export async function authorize(svc: Services, auth: AuthContext, key: AccessKeyRecord | undefined, r: AccessRequest): Promise<void> {
   const rule = PERMISSIONS[r.op] ?? R('owner');
-  if (!auth.accessKeyId) return authorizeAnonymous(svc, auth, rule, r);
+  const src = r.op === 'CopyObject' || r.op === 'UploadPartCopy' ? copySourceOf(r.headers) : undefined;
+  // bucket policies (gateway/policy): an explicit Deny has thrown here, whatever ACLs and
+  // roles allow; what a policy allows needs no ACL or role below
+  const policy = await checkBucketPolicies(svc, auth, key, r, src);
+  if (!auth.accessKeyId) {
+    if (!policy.request || (src && !policy.source)) return authorizeAnonymous(svc, auth, rule, r);
+    for (const b of [r.bucket, src?.bucket]) if (b) grant(auth, b);
+    return;
+  }
   if (key?.grants) roles.set(auth, key.grants);
   if (auth.root || rule.need === 'signed' || rule.need === 'self' || !r.bucket) return;
   let need = rule.need;
   // making an object public is the owner's decision, also when done while writing it
   if (need === 'write' && header(r.headers, 'x-amz-acl') !== undefined && header(r.headers, 'x-amz-acl') !== 'private') need = 'owner';
-  await requireNeed(svc, auth, key, r.bucket, need);
-  if (r.op === 'CopyObject' || r.op === 'UploadPartCopy') {
-    const raw = header(r.headers, 'x-amz-copy-source');
-    // a malformed source is the handler's error to report
-    const src = raw ? tryParseCopySource(raw) : undefined;
-    if (src && src !== r.bucket) await requireNeed(svc, auth, key, src, 'read');
-  }
+  if (policy.request) grant(auth, r.bucket);
+  else await requireNeed(svc, auth, key, r.bucket, need);
+  if (src && policy.source) grant(auth, src.bucket);
+  else if (src && (src.bucket !== r.bucket || policy.request)) await requireNeed(svc, auth, key, src.bucket, 'read');
 }
 
-function tryParseCopySource(raw: string): string | undefined {
+/** a malformed source is the handler's error to report */
+function copySourceOf(headers: Headers): CopySourceRef | undefined {
+  const raw = header(headers, 'x-amz-copy-source');
   try {
-    return parseCopySource(raw).bucket;
+    return raw ? parseCopySource(raw) : undefined;
   } catch {
     return undefined;
   }
@@ -175,6 +194,8 @@ async function authorizeAnonymous(svc: Services, auth: AuthContext, rule: Rule, 
   if (rule.need === 'self') return;
   if (!rule.anonymous || !r.bucket) throw new S3Error('AccessDenied');
   const bucket = await svc.layer.getBucket(r.bucket);
+  // PublicAccessBlock IgnorePublicAcls: public grants count for nothing
+  if (await publicAclsIgnored(svc, bucket.name)) throw new S3Error('AccessDenied');
   if ((await bucketAcl(svc, bucket)) === 'public-read') {
     grant(auth, bucket.name);
     return;

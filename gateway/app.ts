@@ -100,7 +100,10 @@ export function createApp(svc: Services, opts: AppOptions = {}): Hono<{ Bindings
       if (trace) trace.accessKey = auth.accessKeyId;
       if (auth.presigned) headers = hoistPresignedHeaders(headers, query);
       if (op.name === 'MethodNotAllowed') throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: addr.key ? 'OBJECT' : 'BUCKET' });
-      await authorize(svc, auth, keyRecord, { op: op.name, bucket: addr.bucket, key: addr.key, query, headers });
+      await authorize(svc, auth, keyRecord, {
+        op: op.name, bucket: addr.bucket, key: addr.key, query, headers,
+        sourceIp: req.socket.remoteAddress, secure: (req.socket as { encrypted?: boolean }).encrypted === true,
+      });
       const handler = withCannedAcl(op.name, handlerFor(op.name));
       if (!handler) throw new S3Error('NotImplemented', `${op.name} is not implemented by Erne.`);
       const ctx: OpContext = { requestId, op, bucket: addr.bucket ?? '', key: addr.key ?? '', query, headers, req, auth, svc };

@@ -5,6 +5,7 @@ import { bucketAcl, requireBucketAccess } from '../access.js';
 import { S3Error } from '../errors.js';
 import { readSmallBody } from '../small-body.js';
 import { parseXml } from '../xml.js';
+import { refusePublicAcl } from '../policy/gate.js';
 
 /**
  * Canned ACLs `private` and `public-read`, on buckets and on object versions:
@@ -57,6 +58,13 @@ export function parseAclPolicy(doc: Record<string, unknown>): CannedAcl {
 
 /** the ACL a Put*Acl request asks for: the header or the body, not both */
 async function requestedAcl(ctx: OpContext): Promise<CannedAcl> {
+  const acl = await askedAcl(ctx);
+  // PublicAccessBlock BlockPublicAcls (a public x-amz-acl header was refused before the body was read)
+  if (acl !== 'private') await refusePublicAcl(ctx.svc, ctx.bucket);
+  return acl;
+}
+
+async function askedAcl(ctx: OpContext): Promise<CannedAcl> {
   const fromHeader = cannedAclHeader(ctx);
   const body = await readSmallBody(ctx);
   if (fromHeader !== undefined) {
