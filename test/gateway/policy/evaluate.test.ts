@@ -63,7 +63,7 @@ describe('evaluate', () => {
   it('an explicit Deny that applies always wins, whatever the other statements say', () => {
     fc.assert(
       fc.property(fc.array(anyStatement, { maxLength: 6 }), applyingDeny, fc.nat(7), fc.constantFrom(null, 'EKALICE', 'EKBOB'), (others, d, at, who) => {
-        const statements = [...others];
+        const statements: Record<string, unknown>[] = [...others];
         statements.splice(at % (others.length + 1), 0, d);
         expect(evaluate(policy(...statements), req({ accessKeyId: who }))).toBe('Deny');
       }),
