@@ -52,8 +52,10 @@ export async function refusePublicAcl(svc: Services, bucket: string): Promise<vo
 
 /** the account root of S3 can always read, replace and delete a bucket's policy; Erne's root keys too */
 const ROOT_ALWAYS = new Set(['GetBucketPolicy', 'PutBucketPolicy', 'DeleteBucketPolicy']);
-/** operations that write an object and may set its ACL with x-amz-acl / x-amz-grant-* */
-const ACL_SETTERS = new Set(['PutObject', 'CopyObject', 'CreateMultipartUpload', 'PutObjectAcl', 'PutBucketAcl']);
+/** operations that write an object and may set its ACL while doing so */
+const WRITES_WITH_ACL = new Set(['PutObject', 'CopyObject', 'CreateMultipartUpload', 'PostObject']);
+/** operations that may set an ACL with x-amz-acl / x-amz-grant-* (a form's `acl` field counts) */
+const ACL_SETTERS = new Set(['PutObject', 'CopyObject', 'CreateMultipartUpload', 'PutObjectAcl', 'PutBucketAcl', 'PostObject']);
 
 export interface CopySourceRef {
   bucket: string;
@@ -88,7 +90,7 @@ async function verdictFor(svc: Services, auth: AuthContext, key: AccessKeyRecord
   const base = { accessKeyId: auth.accessKeyId, resource: resourceArn(asked.bucket, needed.kind === 'object' ? asked.key : undefined), context };
   let verdict = evaluate(policy, { ...base, action: needed.action });
   // setting a public or granted ACL while writing needs s3:PutObjectAcl as well
-  if (verdict !== 'Deny' && (asked.op === 'PutObject' || asked.op === 'CopyObject' || asked.op === 'CreateMultipartUpload') && aclHeaderSet(r)) {
+  if (verdict !== 'Deny' && WRITES_WITH_ACL.has(asked.op) && aclHeaderSet(r)) {
     const acl = evaluate(policy, { ...base, action: 's3:PutObjectAcl' });
     verdict = acl === 'Deny' ? 'Deny' : verdict === 'Allow' && acl === 'Allow' ? 'Allow' : 'None';
   }
