@@ -17,6 +17,7 @@ import { S3Error, toS3Error } from './errors.js';
 import { writeError, writeResult } from './respond.js';
 import { resolveOperation } from './router.js';
 import { checkNameLengths } from './limits.js';
+import { connectionOf } from './policy/context.js';
 
 export interface AppOptions {
   /** virtual-host style base domain */
@@ -100,10 +101,7 @@ export function createApp(svc: Services, opts: AppOptions = {}): Hono<{ Bindings
       if (trace) trace.accessKey = auth.accessKeyId;
       if (auth.presigned) headers = hoistPresignedHeaders(headers, query);
       if (op.name === 'MethodNotAllowed') throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: addr.key ? 'OBJECT' : 'BUCKET' });
-      await authorize(svc, auth, keyRecord, {
-        op: op.name, bucket: addr.bucket, key: addr.key, query, headers,
-        sourceIp: req.socket.remoteAddress, secure: (req.socket as { encrypted?: boolean }).encrypted === true,
-      });
+      await authorize(svc, auth, keyRecord, { op: op.name, bucket: addr.bucket, key: addr.key, query, headers, ...connectionOf(req.socket) });
       const handler = withCannedAcl(op.name, handlerFor(op.name));
       if (!handler) throw new S3Error('NotImplemented', `${op.name} is not implemented by Erne.`);
       const ctx: OpContext = { requestId, op, bucket: addr.bucket ?? '', key: addr.key ?? '', query, headers, req, auth, svc };

@@ -9,6 +9,7 @@ import { checkPolicy, parsePolicy, policySignature, signaturesEqual } from '../p
 import { checkKey, MAX_SINGLE_PUT_BYTES, MAX_USER_METADATA_BYTES, headerSafe } from '../validate.js';
 import type { BodyLocation, ObjectHeaders } from '../../metadata/types.js';
 import { cannedAclHeader } from './acl.js';
+import { connectionOf } from '../policy/context.js';
 import { checkBucketPolicies } from '../policy/gate.js';
 
 /**
@@ -117,7 +118,7 @@ async function postObject(ctx: OpContext): Promise<OpResult> {
     const signerAuth = { accessKeyId: signer.accessKeyId, root: signer.root, payload: { kind: 'none' as const }, presigned: false };
     const policy = await checkBucketPolicies(ctx.svc, signerAuth, undefined, {
       op: 'PostObject', bucket: ctx.bucket, key, query: ctx.query, headers: { 'x-amz-acl': fields.get('acl') },
-      sourceIp: ctx.req.socket.remoteAddress, secure: (ctx.req.socket as { encrypted?: boolean }).encrypted === true,
+      ...connectionOf(ctx.req.socket),
     });
     if (!policy.request && !mayAccessBucket(signerAuth, bucket)) throw new S3Error('AccessDenied');
     const checked = new Map(fields);

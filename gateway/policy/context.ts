@@ -18,6 +18,11 @@ export interface ContextInput {
   now: number;
 }
 
+/** aws:SourceIp and aws:SecureTransport of a request, from its connection */
+export function connectionOf(socket: { remoteAddress?: string; encrypted?: boolean }): { sourceIp?: string; secure: boolean } {
+  return { sourceIp: socket.remoteAddress, secure: socket.encrypted === true };
+}
+
 const LISTINGS = new Set(['ListObjects', 'ListObjectsV2', 'ListObjectVersions']);
 const HEADER_KEYS = ['x-amz-acl', 'x-amz-copy-source', 'x-amz-metadata-directive', 'x-amz-storage-class', 'x-amz-server-side-encryption', 'x-amz-content-sha256'];
 

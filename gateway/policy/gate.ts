@@ -78,16 +78,20 @@ interface Asked {
   versioned: boolean;
 }
 
-async function verdictFor(svc: Services, auth: AuthContext, key: AccessKeyRecord | undefined, r: AccessRequest, asked: Asked): Promise<Verdict> {
-  const needed = operationAction(asked.op, asked.versioned);
-  if (!needed) return 'None';
-  const policy = await loadPolicy(svc, asked.bucket);
-  if (!policy) return 'None';
-  const context = requestContext({
+function contextOf(auth: AuthContext, r: AccessRequest) {
+  return requestContext({
     op: r.op, query: r.query, headers: r.headers, sourceIp: r.sourceIp, secure: r.secure === true,
     signed: auth.accessKeyId !== null, presigned: auth.presigned, now: Date.now(),
   });
-  const base = { accessKeyId: auth.accessKeyId, resource: resourceArn(asked.bucket, needed.kind === 'object' ? asked.key : undefined), context };
+}
+
+async function verdictFor(svc: Services, auth: AuthContext, key: AccessKeyRecord | undefined, r: AccessRequest, asked: Asked): Promise<Verdict> {
+  const needed = operationAction(asked.op, asked.versioned);
+  // DeleteObjects names its keys in the body: judged key by key (deniedKeys)
+  if (!needed || (needed.kind === 'object' && !asked.key)) return 'None';
+  const policy = await loadPolicy(svc, asked.bucket);
+  if (!policy) return 'None';
+  const base = { accessKeyId: auth.accessKeyId, resource: resourceArn(asked.bucket, needed.kind === 'object' ? asked.key : undefined), context: contextOf(auth, r) };
   let verdict = evaluate(policy, { ...base, action: needed.action });
   // setting a public or granted ACL while writing needs s3:PutObjectAcl as well
   if (verdict !== 'Deny' && WRITES_WITH_ACL.has(asked.op) && aclHeaderSet(r)) {
@@ -132,4 +136,18 @@ export async function checkBucketPolicies(
   const src = source ? await verdictFor(svc, auth, key, r, { op: 'GetObject', bucket: source.bucket, key: source.key, versioned: source.versionId !== undefined }) : 'None';
   if (request === 'Deny' || src === 'Deny') throw new S3Error('AccessDenied');
   return { request: request === 'Allow', source: src === 'Allow' };
+}
+
+/**
+ * DeleteObjects: which of its keys the bucket policy explicitly denies deleting (each is
+ * judged as a DeleteObject of that key; S3 reports them as AccessDenied in the result).
+ */
+export async function deniedDeletes(svc: Services, auth: AuthContext, r: AccessRequest & { bucket: string }, items: readonly { key: string; versionId?: string }[]): Promise<boolean[]> {
+  const policy = await loadPolicy(svc, r.bucket);
+  if (!policy) return items.map(() => false);
+  const context = contextOf(auth, r);
+  return items.map((it) => {
+    const action = operationAction('DeleteObject', it.versionId !== undefined)!.action;
+    return evaluate(policy, { accessKeyId: auth.accessKeyId, action, resource: resourceArn(r.bucket, it.key), context }) === 'Deny';
+  });
 }

@@ -7,6 +7,7 @@
 import {
   CreateBucketCommand,
   DeleteBucketPolicyCommand,
+  DeleteObjectsCommand,
   DeletePublicAccessBlockCommand,
   GetBucketPolicyCommand,
   GetBucketPolicyStatusCommand,
@@ -162,6 +163,16 @@ describe('what a policy denies', () => {
     expect((await send({ method: 'GET', path: `/${b}/open.txt` }, OWNER)).text).toBe('o');
     // the refused delete changed nothing
     expect((await send({ method: 'GET', path: `/${b}/secret.txt` }, ROOT)).text).toBe('s');
+  });
+
+  it('a Deny of s3:DeleteObject holds for each key of a multi-object delete', async () => {
+    const b = await bucketWith({ 'keep/a': 'a', 'tmp/b': 'b' }, ownerS3);
+    await ownerS3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: policyText({ Effect: 'Deny', Principal: '*', Action: 's3:DeleteObject', Resource: `arn:aws:s3:::${b}/keep/*` }) }));
+    const res = await ownerS3.send(new DeleteObjectsCommand({ Bucket: b, Delete: { Objects: [{ Key: 'keep/a' }, { Key: 'tmp/b' }] } }));
+    expect(res.Deleted?.map((d) => d.Key)).toEqual(['tmp/b']);
+    expect(res.Errors?.map((e) => [e.Key, e.Code])).toEqual([['keep/a', 'AccessDenied']]);
+    expect((await send({ method: 'GET', path: `/${b}/keep/a` }, ROOT)).text).toBe('a');
+    expect((await send({ method: 'HEAD', path: `/${b}/tmp/b` }, ROOT)).status).toBe(404);
   });
 
   it('a Deny wins over a public-read ACL', async () => {
