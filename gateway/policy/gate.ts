@@ -19,21 +19,20 @@ import type { Policy, Verdict } from './types.js';
 export const POLICY_KIND = 'policy';
 export const PAB_KIND = 'publicAccessBlock';
 
-/** parsed policies by bucket and text: a policy is parsed once, not on every request */
-const parsed = new Map<string, Policy>();
-const PARSED_MAX = 512;
+/** the last policy parsed per bucket, with its text: a policy is parsed once, not on every request */
+const parsed = new Map<string, { text: string; policy: Policy }>();
+const PARSED_MAX = 256;
 
 export async function loadPolicy(svc: Services, bucket: string): Promise<Policy | undefined> {
   const text = await svc.configs.get<string>(bucket, POLICY_KIND);
   if (text === undefined) return undefined;
-  const cacheKey = `${bucket}\0${text}`;
-  let p = parsed.get(cacheKey);
-  if (!p) {
-    p = parsePolicy(text, bucket);
-    if (parsed.size >= PARSED_MAX) parsed.delete(parsed.keys().next().value!);
-    parsed.set(cacheKey, p);
-  }
-  return p;
+  const hit = parsed.get(bucket);
+  if (hit?.text === text) return hit.policy;
+  const policy = parsePolicy(text, bucket);
+  parsed.delete(bucket);
+  if (parsed.size >= PARSED_MAX) parsed.delete(parsed.keys().next().value!);
+  parsed.set(bucket, { text, policy });
+  return policy;
 }
 
 export async function loadPublicAccessBlock(svc: Services, bucket: string): Promise<PublicAccessBlock | undefined> {
