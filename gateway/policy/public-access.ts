@@ -51,8 +51,3 @@ const one = (h: Headers, n: string) => {
 export function requestsPublicAcl(headers: Headers): boolean {
   return isPublicCannedAcl(one(headers, 'x-amz-acl')) || GRANT_HEADERS.some((g) => PUBLIC_GROUPS.test(one(headers, g) ?? ''));
 }
-
-/** an AccessControlPolicy document (its text) grants to AllUsers or AuthenticatedUsers */
-export function aclDocumentIsPublic(text: string): boolean {
-  return PUBLIC_GROUPS.test(text);
-}
