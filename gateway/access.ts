@@ -1,5 +1,5 @@
 import type { AccessKeyRecord, BucketRecord, BucketRole } from '../metadata/types.js';
-import { expandAcl, grantsAllow, type AclCaller, type AclPermission, type StoredAcl } from '../metadata/acl.js';
+import { expandAcl, grantsAllow, type AclCaller, type AclGrant, type AclPermission, type StoredAcl } from '../metadata/acl.js';
 import { PUBLIC_BUCKET_KIND } from '../metadata/bucket-config.js';
 import { MetadataError } from '../metadata/errors.js';
 import type { AuthContext } from './auth/types.js';
@@ -7,6 +7,7 @@ import { header, type Headers, type Services } from './context.js';
 import { S3Error } from './errors.js';
 import { parseCopySource } from './ops/copy-object.js';
 import { versionIdParam } from './ops/version-param.js';
+import { checkBucketPolicies, publicAclsIgnored, type CopySourceRef } from './policy/gate.js';
 
 /**
  * Who may do what, decided once per request by `authorize` (app.ts calls it before any
@@ -92,6 +93,13 @@ export const PERMISSIONS: Readonly<Record<string, Rule>> = Object.assign(Object.
   GetBucketLifecycleConfiguration: R('owner'),
   PutBucketLifecycleConfiguration: R('owner'),
   DeleteBucketLifecycle: R('owner'),
+  PutBucketPolicy: R('owner'),
+  GetBucketPolicy: R('owner'),
+  DeleteBucketPolicy: R('owner'),
+  GetBucketPolicyStatus: R('owner'),
+  PutPublicAccessBlock: R('owner'),
+  GetPublicAccessBlock: R('owner'),
+  DeletePublicAccessBlock: R('owner'),
 });
 
 /** what each role allows beyond nothing */
@@ -163,6 +171,10 @@ export interface AccessRequest {
   key?: string;
   query: URLSearchParams;
   headers: Headers;
+  /** the TCP peer's address (aws:SourceIp) */
+  sourceIp?: string;
+  /** a TLS connection (aws:SecureTransport) */
+  secure?: boolean;
 }
 
 /**
@@ -177,16 +189,23 @@ export async function authorize(svc: Services, auth: AuthContext, key: AccessKey
     requireSigned(auth);
     return;
   }
+  const src = r.op === 'CopyObject' || r.op === 'UploadPartCopy' ? copySourceOf(r.headers) : undefined;
+  // bucket policies (gateway/policy): an explicit Deny has thrown here, whatever ACLs and
+  // roles allow; what a policy allows needs no ACL or role below
+  const policy = await checkBucketPolicies(svc, auth, key, r, src);
   if (auth.root) return;
   // a missing bucket is NoSuchBucket for every caller, anonymous ones too (as on S3)
   const bucket = await svc.layer.getBucket(r.bucket);
   // opening access while writing is the owner's decision (PutObjectAcl is, too)
   const need = rule.need === 'write' && opensAccess(r.headers) ? 'owner' : rule.need;
   const target = { key: r.key, versionId: rule.acl?.on === 'object' ? versionIdParam(r.query) : undefined };
-  if (roleAllows(auth, key, bucket, need)) grant(auth, bucket.name);
+  // a policy's Allow of DeleteObject with a version id was an Allow of s3:DeleteObjectVersion
+  if (policy.request) grant(auth, bucket.name, !(r.op === 'DeleteObject' && r.query.has('versionId')));
+  else if (roleAllows(auth, key, bucket, need)) grant(auth, bucket.name);
   else if (need === rule.need && rule.acl !== undefined && (await aclAllows(svc, auth.accessKeyId, bucket, rule.acl, target))) grant(auth, bucket.name, true);
   else throw new S3Error('AccessDenied');
-  if (r.op === 'CopyObject' || r.op === 'UploadPartCopy') await authorizeCopySource(svc, auth, key, r.headers);
+  if (src && policy.source) grant(auth, src.bucket, true);
+  else if (src) await authorizeCopySource(svc, auth, key, src);
 }
 
 /** canned ACLs that give someone other than the bucket's owner access, and any x-amz-grant-* header */
@@ -210,14 +229,18 @@ function roleAllows(auth: AuthContext, key: AccessKeyRecord | undefined, bucket:
  * object version `target` names (`versionId` 'null' is the null version, never the current
  * one). Objects of a bucket with Erne's public setting are readable by anyone. Reading a
  * missing object is let through (to its NoSuchKey) only for those who may list the bucket.
+ * With the bucket's PublicAccessBlock IgnorePublicAcls, grants to AllUsers and
+ * AuthenticatedUsers count for nothing.
  */
 export async function aclAllows(svc: Services, caller: AclCaller, bucket: BucketRecord, need: AclNeed, target: { key?: string; versionId?: string }): Promise<boolean> {
-  if (need.on === 'bucket') return grantsAllow(expandAcl(await bucketAcl(svc, bucket), bucket.owner, bucket.owner), caller, need.permission, bucket.owner);
+  const ignorePublic = await publicAclsIgnored(svc, bucket.name);
+  const counted = (grants: AclGrant[]) => (ignorePublic ? grants.filter((g) => g.grantee.kind === 'Key') : grants);
+  if (need.on === 'bucket') return grantsAllow(counted(expandAcl(await bucketAcl(svc, bucket), bucket.owner, bucket.owner)), caller, need.permission, bucket.owner);
   if (need.permission === 'READ' && (await svc.configs.get<boolean>(bucket.name, PUBLIC_BUCKET_KIND)) === true) return true;
   const v = target.key ? await svc.layer.getObject(bucket.name, target.key, target.versionId).catch(noVersion) : undefined;
   if (!v) return need.permission === 'READ' && aclAllows(svc, caller, bucket, bucketAclNeed('READ'), {});
   const acl = (await svc.configs.getObjectAcl(bucket.name, v.key, v.versionId)) ?? 'private';
-  return grantsAllow(expandAcl(acl, v.owner, bucket.owner), caller, need.permission, v.owner);
+  return grantsAllow(counted(expandAcl(acl, v.owner, bucket.owner)), caller, need.permission, v.owner);
 }
 
 function noVersion(err: unknown): undefined {
@@ -226,20 +249,18 @@ function noVersion(err: unknown): undefined {
 }
 
 /** a copy also reads its source: a role that reads the source bucket, or READ on the source version */
-async function authorizeCopySource(svc: Services, auth: AuthContext, key: AccessKeyRecord | undefined, h: Headers): Promise<void> {
-  const raw = header(h, 'x-amz-copy-source');
-  // a malformed source is the handler's error to report
-  const src = raw ? tryParseCopySource(raw) : undefined;
-  if (!src) return;
+async function authorizeCopySource(svc: Services, auth: AuthContext, key: AccessKeyRecord | undefined, src: CopySourceRef): Promise<void> {
   const bucket = await svc.layer.getBucket(src.bucket);
   if (roleAllows(auth, key, bucket, 'read')) grant(auth, bucket.name);
   else if (await aclAllows(svc, auth.accessKeyId, bucket, objectAclNeed('READ'), src)) grant(auth, bucket.name, true);
   else throw new S3Error('AccessDenied');
 }
 
-function tryParseCopySource(raw: string): ReturnType<typeof parseCopySource> | undefined {
+/** a malformed source is the handler's error to report */
+function copySourceOf(headers: Headers): CopySourceRef | undefined {
+  const raw = header(headers, 'x-amz-copy-source');
   try {
-    return parseCopySource(raw);
+    return raw ? parseCopySource(raw) : undefined;
   } catch {
     return undefined;
   }

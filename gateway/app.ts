@@ -18,6 +18,7 @@ import { writeError, writeResult } from './respond.js';
 import { resolveOperation } from './router.js';
 import { checkNameLengths } from './limits.js';
 import { textAsHeader } from './header-text.js';
+import { connectionOf } from './policy/context.js';
 
 export interface AppOptions {
   /** virtual-host style base domain */
@@ -103,7 +104,7 @@ export function createApp(svc: Services, opts: AppOptions = {}): Hono<{ Bindings
       if (trace) trace.accessKey = auth.accessKeyId;
       if (auth.presigned) headers = hoistPresignedHeaders(headers, query);
       if (op.name === 'MethodNotAllowed') throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: addr.key ? 'OBJECT' : 'BUCKET' });
-      await authorize(svc, auth, keyRecord, { op: op.name, bucket: addr.bucket, key: addr.key, query, headers });
+      await authorize(svc, auth, keyRecord, { op: op.name, bucket: addr.bucket, key: addr.key, query, headers, ...connectionOf(req.socket) });
       const handler = withCannedAcl(op.name, handlerFor(op.name));
       if (!handler) throw new S3Error('NotImplemented', `${op.name} is not implemented by Erne.`);
       const ctx: OpContext = { requestId, op, bucket: addr.bucket ?? '', key: addr.key ?? '', query, headers, req, auth, svc };

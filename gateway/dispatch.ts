@@ -1,5 +1,6 @@
 import type { Handler, HandlerTable } from './context.js';
 import { aclHandlers } from './ops/acl.js';
+import { bucketPolicyHandlers } from './ops/bucket-policy.js';
 import { bucketTaggingHandlers } from './ops/bucket-tagging.js';
 import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets } from './ops/buckets.js';
 import { copyHandlers } from './ops/copy-object.js';
@@ -40,6 +41,7 @@ const HANDLERS: HandlerTable = {
   ...postObjectHandlers,
   ...bucketTaggingHandlers,
   ...objectAttributesHandlers,
+  ...bucketPolicyHandlers,
 };
 
 export function handlerFor(name: string): Handler | undefined {
@@ -51,6 +53,7 @@ const BODY_READERS = new Set([
   'PutObject', 'UploadPart', 'CompleteMultipartUpload', 'PostObject', 'DeleteObjects', 'CreateBucket',
   'PutBucketVersioning', 'PutObjectTagging', 'PutBucketTagging', 'PutBucketCors',
   'PutBucketLifecycleConfiguration', 'PutBucketAcl', 'PutObjectAcl',
+  'PutBucketPolicy', 'PutPublicAccessBlock',
 ]);
 
 export function readsBody(name: string): boolean {

@@ -9,6 +9,7 @@ import { readSmallBody } from '../small-body.js';
 import { parseXml } from '../xml.js';
 import { s3VersionId } from '../../metadata/version-order.js';
 import { versionIdParam } from './version-param.js';
+import { refusePublicAcl } from '../policy/gate.js';
 
 /**
  * ACLs on buckets and on object versions: Put/GetBucketAcl, Put/GetObjectAcl, and the ACL
@@ -16,8 +17,24 @@ import { versionIdParam } from './version-param.js';
  * what a grant allows in gateway/access.ts.
  */
 
-/** the ACL a Put*Acl request asks for: the headers or the body, not both */
+/** the ACL a Put*Acl request asks for; a public one is refused on a bucket that blocks them */
 async function requestedAcl(ctx: OpContext, target: AclTarget): Promise<StoredAcl> {
+  const acl = await askedAcl(ctx, target);
+  // PublicAccessBlock BlockPublicAcls (a public header was refused before the body was read)
+  if (isPublicAcl(acl)) await refusePublicAcl(ctx.svc, ctx.bucket);
+  return acl;
+}
+
+const PUBLIC_CANNED: ReadonlySet<string> = new Set(['public-read', 'public-read-write', 'authenticated-read']);
+
+/** grants something to AllUsers or AuthenticatedUsers (what S3 counts as public) */
+function isPublicAcl(acl: StoredAcl): boolean {
+  if (typeof acl === 'string') return PUBLIC_CANNED.has(acl);
+  return acl.grants.some((g) => g.grantee.kind === 'AllUsers' || g.grantee.kind === 'AuthenticatedUsers');
+}
+
+/** the ACL a Put*Acl request asks for: the headers or the body, not both */
+async function askedAcl(ctx: OpContext, target: AclTarget): Promise<StoredAcl> {
   const resolve = keyResolver(ctx.svc);
   const fromHeaders = await aclFromHeaders(ctx.headers, target, resolve);
   const body = await readSmallBody(ctx);

@@ -6,6 +6,8 @@ import { readSmallBody } from '../small-body.js';
 import { parseXml } from '../xml.js';
 import { MAX_KEY_BYTES } from '../validate.js';
 import { parseVersionId } from '../../metadata/version-id.js';
+import { connectionOf } from '../policy/context.js';
+import { deniedDeletes } from '../policy/gate.js';
 
 export const MAX_DELETE_KEYS = 1000;
 
@@ -48,8 +50,10 @@ export async function deleteObjects(ctx: OpContext): Promise<OpResult> {
   const valid: Item[] = [];
   const errors: Record<string, unknown>[] = [];
   const versionsToo = mayDeleteVersions(ctx.auth, bucket);
-  for (const it of items) {
-    if (Buffer.byteLength(it.key) > MAX_KEY_BYTES) errors.push({ Key: it.key, Code: 'KeyTooLongError', Message: 'Your key is too long.' });
+  const denied = await deniedDeletes(ctx.svc, ctx.auth, { op: 'DeleteObjects', bucket: ctx.bucket, query: ctx.query, headers: ctx.headers, ...connectionOf(ctx.req.socket) }, items);
+  for (const [i, it] of items.entries()) {
+    if (denied[i]) errors.push({ Key: it.key, ...(it.versionId ? { VersionId: it.versionId } : {}), Code: 'AccessDenied', Message: 'Access Denied' });
+    else if (Buffer.byteLength(it.key) > MAX_KEY_BYTES) errors.push({ Key: it.key, Code: 'KeyTooLongError', Message: 'Your key is too long.' });
     else if (it.versionId !== undefined && !versionsToo) errors.push({ Key: it.key, VersionId: it.versionId, Code: 'AccessDenied', Message: 'Access Denied' });
     else if (it.versionId !== undefined && it.versionId !== 'null' && !parseVersionId(it.versionId)) {
       errors.push({ Key: it.key, VersionId: it.versionId, Code: 'NoSuchVersion', Message: 'The specified version does not exist.' });

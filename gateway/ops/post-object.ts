@@ -10,6 +10,8 @@ import { checkPolicy, parsePolicy, policySignature, signaturesEqual } from '../p
 import { checkKey, MAX_SINGLE_PUT_BYTES, MAX_USER_METADATA_BYTES, headerSafe } from '../validate.js';
 import type { BodyLocation, ObjectHeaders } from '../../metadata/types.js';
 import { cannedAcl } from '../acl/parse.js';
+import { connectionOf } from '../policy/context.js';
+import { checkBucketPolicies } from '../policy/gate.js';
 
 /**
  * PostObject: a browser form upload to the bucket (multipart/form-data). The form's fields
@@ -114,11 +116,17 @@ async function postObject(ctx: OpContext): Promise<OpResult> {
   const { fields, file } = form;
   try {
     const signer = await verifyForm(ctx, fields);
-    if (!mayAccessBucket({ accessKeyId: signer.accessKeyId, root: signer.root, payload: { kind: 'none' }, presigned: false }, bucket)) throw new S3Error('AccessDenied');
     const rawKey = need(fields, 'key');
     const key = rawKey.replaceAll('${filename}', file.filename.split(/[\\/]/).pop() ?? '');
     if (key === '') throw new S3Error('InvalidArgument', 'User key must have a length greater than 0.', { ArgumentName: 'key' });
     checkKey(key);
+    // the form's signer is the caller: the bucket policy and public access block judge it as they would a PUT
+    const signerAuth = { accessKeyId: signer.accessKeyId, root: signer.root, payload: { kind: 'none' as const }, presigned: false };
+    const policy = await checkBucketPolicies(ctx.svc, signerAuth, undefined, {
+      op: 'PostObject', bucket: ctx.bucket, key, query: ctx.query, headers: { 'x-amz-acl': fields.get('acl') },
+      ...connectionOf(ctx.req.socket),
+    });
+    if (!policy.request && !mayAccessBucket(signerAuth, bucket)) throw new S3Error('AccessDenied');
     const checked = new Map(fields);
     checked.set('bucket', ctx.bucket);
     checked.set('key', key);

@@ -73,6 +73,13 @@ const MATRIX: Record<string, [boolean, boolean, boolean, boolean, boolean, boole
   GetBucketLifecycleConfiguration: [A, A, D, D, D, D, D],
   PutBucketLifecycleConfiguration: [A, A, D, D, D, D, D],
   DeleteBucketLifecycle: /*      */ [A, A, D, D, D, D, D],
+  PutBucketPolicy: /*            */ [A, A, D, D, D, D, D],
+  GetBucketPolicy: /*            */ [A, A, D, D, D, D, D],
+  DeleteBucketPolicy: /*         */ [A, A, D, D, D, D, D],
+  GetBucketPolicyStatus: /*      */ [A, A, D, D, D, D, D],
+  PutPublicAccessBlock: /*       */ [A, A, D, D, D, D, D],
+  GetPublicAccessBlock: /*       */ [A, A, D, D, D, D, D],
+  DeletePublicAccessBlock: /*    */ [A, A, D, D, D, D, D],
 };
 
 let t: TestGateway;
@@ -83,6 +90,10 @@ const O = uniqueBucket('iso-other'); // the other key's bucket
 const CORS = '<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>';
 const LIFECYCLE = '<LifecycleConfiguration><Rule><ID>r</ID><Filter><Prefix>tmp/</Prefix></Filter><Status>Enabled</Status><Expiration><Days>30</Days></Expiration></Rule></LifecycleConfiguration>';
 const TAGS = '<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tagging>';
+/** a policy that changes nothing the other cells do (it denies the other key a prefix no cell uses) */
+const POLICY = (bucket: string) =>
+  JSON.stringify({ Statement: [{ Effect: 'Deny', Principal: { AWS: 'ISOOTHER0001' }, Action: 's3:PutObject', Resource: `arn:aws:s3:::${bucket}/never/*` }] });
+const PAB = '<PublicAccessBlockConfiguration><BlockPublicAcls>false</BlockPublicAcls></PublicAccessBlockConfiguration>';
 
 function credsOf(c: Caller): Creds | null {
   if (c === 'root') return ROOT;
@@ -226,6 +237,25 @@ const CASES: Record<string, OpCase> = {
   },
   PutBucketLifecycleConfiguration: { ok: 200, req: (c) => ({ method: 'PUT', path: `/${c.bucket}`, query: 'lifecycle=', ...withMd5(LIFECYCLE) }) },
   DeleteBucketLifecycle: { ok: 204, req: (c) => ({ method: 'DELETE', path: `/${c.bucket}`, query: 'lifecycle=' }) },
+  PutBucketPolicy: { ok: 204, req: (c) => ({ method: 'PUT', path: `/${c.bucket}`, query: 'policy=', body: POLICY(c.bucket) }) },
+  GetBucketPolicy: {
+    ok: 200,
+    setup: async (c) => void (await must(asRoot({ method: 'PUT', path: `/${c.bucket}`, query: 'policy=', body: POLICY(c.bucket) }), 'policy')),
+    req: (c) => ({ method: 'GET', path: `/${c.bucket}`, query: 'policy=' }),
+  },
+  DeleteBucketPolicy: { ok: 204, req: (c) => ({ method: 'DELETE', path: `/${c.bucket}`, query: 'policy=' }) },
+  GetBucketPolicyStatus: {
+    ok: 200,
+    setup: async (c) => void (await must(asRoot({ method: 'PUT', path: `/${c.bucket}`, query: 'policy=', body: POLICY(c.bucket) }), 'policy')),
+    req: (c) => ({ method: 'GET', path: `/${c.bucket}`, query: 'policyStatus=' }),
+  },
+  PutPublicAccessBlock: { ok: 200, req: (c) => ({ method: 'PUT', path: `/${c.bucket}`, query: 'publicAccessBlock=', ...withMd5(PAB) }) },
+  GetPublicAccessBlock: {
+    ok: 200,
+    setup: async (c) => void (await must(asRoot({ method: 'PUT', path: `/${c.bucket}`, query: 'publicAccessBlock=', ...withMd5(PAB) }), 'public access block')),
+    req: (c) => ({ method: 'GET', path: `/${c.bucket}`, query: 'publicAccessBlock=' }),
+  },
+  DeletePublicAccessBlock: { ok: 204, req: (c) => ({ method: 'DELETE', path: `/${c.bucket}`, query: 'publicAccessBlock=' }) },
 };
 
 /** Every operation name the router knows, read from its source, then kept if dispatch has a handler. */
