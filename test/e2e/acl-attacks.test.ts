@@ -27,6 +27,8 @@ let s3: S3Client;
 
 beforeAll(async () => {
   const dataDir = tempDir('erne-acl-attacks-');
+  // the key commands need a region a gateway has made: one starts and stops first
+  await (await startTestGateway({ dataDir })).gw.close();
   await keysCreate({ 'access-key': scoped.accessKeyId, 'secret-key': scoped.secretAccessKey, bucket: granted, role: 'ReadOnly', json: true, 'data-dir': dataDir, region: REGION }, () => undefined);
   t = await startTestGateway({ dataDir });
   s3 = s3Client(t.gw);

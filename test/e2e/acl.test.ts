@@ -25,7 +25,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keysCreate } from '../../cli/keys.js';
-import { REGION, ROOT, s3Client, sdkError, tempDir, uniqueBucket, useGateway, type Creds } from '../helpers/gateway.js';
+import { REGION, ROOT, s3Client, sdkError, startTestGateway, tempDir, uniqueBucket, useGateway, type Creds } from '../helpers/gateway.js';
 import { md5Base64, parseError, parseXml, rawRequest } from '../helpers/raw.js';
 
 const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';
@@ -38,6 +38,8 @@ const other: Creds = { accessKeyId: 'ACLOTHERKEY001', secretAccessKey: 'acl-othe
 const OTHER_ID = canonical(other.accessKeyId);
 const dataDir = tempDir('erne-acl-');
 beforeAll(async () => {
+  // the key commands need a region a gateway has made: one starts and stops first
+  await (await startTestGateway({ dataDir })).gw.close();
   await keysCreate({ 'access-key': other.accessKeyId, 'secret-key': other.secretAccessKey, name: 'other-account', json: true, 'data-dir': dataDir, region: REGION }, () => undefined);
 });
 const erne = useGateway({ dataDir });

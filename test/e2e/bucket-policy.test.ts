@@ -33,6 +33,8 @@ const OTHER: Creds = { accessKeyId: 'POLOTHER0001', secretAccessKey: 'POLOTHER00
 
 beforeAll(async () => {
   const dataDir = tempDir('erne-policy-');
+  // the key commands need a region a gateway has made: one starts and stops first
+  await (await startTestGateway({ dataDir })).gw.close();
   for (const c of [OWNER, OTHER]) {
     await keysCreate({ 'access-key': c.accessKeyId, 'secret-key': c.secretAccessKey, json: true, 'data-dir': dataDir, region: REGION }, () => undefined);
   }
@@ -293,8 +295,10 @@ describe('public access block', () => {
     expect((await sdkError(s3.send(new PutBucketAclCommand({ Bucket: b, ACL: 'public-read' })))).name).toBe('AccessDenied');
     expect((await sdkError(s3.send(new PutObjectAclCommand({ Bucket: b, Key: 'k', ACL: 'public-read' })))).name).toBe('AccessDenied');
     // the same ACL as an AccessControlPolicy body
-    const body = `<AccessControlPolicy><Owner><ID>${ROOT.accessKeyId}</ID></Owner><AccessControlList>`
-      + `<Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser"><ID>${ROOT.accessKeyId}</ID></Grantee><Permission>FULL_CONTROL</Permission></Grant>`
+    // a key's canonical id is the SHA-256 of its access key id
+    const rootId = createHash('sha256').update(ROOT.accessKeyId).digest('hex');
+    const body = `<AccessControlPolicy><Owner><ID>${rootId}</ID></Owner><AccessControlList>`
+      + `<Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser"><ID>${rootId}</ID></Grantee><Permission>FULL_CONTROL</Permission></Grant>`
       + `<Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="Group"><URI>http://acs.amazonaws.com/groups/global/AllUsers</URI></Grantee><Permission>READ</Permission></Grant>`
       + '</AccessControlList></AccessControlPolicy>';
     expect(outcome(await send({ method: 'PUT', path: `/${b}/k`, query: 'acl=', body }, ROOT))).toBe('403 AccessDenied');
