@@ -312,7 +312,7 @@ export function kvConformance(name: string, open: () => Promise<KvHandle>): void
     it('persists committed data across close and reopen', async (ctx) => {
       h = await open();
       // never a silent pass: a backend that cannot reopen shows this test as skipped, saying why
-      if (!h.reopen) ctx.skip(`${name}: the backend handle has no reopen(), so persistence cannot be checked`);
+      if (!h.reopen) return ctx.skip(`${name}: the backend handle has no reopen(), so persistence cannot be checked`);
       await seed(h.kv, [b(1), b(2)]);
       await h.kv.transact(async (tx) => tx.clear(b(1)));
       const kv2 = await h.reopen();
