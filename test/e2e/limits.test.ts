@@ -136,8 +136,9 @@ describe('concurrency', () => {
     holders.forEach((c, i) => c.sock.write(putHead(`holder-${i}`, 8000)));
     const bodies = holders.map(() => randomBytes(8000));
     const sending = holders.map((c, i) => trickle(c, bodies[i]!, 2000, 400));
-    await sleep(200);
-    const r = await rawRequest(erne.gw, { method: 'GET', path: `/${bucket}`, query: 'list-type=2' });
+    // the holders are admitted as soon as the gateway has read their heads: ask until it is full
+    let r = await rawRequest(erne.gw, { method: 'GET', path: `/${bucket}`, query: 'list-type=2' });
+    for (let i = 0; i < 50 && r.status === 200; i++) r = await rawRequest(erne.gw, { method: 'GET', path: `/${bucket}`, query: 'list-type=2' });
     expect(r.status).toBe(503);
     const e = parseError(r.text);
     expect(e.Code).toBe('SlowDown');
@@ -149,8 +150,12 @@ describe('concurrency', () => {
       expect(c.received()).toMatch(/^HTTP\/1\.1 200/);
       c.sock.destroy();
     }
-    await sleep(50);
-    const again = await rawRequest(erne.gw, { method: 'GET', path: `/${bucket}`, query: 'list-type=2' });
+    // a slot is released when its response closes, just after the client has read it
+    let again = await rawRequest(erne.gw, { method: 'GET', path: `/${bucket}`, query: 'list-type=2' });
+    for (let i = 0; i < 50 && again.status === 503; i++) {
+      await sleep(20);
+      again = await rawRequest(erne.gw, { method: 'GET', path: `/${bucket}`, query: 'list-type=2' });
+    }
     expect(again.status).toBe(200);
     expect(again.text).toContain('holder-2');
   });
