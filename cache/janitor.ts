@@ -18,9 +18,13 @@ export interface JanitorOptions {
 }
 
 export interface Janitor {
-  /** cancels the timer and waits for a pass in progress */
+  /** cancels the timer and waits for a pass in progress (and one a runOnce() queued after it) */
   stop(): Promise<void>;
-  /** one pass now (or joins the one in progress); rejects if the pass failed */
+  /**
+   * a pass that sees every change made before this call: one now, or, while a pass is
+   * running (it may have read the queues before the change), one more right after it.
+   * Rejects if that pass failed.
+   */
   runOnce(): Promise<void>;
 }
 
@@ -42,6 +46,8 @@ export function startJanitor(layer: ObjectLayer, blobs: BlobStore, opts: Janitor
   const orphanMinAgeMs = opts.orphanMinAgeMs ?? 3_600_000;
   const log = opts.log ?? (() => undefined);
   let running: Promise<void> | undefined;
+  /** the pass that starts when `running` ends; every runOnce() made meanwhile shares it */
+  let queued: Promise<void> | undefined;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
 
@@ -77,17 +83,33 @@ export function startJanitor(layer: ObjectLayer, blobs: BlobStore, opts: Janitor
     if (garbage + orphans > 0) log(`janitor: removed ${garbage} garbage blob(s), ${orphans} orphan file(s)`);
   }
 
-  function runOnce(): Promise<void> {
-    running ??= pass().finally(() => {
+  function begin(): Promise<void> {
+    running = pass().finally(() => {
       running = undefined;
     });
     return running;
   }
 
+  function runOnce(): Promise<void> {
+    if (!running) return begin();
+    queued ??= running
+      .catch(() => undefined)
+      .then(() => {
+        queued = undefined;
+        return begin();
+      });
+    return queued;
+  }
+
+  /** the timer's pass: joining one in progress is enough, nobody waits for a change */
+  function runOnTimer(): Promise<void> {
+    return running ?? begin();
+  }
+
   function schedule(): void {
     if (stopped) return;
     timer = setTimeout(() => {
-      runOnce()
+      runOnTimer()
         .catch((err: unknown) => log(`janitor: pass failed: ${(err as Error).message}`))
         .finally(schedule);
     }, intervalMs);
@@ -105,6 +127,7 @@ export function startJanitor(layer: ObjectLayer, blobs: BlobStore, opts: Janitor
       stopped = true;
       if (timer) clearTimeout(timer);
       await running?.catch(() => undefined);
+      await queued?.catch(() => undefined);
     },
   };
 }

@@ -87,6 +87,11 @@ const STORAGE_CLASSES = new Set(['STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA'
 export function checkNewObjectOptions(h: Headers): void {
   const storageClass = header(h, 'x-amz-storage-class');
   if (storageClass && !STORAGE_CLASSES.has(storageClass)) throw new S3Error('InvalidStorageClass');
+  refuseSseC(h);
+}
+
+/** SSE-C (customer-provided keys) on any request that carries one: not offered, never ignored. */
+export function refuseSseC(h: Headers): void {
   if (header(h, 'x-amz-server-side-encryption-customer-algorithm')) {
     throw new S3Error('NotImplemented', 'Server-side encryption with customer keys is not supported.');
   }

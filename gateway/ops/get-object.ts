@@ -4,7 +4,7 @@ import { requireBucketAccess } from '../access.js';
 import { checkReadConditions } from '../conditions.js';
 import { S3Error } from '../errors.js';
 import { parseRange } from '../range.js';
-import { checkKey } from '../validate.js';
+import { checkKey, refuseSseC } from '../validate.js';
 import { checksumHeaders, objectResponseHeaders, RESPONSE_OVERRIDES } from './object-headers.js';
 import { openBytes } from './object-bytes.js';
 import { selectPart } from './multipart-read.js';
@@ -15,6 +15,8 @@ import { textAsHeader } from '../header-text.js';
 /** GetObject and HeadObject: conditionals, ranges, response-* overrides, checksum mode. */
 export async function getObject(ctx: OpContext, head = false): Promise<OpResult> {
   checkKey(ctx.key);
+  // a read with a customer key must not hand out the bytes as if it had been understood
+  refuseSseC(ctx.headers);
   const bucket = await ctx.svc.layer.getBucket(ctx.bucket);
   requireBucketAccess(ctx.auth, bucket);
   const v = await ctx.svc.layer.getObject(ctx.bucket, ctx.key, versionIdParam(ctx.query));

@@ -4,7 +4,7 @@ import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openBlobStore } from '../../cache/file-blob-store.js';
 import { startJanitor } from '../../cache/janitor.js';
 import type { BlobStore } from '../../cache/types.js';
@@ -26,6 +26,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  vi.useRealTimers();
   for (const s of stops.splice(0)) await s();
   await layer.close();
   await rm(dir, { recursive: true, force: true });
@@ -71,9 +72,10 @@ async function makeOld(path: string): Promise<void> {
   await utimes(path, t, t);
 }
 
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
+/** polls `cond` (sync or async) until it holds */
+async function until(cond: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
-  while (!cond()) {
+  while (!(await cond())) {
     if (Date.now() > end) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -136,12 +138,45 @@ describe('janitor (real object layer on LMDB)', () => {
     const first = await blob();
     await makeGarbage(first);
     start(layer, { intervalMs: 30 });
-    await until(() => !existsSync(pathOf(first)));
+    // a pass deletes the file first and clears its entry after: wait for both
+    const handled = (id: string) => async () => !existsSync(pathOf(id)) && !(await layer.garbage(10)).some((g) => g.blobId === id);
+    await until(handled(first));
 
     const later = await blob();
     await makeGarbage(later);
-    await until(() => !existsSync(pathOf(later)));
+    await until(handled(later));
+    expect(existsSync(pathOf(later))).toBe(false);
     expect(await layer.garbage(10)).toEqual([]);
+  });
+
+  it('runOnce() during a pass runs one more pass after it, which sees changes made meanwhile', async () => {
+    // the pass started at start() reads the (empty) queue, then waits at the gate
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let reads = 0;
+    let readDone!: () => void;
+    const firstRead = new Promise<void>((r) => (readDone = r));
+    const slow = wrapped({
+      async garbage(limit: number) {
+        const entries = await layer.garbage(limit);
+        reads++;
+        readDone();
+        await gate;
+        return entries;
+      },
+    });
+    const j = start(slow);
+    await firstRead;
+    const id = await blob();
+    await makeGarbage(id);
+    const later = j.runOnce();
+    const again = j.runOnce();
+    release();
+    await Promise.all([later, again]);
+    expect(existsSync(pathOf(id))).toBe(false);
+    expect(await layer.garbage(10)).toEqual([]);
+    // both calls made during the pass share the one pass after it
+    expect(reads).toBe(2);
   });
 
   it('drains a queue longer than one batch in one pass', async () => {
@@ -177,34 +212,40 @@ describe('janitor (real object layer on LMDB)', () => {
   });
 
   it('stop() waits for the pass in progress and no pass starts after it', async () => {
+    // only the janitor's interval timer is faked: LMDB and the file system run for real
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const id = await blob();
     await makeGarbage(id);
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    let clears = 0;
+    let entered!: () => void;
+    const inPass = new Promise<void>((r) => (entered = r));
+    let reads = 0;
     const slow = wrapped({
       async garbage(limit: number) {
+        reads++;
+        entered();
         await gate;
         return layer.garbage(limit);
       },
-      async clearGarbage(ids: string[]) {
-        clears++;
-        return layer.clearGarbage(ids);
-      },
     });
     const j = startJanitor(slow, blobs, { intervalMs: 10 });
+    await inPass;
     let stopped = false;
     const stopping = j.stop().then(() => (stopped = true));
-    await new Promise((r) => setTimeout(r, 30));
+    await new Promise((r) => setImmediate(r));
     expect(stopped).toBe(false);
     release();
     await stopping;
     // the pass that was running finished its work before stop() resolved
     expect(existsSync(pathOf(id))).toBe(false);
     expect(await layer.garbage(10)).toEqual([]);
-    const before = clears;
-    await makeGarbage(await blob());
-    await new Promise((r) => setTimeout(r, 60));
-    expect(clears).toBe(before);
+    const before = reads;
+    const left = await blob();
+    await makeGarbage(left);
+    // many intervals later, no pass has started
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(reads).toBe(before);
+    expect(existsSync(pathOf(left))).toBe(true);
   });
 });

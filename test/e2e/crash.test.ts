@@ -21,6 +21,7 @@ import {
 import { afterAll, expect, it } from 'vitest';
 import { startChildGateway, type ChildGateway } from '../helpers/child.js';
 import { bodyBytes, listEtags, s3Client } from '../helpers/gateway.js';
+import { KillAnswers } from '../helpers/kill-answers.js';
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
 const bucket = 'crash';
@@ -66,6 +67,7 @@ it('SIGKILL during multipart completions, copies and deletes loses no acknowledg
   const copies = new Map<string, string>(); // copy key → source key
   const copyAcked = new Set<string>();
   const deleteAcked = new Set<string>();
+  const answers = new KillAnswers();
   let stop = false;
   let n = 0;
 
@@ -101,25 +103,30 @@ it('SIGKILL during multipart completions, copies and deletes loses no acknowledg
     if (keys.length === 0) return;
     const r = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })) } }));
     for (const d of r.Deleted ?? []) deleteAcked.add(d.Key as string);
+    for (const e of r.Errors ?? []) answers.wrong(`DeleteObjects key ${e.Key}`, `${e.Code} ${e.Message}`);
   };
 
   const worker = async (w: number) => {
     const ops = [multipart, copy, del, delBatch];
     for (let i = w; !stop; i++) {
+      const op = ops[i % ops.length]!;
       try {
-        await ops[i % ops.length]!(w);
-      } catch {
-        return; // the server died under us
+        await op(w);
+      } catch (err) {
+        answers.failed(`${op.name} (worker ${w})`, err);
+        return; // the server died under us (or the test fails below, showing the answer)
       }
     }
   };
   const workers = Array.from({ length: 10 }, (_, w) => worker(w));
   const t0 = Date.now();
   while ((mpAcked.size < 8 || copyAcked.size < 15 || deleteAcked.size < 30) && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 20));
+  answers.killing();
   await gw.kill();
   stop = true;
   await Promise.all(workers);
   s3.destroy();
+  expect(answers.unexpected, `unexpected answers:\n${answers.report()}`).toEqual([]);
   expect(mpAcked.size).toBeGreaterThanOrEqual(4);
   expect(copyAcked.size).toBeGreaterThanOrEqual(4);
   expect(deleteAcked.size).toBeGreaterThanOrEqual(4);
@@ -156,6 +163,7 @@ it('SIGKILL during multipart completions, copies and deletes loses no acknowledg
 
   console.log(
     `crash: acknowledged before SIGKILL: ${mpAcked.size} multipart completions, ${copyAcked.size} copies, ${deleteAcked.size} deletes; ` +
+      `cut off by it: ${answers.cutOffSummary()}; ` +
       `after restart ${listed.size} keys listed, every acknowledged effect present`,
   );
   s3.destroy();

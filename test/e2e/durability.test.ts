@@ -10,6 +10,7 @@ import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sd
 import { afterAll, expect, it } from 'vitest';
 import { startChildGateway, type ChildGateway } from '../helpers/child.js';
 import { bodyBytes, listEtags, s3Client, uniqueBucket } from '../helpers/gateway.js';
+import { KillAnswers } from '../helpers/kill-answers.js';
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
 
@@ -31,6 +32,7 @@ it('SIGKILL during concurrent PUTs loses no acknowledged object and shows no par
   // what each key may legitimately hold: every body ever sent for it, by md5
   const sentBodies = new Map<string, Set<string>>();
   const acked = new Map<string, { md5: string; etag: string }>();
+  const answers = new KillAnswers();
   let stop = false;
   let n = 0;
 
@@ -48,8 +50,9 @@ it('SIGKILL during concurrent PUTs loses no acknowledged object and shows no par
       try {
         const r = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: size }));
         acked.set(key, { md5: md5(data), etag: r.ETag as string });
-      } catch {
-        return; // the server died under us
+      } catch (err) {
+        answers.failed(`PUT ${key} (${size} bytes)`, err);
+        return; // the server died under us (or the test fails below, showing the answer)
       }
     }
   };
@@ -57,11 +60,13 @@ it('SIGKILL during concurrent PUTs loses no acknowledged object and shows no par
   const workers = Array.from({ length: 12 }, (_, w) => worker(w));
   const start = Date.now();
   while (acked.size < 40 && Date.now() - start < 15_000) await new Promise((r) => setTimeout(r, 20));
-  expect(acked.size).toBeGreaterThanOrEqual(40);
+  expect(acked.size, answers.report()).toBeGreaterThanOrEqual(40);
+  answers.killing();
   await gw.kill();
   stop = true;
   await Promise.all(workers);
   s3.destroy();
+  expect(answers.unexpected, `unexpected answers:\n${answers.report()}`).toEqual([]);
 
   gw = await startChildGateway({ dataDir, port: gw.port });
   s3 = s3Client(gw);
@@ -81,7 +86,10 @@ it('SIGKILL during concurrent PUTs loses no acknowledged object and shows no par
 
   const listed = await listEtags(s3, bucket);
   const unacked = [...listed.keys()].filter((k) => !acked.has(k)).length;
-  console.log(`durability: ${n} PUTs started, ${acked.size} keys acknowledged before SIGKILL, ${listed.size} listed after restart (${unacked} of them unacknowledged but whole)`);
+  console.log(
+    `durability: ${n} PUTs started, ${acked.size} keys acknowledged before SIGKILL, cut off by it: ${answers.cutOffSummary()}; ` +
+      `${listed.size} listed after restart (${unacked} of them unacknowledged but whole)`,
+  );
   for (const k of acked.keys()) expect(listed.has(k)).toBe(true);
   for (const [key, etag] of listed) {
     const sums = sentBodies.get(key);

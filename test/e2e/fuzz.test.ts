@@ -33,7 +33,7 @@ import aws4 from 'aws4';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { breakingArb, bodyBreakingArb, mutationArb, READ_TEMPLATES, WRITE_TEMPLATES, type FuzzEnv, type Mutation, type Template } from '../helpers/fuzz-cases.js';
-import { sendRaw, serialize, signRequest, type FuzzRequest } from '../helpers/fuzz-http.js';
+import { getHeader, sendRaw, serialize, signRequest, type FuzzRequest } from '../helpers/fuzz-http.js';
 import { judge, type Verdict } from '../helpers/fuzz-oracle.js';
 import { bodyBytes, REGION, ROOT, s3Client, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
@@ -80,8 +80,13 @@ function describeCase(tpl: Template, pre: Mutation[], post: Mutation[], r: FuzzR
   return `${tpl.name} pre=[${pre.map((m) => m.name).join('; ')}] post=[${post.map((m) => m.name).join('; ')}] → ${r.method} ${r.path.slice(0, 120)}?${r.query.slice(0, 80)}`;
 }
 
-/** builds, mutates, signs, mutates, sends one request and judges the answer */
-async function runCase(env: FuzzEnv, tpl: Template, pre: Mutation[], post: Mutation[]): Promise<{ v: Verdict; what: string }> {
+/**
+ * builds, mutates, signs, mutates, sends one request and judges the answer. `broken`: the
+ * last of `post` breaks what the signature covers, so the request must fail — unless it ends
+ * up without an Authorization header (an anonymous request may read a public object) or is a
+ * CORS preflight (OPTIONS is answered without authentication).
+ */
+async function runCase(env: FuzzEnv, tpl: Template, pre: Mutation[], post: Mutation[], broken = false): Promise<{ v: Verdict; what: string }> {
   let r = tpl.build(env);
   for (const mu of pre) mu.apply(r, env);
   r = signRequest(r, env.creds, host);
@@ -98,7 +103,8 @@ async function runCase(env: FuzzEnv, tpl: Template, pre: Mutation[], post: Mutat
     stats.waited++;
     o = await sendRaw(t.gw.port, bytes, r.method, { halfClose: true, timeoutMs: 5000 });
   }
-  const v = judge(o, r.method, truncated || waited || [...pre, ...post].some((mu) => mu.breaksFraming));
+  const mustFail = broken && getHeader(r, 'authorization') !== undefined && r.method.toUpperCase() !== 'OPTIONS';
+  const v = judge(o, r.method, truncated || waited || [...pre, ...post].some((mu) => mu.breaksFraming), mustFail);
   stats.cases++;
   stats.labels.set(v.label, (stats.labels.get(v.label) ?? 0) + 1);
   if (v.unexpected5xx) stats.unexpected5xx++;
@@ -122,11 +128,16 @@ it('answers every mutated request with a success or a well-formed S3 error, and 
     tpl: fc.constantFrom(...READ_TEMPLATES, ...WRITE_TEMPLATES),
     pre: fc.array(mutationArb, { maxLength: 3 }),
     post: fc.array(mutationArb, { maxLength: 2 }),
+    // a third of the cases end broken after signing (reads too): those must not succeed
+    brk: fc.oneof(
+      { weight: 2, arbitrary: fc.constant(undefined) },
+      { weight: 1, arbitrary: breakingArb.filter((mu) => mu.name !== 'drop authorization') },
+    ),
   });
   let n = 0;
   await fc.assert(
-    fc.asyncProperty(arb, async ({ tpl, pre, post }) => {
-      const { v, what } = await runCase(envs.a, tpl, pre, post);
+    fc.asyncProperty(arb, async ({ tpl, pre, post, brk }) => {
+      const { v, what } = await runCase(envs.a, tpl, pre, brk ? [...post, brk] : post, brk !== undefined);
       if (v.problem) throw new Error(`${v.problem}\n  case: ${what}`);
       if (++n % 250 === 0) await alive();
     }),
@@ -176,7 +187,7 @@ it('changes nothing when a write is rejected after tampering', async () => {
     fc.asyncProperty(arb, async ({ tpl, pre, extra, brk, bodyBrk, useBody }) => {
       const hasBody = tpl.build(envs.b).body.length > 0;
       const post = [...extra, useBody && hasBody ? bodyBrk : brk];
-      const { v, what } = await runCase(envs.b, tpl, pre, post);
+      const { v, what } = await runCase(envs.b, tpl, pre, post, true);
       if (v.problem) throw new Error(`${v.problem}\n  case: ${what}`);
       if (!v.rejected) throw new Error(`a tampered write was accepted (${v.label})\n  case: ${what}`);
     }),

@@ -5,6 +5,7 @@
  * finishes is cut after ERNE_SHUTDOWN_GRACE_MS.
  */
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import net from 'node:net';
 import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, expect, it } from 'vitest';
@@ -40,6 +41,39 @@ function open(port: number): Promise<{ sock: net.Socket; received: () => string 
   });
 }
 
+/** polls `cond` until it holds (or throws after `ms`) */
+async function until(what: string, cond: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
+    await sleep(20);
+  }
+}
+
+/** the gateway's erne_requests_in_flight gauge: a request counts once the S3 app has it */
+function inFlight(gw: ChildGateway): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port: gw.port, path: '/.erne/metrics', agent: false }, (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve(Number(/^erne_requests_in_flight (\d+)/m.exec(text)?.[1] ?? NaN)));
+      })
+      .on('error', reject);
+  });
+}
+
+/** whether a new connection to the port is refused */
+function refuses(port: number): Promise<boolean> {
+  return open(port).then(
+    (c) => {
+      c.sock.destroy();
+      return false;
+    },
+    (err: NodeJS.ErrnoException) => err.code === 'ECONNREFUSED',
+  );
+}
+
 function exitOf(gw: ChildGateway): Promise<{ code: number | null; signal: string | null }> {
   if (gw.proc.exitCode !== null || gw.proc.signalCode !== null) return Promise.resolve({ code: gw.proc.exitCode, signal: gw.proc.signalCode });
   return new Promise((r) => gw.proc.once('exit', (code, signal) => r({ code, signal })));
@@ -56,20 +90,14 @@ it('SIGTERM refuses new connections, lets the upload in flight finish, and exits
   const up = await open(gw.port);
   up.sock.write(putHead(gw, 'drain', 'in-flight', data.length));
   up.sock.write(data.subarray(0, 40_000));
-  await sleep(200);
+  // the gateway is serving the upload (the probe itself is not an S3 request)
+  await until('the upload is in flight', async () => (await inFlight(gw)) === 1);
   const exited = exitOf(gw);
   gw.proc.kill('SIGTERM');
-  await sleep(300);
 
-  // the listener is closed: a new connection is refused
-  const refused = await open(gw.port).then(
-    (c) => {
-      c.sock.destroy();
-      return false;
-    },
-    (err: NodeJS.ErrnoException) => err.code === 'ECONNREFUSED',
-  );
-  expect(refused).toBe(true);
+  // the listener closes while the upload is still open: a new connection is refused
+  await until('new connections are refused', () => refuses(gw.port));
+  expect(up.received()).toBe('');
 
   // the upload that was in flight goes on and is answered
   for (let i = 40_000; i < data.length; i += 40_000) {
@@ -102,7 +130,7 @@ it('SIGTERM waits no longer than the grace period for a request that never finis
   up.sock.on('error', () => undefined);
   up.sock.write(putHead(gw, 'stuck', 'never-finished', 1_000_000));
   up.sock.write(randomBytes(10_000));
-  await sleep(200);
+  await until('the upload is in flight', async () => (await inFlight(gw)) === 1);
   const exited = exitOf(gw);
   const t0 = Date.now();
   gw.proc.kill('SIGTERM');

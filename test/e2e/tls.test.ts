@@ -24,8 +24,10 @@ import {
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AWS_BIN, bodyBytes, REGION, ROOT, startTestGateway, tempDir, uniqueBucket, type TestGateway } from '../helpers/gateway.js';
+import { itNeeds } from '../helpers/requires.js';
 import { rcloneEnv, writeS3cmdConfig } from './clients/configs.js';
-import { cleanEnv, fileMd5, installed, mustRun, randomFile, smallFile } from './clients/support.js';
+import { clientNeed } from './clients/suite.js';
+import { cleanEnv, fileMd5, mustRun, randomFile, smallFile } from './clients/support.js';
 
 const MiB = 1024 * 1024;
 let dir: string;
@@ -82,12 +84,30 @@ function tlsClient(): S3Client {
   });
 }
 
-/** two requests on one agent: was the second sent on the first one's connection? */
-async function reused(get: (agent: http.Agent) => Promise<boolean>, agent: http.Agent): Promise<boolean> {
-  await get(agent);
-  const again = await get(agent);
-  agent.destroy();
-  return again;
+/** what one request on an agent saw: its status, its Connection header, and whether it reused a socket */
+interface Seen {
+  status: number | undefined;
+  connection: string | undefined;
+  reused: boolean;
+}
+
+/** a GET on `agent`; the caller asserts on what it resolves (an expect inside a callback would be lost) */
+function seen(get: typeof http.get, url: string, agent: http.Agent): Promise<Seen> {
+  return new Promise<Seen>((resolve, reject) => {
+    const req = get(url, { agent }, (res) => {
+      res.resume().on('end', () => resolve({ status: res.statusCode, connection: res.headers['connection'], reused: req.reusedSocket }));
+    });
+    req.on('error', reject);
+  });
+}
+
+/** two requests on one agent (one socket): what each saw */
+async function twice(get: typeof http.get, url: string, agent: http.Agent): Promise<Seen[]> {
+  try {
+    return [await seen(get, url, agent), await seen(get, url, agent)];
+  } finally {
+    agent.destroy();
+  }
 }
 
 describe('TLS', () => {
@@ -98,29 +118,19 @@ describe('TLS', () => {
       (e: Error & { cause?: { code?: string } }) => e.cause?.code ?? e.message,
     );
     expect(untrusted).toMatch(/SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/);
-    const httpsGet = (agent: http.Agent) =>
-      new Promise<boolean>((resolve, reject) => {
-        const req = https.get(`${t.gw.url}/.erne/health`, { agent: agent as https.Agent }, (res) => {
-          expect(res.statusCode).toBe(200);
-          res.resume().on('end', () => resolve(req.reusedSocket));
-        });
-        req.on('error', reject);
-      });
-    expect(await reused(httpsGet, new https.Agent({ ca, keepAlive: true, maxSockets: 1 }))).toBe(true);
+    const got = await twice(https.get, `${t.gw.url}/.erne/health`, new https.Agent({ ca, keepAlive: true, maxSockets: 1 }));
+    expect(got.map((g) => g.status)).toEqual([200, 200]);
+    // the second request went over the first one's connection
+    expect(got.map((g) => g.reused)).toEqual([false, true]);
   });
 
   it('keeps plain HTTP connections alive too', async () => {
     const plain = await startTestGateway();
     try {
-      const httpGet = (agent: http.Agent) =>
-        new Promise<boolean>((resolve, reject) => {
-          const req = http.get(`${plain.gw.url}/.erne/health`, { agent }, (res) => {
-            expect(res.headers['connection']).not.toBe('close');
-            res.resume().on('end', () => resolve(req.reusedSocket));
-          });
-          req.on('error', reject);
-        });
-      expect(await reused(httpGet, new http.Agent({ keepAlive: true, maxSockets: 1 }))).toBe(true);
+      const got = await twice(http.get, `${plain.gw.url}/.erne/health`, new http.Agent({ keepAlive: true, maxSockets: 1 }));
+      expect(got.map((g) => g.status)).toEqual([200, 200]);
+      expect(got.map((g) => g.connection)).toEqual(['keep-alive', 'keep-alive']);
+      expect(got.map((g) => g.reused)).toEqual([false, true]);
     } finally {
       await plain.stop();
     }
@@ -150,7 +160,7 @@ describe('TLS', () => {
     }
   });
 
-  it.skipIf(!installed(AWS_BIN))('aws CLI with AWS_CA_BUNDLE: mb, cp (multipart), ls, cp back', async () => {
+  itNeeds(clientNeed('aws'))('aws CLI with AWS_CA_BUNDLE: mb, cp (multipart), ls, cp back', async () => {
     const env = cleanEnv({
       AWS_ACCESS_KEY_ID: ROOT.accessKeyId,
       AWS_SECRET_ACCESS_KEY: ROOT.secretAccessKey,
@@ -177,7 +187,7 @@ describe('TLS', () => {
     expect(await fileMd5(join(dir, 'aws-back.bin'))).toBe(md5);
   }, 120_000);
 
-  it.skipIf(!installed('/usr/bin/s3cmd'))('s3cmd with ca_certs_file: mb, put (multipart), ls, get', async () => {
+  itNeeds(clientNeed('s3cmd'))('s3cmd with ca_certs_file: mb, put (multipart), ls, get', async () => {
     const cfg = join(dir, 's3cfg');
     writeS3cmdConfig(cfg, t.gw.url, { multipartChunkMiB: 5, caFile });
     const s3cmd = (...args: string[]) => mustRun('/usr/bin/s3cmd', ['-c', cfg, ...args], { env: cleanEnv({ HOME: dir }), cwd: dir });
@@ -192,7 +202,7 @@ describe('TLS', () => {
     expect(await fileMd5(join(dir, 's3cmd-back.bin'))).toBe(md5);
   }, 120_000);
 
-  it.skipIf(!installed('/usr/bin/rclone', ['version']))('rclone with --ca-cert: mkdir, copy (multipart), lsf, copyto back', async () => {
+  itNeeds(clientNeed('rclone'))('rclone with --ca-cert: mkdir, copy (multipart), lsf, copyto back', async () => {
     const env = rcloneEnv(dir, t.gw.url);
     const rclone = (...args: string[]) => mustRun('/usr/bin/rclone', ['--ca-cert', caFile, '--retries', '1', '--low-level-retries', '1', ...args], { env, cwd: dir });
     const bucket = uniqueBucket('tls-rclone');
@@ -206,7 +216,7 @@ describe('TLS', () => {
     expect(await fileMd5(join(dir, 'rclone-back.bin'))).toBe(md5);
   }, 120_000);
 
-  it.skipIf(!installed('/usr/bin/python3', ['-c', 'import boto3']))('boto3 with verify=<ca.pem>: create, put, list, get, upload_file (multipart)', async () => {
+  itNeeds(clientNeed('boto3'))('boto3 with verify=<ca.pem>: create, put, list, get, upload_file (multipart)', async () => {
     const script = `
 import boto3, hashlib, json, sys
 from boto3.s3.transfer import TransferConfig

@@ -24,6 +24,21 @@ export function crc32Base64(data: Buffer): string {
   return b.toString('base64');
 }
 
+/**
+ * CRC32C (Castagnoli) of `data`, base64 as S3 sends it: computed bit by bit, independently
+ * of the gateway's table-driven code, so a test compares two implementations.
+ */
+export function crc32cBase64(data: Buffer): string {
+  let crc = 0xffffffff;
+  for (const byte of data) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0x82f63b78 : crc >>> 1;
+  }
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE((crc ^ 0xffffffff) >>> 0);
+  return b.toString('base64');
+}
+
 export interface SignedChunkedPut {
   /** e.g. '/bucket/key' */
   path: string;

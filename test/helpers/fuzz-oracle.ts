@@ -1,6 +1,7 @@
 /**
- * What the fuzzer accepts as an answer: a success, or a well-formed S3 XML error whose
- * status is the catalogue's for its code. Anything else is a finding.
+ * What the fuzzer accepts as an answer: a success (unless the request must fail), or a
+ * well-formed S3 XML error whose status is the catalogue's for its code. Anything else is a
+ * finding.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { S3_ERRORS, isS3ErrorCode } from '../../gateway/errors.js';
@@ -19,9 +20,10 @@ const xml = new XMLParser({ ignoreAttributes: true, parseTagValue: false });
 
 /**
  * `mayClose`: the request was deliberately incomplete (the client half-closed), so the
- * server may drop it without an answer.
+ * server may drop it without an answer. `mustFail`: the request was broken after signing
+ * (signature, signed path/query/method/date/payload hash): no success (2xx or 304) is right.
  */
-export function judge(o: FuzzOutcome, method: string, mayClose: boolean): Verdict {
+export function judge(o: FuzzOutcome, method: string, mayClose: boolean, mustFail = false): Verdict {
   if (o.kind === 'timeout') return { problem: 'no answer within the deadline (hang)', label: 'timeout', unexpected5xx: false, rejected: true };
   if (o.kind === 'closed') {
     if (mayClose || method.toUpperCase() === 'CONNECT') return { label: 'closed', unexpected5xx: false, rejected: true };
@@ -31,6 +33,7 @@ export function judge(o: FuzzOutcome, method: string, mayClose: boolean): Verdic
   const head = method.toUpperCase() === 'HEAD';
   if (!headers['x-amz-request-id']) return { problem: `status ${status} without x-amz-request-id`, label: String(status), unexpected5xx: status >= 500, rejected: status >= 300 };
   if (status < 300 || status === 304) {
+    if (mustFail) return { problem: `status ${status}: a request broken after signing was accepted`, label: String(status), unexpected5xx: false, rejected: false };
     // object bytes carry an ETag and may be anything, whatever their stored Content-Type
     const objectBytes = headers['etag'] !== undefined || status === 206;
     if (!objectBytes && /xml/.test(headers['content-type'] ?? '') && body.length > 0 && XMLValidator.validate(body.toString('utf8')) !== true) {

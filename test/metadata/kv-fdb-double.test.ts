@@ -76,9 +76,19 @@ async function fresh(): Promise<{ lmdb: KvStore; dbl: Double; store: KvStore; di
 }
 
 kvConformance('fdb.ts over a binding stand-in', async () => {
-  const { lmdb, store, dir } = await fresh();
+  let { lmdb, store, dir } = await fresh();
   return {
-    kv: store,
+    get kv() {
+      return store;
+    },
+    // close both the FDB store and the LMDB under the stand-in, then open them on the same files
+    async reopen() {
+      await store.close();
+      await lmdb.close();
+      lmdb = await openLmdb(dir);
+      store = openFdbWith(bindingOver(lmdb).binding, { prefix: 'erne-t' });
+      return store;
+    },
     async cleanup() {
       await store.close();
       await lmdb.close();

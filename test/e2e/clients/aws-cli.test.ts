@@ -12,6 +12,7 @@ import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AWS_BIN, awsCli, uniqueBucket } from '../../helpers/gateway.js';
+import { describeNeeds } from '../../helpers/requires.js';
 import { useClientSuite } from './suite.js';
 import { fileMd5, makeTree, randomFile, smallFile, sortedEntries, treeMd5 } from './support.js';
 
@@ -47,7 +48,7 @@ async function keys(prefix: string): Promise<string[]> {
   return (r.Contents ?? []).map((c) => c.Key).sort();
 }
 
-describe.skipIf(!suite.present)(`aws CLI (${AWS_BIN})`, () => {
+describeNeeds(suite.need)(`aws CLI (${AWS_BIN})`, () => {
   it('s3 cp a small file up and down', async () => {
     const sum = await randomFile(join(suite.dir, 'small.bin'), 4321);
     await aws('s3', 'cp', join(suite.dir, 'small.bin'), s3u('small.bin'));

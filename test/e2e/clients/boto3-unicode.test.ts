@@ -9,6 +9,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { describeNeeds } from '../../helpers/requires.js';
 import { ROOT, uniqueBucket } from '../../helpers/gateway.js';
 import { useClientSuite } from './suite.js';
 import { cleanEnv, run } from './support.js';
@@ -51,7 +52,7 @@ function passed(name: string): StepResult {
 
 const hex = (s: string) => Buffer.from(s, 'utf8').toString('hex');
 
-describe.skipIf(!suite.present)(`boto3 with non-ASCII header values (${suite.bin})`, () => {
+describeNeeds(suite.need)(`boto3 with non-ASCII header values (${suite.bin})`, () => {
   it('put_object with x-amz-meta-city: Zürich, x-amz-meta-town: 東京 and a UTF-8 content-disposition verifies', () => {
     passed('put_metadata');
   });

@@ -10,6 +10,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { describeNeeds } from '../../helpers/requires.js';
 import { ROOT, startTestGateway, uniqueBucket } from '../../helpers/gateway.js';
 import { useClientSuite } from './suite.js';
 import { cleanEnv, run } from './support.js';
@@ -54,7 +55,7 @@ function expectStep(name: string): void {
   expect(s.ok, `${name}: ${s.error ?? ''} ${s.response ? JSON.stringify(s.response) : ''}`).toBe(true);
 }
 
-describe.skipIf(!suite.present)(`boto3 with signature_version='s3' (${suite.bin})`, () => {
+describeNeeds(suite.need)(`boto3 with signature_version='s3' (${suite.bin})`, () => {
   it('create_bucket, list_buckets', () => expectStep('create_bucket'));
   it('put_object (metadata, key with space and ü) / get_object / head_object / ResponseContentType', () => expectStep('put_get_head'));
   it('list_objects_v2 paginator, copy_object', () => expectStep('list_and_copy'));

@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ROOT, uniqueBucket } from '../../helpers/gateway.js';
+import { describeNeeds } from '../../helpers/requires.js';
 import { useClientSuite } from './suite.js';
 import { cleanEnv, run } from './support.js';
 
@@ -50,7 +51,7 @@ function expectStep(name: string): void {
   expect(s.ok, `${name}: ${s.error ?? ''} ${s.response ? JSON.stringify(s.response) : ''}`).toBe(true);
 }
 
-describe.skipIf(!suite.present)(`boto3 (${suite.bin})`, () => {
+describeNeeds(suite.need)(`boto3 (${suite.bin})`, () => {
   it('create_bucket, list_buckets', () => expectStep('create_bucket'));
   it('put_object / get_object / head_object with metadata', () => expectStep('put_get_small'));
   it('upload_file 12 MiB with 5 MiB TransferConfig (3-part multipart), download_file (ranged) intact', () => expectStep('upload_file_multipart'));

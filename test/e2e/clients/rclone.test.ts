@@ -16,6 +16,7 @@ import { PutBucketVersioningCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { uniqueBucket } from '../../helpers/gateway.js';
 import { rcloneEnv } from './configs.js';
+import { describeNeeds } from '../../helpers/requires.js';
 import { useClientSuite } from './suite.js';
 import { fileMd5, makeTree, randomFile, run, smallFile, sortedEntries, treeMd5, type RunResult } from './support.js';
 
@@ -50,7 +51,7 @@ async function rclone(...args: string[]): Promise<string> {
 }
 const lsf = async (p: string) => (await rclone('lsf', '-R', '--files-only', remote(p))).split('\n').filter(Boolean).sort();
 
-describe.skipIf(!suite.present)(`rclone (${suite.bin})`, () => {
+describeNeeds(suite.need)(`rclone (${suite.bin})`, () => {
   it('lsd lists the bucket made by mkdir', async () => {
     expect(await rclone('lsd', 'erne:')).toContain(bucket);
   });

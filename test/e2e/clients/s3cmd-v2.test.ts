@@ -9,6 +9,7 @@
 import { join } from 'node:path';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeNeeds } from '../../helpers/requires.js';
 import { startTestGateway, uniqueBucket, type TestGateway } from '../../helpers/gateway.js';
 import { writeS3cmdConfig } from './configs.js';
 import { useClientSuite } from './suite.js';
@@ -32,7 +33,7 @@ const suite = useClientSuite({
 
 const s3cmd = (...args: string[]) => mustRun(suite.bin, ['-c', cfg, ...(process.env.ERNE_CLIENTS_DEBUG === '1' ? ['-d'] : []), ...args], { env: cleanEnv({ HOME: suite.dir }), cwd: suite.dir });
 
-describe.skipIf(!suite.present)(`s3cmd with signature_v2 = True (${suite.bin})`, () => {
+describeNeeds(suite.need)(`s3cmd with signature_v2 = True (${suite.bin})`, () => {
   it('put and get a key with spaces, quotes and non-ASCII; ls and info show it', async () => {
     const sum = await randomFile(join(suite.dir, 'odd.bin'), 4321);
     await s3cmd('put', join(suite.dir, 'odd.bin'), s3u(ODD_KEY));

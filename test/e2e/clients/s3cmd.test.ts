@@ -12,6 +12,7 @@ import { CreateMultipartUploadCommand, HeadObjectCommand } from '@aws-sdk/client
 import { describe, expect, it } from 'vitest';
 import { uniqueBucket } from '../../helpers/gateway.js';
 import { writeS3cmdConfig } from './configs.js';
+import { describeNeeds } from '../../helpers/requires.js';
 import { useClientSuite } from './suite.js';
 import { cleanEnv, fileMd5, makeTree, mustRun, randomFile, smallFile, sortedEntries, treeMd5 } from './support.js';
 
@@ -51,7 +52,7 @@ async function etag(key: string): Promise<string | undefined> {
   return (await suite.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ETag;
 }
 
-describe.skipIf(!suite.present)(`s3cmd (${suite.bin})`, () => {
+describeNeeds(suite.need)(`s3cmd (${suite.bin})`, () => {
   it('ls shows the bucket made by mb', async () => {
     expect(await s3cmd('ls')).toContain(s3u().slice(0, -1));
   });

@@ -1,6 +1,6 @@
 /**
  * The set-up every client suite shares: check (at load time) that the client it drives is
- * installed, and if it is, one gateway (useGateway), the tracing proxy in front of it and a
+ * installed (a missing one skips the suite outside CI and fails it in CI: test/helpers/requires.ts), and if it is, one gateway (useGateway), the tracing proxy in front of it and a
  * temp directory, all torn down after the file. A suite states only its name, the client it
  * needs and its own first steps (`setup`).
  */
@@ -8,36 +8,41 @@ import { rmSync } from 'node:fs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll } from 'vitest';
 import type { RunningGateway } from '../../../gateway/server.js';
-import { AWS_BIN, tempDir, useGateway, type GatewayFixture } from '../../helpers/gateway.js';
-import { installed, tracer, type Tracer } from './support.js';
+import { tempDir, useGateway, type GatewayFixture } from '../../helpers/gateway.js';
+import { program, type Need } from '../../helpers/requires.js';
+import { tracer, type Tracer } from './support.js';
 
 interface Client {
   /** the program run */
   bin: string;
   /** arguments that exit 0 when the client works (e.g. --version) */
   check: string[];
-  /** what the skip message calls the client, and the program it names as missing */
-  label: string;
-  missing: string;
   /** the Debian package that provides it */
   apt: string;
 }
 
 /** The installed clients the suites drive (Debian packages, not whatever is first on PATH). */
 export const CLIENTS = {
-  aws: { bin: AWS_BIN, check: ['--version'], label: 'aws CLI', missing: AWS_BIN, apt: 'awscli' },
-  s3cmd: { bin: '/usr/bin/s3cmd', check: ['--version'], label: 's3cmd', missing: '/usr/bin/s3cmd', apt: 's3cmd' },
-  rclone: { bin: '/usr/bin/rclone', check: ['version'], label: 'rclone', missing: '/usr/bin/rclone', apt: 'rclone' },
+  // Debian's v2 (a pyenv v1 `aws` comes first on PATH)
+  aws: { bin: '/usr/bin/aws', check: ['--version'], apt: 'awscli' },
+  s3cmd: { bin: '/usr/bin/s3cmd', check: ['--version'], apt: 's3cmd' },
+  rclone: { bin: '/usr/bin/rclone', check: ['version'], apt: 'rclone' },
   // a pyenv python3 earlier on PATH lacks boto3, so Debian's is named
-  boto3: { bin: '/usr/bin/python3', check: ['-c', 'import boto3'], label: 'boto3', missing: '/usr/bin/python3 with boto3', apt: 'python3-boto3' },
+  boto3: { bin: '/usr/bin/python3', check: ['-c', 'import boto3'], apt: 'python3-boto3' },
 } satisfies Record<string, Client>;
 
 export type ClientName = keyof typeof CLIENTS;
 
+/** the client as a need (test/helpers/requires.ts): met when installed and it runs */
+export function clientNeed(name: ClientName): Need {
+  const c: Client = CLIENTS[name];
+  return program(c.bin, c.check, c.apt);
+}
+
 export interface ClientSuiteOptions {
   /** names the trace output and the temp dir (erne-clients-<name>-) */
   name: string;
-  /** the installed client the suite drives; without it the suite is skipped and nothing starts */
+  /** the installed client the suite drives; without it nothing starts (see ClientSuite.need) */
   needs?: ClientName;
   /** the suite's own first steps, run once the gateway, proxy and temp dir are up */
   setup?: (suite: ClientSuite) => Promise<void>;
@@ -45,10 +50,10 @@ export interface ClientSuiteOptions {
   setupTimeout?: number;
 }
 
-/** What `useClientSuite` gives a test file. Read the fields other than `present`/`bin` inside tests and hooks. */
+/** What `useClientSuite` gives a test file. Read the fields other than `need`/`bin` inside tests and hooks. */
 export interface ClientSuite {
-  /** false when the client is not installed: skip the suite with `describe.skipIf(!suite.present)` */
-  readonly present: boolean;
+  /** the client, for `describeNeeds(suite.need)(…)`: skipped (CI: failing) when it is missing */
+  readonly need: Need;
   /** the program of `needs` (empty without it) */
   readonly bin: string;
   /** the running gateway, for requests that must bypass the client (anonymous fetches) */
@@ -63,20 +68,20 @@ export interface ClientSuite {
 
 /**
  * Vitest hooks for a client suite, at the top of its file. When `needs` names a client that
- * is not installed, it warns once (`skipping <client> client suite: <program> is not installed
- * (apt-get install <package>)`) and registers no hook at all, so no gateway, proxy or temp dir
- * is made; the file skips its describe block with `present`.
+ * is not installed, it registers no hook at all, so no gateway, proxy or temp dir is made; the
+ * file wraps its describe block in `describeNeeds(suite.need)`, which names what is missing.
  */
 export function useClientSuite(opts: ClientSuiteOptions): ClientSuite {
   const client: Client | undefined = opts.needs ? CLIENTS[opts.needs] : undefined;
-  const present = client ? installed(client.bin, client.check) : true;
+  const need: Need = opts.needs ? clientNeed(opts.needs) : {};
+  const present = !need.missing;
   let up: { gateway: GatewayFixture; tr: Tracer; dir: string } | undefined;
   const running = () => {
     if (up) return up;
-    throw new Error(present ? 'useClientSuite: the suite is set up by its beforeAll hook; read its fields inside a test or hook' : `useClientSuite: ${client?.bin} is not installed`);
+    throw new Error(present ? 'useClientSuite: the suite is set up by its beforeAll hook; read its fields inside a test or hook' : `useClientSuite: ${need.missing}`);
   };
   const suite: ClientSuite = {
-    present,
+    need,
     bin: client?.bin ?? '',
     get gw() {
       return running().gateway.gw;
@@ -91,10 +96,7 @@ export function useClientSuite(opts: ClientSuiteOptions): ClientSuite {
       return running().dir;
     },
   };
-  if (!present) {
-    console.warn(`skipping ${client!.label} client suite: ${client!.missing} is not installed (apt-get install ${client!.apt})`);
-    return suite;
-  }
+  if (!present) return suite;
   const gateway = useGateway();
   let tr: Tracer | undefined;
   let dir: string | undefined;

@@ -6,7 +6,7 @@
  * ERNE_CLIENTS_DEBUG=1 makes the CLI suites pass their clients' own debug flags
  * (aws --debug, s3cmd -d, rclone -vv --dump headers); the output shows in failure messages.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -17,17 +17,6 @@ export interface RunResult {
   code: number;
   stdout: string;
   stderr: string;
-}
-
-/** True when `bin` exists and runs (`args`, e.g. --version, exit 0). */
-export function installed(bin: string, args: string[] = ['--version']): boolean {
-  if (bin.includes('/') && !existsSync(bin)) return false;
-  try {
-    execFileSync(bin, args, { stdio: 'ignore', timeout: 20_000 });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
