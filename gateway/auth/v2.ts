@@ -23,7 +23,7 @@ export interface V2Options {
 export const V2_REFUSED_SUBRESOURCES: ReadonlySet<string> = new Set([
   'accelerate', 'analytics', 'attributes', 'encryption', 'intelligent-tiering', 'inventory', 'legal-hold',
   'metadataTable', 'metrics', 'object-lock', 'ownershipControls', 'policyStatus', 'publicAccessBlock',
-  'renameObject', 'replication', 'retention', 'select',
+  'renameObject', 'replication', 'retention', 'select', 'session',
 ]);
 
 /** `authorization` is the v2 header, or undefined for a v2 presigned URL (its query in `params`). */
