@@ -3,8 +3,7 @@ import type { Handler, HandlerTable, OpContext, OpResult } from '../context.js';
 import { header } from '../context.js';
 import { bucketAcl, requireBucketAccess } from '../access.js';
 import { S3Error } from '../errors.js';
-import { readSmallBody } from '../small-body.js';
-import { parseXml } from '../xml.js';
+import { readOptionalXmlBody } from '../small-body.js';
 
 /**
  * Canned ACLs `private` and `public-read`, on buckets and on object versions:
@@ -58,13 +57,13 @@ export function parseAclPolicy(doc: Record<string, unknown>): CannedAcl {
 /** the ACL a Put*Acl request asks for: the header or the body, not both */
 async function requestedAcl(ctx: OpContext): Promise<CannedAcl> {
   const fromHeader = cannedAclHeader(ctx);
-  const body = await readSmallBody(ctx);
+  const body = await readOptionalXmlBody(ctx);
   if (fromHeader !== undefined) {
-    if (body.length > 0) throw new S3Error('InvalidRequest', 'Specify either the x-amz-acl header or an AccessControlPolicy body, not both.');
+    if (body) throw new S3Error('InvalidRequest', 'Specify either the x-amz-acl header or an AccessControlPolicy body, not both.');
     return fromHeader;
   }
-  if (body.length === 0) throw new S3Error('MissingSecurityHeader', 'Your request was missing a required header', { MissingHeaderName: 'x-amz-acl' });
-  return parseAclPolicy(parseXml(body.toString('utf8')));
+  if (!body) throw new S3Error('MissingSecurityHeader', 'Your request was missing a required header', { MissingHeaderName: 'x-amz-acl' });
+  return parseAclPolicy(body);
 }
 
 async function putBucketAcl(ctx: OpContext): Promise<OpResult> {

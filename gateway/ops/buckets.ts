@@ -2,8 +2,8 @@ import type { OpContext, OpResult } from '../context.js';
 import { requireBucketAccess, requireSigned, mayAccessBucket } from '../access.js';
 import { S3Error } from '../errors.js';
 import { checkBucketName } from '../validate.js';
-import { isoDate, parseXml } from '../xml.js';
-import { readSmallBody } from '../small-body.js';
+import { isoDate } from '../xml.js';
+import { readOptionalXmlBody } from '../small-body.js';
 
 /** ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation. */
 
@@ -36,9 +36,8 @@ export async function createBucket(ctx: OpContext): Promise<OpResult> {
   const acl = (ctx.headers['x-amz-acl'] as string | undefined) ?? 'private';
   if (!CANNED_BUCKET_ACLS.has(acl)) throw new S3Error('NotImplemented', `The canned ACL ${acl} is not supported.`);
   let region = ctx.svc.region;
-  const body = await readSmallBody(ctx);
-  if (body.length > 0) {
-    const doc = parseXml(body.toString('utf8'));
+  const doc = await readOptionalXmlBody(ctx);
+  if (doc) {
     const conf = doc['CreateBucketConfiguration'];
     if (conf === undefined) throw new S3Error('MalformedXML');
     const loc = typeof conf === 'object' && conf !== null ? (conf as Record<string, unknown>)['LocationConstraint'] : undefined;
