@@ -71,6 +71,13 @@ function rawError(code: S3ErrorCode, message?: string): string {
  * error) instead of node's bare 400/408/431, then close.
  */
 export function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  // the client is gone (reset, or closed mid-response): nothing to answer, nobody to wait for.
+  // Checked first: a streaming GET's response already carries ten 'close' listeners (limiter,
+  // observer, Hono, the body pipeline), and waiting on it here made one more per reset.
+  if (err.code === 'ECONNRESET' || err.code === 'EPIPE') {
+    socket.destroy();
+    return;
+  }
   const inflight = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
   if (inflight && inflight.req?.complete && !inflight.writableFinished) {
     // the garbage follows a whole request (a body sent without a length, pipelined junk):
@@ -88,10 +95,7 @@ export function onClientError(err: NodeJS.ErrnoException, socket: Socket): void 
   let text: string;
   if (err.code === 'HPE_HEADER_OVERFLOW') text = rawError('RequestHeaderSectionTooLarge');
   else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') text = rawError('RequestTimeout');
-  else if (err.code === 'ECONNRESET' || err.code === 'EPIPE') {
-    socket.destroy();
-    return;
-  } else text = rawError('InvalidRequest', 'The request is not valid HTTP/1.1.');
+  else text = rawError('InvalidRequest', 'The request is not valid HTTP/1.1.');
   socket.end(text);
   // a client that does not read its answer still loses the connection
   setTimeout(() => socket.destroy(), 1000).unref();
