@@ -217,6 +217,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
           });
           server.closeIdleConnections();
         });
+        // uploads cut off above remove their temp files before the process may exit
+        await blobs.idle();
         await lifecycle.stop();
         await janitor.stop();
         if (opsServer) await new Promise<void>((resolve) => opsServer.close(() => resolve()).closeAllConnections());
