@@ -18,6 +18,8 @@ export interface LimitOptions {
   /** a request body must bring at least bodyMinBytes per bodyWindowMs, or the connection is cut. Default 1 KiB per 30 s */
   bodyMinBytes?: number;
   bodyWindowMs?: number;
+  /** open connections one client address may hold; more are closed at once. Default 256 (gateway/connection-cap.ts) */
+  maxConnectionsPerClient?: number;
 }
 
 export const LIMIT_DEFAULTS = {
@@ -26,6 +28,7 @@ export const LIMIT_DEFAULTS = {
   headersTimeoutMs: 60_000,
   bodyMinBytes: 1024,
   bodyWindowMs: 30_000,
+  maxConnectionsPerClient: 256,
 } as const;
 
 type Resolved = { [K in keyof typeof LIMIT_DEFAULTS]: number };
@@ -37,6 +40,7 @@ export function resolveLimits(o: LimitOptions = {}): Resolved {
     headersTimeoutMs: o.headersTimeoutMs ?? LIMIT_DEFAULTS.headersTimeoutMs,
     bodyMinBytes: o.bodyMinBytes ?? LIMIT_DEFAULTS.bodyMinBytes,
     bodyWindowMs: o.bodyWindowMs ?? LIMIT_DEFAULTS.bodyWindowMs,
+    maxConnectionsPerClient: o.maxConnectionsPerClient ?? LIMIT_DEFAULTS.maxConnectionsPerClient,
   };
 }
 

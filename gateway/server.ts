@@ -16,6 +16,7 @@ import { setVersionIdWriter } from '../metadata/version-id.js';
 import { createMultipartLayer } from '../metadata/multipart.js';
 import { createObjectLayer } from '../metadata/objects.js';
 import { createApp } from './app.js';
+import { ConnectionCap } from './connection-cap.js';
 import { holdContinue, sendContinue } from './continue.js';
 import { ensureRootKey, type KeyPair } from './credentials.js';
 import { createInternalHandler, fetchRemoteBlob, isInternalRequest } from './internal.js';
@@ -180,6 +181,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   server.requestTimeout = 0;
   server.headersTimeout = limits.headersTimeoutMs;
   installLimits(server);
+  const cap = new ConnectionCap(limits.maxConnectionsPerClient);
+  cap.attach(server);
+  observer.metrics.registry.counter('erne_connections_refused_total', 'connections closed at once: their client address held --max-connections-per-client already', [], () => cap.refused);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
