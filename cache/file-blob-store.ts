@@ -4,6 +4,7 @@ import { mkdir, open, opendir, rename, stat, unlink, type FileHandle } from 'nod
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { S3Error } from '../gateway/errors.js';
+import { ownerAlive, tempName, tempOwner } from './temp-owner.js';
 import type { BlobStore, ByteRange, IngestOptions, IngestResult } from './types.js';
 
 export const DEFAULT_INLINE_THRESHOLD = 32 * 1024;
@@ -146,6 +147,8 @@ class FileBlobStore implements BlobStore {
   private readonly blobsDir: string;
   /** fan-out directories made durable so far (never removed while running) */
   private readonly dirs = new Map<string, Promise<string>>();
+  /** ingests in progress, each settled once its temp file is published or removed */
+  private readonly ingesting = new Set<Promise<unknown>>();
 
   constructor(
     dir: string,
@@ -159,13 +162,34 @@ class FileBlobStore implements BlobStore {
   async init(): Promise<void> {
     await mkdir(this.tmpDir, { recursive: true });
     await mkdir(this.blobsDir, { recursive: true });
+    await this.sweepDeadTemps();
+  }
+
+  /** temp files whose writer is gone (killed mid-upload) are removed at start, whatever their age */
+  private async sweepDeadTemps(): Promise<void> {
+    for await (const path of walkFiles(this.tmpDir, 0)) {
+      const pid = tempOwner(path.slice(path.lastIndexOf('/') + 1));
+      if (pid !== undefined && !ownerAlive(pid)) await unlinkQuiet(path);
+    }
+  }
+
+  async idle(): Promise<void> {
+    while (this.ingesting.size > 0) await Promise.allSettled([...this.ingesting]);
   }
 
   private blobPath(id: string): string {
     return join(this.blobsDir, id.slice(0, 2), id.slice(2, 4), id);
   }
 
-  async ingest(source: Readable, opts: IngestOptions = {}): Promise<IngestResult> {
+  ingest(source: Readable, opts: IngestOptions = {}): Promise<IngestResult> {
+    const done = this.ingestFile(source, opts);
+    this.ingesting.add(done);
+    const forget = () => this.ingesting.delete(done);
+    done.then(forget, forget);
+    return done;
+  }
+
+  private async ingestFile(source: Readable, opts: IngestOptions): Promise<IngestResult> {
     const threshold = checkThreshold(opts.inlineThreshold ?? this.inlineThreshold);
     const maxSize = opts.maxSize ?? Infinity;
     const head: Buffer[] = [];
@@ -188,7 +212,7 @@ class FileBlobStore implements BlobStore {
         head.push(chunk);
         if (size > threshold) {
           id = newBlobId();
-          tmpPath = join(this.tmpDir, id);
+          tmpPath = join(this.tmpDir, tempName(id));
           fh = await open(tmpPath, 'wx');
           writer = new BatchedWriter(fh);
           for (const c of head.splice(0)) await writer.push(c);

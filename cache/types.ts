@@ -46,4 +46,6 @@ export interface BlobStore {
    * points to. Returns how many files were removed.
    */
   sweepOrphans(isReferenced: (blobId: string) => Promise<boolean>, minAgeMs: number): Promise<number>;
+  /** resolves once no ingest is in progress (each has published or removed its temp file) */
+  idle(): Promise<void>;
 }

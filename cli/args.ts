@@ -62,6 +62,7 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'log-level', kind: 'string', env: 'ERNE_LOG_LEVEL', default: 'info', value: 'LEVEL', help: 'JSON log level: fatal|error|warn|info|debug|trace|silent (info: one line per request)' },
       { name: 'tls-cert', kind: 'string', env: 'ERNE_TLS_CERT', value: 'FILE', help: 'serve HTTPS with this PEM certificate (chain); needs --tls-key' },
       { name: 'tls-key', kind: 'string', env: 'ERNE_TLS_KEY', value: 'FILE', help: "the certificate's PEM private key" },
+      { name: 'max-connections-per-client', kind: 'count', env: 'ERNE_MAX_CONNECTIONS_PER_CLIENT', default: 256, value: 'N', help: 'open connections one client address may hold; more are closed at once' },
       { name: 'metrics-port', kind: 'port', env: 'ERNE_METRICS_PORT', value: 'N', help: 'also serve /.erne/metrics, /.erne/health, /.erne/ready on this port (plain HTTP)' },
       { name: 'no-sigv2', kind: 'boolean', env: 'ERNE_NO_SIGV2', help: 'refuse Signature Version 2 (AWS key:sig headers, v2 presigned URLs and POST forms): SigV4 only' },
     ],

@@ -53,6 +53,7 @@ export async function serve(flags: FlagValues, deps: ServeDeps): Promise<void> {
     servedByHeader: deps.env['ERNE_SERVED_BY_HEADER'] === '1',
     // how long SIGTERM lets in-flight requests finish (default 10 s)
     shutdownGraceMs: deps.env['ERNE_SHUTDOWN_GRACE_MS'] ? Number(deps.env['ERNE_SHUTDOWN_GRACE_MS']) : undefined,
+    limits: { maxConnectionsPerClient: flags['max-connections-per-client'] as number },
     ...worker,
   }).catch(async (err: unknown) => {
     await start?.undo();

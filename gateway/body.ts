@@ -22,6 +22,7 @@ import {
   type Checksum,
 } from './checksum/index.js';
 import { S3Error, toS3Error } from './errors.js';
+import { sendContinue } from './continue.js';
 
 export { contentSha256Mode, decodedContentLength } from './auth/payload-mode.js';
 
@@ -173,6 +174,8 @@ export function openBody(
     if (!incoming.readableEnded) cut();
   });
   stream.on('error', () => incoming.unpipe(stream));
+  // everything that can refuse the request has: the client may send its body now
+  sendContinue(incoming);
   incoming.pipe(stream);
 
   return {

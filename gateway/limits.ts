@@ -19,6 +19,8 @@ export interface LimitOptions {
   /** a request body must bring at least bodyMinBytes per bodyWindowMs, or the connection is cut. Default 1 KiB per 30 s */
   bodyMinBytes?: number;
   bodyWindowMs?: number;
+  /** open connections one client address may hold; more are closed at once. Default 256 (gateway/connection-cap.ts) */
+  maxConnectionsPerClient?: number;
 }
 
 export const LIMIT_DEFAULTS = {
@@ -27,6 +29,7 @@ export const LIMIT_DEFAULTS = {
   headersTimeoutMs: 60_000,
   bodyMinBytes: 1024,
   bodyWindowMs: 30_000,
+  maxConnectionsPerClient: 256,
 } as const;
 
 type Resolved = { [K in keyof typeof LIMIT_DEFAULTS]: number };
@@ -38,6 +41,7 @@ export function resolveLimits(o: LimitOptions = {}): Resolved {
     headersTimeoutMs: o.headersTimeoutMs ?? LIMIT_DEFAULTS.headersTimeoutMs,
     bodyMinBytes: o.bodyMinBytes ?? LIMIT_DEFAULTS.bodyMinBytes,
     bodyWindowMs: o.bodyWindowMs ?? LIMIT_DEFAULTS.bodyWindowMs,
+    maxConnectionsPerClient: o.maxConnectionsPerClient ?? LIMIT_DEFAULTS.maxConnectionsPerClient,
   };
 }
 
@@ -72,6 +76,13 @@ function rawError(code: S3ErrorCode, message?: string): string {
  * error) instead of node's bare 400/408/431, then close.
  */
 export function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  // the client is gone (reset, or closed mid-response): nothing to answer, nobody to wait for.
+  // Checked first: a streaming GET's response already carries ten 'close' listeners (limiter,
+  // observer, Hono, the body pipeline), and waiting on it here made one more per reset.
+  if (err.code === 'ECONNRESET' || err.code === 'EPIPE') {
+    socket.destroy();
+    return;
+  }
   const inflight = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
   if (inflight && inflight.req?.complete && !inflight.writableFinished) {
     // the garbage follows a whole request (a body sent without a length, pipelined junk):
@@ -89,10 +100,7 @@ export function onClientError(err: NodeJS.ErrnoException, socket: Socket): void 
   let text: string;
   if (err.code === 'HPE_HEADER_OVERFLOW') text = rawError('RequestHeaderSectionTooLarge');
   else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') text = rawError('RequestTimeout');
-  else if (err.code === 'ECONNRESET' || err.code === 'EPIPE') {
-    socket.destroy();
-    return;
-  } else text = rawError('InvalidRequest', 'The request is not valid HTTP/1.1.');
+  else text = rawError('InvalidRequest', 'The request is not valid HTTP/1.1.');
   socket.end(text);
   // a client that does not read its answer still loses the connection
   setTimeout(() => socket.destroy(), 1000).unref();

@@ -5,6 +5,7 @@
  */
 import { PassThrough, type Readable } from 'node:stream';
 import { S3Error, toS3Error } from './errors.js';
+import { sendContinue } from './continue.js';
 
 export interface FormFile {
   /** the part's filename parameter ('' when none) */
@@ -156,6 +157,8 @@ async function pumpFile(r: Pull, delimiter: Buffer, out: PassThrough): Promise<v
 
 /** Reads the fields up to the file field (named `file`), then hands the file out as a stream. */
 export async function readPostForm(source: Readable, boundary: string, limits: FormLimits): Promise<PostForm> {
+  // a POST form is authenticated by its own fields: the body is needed to know anything
+  sendContinue(source);
   const r = new Pull(source);
   const dashBoundary = Buffer.from('--' + boundary);
   const delimiter = Buffer.concat([CRLF, dashBoundary]);

@@ -17,6 +17,8 @@ import { createMultipartLayer } from '../metadata/multipart.js';
 import { createObjectLayer } from '../metadata/objects.js';
 import { createApp } from './app.js';
 import { signingRegions } from './auth/regions.js';
+import { ConnectionCap } from './connection-cap.js';
+import { holdContinue, sendContinue } from './continue.js';
 import { ensureRootKey, type KeyPair } from './credentials.js';
 import { createInternalHandler, fetchRemoteBlob, isInternalRequest } from './internal.js';
 import { createOpsHandler, isOpsRequest } from './observe/health.js';
@@ -164,20 +166,34 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         // probes answer even when the limiter sheds S3 load; both live under /.erne/, so the
         // gateway-to-gateway route is told apart first
         const internalReq = isInternalRequest(req);
-        if (!internalReq && isOpsRequest(req, opts.domain)) return void ops(req, res);
+        if (!internalReq && isOpsRequest(req, opts.domain)) {
+          sendContinue(req);
+          return void ops(req, res);
+        }
         if (!limiter.admit(req, res)) return;
-        if (internalReq) void internal(req, res);
-        else s3(req, res);
+        if (internalReq) {
+          sendContinue(req);
+          void internal(req, res);
+        } else s3(req, res);
       };
       const options = { ...o, ...serverOptions(limits) };
       // HTTPS when a certificate is given; HTTP/1.1 keep-alive either way
-      return tls ? https.createServer({ ...options, ...tls }, listener) : http.createServer(options, listener);
+      const srv = tls ? https.createServer({ ...options, ...tls }, listener) : http.createServer(options, listener);
+      // Expect: 100-continue is answered once the body is read, not on arrival (continue.ts)
+      srv.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => {
+        holdContinue(req, res);
+        listener(req, res);
+      });
+      return srv;
     },
   } as Parameters<typeof createAdaptorServer>[0]) as Server;
   // uploads of several GiB may take long: no overall request deadline, but headers must come
   server.requestTimeout = 0;
   server.headersTimeout = limits.headersTimeoutMs;
   installLimits(server);
+  const cap = new ConnectionCap(limits.maxConnectionsPerClient);
+  cap.attach(server);
+  observer.metrics.registry.counter('erne_connections_refused_total', 'connections closed at once: their client address held --max-connections-per-client already', [], () => cap.refused);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -215,6 +231,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
           });
           server.closeIdleConnections();
         });
+        // uploads cut off above remove their temp files before the process may exit
+        await blobs.idle();
         await lifecycle.stop();
         await janitor.stop();
         if (opsServer) await new Promise<void>((resolve) => opsServer.close(() => resolve()).closeAllConnections());

@@ -1,5 +1,5 @@
-import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
-import { S3Error } from './errors.js';
+import { XMLBuilder } from 'fast-xml-parser';
+import { readXml, type XmlBounds, type XmlDoc } from './xml-reader.js';
 
 /** The one place S3 XML is written and read. */
 
@@ -27,55 +27,14 @@ export function renderElement(name: string, value: Record<string, unknown>): str
 /** Bodies of S3 requests are small documents; anything bigger is refused before parsing. */
 export const MAX_XML_BODY_BYTES = 1024 * 1024;
 
-const parser = new XMLParser({
-  ignoreAttributes: true,
-  parseTagValue: false,
-  // element text is data (an object key may begin or end with spaces); whitespace between
-  // elements is dropped by the parser as it is not text of a leaf
-  trimValues: false,
-  processEntities: true,
-  // numeric character references (&#34;, as Go clients write quotes) must be decoded; this
-  // also decodes the HTML named ones, which XML would refuse: lenient, never harmful.
-  // Entities declared in a DOCTYPE are never expanded (we refuse DOCTYPE outright below).
-  htmlEntities: true,
-  isArray: (name) => ARRAY_ELEMENTS.has(name),
-});
+/** what a document read whole may hold (request bodies are read with bounds per operation: small-body.ts) */
+export const DEFAULT_XML_BOUNDS: XmlBounds = { maxElements: 10_000, maxDepth: 16 };
 
-/** elements that may repeat, so they always parse as arrays */
-const ARRAY_ELEMENTS = new Set(['Object', 'Part', 'Tag', 'CORSRule', 'Rule', 'AllowedOrigin', 'AllowedMethod', 'AllowedHeader', 'ExposeHeader']);
-
-/** Parses a request body; anything that is not well-formed XML is MalformedXML. */
-export function parseXml(text: string): Record<string, unknown> {
-  if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw new S3Error('MalformedXML');
-  if (text.trim() === '' ) throw new S3Error('MalformedXML');
-  const ok = XMLValidator.validate(text);
-  if (ok !== true) throw new S3Error('MalformedXML');
-  try {
-    return normalize(parser.parse(text)) as Record<string, unknown>;
-  } catch {
-    throw new S3Error('MalformedXML');
-  }
+/** Parses a document held in memory; anything that is not well-formed XML is MalformedXML. */
+export function parseXml(text: string, bounds: XmlBounds = DEFAULT_XML_BOUNDS): XmlDoc {
+  return readXml(text, bounds);
 }
 
 export function isoDate(ms: number): string {
   return new Date(ms).toISOString();
-}
-
-/** elements whose text is user data, kept exactly even when it is only white space */
-const DATA_ELEMENTS = new Set(['Key', 'Prefix', 'Value', 'Delimiter', 'VersionId', 'ETag']);
-
-/**
- * With untrimmed text the parser keeps the indentation of pretty-printed documents: drop it
- * (white-space '#text' beside child elements, white-space-only non-data leaves).
- */
-function normalize(node: unknown, name = ''): unknown {
-  if (Array.isArray(node)) return node.map((n) => normalize(n, name));
-  if (typeof node === 'string') return !DATA_ELEMENTS.has(name) && node.trim() === '' ? '' : node;
-  if (typeof node !== 'object' || node === null) return node;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(node)) {
-    if (k === '#text' && typeof v === 'string' && v.trim() === '') continue;
-    out[k] = normalize(v, k);
-  }
-  return out;
 }

@@ -5,8 +5,7 @@ import { aclFromHeaders, aclFromPolicy, keyResolver, type AclTarget } from '../a
 import { ownerNames } from '../acl/owners.js';
 import { aclPolicyXml } from '../acl/render.js';
 import { S3Error } from '../errors.js';
-import { readSmallBody } from '../small-body.js';
-import { parseXml } from '../xml.js';
+import { readOptionalXmlBody } from '../small-body.js';
 import { s3VersionId } from '../../metadata/version-order.js';
 import { versionIdParam } from './version-param.js';
 import { refusePublicAcl } from '../policy/gate.js';
@@ -37,13 +36,13 @@ function isPublicAcl(acl: StoredAcl): boolean {
 async function askedAcl(ctx: OpContext, target: AclTarget): Promise<StoredAcl> {
   const resolve = keyResolver(ctx.svc);
   const fromHeaders = await aclFromHeaders(ctx.headers, target, resolve);
-  const body = await readSmallBody(ctx);
+  const body = await readOptionalXmlBody(ctx);
   if (fromHeaders !== undefined) {
-    if (body.length > 0) throw new S3Error('InvalidRequest', 'Specify either ACL headers or an AccessControlPolicy body, not both.');
+    if (body) throw new S3Error('InvalidRequest', 'Specify either ACL headers or an AccessControlPolicy body, not both.');
     return fromHeaders;
   }
-  if (body.length === 0) throw new S3Error('MissingSecurityHeader', 'Your request was missing a required header', { MissingHeaderName: 'x-amz-acl' });
-  return aclFromPolicy(parseXml(body.toString('utf8')), resolve);
+  if (!body) throw new S3Error('MissingSecurityHeader', 'Your request was missing a required header', { MissingHeaderName: 'x-amz-acl' });
+  return aclFromPolicy(body, resolve);
 }
 
 async function putBucketAcl(ctx: OpContext): Promise<OpResult> {

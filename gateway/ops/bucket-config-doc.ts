@@ -1,8 +1,7 @@
 import type { HandlerTable, OpContext, OpResult } from '../context.js';
 import { requireBucketAccess } from '../access.js';
 import { S3Error, type S3ErrorCode } from '../errors.js';
-import { readSmallBody } from '../small-body.js';
-import { parseXml } from '../xml.js';
+import { readXmlBody } from '../small-body.js';
 
 /**
  * A bucket configuration kept as one document in the bucket-config store (CORS, lifecycle,
@@ -32,7 +31,7 @@ export function configDocumentHandlers<T>(d: ConfigDocument<T>): HandlerTable {
   return {
     async [putName](ctx: OpContext): Promise<OpResult> {
       await ownedBucket(ctx);
-      const value = d.parse(parseXml((await readSmallBody(ctx)).toString('utf8')));
+      const value = d.parse(await readXmlBody(ctx));
       if (value === undefined) await ctx.svc.configs.delete(ctx.bucket, d.kind);
       else await ctx.svc.configs.put(ctx.bucket, d.kind, value);
       return d.putStatus ? { status: d.putStatus } : {};

@@ -1,6 +1,5 @@
 import type { Services } from '../context.js';
 import { S3Error } from '../errors.js';
-import { parseXml } from '../xml.js';
 
 /**
  * Where a new bucket lives: CreateBucket's LocationConstraint read against the regions of
@@ -18,9 +17,9 @@ export interface BucketPlacement {
 }
 
 /** The LocationConstraint of a CreateBucketConfiguration body ('' for none); MalformedXML. */
-export function locationConstraint(body: Buffer): string {
-  if (body.length === 0) return '';
-  const conf = parseXml(body.toString('utf8'))['CreateBucketConfiguration'];
+export function locationConstraint(doc: Record<string, unknown> | undefined): string {
+  if (!doc) return '';
+  const conf = doc['CreateBucketConfiguration'];
   if (conf === undefined) throw new S3Error('MalformedXML');
   const loc = typeof conf === 'object' && conf !== null ? (conf as Record<string, unknown>)['LocationConstraint'] : undefined;
   return typeof loc === 'string' ? loc.trim() : '';

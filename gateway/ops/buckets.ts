@@ -3,7 +3,7 @@ import { requireBucketAccess, requireSigned } from '../access.js';
 import { S3Error } from '../errors.js';
 import { checkBucketName } from '../validate.js';
 import { isoDate } from '../xml.js';
-import { readSmallBody } from '../small-body.js';
+import { readOptionalXmlBody } from '../small-body.js';
 import { MetadataError } from '../../metadata/errors.js';
 import { DEFAULT_S3_REGION, locationConstraint, placeBucket } from './bucket-location.js';
 import { bucketsPage } from './list-buckets-page.js';
@@ -35,7 +35,7 @@ export async function createBucket(ctx: OpContext): Promise<OpResult> {
   checkBucketName(ctx.bucket);
   const acl = (ctx.headers['x-amz-acl'] as string | undefined) ?? 'private';
   if (!CANNED_BUCKET_ACLS.has(acl)) throw new S3Error('NotImplemented', `The canned ACL ${acl} is not supported.`);
-  const place = placeBucket(ctx.svc, locationConstraint(await readSmallBody(ctx)));
+  const place = placeBucket(ctx.svc, locationConstraint(await readOptionalXmlBody(ctx)));
   try {
     await ctx.svc.layer.createBucket({ name: ctx.bucket, owner, region: place.region, acl: acl as CannedAcl });
   } catch (err) {

@@ -2,8 +2,8 @@ import type { OpContext, OpResult } from '../context.js';
 import { header } from '../context.js';
 import { mayDeleteVersions, requireBucketAccess } from '../access.js';
 import { S3Error } from '../errors.js';
-import { readSmallBody } from '../small-body.js';
-import { parseXml } from '../xml.js';
+import { readXmlBody } from '../small-body.js';
+import type { XmlDoc } from '../xml-reader.js';
 import { MAX_KEY_BYTES } from '../validate.js';
 import { parseVersionId } from '../../metadata/version-id.js';
 import { connectionOf } from '../policy/context.js';
@@ -17,8 +17,7 @@ interface Item {
 }
 
 /** The <Delete> document: Object[] with Key (and VersionId), optional Quiet. */
-export function parseDeleteRequest(text: string): { items: Item[]; quiet: boolean } {
-  const doc = parseXml(text);
+export function parseDeleteRequest(doc: XmlDoc): { items: Item[]; quiet: boolean } {
   const del = doc['Delete'];
   if (typeof del !== 'object' || del === null) throw new S3Error('MalformedXML');
   const d = del as Record<string, unknown>;
@@ -46,7 +45,7 @@ export async function deleteObjects(ctx: OpContext): Promise<OpResult> {
   if (!INTEGRITY_HEADERS.some((h) => header(ctx.headers, h) !== undefined)) {
     throw new S3Error('InvalidRequest', 'Missing required header for this request: Content-MD5');
   }
-  const { items, quiet } = parseDeleteRequest((await readSmallBody(ctx)).toString('utf8'));
+  const { items, quiet } = parseDeleteRequest(await readXmlBody(ctx));
   const valid: Item[] = [];
   const errors: Record<string, unknown>[] = [];
   const versionsToo = mayDeleteVersions(ctx.auth, bucket);

@@ -33,9 +33,9 @@ import { bareEtag, writeConditions } from '../conditions.js';
 import type { OpContext, OpResult } from '../context.js';
 import { header } from '../context.js';
 import { S3Error } from '../errors.js';
-import { readSmallBody } from '../small-body.js';
+import { readXmlBody } from '../small-body.js';
 import { checkKey } from '../validate.js';
-import { parseXml } from '../xml.js';
+import type { XmlDoc } from '../xml-reader.js';
 import { CompositeChecksum, CrcCombiner } from './multipart-checksum.js';
 import { MIN_PART_BYTES } from './multipart-common.js';
 import { parseTaggingHeader } from './tagging.js';
@@ -49,8 +49,6 @@ export interface RequestedPart {
 /** parts read per validation batch / index entries written per transaction */
 const READ_BATCH = 1000;
 const WRITE_BATCH = 500;
-/** 10,000 parts with ETags and checksums are ~1.5 MB of XML */
-const MAX_COMPLETE_BODY = 4 * 1024 * 1024;
 
 /**
  * Numeric character references (`&#34;`), which the XML parser leaves as they are: Go's
@@ -64,8 +62,8 @@ function decodeCharRefs(s: string): string {
 }
 
 /** The CompleteMultipartUpload document; InvalidPartOrder unless strictly ascending. */
-export function parseCompleteXml(text: string): RequestedPart[] {
-  const doc = parseXml(text)['CompleteMultipartUpload'];
+export function parseCompleteXml(body: XmlDoc): RequestedPart[] {
+  const doc = body['CompleteMultipartUpload'];
   if (typeof doc !== 'object' || doc === null) throw new S3Error('MalformedXML');
   const list = (doc as Record<string, unknown>)['Part'];
   if (!Array.isArray(list) || list.length === 0 || list.length > MAX_PART_NUMBER) throw new S3Error('MalformedXML');
@@ -170,18 +168,20 @@ export async function completeMultipartUpload(ctx: OpContext): Promise<OpResult>
   const versioned = bucket.versioning !== 'Unversioned';
   const uploadId = ctx.query.get('uploadId') ?? '';
   const cond = writeConditions(ctx.headers);
-  const requested = parseCompleteXml((await readSmallBody(ctx, MAX_COMPLETE_BODY)).toString('utf8'));
   const mp = ctx.svc.multipart;
 
-  let up: UploadRecord;
+  // the upload is found before its (up to 4 MB) body is read: a made-up upload id costs nothing
+  let up: UploadRecord | undefined;
+  let retried: CompletedRecord | undefined;
   try {
     up = await mp.getUpload(ctx.bucket, ctx.key, uploadId);
   } catch (err) {
     // a retry of a completion that already went through gets the same answer
-    const done = err instanceof MetadataError && err.code === 'NoSuchUpload' ? await mp.getCompleted(uploadId) : undefined;
-    if (done && done.bucket === ctx.bucket && done.key === ctx.key) return result(ctx, done, versioned);
-    throw err;
+    retried = err instanceof MetadataError && err.code === 'NoSuchUpload' ? await mp.getCompleted(uploadId) : undefined;
+    if (!(retried && retried.bucket === ctx.bucket && retried.key === ctx.key)) throw err;
   }
+  const requested = parseCompleteXml(await readXmlBody(ctx));
+  if (retried || !up) return result(ctx, retried!, versioned);
   const tags = up.tagging !== undefined ? parseTaggingHeader(up.tagging) : undefined;
   up = await mp.beginCompletion(ctx.bucket, ctx.key, uploadId, randomBytes(12).toString('hex'));
   const token = up.token!;

@@ -1,9 +1,9 @@
 import type { HandlerTable, OpContext, OpResult } from '../context.js';
 import { requireBucketAccess } from '../access.js';
 import { S3Error } from '../errors.js';
-import { readSmallBody } from '../small-body.js';
+import { readXmlBody } from '../small-body.js';
 import { checkKey } from '../validate.js';
-import { parseXml } from '../xml.js';
+import type { XmlDoc } from '../xml-reader.js';
 import { s3VersionId } from '../../metadata/version-order.js';
 import { versionIdParam } from './version-param.js';
 import { headerText } from '../header-text.js';
@@ -35,8 +35,8 @@ export function parseTaggingHeader(value: string): Record<string, string> {
 }
 
 /** <Tagging><TagSet><Tag><Key/><Value/></Tag>…</TagSet></Tagging> */
-export function parseTaggingXml(text: string): Record<string, string> {
-  const doc = parseXml(text)['Tagging'];
+export function parseTaggingXml(body: XmlDoc): Record<string, string> {
+  const doc = body['Tagging'];
   if (typeof doc !== 'object' || doc === null) throw new S3Error('MalformedXML');
   const set = (doc as Record<string, unknown>)['TagSet'];
   if (set === undefined) throw new S3Error('MalformedXML');
@@ -68,7 +68,7 @@ function versionHeader(versioned: boolean, v: { versionId: string; isNull?: bool
 
 async function putObjectTagging(ctx: OpContext): Promise<OpResult> {
   const { bucket, versionId } = await target(ctx);
-  const tags = parseTaggingXml((await readSmallBody(ctx)).toString('utf8'));
+  const tags = parseTaggingXml(await readXmlBody(ctx));
   const v = await ctx.svc.layer.setObjectTags(ctx.bucket, ctx.key, versionId, tags);
   return { headers: versionHeader(bucket.versioning !== 'Unversioned', v) };
 }

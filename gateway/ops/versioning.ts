@@ -2,15 +2,15 @@ import type { HandlerTable, OpContext, OpResult } from '../context.js';
 import { header } from '../context.js';
 import { requireBucketAccess } from '../access.js';
 import { S3Error } from '../errors.js';
-import { readSmallBody } from '../small-body.js';
-import { parseXml } from '../xml.js';
+import { readXmlBody } from '../small-body.js';
+import type { XmlDoc } from '../xml-reader.js';
 import { listObjectVersions } from './list.js';
 
 /** Put/GetBucketVersioning; ListObjectVersions lives with the other listings in list.ts. */
 
 /** the <VersioningConfiguration> document: Status Enabled|Suspended, MfaDelete Disabled only */
-export function parseVersioningXml(text: string): 'Enabled' | 'Suspended' | undefined {
-  const doc = parseXml(text)['VersioningConfiguration'];
+export function parseVersioningXml(body: XmlDoc): 'Enabled' | 'Suspended' | undefined {
+  const doc = body['VersioningConfiguration'];
   if (doc === undefined) throw new S3Error('MalformedXML');
   const d = typeof doc === 'object' && doc !== null ? (doc as Record<string, unknown>) : {};
   const mfa = d['MfaDelete'];
@@ -28,7 +28,7 @@ async function putBucketVersioning(ctx: OpContext): Promise<OpResult> {
   const bucket = await ctx.svc.layer.getBucket(ctx.bucket);
   requireBucketAccess(ctx.auth, bucket);
   if (header(ctx.headers, 'x-amz-mfa') !== undefined) throw new S3Error('NotImplemented', 'MFA Delete is not supported.');
-  const status = parseVersioningXml((await readSmallBody(ctx)).toString('utf8'));
+  const status = parseVersioningXml(await readXmlBody(ctx));
   // no Status: nothing changes (an unversioned bucket stays so)
   if (status) await ctx.svc.layer.setBucketVersioning(ctx.bucket, status);
   return {};

@@ -21,6 +21,7 @@ const serveDefaults = {
   'log-level': 'info',
   'tls-cert': undefined,
   'tls-key': undefined,
+  'max-connections-per-client': 256,
   'metrics-port': undefined,
   'no-sigv2': undefined,
 };
@@ -29,6 +30,8 @@ type Case = [name: string, argv: string[], env: Record<string, string>, expected
 
 const runs: Case[] = [
   ['serve with defaults', ['serve'], {}, { command: 'serve', flags: serveDefaults, positionals: [] }],
+  ['the per-client connection cap from its flag', ['serve', '--max-connections-per-client', '32'], {}, { command: 'serve', flags: { ...serveDefaults, 'max-connections-per-client': 32 }, positionals: [] }],
+  ['the per-client connection cap from the environment', ['serve'], { ERNE_MAX_CONNECTIONS_PER_CLIENT: '64' }, { command: 'serve', flags: { ...serveDefaults, 'max-connections-per-client': 64 }, positionals: [] }],
   [
     'serve with every flag',
     ['serve', '--port', '9100', '--host', '0.0.0.0', '--data-dir', '/srv/erne', '--region', 'eu-west', '--domain', 's3.example.test', '--node-id', 'n1', '--inline-threshold', '4096'],

@@ -58,6 +58,8 @@ export interface ChildOptions {
   env?: Record<string, string>;
   /** more `erne serve` flags */
   args?: string[];
+  /** run under `ulimit -n` of this many open files */
+  openFiles?: number;
 }
 
 /** Starts `erne serve` and resolves once its port answers HTTP. */
@@ -67,7 +69,9 @@ export async function startChildGateway(opts: ChildOptions = {}): Promise<ChildG
   const args = [ERNE_JS, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, '--region', REGION];
   if (opts.domain) args.push('--domain', opts.domain);
   if (opts.args) args.push(...opts.args);
-  const proc = spawn(process.execPath, args, {
+  // the shell sets the limit and becomes node (exec): proc.pid stays the gateway's
+  const [cmd, argv] = opts.openFiles ? ['/bin/sh', ['-c', `ulimit -n ${opts.openFiles} && exec "$0" "$@"`, process.execPath, ...args]] : [process.execPath, args];
+  const proc = spawn(cmd, argv, {
     env: { ...process.env, ERNE_ROOT_ACCESS_KEY: ROOT.accessKeyId, ERNE_ROOT_SECRET_KEY: ROOT.secretAccessKey, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
