@@ -8,24 +8,14 @@ every header value as UTF-8. Response headers reach Python decoded as latin-1, s
 is reported as the hex of the bytes that came back. One JSON object per line:
 {"step", "ok", "error"?, ...what was observed}.
 """
-import json
-import os
 import sys
-import traceback
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from boto3_steps import client, step
+
 endpoint, bucket = sys.argv[1], sys.argv[2]
-s3 = boto3.client(
-    "s3",
-    endpoint_url=endpoint,
-    region_name="us-east-1",
-    aws_access_key_id=os.environ["ERNE_ACCESS_KEY"],
-    aws_secret_access_key=os.environ["ERNE_SECRET_KEY"],
-    config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
-)
+s3 = client(endpoint)
 UNICODE_KEY = "unicode/Zürich-東京.txt"
 
 
@@ -47,16 +37,6 @@ def returned(headers, prefix):
     return {k: v.encode("latin-1").hex() for k, v in headers.items() if k.startswith(prefix)}
 
 
-def step(fn):
-    out = {"step": fn.__name__, "ok": True}
-    try:
-        out.update(fn() or {})
-    except ClientError as e:
-        meta = e.response.get("ResponseMetadata", {})
-        out.update(ok=False, error=f"{e}", code=e.response.get("Error", {}).get("Code"), status=meta.get("HTTPStatusCode"))
-    except Exception as e:  # the report wants every failure, whatever its kind
-        out.update(ok=False, error=f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=3)}")
-    print(json.dumps(out), flush=True)
 
 
 def put_metadata():

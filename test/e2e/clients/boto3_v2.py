@@ -7,33 +7,25 @@ sub-resources S3 signs in v2 (acl, uploads/uploadId/partNumber, tagging, version
 versionId, delete, response-*), v2 presigned URLs and a v2 presigned POST. V4ONLY_ENDPOINT is a
 gateway that takes SigV4 only: there the same client must get S3's refusal.
 """
-import hashlib
 import json
 import os
 import sys
-import traceback
 import urllib.error
 import urllib.request
 import uuid
 
 import boto3
 import botocore
-from botocore.config import Config
 from botocore.exceptions import ClientError
+
+from boto3_steps import check, client, md5, step
 
 MiB = 1024 * 1024
 endpoint, bucket, v4only = sys.argv[1], sys.argv[2], sys.argv[3]
 
 
-def client(url):
-    return boto3.client(
-        "s3",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id=os.environ["ERNE_ACCESS_KEY"],
-        aws_secret_access_key=os.environ["ERNE_SECRET_KEY"],
-        config=Config(signature_version="s3", s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
-    )
+def v2_client(url):
+    return client(url, "s3")
 
 
 def fix_auth_path(request, **kw):
@@ -47,32 +39,17 @@ def fix_auth_path(request, **kw):
         request.auth_path = path + "/" if path.count("/") == 1 else path
 
 
-s3 = client(endpoint)
+s3 = v2_client(endpoint)
 s3.meta.events.register_first("before-sign.s3", fix_auth_path)
 signed_with = []
 # every request this client sends must carry a v2 Authorization header or v2 query parameters
 s3.meta.events.register("before-send.s3", lambda request, **kw: signed_with.append(request.headers.get("Authorization", b"")))
 
 
-def md5(b):
-    return hashlib.md5(b).hexdigest()
 
 
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
 
 
-def step(fn):
-    out = {"step": fn.__name__, "ok": True}
-    try:
-        fn()
-    except ClientError as e:
-        meta = e.response.get("ResponseMetadata", {})
-        out.update(ok=False, error=f"{e}", response={"Error": e.response.get("Error"), "HTTPStatusCode": meta.get("HTTPStatusCode")})
-    except Exception as e:  # the report wants every failure, whatever its kind
-        out.update(ok=False, error=f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=3)}")
-    print(json.dumps(out), flush=True)
 
 
 def fetch(url, data=None, method="GET", headers=None):
@@ -189,7 +166,7 @@ def every_request_was_v2():
 
 def refused_by_v4_only_gateway():
     try:
-        client(v4only).list_buckets()
+        v2_client(v4only).list_buckets()
     except ClientError as e:
         err = e.response["Error"]
         check(err["Code"] == "InvalidRequest", f"code {err}")

@@ -9,7 +9,6 @@ import hashlib
 import json
 import os
 import sys
-import traceback
 import urllib.request
 
 import boto3
@@ -18,22 +17,15 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from boto3_steps import check, client, md5, step
+
 MiB = 1024 * 1024
 endpoint, bucket, work = sys.argv[1], sys.argv[2], sys.argv[3]
-s3 = boto3.client(
-    "s3",
-    endpoint_url=endpoint,
-    region_name="us-east-1",
-    aws_access_key_id=os.environ["ERNE_ACCESS_KEY"],
-    aws_secret_access_key=os.environ["ERNE_SECRET_KEY"],
-    config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
-)
+s3 = client(endpoint)
 # small thresholds so a 12 MiB file is a 3-part upload, a ranged download and a part copy
 SMALL = TransferConfig(multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB, max_concurrency=4)
 
 
-def md5(b):
-    return hashlib.md5(b).hexdigest()
 
 
 def file_md5(path):
@@ -55,21 +47,8 @@ def write_random(path, size):
     return file_md5(path)
 
 
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
 
 
-def step(fn):
-    out = {"step": fn.__name__, "ok": True}
-    try:
-        fn()
-    except ClientError as e:
-        meta = e.response.get("ResponseMetadata", {})
-        out.update(ok=False, error=f"{e}", response={"Error": e.response.get("Error"), "HTTPStatusCode": meta.get("HTTPStatusCode")})
-    except Exception as e:  # the report wants every failure, whatever its kind
-        out.update(ok=False, error=f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=3)}")
-    print(json.dumps(out), flush=True)
 
 
 def keys(prefix):
