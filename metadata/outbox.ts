@@ -64,6 +64,19 @@ export class Outbox {
     });
   }
 
+  /** the entries among `ids` still pending for `dest` (a worker reads what its jobs name) */
+  async get(dest: string, ids: string[]): Promise<OutboxEntry[]> {
+    return this.kv.read(async (tx) => {
+      const out: OutboxEntry[] = [];
+      for (const id of ids) {
+        if ((await tx.get(kPending(dest, id))) === undefined) continue;
+        const e = await readEntry(tx, id);
+        if (e) out.push(e);
+      }
+      return out;
+    });
+  }
+
   async ack(dest: string, ids: string[]): Promise<void> {
     await this.kv.transact(async (tx) => {
       for (const id of ids) await ackOne(tx, dest, id);

@@ -8,6 +8,8 @@ import type { Change, OutboxEntry } from '../metadata/changes.js';
 export interface OutboxPort {
   /** up to `limit` entries still pending for `dest`, oldest first, with id > `after` */
   pending(dest: string, after: string | undefined, limit: number): Promise<OutboxEntry[]>;
+  /** the entries among `ids` still pending for `dest` */
+  get(dest: string, ids: string[]): Promise<OutboxEntry[]>;
   /** `dest` applied these entries; an entry no region waits for any more is removed */
   ack(dest: string, ids: string[]): Promise<void>;
 }
