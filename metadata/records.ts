@@ -30,8 +30,10 @@ interface StoredVersion {
   h: ObjectVersion['headers'];
   m: Record<string, string>;
   cs: ObjectVersion['checksums'];
-  /** 'i' inline (bytes under their own key), 'b' blob, 'p' multipart parts */
-  bk?: 'i' | 'b' | 'p';
+  /** 'i' inline (bytes under their own key), 'b' blob, 'p' multipart parts, 'x' in another region */
+  bk?: 'i' | 'b' | 'p' | 'x';
+  /** the region holding an 'x' body */
+  rg?: string;
   /** upload id and part count of a 'p' body */
   up?: string;
   pc?: number;
@@ -62,6 +64,7 @@ export function encodeVersion(v: ObjectVersion): Buffer {
   if (v.body?.kind === 'inline') s.bk = 'i';
   else if (v.body?.kind === 'blob') Object.assign(s, { bk: 'b', bl: v.body.blobId, nd: v.body.node });
   else if (v.body?.kind === 'parts') Object.assign(s, { bk: 'p', up: v.body.uploadId, pc: v.body.partCount });
+  else if (v.body?.kind === 'remote') Object.assign(s, { bk: 'x', rg: v.body.region });
   return encode(s);
 }
 
@@ -92,6 +95,7 @@ export function decodeVersion(bucket: string, key: string, bytes: Uint8Array): D
   if (s.tg) version.tags = s.tg;
   if (s.bk === 'b') version.body = { kind: 'blob', blobId: s.bl!, node: s.nd! };
   else if (s.bk === 'p') version.body = { kind: 'parts', uploadId: s.up!, partCount: s.pc! };
+  else if (s.bk === 'x') version.body = { kind: 'remote', region: s.rg! };
   return { version, inline: s.bk === 'i' };
 }
 

@@ -19,7 +19,9 @@ export type BodyLocation =
   /** bytes in a blob file on `node`'s volume (cache/) */
   | { kind: 'blob'; blobId: string; node: string }
   /** a completed multipart upload: its part records (metadata/multipart.ts) hold the bytes */
-  | { kind: 'parts'; uploadId: string; partCount: number };
+  | { kind: 'parts'; uploadId: string; partCount: number }
+  /** bytes held by another region (a version replicated here): pulled from there on read */
+  | { kind: 'remote'; region: string };
 
 export interface ObjectHeaders {
   contentType?: string;

@@ -14,9 +14,13 @@
  *   ('g', blobId)                           → blob nobody refers to any more: its node
  *   ('oa', bucket, key, versionId)          → that version's canned ACL (written by
  *                                             bucket-config.ts; removed here with the version)
+ *   ('t', bucket, key, versionId)           → a version deleted for good (replication's
+ *                                             tombstone: a late copy of it is not stored again)
  *
  * The null version (S3's 'null': written unversioned or suspended) is stored under its real
  * id so it sorts by its time among the others; ('nv') finds it and s3VersionId() names it.
+ * ('nv') keeps the greatest null id the key has seen even after that version is gone: it is
+ * the merge's null mark (replication/merge.ts), and a stale id there finds no version.
  */
 import type { KvReader, KvTransaction } from './kv.js';
 import { releaseParts } from './multipart-release.js';
@@ -36,6 +40,7 @@ export const kRef = (blobId: string, bucket: string, key: string, vid: string) =
 export const kGarbage = (blobId: string) => pack(['g', blobId]);
 /** a version's canned ACL (bucket-config.ts writes it; removeVersion clears it) */
 export const kObjectAcl = (bucket: string, key: string, vid: string) => pack(['oa', bucket, key, vid]);
+export const kTombstone = (bucket: string, key: string, vid: string) => pack(['t', bucket, key, vid]);
 
 /** the newest `limit` versions of a key, newest first (records only, no inline bytes) */
 export async function newestVersions(tx: KvReader, bucket: string, key: string, limit: number): Promise<ObjectVersion[]> {
@@ -86,9 +91,31 @@ export function writeNewestVersion(tx: KvTransaction, v: ObjectVersion, inline?:
   // 'parts': the completed upload's part records keep their own blob references
 }
 
+/**
+ * Stores a version that arrived from another region and may be older than some the key
+ * already has: the current index moves to it only when it is the newest.
+ */
+export async function storeVersion(tx: KvTransaction, v: ObjectVersion, inline?: Uint8Array): Promise<void> {
+  const [newest] = await newestVersions(tx, v.bucket, v.key, 1);
+  if (newest === undefined || v.versionId < newest.versionId) {
+    writeNewestVersion(tx, v, inline);
+    return;
+  }
+  tx.set(kVersion(v.bucket, v.key, v.versionId), encodeVersion(v));
+  if (v.body?.kind === 'inline') tx.set(kData(v.bucket, v.key, v.versionId), inline ?? v.body.data);
+  else if (v.body?.kind === 'blob') {
+    tx.set(kRef(v.body.blobId, v.bucket, v.key, v.versionId), PRESENT);
+    tx.clear(kGarbage(v.body.blobId));
+  }
+}
+
 /** rewrites a version's record in place (tags), and the index when it is the current one */
 export async function rewriteVersion(tx: KvTransaction, v: ObjectVersion): Promise<void> {
-  const rec = encodeVersion(v);
+  // a version read back has no body for inline bytes (they live under 'd'): keep the record
+  // saying they are inline, or the object would lose its bytes
+  const old = v.body === undefined && !v.deleteMarker ? await tx.get(kVersion(v.bucket, v.key, v.versionId)) : undefined;
+  const inline = old !== undefined && decodeVersion(v.bucket, v.key, old).inline;
+  const rec = encodeVersion(inline ? { ...v, body: { kind: 'inline', data: new Uint8Array(0) } } : v);
   tx.set(kVersion(v.bucket, v.key, v.versionId), rec);
   const cur = await tx.get(kCurrent(v.bucket, v.key));
   if (cur && decodeVersion(v.bucket, v.key, cur).version.versionId === v.versionId) tx.set(kCurrent(v.bucket, v.key), rec);
@@ -102,7 +129,6 @@ export async function removeVersion(tx: KvTransaction, v: ObjectVersion): Promis
   const before = await newestVersions(tx, v.bucket, v.key, 2);
   tx.clear(kVersion(v.bucket, v.key, v.versionId));
   tx.clear(kObjectAcl(v.bucket, v.key, v.versionId));
-  if (v.isNull) tx.clear(kNull(v.bucket, v.key));
   await releaseBody(tx, v);
   if (before[0]?.versionId !== v.versionId) return;
   const rest = before.filter((x) => x.versionId !== v.versionId);

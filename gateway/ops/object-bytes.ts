@@ -19,6 +19,11 @@ export function openBytes(ctx: Pick<OpContext, 'svc'>, v: ObjectVersion, range?:
       node === ctx.svc.blobs.nodeId ? ctx.svc.blobs.read(blobId, r) : remoteBlob(ctx, node, blobId, r),
     );
   }
+  if (body.kind === 'remote') {
+    // a version replicated here whose bytes another region holds; pulling them across
+    // regions comes with the replication endpoint (issue 10), until then a clear 503
+    throw new S3Error('ServiceUnavailable', `The object's bytes are held in region ${body.region} and cannot be fetched from here yet.`);
+  }
   if (body.node !== ctx.svc.blobs.nodeId) {
     return remoteBlob(ctx, body.node, body.blobId, range);
   }

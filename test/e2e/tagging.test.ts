@@ -36,6 +36,18 @@ describe('object tagging', () => {
     expect(missing.name).toBe('NoSuchKey');
   });
 
+  it('an object keeps its bytes after its tags change (small objects stored inline, larger ones as files)', async () => {
+    for (const [Key, Body] of [['small', 'tiny body'], ['large', 'L'.repeat(200_000)]] as const) {
+      await erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body }));
+      await erne.s3.send(new PutObjectTaggingCommand({ Bucket: bucket, Key, Tagging: { TagSet: [{ Key: 't', Value: '1' }] } }));
+      const got = await erne.s3.send(new GetObjectCommand({ Bucket: bucket, Key }));
+      expect(await got.Body!.transformToString()).toBe(Body);
+      await erne.s3.send(new DeleteObjectTaggingCommand({ Bucket: bucket, Key }));
+      const again = await erne.s3.send(new GetObjectCommand({ Bucket: bucket, Key }));
+      expect(await again.Body!.transformToString()).toBe(Body);
+    }
+  });
+
   it("S3's limits: at most 10 tags, key ≤ 128, value ≤ 256 characters, no duplicate keys", async () => {
     await erne.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'lim', Body: 'x' }));
     const ten: Tag[] = Array.from({ length: 10 }, (_, i) => ({ Key: `k${i}`, Value: 'v' }));

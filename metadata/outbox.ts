@@ -1,0 +1,114 @@
+/**
+ * The replication outbox: every replicated write records its change here IN ITS OWN
+ * transaction, so no acknowledged write can be committed without the promise to deliver it.
+ * An entry stays until every other region has applied it; the relay reads it again as often
+ * as needed, so a queue (Redis) that dies or comes back empty loses nothing.
+ *
+ *   ('ob', id)              → { change, pending regions, at }
+ *   ('obp', region, id)     → '' : the entry still waits for that region (what the relay scans)
+ *
+ * Ids sort oldest first: 12 hex digits of wall ms, 8 of the HLC counter, then the change's
+ * stamp, which makes them unique.
+ */
+import type { Change, ChangeSink, OutboxEntry } from './changes.js';
+import { stampOf } from './changes.js';
+import type { KvReader, KvStore, KvTransaction } from './kv.js';
+import { decode, encode } from './records.js';
+import { keyAfter, pack, subspaceRange, unpackAfter } from './tuple.js';
+import { parseVersionId } from './version-id.js';
+
+const kEntry = (id: string) => pack(['ob', id]);
+const kPending = (region: string, id: string) => pack(['obp', region, id]);
+const EMPTY = Buffer.alloc(0);
+
+interface StoredEntry {
+  c: Change;
+  p: string[];
+  at: number;
+}
+
+/** an outbox id for a change: its stamp's time first (oldest first), then the stamp itself */
+export function outboxId(change: Change): string {
+  const stamp = stampOf(change);
+  const hlc = parseVersionId(stamp)?.hlc ?? { wall: 0, logical: 0 };
+  return hlc.wall.toString(16).padStart(12, '0') + hlc.logical.toString(16).padStart(8, '0') + '.' + change.kind + '.' + stamp;
+}
+
+/** the sink the object layer calls in its transactions: one entry for every other region */
+export function outboxSink(otherRegions: readonly string[], now: () => number = Date.now): ChangeSink {
+  const dests = [...otherRegions];
+  return (tx, change) => {
+    if (dests.length === 0) return;
+    const id = outboxId(change);
+    tx.set(kEntry(id), encode({ c: change, p: dests, at: now() } satisfies StoredEntry));
+    for (const d of dests) tx.set(kPending(d, id), EMPTY);
+  };
+}
+
+export class Outbox {
+  constructor(private readonly kv: KvStore) {}
+
+  async pending(dest: string, after: string | undefined, limit: number): Promise<OutboxEntry[]> {
+    return this.kv.read(async (tx) => {
+      const space = pack(['obp', dest]);
+      const r = subspaceRange(['obp', dest]);
+      const begin = after === undefined ? r.begin : keyAfter(kPending(dest, after));
+      const rows = await tx.getRange(begin, r.end, { limit });
+      const out: OutboxEntry[] = [];
+      for (const row of rows) {
+        const id = unpackAfter(space, row.key)[0] as string;
+        const e = await readEntry(tx, id);
+        if (e) out.push(e);
+      }
+      return out;
+    });
+  }
+
+  /** the entries among `ids` still pending for `dest` (a worker reads what its jobs name) */
+  async get(dest: string, ids: string[]): Promise<OutboxEntry[]> {
+    return this.kv.read(async (tx) => {
+      const out: OutboxEntry[] = [];
+      for (const id of ids) {
+        if ((await tx.get(kPending(dest, id))) === undefined) continue;
+        const e = await readEntry(tx, id);
+        if (e) out.push(e);
+      }
+      return out;
+    });
+  }
+
+  async ack(dest: string, ids: string[]): Promise<void> {
+    await this.kv.transact(async (tx) => {
+      for (const id of ids) await ackOne(tx, dest, id);
+    });
+  }
+
+  /** per destination: entries waiting and the commit time of the oldest (for status and metrics) */
+  async depth(dest: string, limit = 100_000): Promise<{ count: number; oldestAt?: number }> {
+    return this.kv.read(async (tx) => {
+      const r = subspaceRange(['obp', dest]);
+      const rows = await tx.getRange(r.begin, r.end, { limit });
+      if (rows.length === 0) return { count: 0 };
+      const first = await readEntry(tx, unpackAfter(pack(['obp', dest]), rows[0]!.key)[0] as string);
+      return first ? { count: rows.length, oldestAt: first.at } : { count: rows.length };
+    });
+  }
+}
+
+async function readEntry(tx: KvReader, id: string): Promise<OutboxEntry | undefined> {
+  const raw = await tx.get(kEntry(id));
+  if (!raw) return undefined;
+  const s = decode<StoredEntry>(raw);
+  return { id, change: s.c, pending: s.p, at: s.at };
+}
+
+async function ackOne(tx: KvTransaction, dest: string, id: string): Promise<void> {
+  const key = kPending(dest, id);
+  if ((await tx.get(key)) === undefined) return; // acknowledged before (a redelivery)
+  tx.clear(key);
+  const e = await readEntry(tx, id);
+  if (!e) return;
+  const rest = e.pending.filter((r) => r !== dest);
+  if (rest.length === 0) tx.clear(kEntry(id));
+  else tx.set(kEntry(id), encode({ c: e.change, p: rest, at: e.at } satisfies StoredEntry));
+}
