@@ -5,7 +5,7 @@
  * bucket of that name (OperationAborted) and refuses parts until the janitor finishes it.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ABORT_BATCH, abortBucketUploads } from '../../metadata/bucket-drop.js';
+import { ABORT_BATCH, dropBucketBatch } from '../../metadata/bucket-drop.js';
 import type { MetadataError } from '../../metadata/errors.js';
 import { createMultipartLayer, type MultipartLayer } from '../../metadata/multipart.js';
 import { pack } from '../../metadata/tuple.js';
@@ -75,7 +75,7 @@ describe('deleteBucket with uploads in progress', () => {
     // what deleteBucket's first transaction does, without the batches after it
     const more = await t.kv.transact(async (tx) => {
       tx.clear(pack(['b', B]));
-      return abortBucketUploads(tx, B);
+      return dropBucketBatch(tx, B);
     });
     expect(more).toBe(true);
     const last = `k${String(ABORT_BATCH + 1).padStart(4, '0')}`;
