@@ -18,7 +18,7 @@
  * versions and deletes (metadata/version-writes.ts), tags, versioning and access keys.
  */
 import { deleteAccessKeyIn, kAccessKey, putAccessKeyIn } from './access-keys.js';
-import { dropBucketBatch, finishDrop, isDropping, markBucketGone } from './bucket-drop.js';
+import { dropBucketBatch, finishDrop, goneUpTo, isDropping, markBucketGone } from './bucket-drop.js';
 import { applyBucketRegister } from './bucket-registers.js';
 import { VERSIONING_REGISTER } from './changes.js';
 import { MetadataError } from './errors.js';
@@ -123,11 +123,13 @@ class KvObjectLayer implements ObjectLayer {
         const owner = decodeBucket(existing).owner;
         throw new MetadataError(owner === rec.owner ? 'BucketAlreadyOwnedByYou' : 'BucketAlreadyExists');
       }
+      // an incarnation is named by its creation time: a new one is later than any deleted before it
+      const gone = await goneUpTo(tx, rec.name);
       const full: BucketRecord = {
         name: rec.name,
         owner: rec.owner,
         region: rec.region || this.w.region,
-        createdAt: rec.createdAt ?? Date.now(),
+        createdAt: rec.createdAt ?? Math.max(Date.now(), gone === undefined ? 0 : gone + 1),
         versioning: rec.versioning ?? 'Unversioned',
         acl: rec.acl ?? 'private',
       };
