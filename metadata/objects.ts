@@ -63,7 +63,6 @@ import { currentRecord, findVersion, kBucket, kData, kGarbage, newestVersions } 
 const DELETE_BATCH = 100;
 const PAGE = 1000;
 
-
 /** `changes`: the replication sink (absent: one region); `clock`: share it with the bucket-config store */
 export function createObjectLayer(kv: KvStore, opts: WriterOptions): ObjectLayer {
   return new KvObjectLayer(kv, new RegionWriter(opts));
