@@ -19,9 +19,10 @@ async function withRegion<T>(flags: FlagValues, fn: (layer: ObjectLayer, configs
   const { metadataOption } = await import('./metadata-flags.js');
   const chosen = metadataOption(flags)!;
   const kv = await openMetadataStore(chosen.backend === 'fdb' ? chosen : { backend: 'lmdb', dir: chosen.dir ?? join(String(flags['data-dir']), 'meta') });
-  const layer = createObjectLayer(kv, { region: String(flags['region']) });
+  const writer = { region: String(flags['region']) };
+  const layer = createObjectLayer(kv, writer);
   try {
-    return await fn(layer, createBucketConfigStore(kv));
+    return await fn(layer, createBucketConfigStore(kv, writer));
   } finally {
     await layer.close();
   }

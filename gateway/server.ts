@@ -9,6 +9,7 @@ import { openBlobStore } from '../cache/file-blob-store.js';
 import { RemoteBlobCache } from '../cache/remote-cache.js';
 import { startJanitor, type Janitor } from '../cache/janitor.js';
 import { createBucketConfigStore } from '../metadata/bucket-config.js';
+import { HybridClock } from '../metadata/hlc.js';
 import { createLifecycleJob, startLifecycle, type LifecycleJob, type LifecycleOptions } from '../metadata/lifecycle-runner.js';
 import { getNode, regionSecret, registerNode } from '../metadata/nodes.js';
 import { openMetadataStore } from '../metadata/open.js';
@@ -117,7 +118,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     opts.metadata?.backend === 'fdb' ? opts.metadata : { backend: 'lmdb', dir: opts.metadata?.dir ?? join(opts.dataDir, 'meta') },
   );
   setVersionIdWriter(opts.writerId ?? nodeId);
-  const layer = createObjectLayer(kv, { region: opts.region });
+  // the object layer and the bucket-config store write with one clock (and, in a cluster, one change sink)
+  const writer = { region: opts.region, clock: new HybridClock() };
+  const layer = createObjectLayer(kv, writer);
   const multipart = createMultipartLayer(kv);
   const volumeDir = opts.volumeDir ?? join(opts.dataDir, 'volume');
   const blobs = await openBlobStore(volumeDir, { nodeId, inlineThreshold: opts.inlineThreshold });
@@ -140,7 +143,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const limits = resolveLimits(opts.limits);
   const limiter = new RequestLimiter(limits);
 
-  const configs = createBucketConfigStore(kv);
+  const configs = createBucketConfigStore(kv, writer);
   const lifecycle = opts.lifecycle === false ? createLifecycleJob({ layer, configs, multipart }, { log }) : startLifecycle({ layer, configs, multipart }, { log, ...opts.lifecycle });
   const signing = signingRegions(opts.region, opts.clusterRegions);
   const clusterRegions = [opts.region, ...(opts.clusterRegions ?? []).filter((r) => r !== opts.region)];

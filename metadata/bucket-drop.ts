@@ -1,31 +1,53 @@
 /**
- * Deleting a bucket aborts its multipart uploads in progress, as S3 does; their parts join the
- * release queue ('mr') the janitor frees. A bucket may hold any number of uploads, so this runs
- * in bounded transactions:
+ * Dropping a deleted bucket's records. Deleting a bucket aborts its multipart uploads in
+ * progress, as S3 does (their parts join the release queue 'mr' the janitor frees), and clears
+ * what the bucket leaves behind: null marks and tombstones (an empty bucket still has them),
+ * registers, configuration, object ACLs, and — when a deletion decided elsewhere arrives
+ * (replication's bucket-deleted) — any versions still here, their bytes becoming garbage. A
+ * bucket may hold any number of each, so this runs in bounded transactions:
  *
- *   ('bd', bucket)  → the bucket record is gone but some of its uploads are not aborted yet
+ *   ('bd', bucket)  → the bucket record is gone but some of its records are not cleared yet
+ *   ('bx', bucket)  → the creation time of the newest incarnation of the name deleted: a
+ *                     replicated change for it (or an older one) arriving late is dropped
  *
- * The transaction that removes the bucket record aborts a first batch; only when more remain
- * does it set the marker, and later batches abort the rest, the last one clearing the marker.
+ * The transaction that removes the bucket record runs a first batch; only when more remain
+ * does it set the marker, and later batches clear the rest, the last one clearing the marker.
  * While the marker is set no bucket of that name can be created (OperationAborted), so every
- * upload record under the name belongs to the deleted bucket; one interrupted by a crash is
+ * record under the name belongs to the deleted bucket; a drop interrupted by a crash is
  * finished by the janitor (releaseQueued). UploadPart checks the bucket record in its own
  * transaction, so no part is added to an upload of a deleted bucket meanwhile.
  */
 import type { KvReader, KvStore, KvTransaction } from './kv.js';
 import { kRelease } from './multipart-records.js';
-import { pack, subspaceRange, unpackAfter } from './tuple.js';
+import { decode, decodeVersion, encode } from './records.js';
+import { keyAfter, pack, subspaceRange, unpackAfter } from './tuple.js';
+import { forgetVersion } from './version-store.js';
 
 /** upload records aborted per transaction: keys ≤ ~2 KB, well under FDB's 10 MB / 5 s */
 export const ABORT_BATCH = 500;
+/** versions dropped per transaction (each may read its blob's references) */
+export const VERSION_BATCH = 100;
+/** plain rows cleared per subspace per transaction */
+export const CLEAR_BATCH = 1000;
+
+/** the bucket's subspaces that hold nothing else to release: cleared a page at a time */
+const PLAIN_SPACES = ['c', 'nv', 't', 'vr', 'oa', 'bc', 'br'];
 
 export const kDropped = (bucket: string) => pack(['bd', bucket]);
+export const kBucketGone = (bucket: string) => pack(['bx', bucket]);
 
 /**
- * In `tx`: aborts up to ABORT_BATCH uploads of `bucket` (record cleared, parts queued for
- * release). Returns true, with the drop marker set, when more remain; else clears the marker.
+ * In `tx`: one bounded batch of a drop (uploads, then versions, then plain rows). Returns
+ * true, with the drop marker set, when more remain; else clears the marker.
  */
-export async function abortBucketUploads(tx: KvTransaction, bucket: string): Promise<boolean> {
+export async function dropBucketBatch(tx: KvTransaction, bucket: string): Promise<boolean> {
+  const more = (await abortUploads(tx, bucket)) || (await dropVersions(tx, bucket)) || (await clearPlainRows(tx, bucket));
+  if (more) tx.set(kDropped(bucket), Buffer.alloc(0));
+  else tx.clear(kDropped(bucket));
+  return more;
+}
+
+async function abortUploads(tx: KvTransaction, bucket: string): Promise<boolean> {
   const r = subspaceRange(['u', bucket]);
   const space = pack(['u', bucket]);
   const pairs = await tx.getRange(r.begin, r.end, { limit: ABORT_BATCH + 1 });
@@ -34,15 +56,39 @@ export async function abortBucketUploads(tx: KvTransaction, bucket: string): Pro
     tx.clear(p.key);
     tx.set(kRelease(uploadId), Buffer.alloc(0));
   }
-  const more = pairs.length > ABORT_BATCH;
-  if (more) tx.set(kDropped(bucket), Buffer.alloc(0));
-  else tx.clear(kDropped(bucket));
+  return pairs.length > ABORT_BATCH;
+}
+
+async function dropVersions(tx: KvTransaction, bucket: string): Promise<boolean> {
+  const r = subspaceRange(['v', bucket]);
+  const space = pack(['v', bucket]);
+  const pairs = await tx.getRange(r.begin, r.end, { limit: VERSION_BATCH + 1 });
+  for (const p of pairs.slice(0, VERSION_BATCH)) {
+    const [key, vid] = unpackAfter(space, p.key) as [string, string];
+    const { version, inline } = decodeVersion(bucket, key, p.value);
+    version.versionId = vid;
+    // inline bytes are cleared with a version whose body says so
+    if (inline) version.body = { kind: 'inline', data: new Uint8Array(0) };
+    await forgetVersion(tx, version);
+  }
+  return pairs.length > VERSION_BATCH;
+}
+
+async function clearPlainRows(tx: KvTransaction, bucket: string): Promise<boolean> {
+  let more = false;
+  for (const s of PLAIN_SPACES) {
+    const r = subspaceRange([s, bucket]);
+    const page = await tx.getRange(r.begin, r.end, { limit: CLEAR_BATCH });
+    if (page.length === 0) continue;
+    tx.clearRange(r.begin, keyAfter(page[page.length - 1]!.key));
+    if (page.length === CLEAR_BATCH) more = true;
+  }
   return more;
 }
 
-/** Aborts the remaining uploads of a deleted bucket, a batch per transaction. */
+/** Clears the rest of a deleted bucket's records, a batch per transaction. */
 export async function finishDrop(kv: KvStore, bucket: string): Promise<void> {
-  while (await kv.transact((tx) => abortBucketUploads(tx, bucket)));
+  while (await kv.transact((tx) => dropBucketBatch(tx, bucket)));
 }
 
 /** janitor: finishes the drops a crash interrupted; returns how many buckets it finished */
@@ -54,7 +100,19 @@ export async function finishDrops(kv: KvStore): Promise<number> {
   return pending.length;
 }
 
-/** a bucket of this name was deleted and its uploads are still being aborted */
+/** a bucket of this name was deleted and its records are still being cleared */
 export async function isDropping(tx: KvReader, bucket: string): Promise<boolean> {
   return (await tx.get(kDropped(bucket))) !== undefined;
+}
+
+/** in `tx`: the incarnation created at `createdAt` (and every older one) is gone for good */
+export async function markBucketGone(tx: KvTransaction, bucket: string, createdAt: number): Promise<void> {
+  const known = await goneUpTo(tx, bucket);
+  if (known === undefined || known < createdAt) tx.set(kBucketGone(bucket), encode(createdAt));
+}
+
+/** the creation time of the newest incarnation of `bucket` known deleted */
+export async function goneUpTo(tx: KvReader, bucket: string): Promise<number | undefined> {
+  const raw = await tx.get(kBucketGone(bucket));
+  return raw && decode<number>(raw);
 }

@@ -5,6 +5,7 @@ import type {
   DeleteItem,
   DeleteResult,
   GarbageBlob,
+  Hlc,
   ListBucketsInput,
   ListObjectsInput,
   ListObjectsPage,
@@ -88,6 +89,12 @@ export interface ObjectLayer {
   garbage(limit: number): Promise<GarbageBlob[]>;
   /** forget garbage entries whose files have been removed */
   clearGarbage(blobIds: string[]): Promise<void>;
+
+  /**
+   * A time seen in a change from another region: every version and stamp made here afterwards
+   * sorts after it (replication/apply.ts's `observe`).
+   */
+  observeClock(hlc: Hlc): void;
 
   close(): Promise<void>;
 }

@@ -3,19 +3,25 @@
  * describes ('c' current index, 'v' every version, 'nv' null pointer, 'd' inline bytes,
  * 'r' blob references, 'g' garbage); besides them:
  *
- *   ('k', accessKeyId)                      → access key record
+ *   ('k', accessKeyId)                      → access key record (metadata/access-keys.ts)
  *   ('b', bucket)                           → bucket record
- *   ('bd', bucket)                          → a deleted bucket whose uploads are still being
- *                                             aborted (metadata/bucket-drop.ts)
+ *   ('bd', bucket), ('bx', bucket)          → a deleted bucket whose records are still being
+ *                                             cleared; the newest incarnation deleted (bucket-drop.ts)
  *
  * A GET of the current version is one point read (blob) or two (inline). Listing contents
  * carry no `body` (they come from the index, which never holds bytes). Versioning follows
  * the bucket's state: Enabled keeps every version; Unversioned and Suspended writes make the
  * null version, replacing the previous null version.
+ *
+ * Every write follows the merge (metadata/merge.ts) as a replicated change would, and records
+ * its change through the region's writer (metadata/region-writer.ts) in its own transaction:
+ * versions and deletes (metadata/version-writes.ts), tags, versioning and access keys.
  */
-import { abortBucketUploads, finishDrop, isDropping } from './bucket-drop.js';
+import { deleteAccessKeyIn, kAccessKey, putAccessKeyIn } from './access-keys.js';
+import { dropBucketBatch, finishDrop, goneUpTo, isDropping, markBucketGone } from './bucket-drop.js';
+import { applyBucketRegister } from './bucket-registers.js';
+import { VERSIONING_REGISTER } from './changes.js';
 import { MetadataError } from './errors.js';
-import { HybridClock, compareHlc } from './hlc.js';
 import type { KvReader, KvStore, KvTransaction } from './kv.js';
 import { KV_LIMITS } from './kv.js';
 import { listIndex } from './listing.js';
@@ -25,10 +31,11 @@ import {
   decodeAccessKey,
   decodeBucket,
   decodeVersion,
-  encodeAccessKey,
   encodeBucket,
   type DecodedVersion,
 } from './records.js';
+import { RegionWriter, type WriterOptions } from './region-writer.js';
+import { kBucketStamp, readStamp, readVersionRegister } from './registers.js';
 import { keyAfter, pack, stringPrefixRange, subspaceRange, unpackAfter } from './tuple.js';
 import type {
   AccessKeyRecord,
@@ -37,6 +44,7 @@ import type {
   DeleteItem,
   DeleteResult,
   GarbageBlob,
+  Hlc,
   ListBucketsInput,
   ListObjectsInput,
   ListObjectsPage,
@@ -46,32 +54,18 @@ import type {
   ObjectVersion,
   WriteConditions,
 } from './types.js';
-import { makeVersionId } from './version-id.js';
 import { listVersions } from './version-listing.js';
 import { s3VersionId } from './version-order.js';
-import {
-  currentRecord,
-  findVersion,
-  kBucket,
-  kData,
-  kGarbage,
-  newestVersions,
-  removeVersion,
-  rewriteVersion,
-  writeNewestVersion,
-} from './version-store.js';
+import { applyVersionRegister } from './version-registers.js';
+import { VersionWrites, type VersionFields } from './version-writes.js';
+import { currentRecord, findVersion, kBucket, kData, kGarbage, newestVersions } from './version-store.js';
 
 const DELETE_BATCH = 100;
 const PAGE = 1000;
 
-const kAccessKey = (id: string) => pack(['k', id]);
-
-/** what a new version is made of, besides what the layer fills in */
-type VersionFields = Omit<NewObject, 'bucket' | 'key'> & { deleteMarker?: boolean };
-
-export function createObjectLayer(kv: KvStore, opts: { region: string }): ObjectLayer {
-  makeVersionId({ wall: 0, logical: 0 }, opts.region); // refuses a region no id can carry
-  return new KvObjectLayer(kv, opts.region);
+/** `changes`: the replication sink (absent: one region); `clock`: share it with the bucket-config store */
+export function createObjectLayer(kv: KvStore, opts: WriterOptions): ObjectLayer {
+  return new KvObjectLayer(kv, new RegionWriter(opts));
 }
 
 /** an inline body is one metadata value: refused before any transaction when it cannot be */
@@ -82,17 +76,23 @@ function checkInlineFits(obj: NewObject): void {
 }
 
 class KvObjectLayer implements ObjectLayer {
-  private readonly clock = new HybridClock();
+  private readonly writes: VersionWrites;
 
   constructor(
     private readonly kv: KvStore,
-    private readonly region: string,
-  ) {}
+    private readonly w: RegionWriter,
+  ) {
+    this.writes = new VersionWrites(w);
+  }
+
+  observeClock(hlc: Hlc): void {
+    this.w.observe(hlc);
+  }
 
   // access keys
 
   async putAccessKey(rec: AccessKeyRecord): Promise<void> {
-    await this.kv.transact(async (tx) => tx.set(kAccessKey(rec.accessKeyId), encodeAccessKey(rec)));
+    await this.kv.transact((tx) => putAccessKeyIn(tx, this.w, rec));
   }
 
   async getAccessKey(accessKeyId: string): Promise<AccessKeyRecord | undefined> {
@@ -105,11 +105,7 @@ class KvObjectLayer implements ObjectLayer {
   }
 
   async deleteAccessKey(accessKeyId: string): Promise<boolean> {
-    return this.kv.transact(async (tx) => {
-      if ((await tx.get(kAccessKey(accessKeyId))) === undefined) return false;
-      tx.clear(kAccessKey(accessKeyId));
-      return true;
-    });
+    return this.kv.transact((tx) => deleteAccessKeyIn(tx, this.w, accessKeyId));
   }
 
   // buckets
@@ -126,11 +122,13 @@ class KvObjectLayer implements ObjectLayer {
         const owner = decodeBucket(existing).owner;
         throw new MetadataError(owner === rec.owner ? 'BucketAlreadyOwnedByYou' : 'BucketAlreadyExists');
       }
+      // an incarnation is named by its creation time: a new one is later than any deleted before it
+      const gone = await goneUpTo(tx, rec.name);
       const full: BucketRecord = {
         name: rec.name,
         owner: rec.owner,
-        region: rec.region || this.region,
-        createdAt: rec.createdAt ?? Date.now(),
+        region: rec.region || this.w.region,
+        createdAt: rec.createdAt ?? Math.max(Date.now(), gone === undefined ? 0 : gone + 1),
         versioning: rec.versioning ?? 'Unversioned',
         acl: rec.acl ?? 'private',
       };
@@ -161,14 +159,15 @@ class KvObjectLayer implements ObjectLayer {
 
   async deleteBucket(name: string): Promise<void> {
     const more = await this.kv.transact(async (tx) => {
-      await requireBucket(tx, name);
+      const b = await requireBucket(tx, name);
       for (const space of ['c', 'v']) {
         const r = subspaceRange([space, name]);
         if ((await tx.getRange(r.begin, r.end, { limit: 1 })).length > 0) throw new MetadataError('BucketNotEmpty');
       }
       tx.clear(kBucket(name));
-      // its uploads in progress are aborted, as on S3: here, or in later batches (bucket-drop.ts)
-      return abortBucketUploads(tx, name);
+      await markBucketGone(tx, name, b.createdAt);
+      // its uploads in progress are aborted, as on S3, and its marks cleared: here, or in later batches (bucket-drop.ts)
+      return dropBucketBatch(tx, name);
     });
     if (more) await finishDrop(this.kv, name);
   }
@@ -196,7 +195,7 @@ class KvObjectLayer implements ObjectLayer {
 
   private commitNew(tx: KvTransaction, b: BucketRecord, obj: NewObject, cond?: WriteConditions): Promise<ObjectVersion> {
     const { bucket: _b, key: _k, ...fields } = obj;
-    return this.commit(tx, b, obj.key, fields, cond);
+    return this.writes.commit(tx, b, obj.key, fields, cond);
   }
 
   async getObject(bucket: string, key: string, versionId?: string): Promise<ObjectVersion> {
@@ -214,7 +213,7 @@ class KvObjectLayer implements ObjectLayer {
   async deleteObject(bucket: string, key: string, versionId?: string): Promise<DeleteResult> {
     return this.kv.transact(async (tx) => {
       const b = await requireBucket(tx, bucket);
-      return this.deleteInTx(tx, b, key, versionId);
+      return this.writes.delete(tx, b, key, versionId);
     });
   }
 
@@ -228,7 +227,7 @@ class KvObjectLayer implements ObjectLayer {
       const done = await this.kv.transact(async (tx) => {
         const b = await requireBucket(tx, bucket);
         const results: DeleteResult[] = [];
-        for (const it of chunk) results.push(await this.deleteInTx(tx, b, it.key, it.versionId, it.ifCurrent));
+        for (const it of chunk) results.push(await this.writes.delete(tx, b, it.key, it.versionId, it.ifCurrent));
         return results;
       });
       out.push(...done);
@@ -241,9 +240,11 @@ class KvObjectLayer implements ObjectLayer {
   async setBucketVersioning(bucket: string, status: 'Enabled' | 'Suspended'): Promise<BucketRecord> {
     return this.kv.transact(async (tx) => {
       const b = await requireBucket(tx, bucket);
-      const next = { ...b, versioning: status };
-      tx.set(kBucket(bucket), encodeBucket(next));
-      return next;
+      const stamp = this.w.stampAfter(await readStamp(tx, kBucketStamp(bucket, VERSIONING_REGISTER)));
+      const c = { kind: 'bucket-register', bucketCreatedAt: b.createdAt, bucket, name: VERSIONING_REGISTER, value: status, stamp } as const;
+      await applyBucketRegister(tx, c);
+      this.w.emit(tx, c);
+      return { ...b, versioning: status };
     });
   }
 
@@ -257,8 +258,13 @@ class KvObjectLayer implements ObjectLayer {
   async setObjectTags(bucket: string, key: string, versionId: string | undefined, tags: Record<string, string>): Promise<ObjectVersion> {
     return this.kv.transact(async (tx) => {
       const v = (await readVersion(tx, bucket, key, versionId)).version;
+      const b = await requireBucket(tx, bucket);
+      const reg = await readVersionRegister(tx, bucket, key, v.versionId, 'tags');
+      const stamp = this.w.stampAfter(v.versionId, reg?.s);
+      const c = { kind: 'version-register', bucketCreatedAt: b.createdAt, bucket, key, versionId: v.versionId, name: 'tags', value: tags, stamp } as const;
+      await applyVersionRegister(tx, c);
+      this.w.emit(tx, c);
       v.tags = tags;
-      await rewriteVersion(tx, v);
       return v;
     });
   }
@@ -273,8 +279,8 @@ class KvObjectLayer implements ObjectLayer {
         const data = await tx.get(kData(src.bucket, src.key, source.versionId));
         source.body = { kind: 'inline', data: data ?? new Uint8Array(0) };
       }
-      if (!source.body || source.body.kind === 'parts') {
-        throw new MetadataError('InvalidArgument', 'a multipart source is copied by its bytes');
+      if (!source.body || source.body.kind === 'parts' || source.body.kind === 'remote') {
+        throw new MetadataError('InvalidArgument', 'a multipart source, or one whose bytes another region holds, is copied by its bytes');
       }
       const meta = input.derive(source);
       const fields: VersionFields = {
@@ -287,74 +293,9 @@ class KvObjectLayer implements ObjectLayer {
         body: source.body,
         ...(meta.tags ? { tags: meta.tags } : {}),
       };
-      const version = await this.commit(tx, dst, input.key, fields, cond);
+      const version = await this.writes.commit(tx, dst, input.key, fields, cond);
       return { source, version };
     });
-  }
-
-  /**
-   * Writes the key's newest version in `tx`: conditions against the current one, an HLC
-   * newer than every version of the key, and the null-version rule of the bucket's state.
-   */
-  private async commit(tx: KvTransaction, b: BucketRecord, key: string, f: VersionFields, cond?: WriteConditions): Promise<ObjectVersion> {
-    const cur = (await currentRecord(tx, b.name, key))?.version;
-    checkConditions(cur, cond);
-    const [newest] = await newestVersions(tx, b.name, key, 1);
-    // a version must be newer than the one it follows, even if our wall clock is behind
-    let hlc = this.clock.now();
-    if (newest && compareHlc(newest.hlc, hlc) >= 0) hlc = this.clock.update(newest.hlc);
-    const isNull = b.versioning !== 'Enabled';
-    if (isNull) {
-      const old = await findVersion(tx, b.name, key, 'null');
-      if (old) await removeVersion(tx, old.version);
-    }
-    const version: ObjectVersion = {
-      bucket: b.name,
-      key,
-      versionId: makeVersionId(hlc, this.region),
-      hlc,
-      region: this.region,
-      deleteMarker: !!f.deleteMarker,
-      size: f.size,
-      etag: f.etag,
-      lastModified: hlc.wall,
-      owner: f.owner,
-      headers: f.headers,
-      userMetadata: f.userMetadata,
-      checksums: f.checksums,
-      ...(f.deleteMarker ? {} : { body: f.body }),
-      ...(isNull ? { isNull: true } : {}),
-      ...(f.tags && Object.keys(f.tags).length ? { tags: f.tags } : {}),
-    };
-    writeNewestVersion(tx, version);
-    return version;
-  }
-
-  /**
-   * S3 DELETE. Without a version id: unversioned buckets lose the object; versioned ones get
-   * a delete marker (the null version when suspended). With one: that version goes for good.
-   */
-  private async deleteInTx(tx: KvTransaction, b: BucketRecord, key: string, versionId?: string, ifCurrent?: string): Promise<DeleteResult> {
-    if (ifCurrent !== undefined && (await currentRecord(tx, b.name, key))?.version.versionId !== ifCurrent) {
-      return { key, deleteMarker: false, skipped: true };
-    }
-    if (versionId === undefined && b.versioning !== 'Unversioned') {
-      const marker = await this.commit(tx, b, key, {
-        deleteMarker: true,
-        size: 0,
-        etag: '',
-        owner: b.owner,
-        headers: {},
-        userMetadata: {},
-        checksums: {},
-        body: { kind: 'inline', data: new Uint8Array(0) },
-      });
-      return { key, versionId: s3VersionId(marker), deleteMarker: true };
-    }
-    const found = versionId === undefined ? await currentRecord(tx, b.name, key) : await findVersion(tx, b.name, key, versionId);
-    if (!found) return versionId === undefined ? { key, deleteMarker: false } : { key, versionId, deleteMarker: false };
-    await removeVersion(tx, found.version);
-    return { key, versionId: versionId ?? s3VersionId(found.version), deleteMarker: found.version.deleteMarker };
   }
 
   async listObjects(input: ListObjectsInput): Promise<ListObjectsPage> {
@@ -418,26 +359,6 @@ async function requireBucket(tx: KvReader, name: string): Promise<BucketRecord> 
   const v = await tx.get(kBucket(name));
   if (!v) throw new MetadataError('NoSuchBucket');
   return decodeBucket(v);
-}
-
-/** S3 conditional writes: If-Match needs the key (404 NoSuchKey when absent, as S3 does) */
-function checkConditions(cur: ObjectVersion | undefined, cond: WriteConditions | undefined): void {
-  if (!cond) return;
-  if (cond.ifNoneMatch !== undefined) {
-    const want = stripQuotes(cond.ifNoneMatch);
-    if (cur && (want === '*' || want === cur.etag)) throw new MetadataError('PreconditionFailed');
-  }
-  if (cond.ifMatch !== undefined) {
-    if (!cur) throw new MetadataError('NoSuchKey');
-    const want = stripQuotes(cond.ifMatch);
-    if (want !== '*' && want !== cur.etag) throw new MetadataError('PreconditionFailed');
-  }
-}
-
-function stripQuotes(etag: string): string {
-  const t = etag.trim();
-  const weak = t.startsWith('W/') ? t.slice(2) : t;
-  return weak.length >= 2 && weak.startsWith('"') && weak.endsWith('"') ? weak.slice(1, -1) : weak;
 }
 
 /**

@@ -16,11 +16,13 @@
  *                                             bucket-config.ts; removed here with the version)
  *   ('t', bucket, key, versionId)           → a version deleted for good (replication's
  *                                             tombstone: a late copy of it is not stored again)
+ *   ('vr', bucket, key, versionId, name)    → a register of that version (tags, ACL) as last
+ *                                             written, with its stamp (metadata/registers.ts)
  *
  * The null version (S3's 'null': written unversioned or suspended) is stored under its real
  * id so it sorts by its time among the others; ('nv') finds it and s3VersionId() names it.
  * ('nv') keeps the greatest null id the key has seen even after that version is gone: it is
- * the merge's null mark (replication/merge.ts), and a stale id there finds no version.
+ * the merge's null mark (metadata/merge.ts), and a stale id there finds no version.
  */
 import type { KvReader, KvTransaction } from './kv.js';
 import { releaseParts } from './multipart-release.js';
@@ -41,6 +43,19 @@ export const kGarbage = (blobId: string) => pack(['g', blobId]);
 /** a version's canned ACL (bucket-config.ts writes it; removeVersion clears it) */
 export const kObjectAcl = (bucket: string, key: string, vid: string) => pack(['oa', bucket, key, vid]);
 export const kTombstone = (bucket: string, key: string, vid: string) => pack(['t', bucket, key, vid]);
+export const kVersionRegister = (bucket: string, key: string, vid: string, name: string) => pack(['vr', bucket, key, vid, name]);
+
+/** the key's null mark: the greatest null-version id it has seen (stored or not) */
+export async function nullMarkOf(tx: KvReader, bucket: string, key: string): Promise<string | undefined> {
+  const raw = await tx.get(kNull(bucket, key));
+  return raw && decode<string>(raw);
+}
+
+/** clears every register row of one version */
+export function clearVersionRegisters(tx: KvTransaction, bucket: string, key: string, vid: string): void {
+  const r = subspaceRange(['vr', bucket, key, vid]);
+  tx.clearRange(r.begin, r.end);
+}
 
 /** the newest `limit` versions of a key, newest first (records only, no inline bytes) */
 export async function newestVersions(tx: KvReader, bucket: string, key: string, limit: number): Promise<ObjectVersion[]> {
@@ -122,19 +137,25 @@ export async function rewriteVersion(tx: KvTransaction, v: ObjectVersion): Promi
 }
 
 /**
- * Removes one version for good, with its bytes (inline, blob reference, parts), its null
- * pointer and its ACL; if it was the current one, the next newest becomes current.
+ * Removes one version for good, with its bytes (inline, blob reference, parts), its ACL and
+ * registers; if it was the current one, the next newest becomes current.
  */
 export async function removeVersion(tx: KvTransaction, v: ObjectVersion): Promise<void> {
   const before = await newestVersions(tx, v.bucket, v.key, 2);
-  tx.clear(kVersion(v.bucket, v.key, v.versionId));
-  tx.clear(kObjectAcl(v.bucket, v.key, v.versionId));
-  await releaseBody(tx, v);
+  await forgetVersion(tx, v);
   if (before[0]?.versionId !== v.versionId) return;
   const rest = before.filter((x) => x.versionId !== v.versionId);
   const next = indexEntryFor(currentOf(rest));
   if (next) tx.set(kCurrent(v.bucket, v.key), (await tx.get(kVersion(v.bucket, v.key, next.versionId)))!);
   else tx.clear(kCurrent(v.bucket, v.key));
+}
+
+/** drops a version's record, bytes, ACL and registers, leaving the current index alone (a bucket drop clears it) */
+export async function forgetVersion(tx: KvTransaction, v: ObjectVersion): Promise<void> {
+  tx.clear(kVersion(v.bucket, v.key, v.versionId));
+  tx.clear(kObjectAcl(v.bucket, v.key, v.versionId));
+  clearVersionRegisters(tx, v.bucket, v.key, v.versionId);
+  await releaseBody(tx, v);
 }
 
 /** drops a version's body: inline bytes, or its blob reference (garbage once unreferenced) */

@@ -1,26 +1,28 @@
 /**
  * Applying changes from another region to this region's metadata: the merge's plan
- * (merge.ts) carried out in one KV transaction per batch. Idempotent and order-free: a
- * duplicate, a replay or a change older than what the key already has changes nothing
- * it should not. The region's clock moves past every remote time it sees, so its next
- * write sorts after what it has just learnt.
+ * (metadata/merge.ts) carried out in one KV transaction per batch, through the same steps a
+ * local write takes (metadata/key-merge.ts, version-registers.ts, bucket-registers.ts,
+ * access-keys.ts). Idempotent and order-free: a duplicate, a replay or a change older than
+ * what its target already has changes nothing it should not. The region's clock moves past
+ * every remote time it sees, so its next write sorts after what it has just learnt.
+ *
+ * Buckets: an object or setting change names the incarnation of its bucket (its creation
+ * time). It applies to that incarnation, waits (NotReadyError) while the incarnation has not
+ * arrived, and is dropped when the incarnation is gone (deleted, or replaced by a newer one).
  */
+import { applyAccessKey } from '../metadata/access-keys.js';
+import { dropBucketBatch, finishDrop, goneUpTo, isDropping, markBucketGone } from '../metadata/bucket-drop.js';
+import { applyBucketRegister } from '../metadata/bucket-registers.js';
 import type { Change, ReplicatedVersion } from '../metadata/changes.js';
+import { fromReplicated, stampOf } from '../metadata/changes.js';
+import { carryOut, factsFor } from '../metadata/key-merge.js';
 import type { KvReader, KvStore, KvTransaction } from '../metadata/kv.js';
-import { decode, decodeBucket, encode } from '../metadata/records.js';
-import { pack, subspaceRange } from '../metadata/tuple.js';
-import type { Hlc, ObjectVersion } from '../metadata/types.js';
+import { planPurge, planVersion } from '../metadata/merge.js';
+import { decodeBucket, encodeBucket } from '../metadata/records.js';
+import type { BucketRecord, Hlc } from '../metadata/types.js';
 import { parseVersionId } from '../metadata/version-id.js';
-import { findVersion, kBucket, kNull, kTombstone, kVersion, removeVersion, rewriteVersion, storeVersion } from '../metadata/version-store.js';
-import { planPurge, planVersion, takesRegister, type KeyFacts, type Plan } from './merge.js';
-
-/** a version's register (its tags) as last written: kept so a late, older write loses */
-const kRegister = (bucket: string, key: string, vid: string, name: string) => pack(['vr', bucket, key, vid, name]);
-
-interface StoredRegister {
-  s: string;
-  v: unknown;
-}
+import { adoptRegisters, applyVersionRegister } from '../metadata/version-registers.js';
+import { kBucket, storeVersion } from '../metadata/version-store.js';
 
 /** why a change cannot be applied yet: the sender retries it later */
 export class NotReadyError extends Error {
@@ -31,35 +33,64 @@ export class NotReadyError extends Error {
 }
 
 export interface ApplyOptions {
-  /** the region's clock: told of every remote time */
+  /** the region's clock: told of every remote time (ObjectLayer.observeClock) */
   observe?: (hlc: Hlc) => void;
 }
 
-/** applies a batch in one transaction (the caller keeps batches small); NotReadyError if one must wait */
+/**
+ * Applies a batch in one transaction (the caller keeps batches small). A change that must
+ * wait does not hold back the others: they commit, then NotReadyError names what waits, and
+ * the sender retries the batch (what was applied is a no-op the second time).
+ */
 export async function applyChanges(kv: KvStore, changes: Change[], opts: ApplyOptions = {}): Promise<void> {
-  await kv.transact(async (tx) => {
-    for (const c of changes) await applyOne(tx, c);
+  const { drops, waiting } = await kv.transact(async (tx) => {
+    const drops = new Set<string>();
+    const waiting: NotReadyError[] = [];
+    for (const c of changes) {
+      try {
+        if (await applyOne(tx, c)) drops.add((c as Extract<Change, { kind: 'bucket-deleted' }>).name);
+      } catch (e) {
+        if (!(e instanceof NotReadyError)) throw e;
+        waiting.push(e);
+      }
+    }
+    return { drops, waiting };
   });
+  // a deleted bucket's records go in bounded transactions after the one that deleted it (a
+  // crash in between leaves the drop marker, and the janitor finishes)
+  for (const name of drops) await finishDrop(kv, name);
   if (opts.observe) for (const c of changes) observeStamp(c, opts.observe);
+  if (waiting.length > 0) throw new NotReadyError(waiting.map((e) => e.message).join('; '));
 }
 
 function observeStamp(c: Change, observe: (hlc: Hlc) => void): void {
-  const stamp = c.kind === 'version' ? c.version.versionId : c.stamp;
-  const parsed = parseVersionId(stamp);
+  const parsed = parseVersionId(stampOf(c));
   if (parsed) observe(parsed.hlc);
 }
 
-async function applyOne(tx: KvTransaction, c: Change): Promise<void> {
+/** true: a bucket was deleted and more of its records remain to clear */
+async function applyOne(tx: KvTransaction, c: Change): Promise<boolean> {
   switch (c.kind) {
     case 'version':
-      if (await bucketMatches(tx, c.version.bucket, c.bucketCreatedAt)) await applyVersion(tx, c.version, !!c.erase);
-      return;
+      if (await bucketMatches(tx, c.version.bucket, c.bucketCreatedAt)) await applyVersion(tx, c.version, c.bucketCreatedAt, !!c.erase);
+      return false;
     case 'purge':
-      if (await bucketMatches(tx, c.bucket, c.bucketCreatedAt)) await applyPurge(tx, c.bucket, c.key, c.versionId);
-      return;
+      if (await bucketMatches(tx, c.bucket, c.bucketCreatedAt)) await carryOut(tx, c.bucket, c.key, planPurge(await factsFor(tx, c.bucket, c.key, c.versionId), c.versionId));
+      return false;
     case 'version-register':
-      if (await bucketMatches(tx, c.bucket, c.bucketCreatedAt)) await applyTags(tx, c);
-      return;
+      if (await bucketMatches(tx, c.bucket, c.bucketCreatedAt)) await applyVersionRegister(tx, c);
+      return false;
+    case 'bucket-register':
+      if (await bucketMatches(tx, c.bucket, c.bucketCreatedAt)) await applyBucketRegister(tx, c);
+      return false;
+    case 'access-key':
+      await applyAccessKey(tx, c);
+      return false;
+    case 'bucket-created':
+      await applyBucketCreated(tx, c.record);
+      return false;
+    case 'bucket-deleted':
+      return applyBucketDeleted(tx, c.name, c.createdAt);
     default:
       throw new NotReadyError(`change kind ${(c as Change).kind} is not applied by this version of Erne`);
   }
@@ -67,80 +98,51 @@ async function applyOne(tx: KvTransaction, c: Change): Promise<void> {
 
 /** false: the change belongs to a bucket deleted since (drop it); throws while the bucket has not arrived */
 async function bucketMatches(tx: KvReader, bucket: string, createdAt: number): Promise<boolean> {
-  const raw = await tx.get(kBucket(bucket));
-  const local = raw && decodeBucket(raw).createdAt;
+  const local = await localCreatedAt(tx, bucket);
   if (local === createdAt) return true;
+  const gone = await goneUpTo(tx, bucket);
+  if (gone !== undefined && gone >= createdAt) return false;
   if (local === undefined || local < createdAt) throw new NotReadyError(`bucket ${bucket} (created ${createdAt}) has not reached this region yet`);
   return false;
 }
 
-/** the merge's facts about one key, read for the ids a plan can name */
-async function factsFor(tx: KvReader, bucket: string, key: string, id: string): Promise<KeyFacts> {
-  const markRaw = await tx.get(kNull(bucket, key));
-  const nullMark = markRaw && decode<string>(markRaw);
-  const ids = nullMark === undefined || nullMark === id ? [id] : [id, nullMark];
-  const stored = new Set<string>();
-  for (const x of ids) if ((await tx.get(kVersion(bucket, key, x))) !== undefined) stored.add(x);
-  const tomb = (await tx.get(kTombstone(bucket, key, id))) !== undefined;
-  return { stored: (x) => stored.has(x), tombstoned: (x) => x === id && tomb, nullMark };
+async function localCreatedAt(tx: KvReader, bucket: string): Promise<number | undefined> {
+  const raw = await tx.get(kBucket(bucket));
+  return raw && decodeBucket(raw).createdAt;
 }
 
-async function applyVersion(tx: KvTransaction, rv: ReplicatedVersion, erase: boolean): Promise<void> {
-  const facts = await factsFor(tx, rv.bucket, rv.key, rv.versionId);
-  const plan = planVersion(facts, { id: rv.versionId, isNull: !!rv.isNull, erase });
+async function applyVersion(tx: KvTransaction, rv: ReplicatedVersion, bucketCreatedAt: number, erase: boolean): Promise<void> {
+  const plan = planVersion(await factsFor(tx, rv.bucket, rv.key, rv.versionId), { id: rv.versionId, isNull: !!rv.isNull, erase });
   await carryOut(tx, rv.bucket, rv.key, plan);
   if (!plan.store) return;
-  const v = toLocal(rv);
-  // tags written to this version before it arrived here win if they are newer than it
-  const reg = await readRegister(tx, rv.bucket, rv.key, rv.versionId, 'tags');
-  if (reg && takesRegister(rv.versionId, reg.s)) setTags(v, reg.v as Record<string, string>);
-  else if (reg) tx.clear(kRegister(rv.bucket, rv.key, rv.versionId, 'tags'));
+  const v = fromReplicated(rv);
+  await adoptRegisters(tx, v, bucketCreatedAt);
   await storeVersion(tx, v);
 }
 
-async function applyPurge(tx: KvTransaction, bucket: string, key: string, id: string): Promise<void> {
-  await carryOut(tx, bucket, key, planPurge(await factsFor(tx, bucket, key, id), id));
-  const r = subspaceRange(['vr', bucket, key, id]);
-  tx.clearRange(r.begin, r.end);
-}
-
-async function carryOut(tx: KvTransaction, bucket: string, key: string, plan: Plan): Promise<void> {
-  if (plan.remove !== undefined) {
-    const found = await findVersion(tx, bucket, key, plan.remove);
-    if (found) await removeVersion(tx, found.version);
+/**
+ * A bucket the control region made: created here unless this incarnation (or a newer one) is
+ * known; an older incarnation still here, or still being cleared, must go first.
+ */
+async function applyBucketCreated(tx: KvTransaction, rec: BucketRecord): Promise<void> {
+  const local = await localCreatedAt(tx, rec.name);
+  const gone = await goneUpTo(tx, rec.name);
+  if (local === rec.createdAt || (local !== undefined && local > rec.createdAt)) return;
+  if (gone !== undefined && gone >= rec.createdAt) return;
+  if (local !== undefined || (await isDropping(tx, rec.name))) {
+    throw new NotReadyError(`bucket ${rec.name}: an older bucket of that name is still here; its deletion has not arrived`);
   }
-  if (plan.nullMark !== undefined) tx.set(kNull(bucket, key), encode(plan.nullMark));
-  if (plan.tombstone !== undefined) tx.set(kTombstone(bucket, key, plan.tombstone), encode(1));
+  tx.set(kBucket(rec.name), encodeBucket(rec));
 }
 
-async function applyTags(tx: KvTransaction, c: Extract<Change, { kind: 'version-register' }>): Promise<void> {
-  if ((await tx.get(kTombstone(c.bucket, c.key, c.versionId))) !== undefined) return;
-  const cur = await readRegister(tx, c.bucket, c.key, c.versionId, c.name);
-  const found = await findVersion(tx, c.bucket, c.key, c.versionId);
-  // the version's own id is the stamp of the tags it was written with
-  const curStamp = cur?.s ?? found?.version.versionId;
-  if (!takesRegister(curStamp, c.stamp)) return;
-  tx.set(kRegister(c.bucket, c.key, c.versionId, c.name), encode({ s: c.stamp, v: c.value } satisfies StoredRegister));
-  if (found) {
-    setTags(found.version, c.value);
-    await rewriteVersion(tx, found.version);
-  }
-}
-
-async function readRegister(tx: KvReader, bucket: string, key: string, vid: string, name: string): Promise<StoredRegister | undefined> {
-  const raw = await tx.get(kRegister(bucket, key, vid, name));
-  return raw && decode<StoredRegister>(raw);
-}
-
-function setTags(v: ObjectVersion, tags: Record<string, string>): void {
-  if (Object.keys(tags).length > 0) v.tags = tags;
-  else delete v.tags;
-}
-
-function toLocal(rv: ReplicatedVersion): ObjectVersion {
-  const { body, ...rest } = rv;
-  const v: ObjectVersion = { ...rest };
-  if (body?.kind === 'inline') v.body = { kind: 'inline', data: body.data };
-  else if (body?.kind === 'remote') v.body = { kind: 'remote', region: body.region };
-  return v;
+/**
+ * The incarnation created at `createdAt` was deleted (so was any older one still here): its
+ * record goes now, its other records in bounded batches (bucket-drop.ts). True: more remain.
+ */
+async function applyBucketDeleted(tx: KvTransaction, name: string, createdAt: number): Promise<boolean> {
+  await markBucketGone(tx, name, createdAt);
+  const local = await localCreatedAt(tx, name);
+  if (local === undefined || local > createdAt) return false;
+  tx.clear(kBucket(name));
+  return dropBucketBatch(tx, name);
 }

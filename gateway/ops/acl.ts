@@ -1,4 +1,5 @@
 import { expandAcl, type StoredAcl } from '../../metadata/acl.js';
+import { uploadAclKind } from '../../metadata/bucket-config.js';
 import type { Handler, HandlerTable, OpContext, OpResult } from '../context.js';
 import { bucketAcl, requireBucketAccess } from '../access.js';
 import { aclFromHeaders, aclFromPolicy, keyResolver, type AclTarget } from '../acl/parse.js';
@@ -96,8 +97,6 @@ export const aclHandlers: HandlerTable = {
   PutObjectAcl: putObjectAcl,
   GetObjectAcl: getObjectAcl,
 };
-
-const uploadAclKind = (uploadId: string) => `upload-acl/${uploadId}`;
 
 /** the version a successful object write created: from its response, else the current one */
 async function writtenVersionId(ctx: OpContext, result: OpResult): Promise<string | undefined> {

@@ -17,8 +17,9 @@ import { headerText } from '../header-text.js';
 /**
  * CopyObject. A source stored inline or as a blob is copied in one metadata transaction: the
  * new version refers to the same blob (one more reference row) or gets a copy of the inline
- * bytes. A source whose bytes are multipart parts (or a copy that asks for a checksum the
- * source lacks) is streamed into a new blob, hashed on the way, never held in memory.
+ * bytes. A source whose bytes are multipart parts or held by another region (or a copy that
+ * asks for a checksum the source lacks) is streamed into a new blob, hashed on the way, never
+ * held in memory.
  */
 
 export interface CopySource {
@@ -126,7 +127,7 @@ async function copyObject(ctx: OpContext): Promise<OpResult> {
   if (probe.size > MAX_SINGLE_PUT_BYTES) {
     throw new S3Error('InvalidRequest', `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_SINGLE_PUT_BYTES}`);
   }
-  const streamed = probe.body?.kind === 'parts' || (wantAlg !== undefined && !probe.checksums[wantAlg]);
+  const streamed = probe.body?.kind === 'parts' || probe.body?.kind === 'remote' || (wantAlg !== undefined && !probe.checksums[wantAlg]);
   const { source, version } = streamed
     ? await copyBytes(ctx, probe, derive, cond, wantAlg, writerOf(ctx.auth, dstBucket))
     : await ctx.svc.layer.copyObject({ source: src, bucket: ctx.bucket, key: ctx.key, owner: writerOf(ctx.auth, dstBucket), derive }, cond);

@@ -4,11 +4,11 @@
  * uploads than one transaction handles go in batches; a delete a crash cut short blocks a new
  * bucket of that name (OperationAborted) and refuses parts until the janitor finishes it.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ABORT_BATCH, abortBucketUploads } from '../../metadata/bucket-drop.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ABORT_BATCH, dropBucketBatch } from '../../metadata/bucket-drop.js';
 import type { MetadataError } from '../../metadata/errors.js';
 import { createMultipartLayer, type MultipartLayer } from '../../metadata/multipart.js';
-import { pack } from '../../metadata/tuple.js';
+import { pack, subspaceRange } from '../../metadata/tuple.js';
 import { inlineObject, tempLayer, type TempLayer } from './lmdb-temp.js';
 
 const B = 'drop-me';
@@ -75,7 +75,7 @@ describe('deleteBucket with uploads in progress', () => {
     // what deleteBucket's first transaction does, without the batches after it
     const more = await t.kv.transact(async (tx) => {
       tx.clear(pack(['b', B]));
-      return abortBucketUploads(tx, B);
+      return dropBucketBatch(tx, B);
     });
     expect(more).toBe(true);
     const last = `k${String(ABORT_BATCH + 1).padStart(4, '0')}`;
@@ -85,5 +85,25 @@ describe('deleteBucket with uploads in progress', () => {
     await mp.releaseQueued();
     await t.layer.createBucket({ name: B, owner: 'o', region: 'test-1' });
     expect(await uploadsOf(B)).toEqual([]);
+  });
+});
+
+describe('deleting a bucket leaves nothing of it behind', () => {
+  it('null marks and tombstones go with it, and a bucket made again in the same millisecond is a later incarnation', async () => {
+    await t.layer.putObject(inlineObject('k', 'x', B));
+    await t.layer.deleteObject(B, 'k'); // an unversioned DELETE leaves the key's null mark
+    const first = await t.layer.getBucket(B);
+    const now = vi.spyOn(Date, 'now').mockReturnValue(first.createdAt);
+    try {
+      await t.layer.deleteBucket(B);
+      for (const space of ['nv', 't', 'v', 'c']) {
+        const r = subspaceRange([space, B]);
+        expect(await t.kv.read((tx) => tx.getRange(r.begin, r.end))).toEqual([]);
+      }
+      const again = await t.layer.createBucket({ name: B, owner: 'o', region: 'test-1' });
+      expect(again.createdAt).toBeGreaterThan(first.createdAt);
+    } finally {
+      now.mockRestore();
+    }
   });
 });

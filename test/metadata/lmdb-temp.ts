@@ -7,6 +7,7 @@ import { createObjectLayer } from '../../metadata/objects.js';
 import type { ObjectLayer } from '../../metadata/object-layer.js';
 import type { KvStore } from '../../metadata/kv.js';
 import type { NewObject } from '../../metadata/types.js';
+import type { WriterOptions } from '../../metadata/region-writer.js';
 
 export interface TempLayer {
   layer: ObjectLayer;
@@ -16,8 +17,8 @@ export interface TempLayer {
   cleanup(): Promise<void>;
 }
 
-/** an object layer on a real LMDB environment in a fresh temp dir */
-export async function tempLayer(region = 'test-1'): Promise<TempLayer> {
+/** an object layer on a real LMDB environment in a fresh temp dir; `writer`: its change sink and clock */
+export async function tempLayer(region = 'test-1', writer: Omit<WriterOptions, 'region'> = {}): Promise<TempLayer> {
   const dir = await mkdtemp(join(tmpdir(), 'erne-meta-'));
   const t: TempLayer = {
     kv: await openLmdb(dir),
@@ -25,7 +26,7 @@ export async function tempLayer(region = 'test-1'): Promise<TempLayer> {
     async reopen() {
       await t.layer.close();
       t.kv = await openLmdb(dir);
-      t.layer = createObjectLayer(t.kv, { region });
+      t.layer = createObjectLayer(t.kv, { ...writer, region });
       return t.layer;
     },
     async cleanup() {
@@ -33,7 +34,7 @@ export async function tempLayer(region = 'test-1'): Promise<TempLayer> {
       await rm(dir, { recursive: true, force: true });
     },
   };
-  t.layer = createObjectLayer(t.kv, { region });
+  t.layer = createObjectLayer(t.kv, { ...writer, region });
   return t;
 }
 

@@ -13,7 +13,7 @@ const store = useBucketLayer();
 let configs: BucketConfigStore;
 
 beforeEach(async () => {
-  configs = createBucketConfigStore(store.env.kv);
+  configs = createBucketConfigStore(store.env.kv, { region: 'test-1' });
   await store.layer.setBucketVersioning('bkt', 'Enabled');
 });
 

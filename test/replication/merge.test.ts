@@ -1,11 +1,11 @@
 /**
  * The merge converges: any order, duplication and replay of one set of changes gives the
- * same key state, and that state is the one the rule in replication/merge.ts names.
+ * same key state, and that state is the one the rule in metadata/merge.ts names.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { makeVersionId } from '../../metadata/version-id.js';
-import { isNewer, planPurge, planVersion, takesRegister, type KeyFacts, type Plan } from '../../replication/merge.js';
+import { isNewer, planPurge, planVersion, takesRegister, type KeyFacts, type Plan } from '../../metadata/merge.js';
 
 type Change = { kind: 'version'; id: string; isNull: boolean; erase: boolean } | { kind: 'purge'; id: string };
 
