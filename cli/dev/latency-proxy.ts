@@ -5,7 +5,7 @@
  * delay has passed (never a whole message at once), in order, with back-pressure, and a
  * half-close (one side ends) travels with the same delay as the bytes before it.
  *
- * A cut proxy (cut()) refuses new connections and drops the open ones, as a partition does.
+ * A cut proxy (cut()) resets the open connections and new ones until heal(), as a partition does.
  */
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -39,7 +39,7 @@ export async function startLatencyProxy(opts: LatencyProxyOptions): Promise<Late
   const open = new Set<net.Socket>();
   let cut = false;
   const server = net.createServer({ allowHalfOpen: true }, (client) => {
-    if (cut) return void client.destroy();
+    if (cut) return void client.resetAndDestroy();
     const upstream = net.connect({ host: opts.target.host, port: opts.target.port, allowHalfOpen: true });
     for (const s of [client, upstream]) {
       open.add(s);
@@ -66,7 +66,8 @@ export async function startLatencyProxy(opts: LatencyProxyOptions): Promise<Late
     url: `http://${host}:${port}`,
     cut() {
       cut = true;
-      for (const s of open) s.destroy();
+      // a reset, not a polite FIN: the peer sees the connection fail as a partition makes it
+      for (const s of open) s.resetAndDestroy();
     },
     heal() {
       cut = false;
