@@ -6,9 +6,12 @@
  *
  * Children run in their own process group (detached), so a Ctrl-C at the terminal reaches
  * only the supervising process, which then stops them in order: nothing is stopped twice and
- * nothing is restarted while stopping.
+ * nothing is restarted while stopping. Where util-linux's setpriv is found (Linux), each child
+ * is also started with a parent-death signal, so even a supervisor killed with SIGKILL leaves
+ * no child behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 export interface ChildSpec {
   /** how notices and log lines name it, e.g. "fra gateway" */
@@ -17,8 +20,8 @@ export interface ChildSpec {
   args: string[];
   env?: NodeJS.ProcessEnv;
   cwd?: string;
-  /** polled after each start until true: the child is up (default: as soon as it spawned) */
-  ready?: () => Promise<boolean>;
+  /** polled after each start until true: the child (this pid) is up (default: as soon as it spawned) */
+  ready?: (pid: number) => Promise<boolean>;
   /** a start not ready within this time is killed and counts as a death (default 30 s) */
   readyTimeoutMs?: number;
   /** false: this output line is kept for error messages but not shown */
@@ -72,6 +75,12 @@ export class StartError extends Error {
 }
 
 const TAIL_LINES = 20;
+
+/** `setpriv --pdeathsig KILL -- cmd …` sets the signal and execs cmd: same pid, no extra process */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => process.platform === 'linux' && existsSync(p));
+
+/** whether children die with the supervisor even when it is SIGKILLed */
+export const ORPHAN_GUARD = SETPRIV !== undefined;
 
 class Child implements Supervised {
   proc: ChildProcess | undefined;
@@ -153,7 +162,10 @@ export class Supervisor {
   /** spawns the child and waits for its readiness: 'ready', or why it did not get there */
   private async launch(child: Child): Promise<'ready' | string> {
     const { spec } = child;
-    const proc = spawn(spec.command, spec.args, { env: spec.env, cwd: spec.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    // a command that is not there is spawned directly, for node's own ENOENT
+    const guard = SETPRIV !== undefined && findable(spec.command, spec.env?.['PATH'] ?? process.env['PATH']);
+    const [command, args] = guard ? [SETPRIV, ['--pdeathsig', 'KILL', '--', spec.command, ...spec.args]] : [spec.command, spec.args];
+    const proc = spawn(command, args, { env: spec.env, cwd: spec.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     child.proc = proc;
     child.startedAt = Date.now();
     child.exited = new Promise((resolve) => {
@@ -179,7 +191,8 @@ export class Supervisor {
     for (;;) {
       const why = exited();
       if (why !== undefined) return `exited before it was ready (${why})`;
-      if (child.proc?.pid !== undefined && (ready === undefined || (await ready().catch(() => false)))) {
+      const pid = child.proc?.pid;
+      if (pid !== undefined && (ready === undefined || (await ready(pid).catch(() => false)))) {
         // a probe racing the exit: trust the exit
         return exited() === undefined ? undefined : `exited before it was ready (${exited()})`;
       }
@@ -240,6 +253,11 @@ export class Supervisor {
       partial = '';
     });
   }
+}
+
+function findable(command: string, path = ''): boolean {
+  if (command.includes('/')) return existsSync(command);
+  return path.split(':').some((dir) => dir !== '' && existsSync(`${dir}/${command}`));
 }
 
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {

@@ -21,15 +21,22 @@ const fs = require('node:fs');
 fs.appendFileSync(process.env.STARTS, Date.now() + ' ' + process.pid + '\\n');
 if (fs.existsSync(process.env.FAIL)) { console.error('failing on purpose'); process.exit(3); }
 if (process.env.IGNORE_TERM) process.on('SIGTERM', () => console.log('ignoring SIGTERM'));
-require('node:net').createServer((s) => s.end('hi')).listen(Number(process.env.PORT), '127.0.0.1', () => console.log('listening\\nsecond line'));
+require('node:net').createServer((s) => s.end(String(process.pid))).listen(Number(process.env.PORT), '127.0.0.1', () => console.log('listening\\nsecond line'));
 `;
 
-function answers(port: number): Promise<boolean> {
+/** the pid of the child answering on the port, or undefined */
+function answeringPid(port: number): Promise<number | undefined> {
   return new Promise((resolve) => {
     const s = net.connect({ host: '127.0.0.1', port });
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
+    let text = '';
+    s.on('data', (d: Buffer) => (text += d.toString()));
+    s.once('end', () => resolve(Number(text) || undefined));
+    s.once('error', () => resolve(undefined));
   });
+}
+
+async function answers(port: number): Promise<boolean> {
+  return (await answeringPid(port)) !== undefined;
 }
 
 async function until(ok: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> {
@@ -58,6 +65,7 @@ interface Fixture {
 }
 
 const dirs: string[] = [];
+const usedPorts = new Set<number>();
 const sups: Supervisor[] = [];
 afterEach(async () => {
   for (const s of sups.splice(0)) s.killAll();
@@ -76,7 +84,10 @@ function fixture(policy = { initialDelayMs: 100, maxDelayMs: 400, stableAfterMs:
     notices,
     logs,
     async spec(name, extraEnv = {}) {
-      const port = await freePort();
+      // freePort may hand out a port twice in a row: two children must not share one
+      let port = await freePort();
+      while (usedPorts.has(port)) port = await freePort();
+      usedPorts.add(port);
       const starts = join(dir, `${name}.starts`);
       const fail = join(dir, `${name}.fail`);
       return {
@@ -84,7 +95,8 @@ function fixture(policy = { initialDelayMs: 100, maxDelayMs: 400, stableAfterMs:
         command: process.execPath,
         args: ['-e', CHILD],
         env: { ...process.env, PORT: String(port), STARTS: starts, FAIL: fail, ...extraEnv },
-        ready: () => answers(port),
+        // its own answer, not another program's that took the port meanwhile
+        ready: async (pid) => (await answeringPid(port)) === pid,
         port,
         starts,
         fail,
@@ -117,7 +129,7 @@ describe('supervisor', () => {
     expect(child.pid).not.toBe(first);
     expect(alive(first)).toBe(false);
     expect(child.restarts).toBe(1);
-    expect(await answers(spec.port)).toBe(true);
+    expect(await answeringPid(spec.port)).toBe(child.pid);
   });
 
   it('waits longer each time a child keeps dying, and from the short wait again once it stayed up', async () => {
@@ -157,7 +169,7 @@ describe('supervisor', () => {
     expect(f.sup.pids().sort()).toEqual([...pids].sort());
     await f.sup.stopAll();
     for (const pid of pids) expect(alive(pid), `pid ${pid}`).toBe(false);
-    expect(f.logs).toContain('[stubborn] ignoring SIGTERM');
+    expect(f.logs, JSON.stringify(f.logs)).toContain('[stubborn] ignoring SIGTERM');
     expect(f.notices).toEqual([]);
     expect(f.starts(stubbornSpec.starts)).toHaveLength(1);
     expect(f.sup.pids()).toEqual([]);
@@ -174,6 +186,6 @@ describe('supervisor', () => {
     expect(f.sup.pids()).toEqual([]);
 
     const missing = await f.sup.start({ name: 'ghost', command: '/nonexistent/program', args: [] }).catch((e: unknown) => e);
-    expect((missing as StartError).oneLine()).toMatch(/^ghost could not be started: spawn \/nonexistent\/program ENOENT$/);
+    expect((missing as StartError).oneLine()).toBe('ghost could not be started: spawn /nonexistent/program ENOENT');
   });
 });
