@@ -71,39 +71,7 @@ export async function dev(flags: FlagValues, deps: DevDeps): Promise<void> {
     lock.release();
   };
 
-  try {
-    await Promise.all(regions.map(async (r) => (r.redis = await sup.start(redisSpec({ name: `${r.name} redis-server`, port: r.redisPort, cwd: dataDir, env: deps.env })))));
-    if (opts.latencyMs !== undefined) {
-      for (const r of regions) r.proxy = await startLatencyProxy({ target: { host: '127.0.0.1', port: r.s3Port }, delayMs: opts.latencyMs });
-    }
-    const clusterFile = join(dataDir, CLUSTER_FILE);
-    writeClusterFile(clusterFile, clusterDoc(regions.map((r) => ({ name: r.name, internalUrl: internalUrl(r) }))));
-    await Promise.all(regions.map(async (r) => (r.gateway = await sup.start(gatewaySpec(r, { opts, dataDir, clusterFile, creds, clustered, env: deps.env })))));
-
-    const summary: DevSummary = {
-      regions: regions.map((r) => ({
-        name: r.name,
-        endpoint: `http://127.0.0.1:${r.s3Port}`,
-        internal: internalUrl(r),
-        redisUrl: `redis://127.0.0.1:${r.redisPort}`,
-        gatewayPid: r.gateway?.pid,
-        redisPid: r.redis?.pid,
-      })),
-      control: regions[0]!.name,
-      accessKeyId: creds.accessKeyId,
-      secretAccessKey: creds.secretAccessKey,
-      latencyMs: opts.latencyMs ?? 0,
-      dataDir: opts.dataDir,
-      clusterFile,
-      replication: clustered,
-    };
-    deps.out(opts.json ? summaryJson(summary) : summaryText(summary));
-  } catch (err) {
-    await teardown();
-    if (err instanceof StartError) throw new CommandError(err.oneLine());
-    throw err;
-  }
-
+  // from the first child on: a Ctrl-C while starting stops what has started so far
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -124,6 +92,57 @@ export async function dev(flags: FlagValues, deps: DevDeps): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+
+  let clusterFile: string;
+  try {
+    clusterFile = await startRegions(regions, sup, { opts, dataDir, creds, clustered, env: deps.env });
+  } catch (err) {
+    // stopped by a signal: its handler finishes and exits
+    if (stopping) return;
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await teardown();
+    if (err instanceof StartError) throw new CommandError(err.oneLine());
+    throw err;
+  }
+  const summary: DevSummary = {
+    regions: regions.map((r) => ({
+      name: r.name,
+      endpoint: `http://127.0.0.1:${r.s3Port}`,
+      internal: internalUrl(r),
+      redisUrl: `redis://127.0.0.1:${r.redisPort}`,
+      gatewayPid: r.gateway?.pid,
+      redisPid: r.redis?.pid,
+    })),
+    control: regions[0]!.name,
+    accessKeyId: creds.accessKeyId,
+    secretAccessKey: creds.secretAccessKey,
+    latencyMs: opts.latencyMs ?? 0,
+    dataDir: opts.dataDir,
+    clusterFile,
+    replication: clustered,
+  };
+  deps.out(opts.json ? summaryJson(summary) : summaryText(summary));
+}
+
+interface StartContext {
+  opts: DevOptions;
+  dataDir: string;
+  creds: DevCredentials;
+  clustered: boolean;
+  env: Record<string, string | undefined>;
+}
+
+/** the Redis servers, then the proxies and the cluster file naming them, then the gateways; returns the file */
+async function startRegions(regions: Region[], sup: Supervisor, ctx: StartContext): Promise<string> {
+  await Promise.all(regions.map(async (r) => (r.redis = await sup.start(redisSpec({ name: `${r.name} redis-server`, port: r.redisPort, cwd: ctx.dataDir, env: ctx.env })))));
+  if (ctx.opts.latencyMs !== undefined) {
+    for (const r of regions) r.proxy = await startLatencyProxy({ target: { host: '127.0.0.1', port: r.s3Port }, delayMs: ctx.opts.latencyMs });
+  }
+  const clusterFile = join(ctx.dataDir, CLUSTER_FILE);
+  writeClusterFile(clusterFile, clusterDoc(regions.map((r) => ({ name: r.name, internalUrl: internalUrl(r) }))));
+  await Promise.all(regions.map(async (r) => (r.gateway = await sup.start(gatewaySpec(r, { ...ctx, clusterFile })))));
+  return clusterFile;
 }
 
 function internalUrl(r: Region): string {
@@ -133,13 +152,8 @@ function internalUrl(r: Region): string {
 /** serve's own start-up lines repeat what erne dev prints once for all regions */
 const SERVE_BANNER = /^(Erne is serving S3 at |  region: |  access key id: |  secret access key: |Try: AWS_ACCESS_KEY_ID=)/;
 
-interface GatewayContext {
-  opts: DevOptions;
-  dataDir: string;
+interface GatewayContext extends StartContext {
   clusterFile: string;
-  creds: DevCredentials;
-  clustered: boolean;
-  env: Record<string, string | undefined>;
 }
 
 function gatewaySpec(r: Region, ctx: GatewayContext): ChildSpec {

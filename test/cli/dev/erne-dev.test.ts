@@ -227,4 +227,29 @@ describe('erne dev --regions iad,fra,sin --latency 25ms', () => {
     while (children.some((pid) => commandOf(pid) !== undefined) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(children.filter((pid) => commandOf(pid) !== undefined).map((pid) => `${pid} ${commandOf(pid)}`)).toEqual([]);
   });
+
+  it('a Ctrl-C while it is still starting stops what had started, and nothing is left', async () => {
+    const dir = tempDir('erne-dev-early-');
+    const proc = execFile(process.execPath, [ERNE_JS, 'dev', '--data-dir', dir]);
+    let out = '';
+    proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+    try {
+      // as soon as the first redis-server serves, before the endpoints are printed
+      const deadline = Date.now() + 20_000;
+      const serving = (pid: number) => /^redis-server 127\.0\.0\.1:\d+/.test(commandOf(pid) ?? '');
+      let seen: number[] = [];
+      while (!(seen = descendants(proc.pid!)).some(serving) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      expect(seen.some(serving), out).toBe(true);
+      proc.kill('SIGINT');
+      expect(await exited, out).toBe(0);
+      expect(out).not.toContain('Ctrl-C stops every process');
+      const all = [...new Set([...seen, ...descendants(proc.pid!)])];
+      expect(all.filter((pid) => commandOf(pid) !== undefined).map((pid) => `${pid} ${commandOf(pid)}`)).toEqual([]);
+    } finally {
+      proc.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
