@@ -150,7 +150,7 @@ function internalUrl(r: Region): string {
 }
 
 /** serve's own start-up lines repeat what erne dev prints once for all regions */
-const SERVE_BANNER = /^(Erne is serving S3 at |  region: |  access key id: |  secret access key: |Try: AWS_ACCESS_KEY_ID=)/;
+const SERVE_BANNER = /^(Erne is serving S3 at |  region: |  cluster: |  access key id: |  secret access key: |Try: AWS_ACCESS_KEY_ID=)/;
 
 interface GatewayContext extends StartContext {
   clusterFile: string;
