@@ -101,7 +101,7 @@ class Child implements Supervised {
     return this.proc?.pid;
   }
   alive(): boolean {
-    return this.proc !== undefined && this.proc.exitCode === null && this.proc.signalCode === null;
+    return this.proc?.pid !== undefined && this.proc.exitCode === null && this.proc.signalCode === null;
   }
 }
 

@@ -124,7 +124,7 @@ describe('erne dev --regions iad,fra,sin --latency 25ms', () => {
   });
 
   (REPLICATING ? it : it.skip)(
-    `an object written in one region is read in the others${REPLICATING ? '' : ' [skipped: erne serve has no --cluster yet; runs once the replication transport is merged]'}`,
+    `an object written in one region is read in the others${REPLICATING ? '' : ' [skipped: erne serve has no --cluster yet; runs once the replication branches are merged]'}`,
     async () => {
       const iad = written.get('iad')!;
       for (const name of ['fra', 'sin']) {
