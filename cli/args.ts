@@ -98,6 +98,18 @@ export const COMMANDS: CommandSpec[] = [
     ],
   },
   BENCH_COMMAND,
+  {
+    path: ['dev'],
+    summary: 'a whole cluster on this machine: per region a redis-server and a gateway, supervised',
+    flags: [
+      { name: 'regions', kind: 'string', env: 'ERNE_DEV_REGIONS', default: 'iad,fra,sin', value: 'R,R…', help: 'the regions to run; the first is the control region' },
+      { name: 'latency', kind: 'string', env: 'ERNE_DEV_LATENCY', value: 'TIME', help: 'one-way delay between regions, e.g. 50ms (a proxy in front of each internal endpoint)' },
+      { name: 'data-dir', kind: 'string', env: 'ERNE_DEV_DATA_DIR', default: './erne-dev', value: 'DIR', help: 'one data directory per region in here, the cluster file and the keys' },
+      { name: 'port', kind: 'port', env: 'ERNE_DEV_PORT', default: 0, value: 'N', help: "the first region's S3 port, the next regions the next ports (0: any free ports)" },
+      { name: 'verbose', kind: 'boolean', env: 'ERNE_DEV_VERBOSE', help: 'gateways log every request, not only warnings' },
+      json,
+    ],
+  },
 ];
 
 export type FlagValues = Record<string, string | number | boolean | undefined>;

@@ -1,0 +1,60 @@
+/**
+ * `erne dev`'s flags (parsed by cli/args.ts) as checked options: each mistake is a UsageError,
+ * one line naming the flag.
+ */
+import { UsageError, type FlagValues } from '../args.js';
+
+export interface DevOptions {
+  regions: string[];
+  /** one-way delay between regions; undefined: no latency proxies */
+  latencyMs?: number;
+  dataDir: string;
+  /** S3 port of the first region, the others follow; 0: any free ports */
+  port: number;
+  /** gateways log every request (info) instead of warnings only */
+  verbose: boolean;
+  json: boolean;
+}
+
+/** the topology's region names (replication/topology.ts) */
+const REGION_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
+const MAX_LATENCY_MS = 10_000;
+
+export function devOptions(flags: FlagValues): DevOptions {
+  const port = Number(flags['port'] ?? 0);
+  const regions = parseRegions(String(flags['regions'] ?? ''));
+  if (port !== 0 && port + regions.length - 1 > 65535) throw new UsageError(`--port: ${regions.length} regions need ports ${port}..${port + regions.length - 1}, past 65535`);
+  return {
+    regions,
+    latencyMs: flags['latency'] === undefined ? undefined : parseLatency(String(flags['latency'])),
+    dataDir: String(flags['data-dir']),
+    port,
+    verbose: flags['verbose'] === true,
+    json: flags['json'] === true,
+  };
+}
+
+export function parseRegions(text: string): string[] {
+  const names = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (names.length === 0) throw new UsageError(`--regions: name at least one region, e.g. --regions iad,fra,sin`);
+  const seen = new Set<string>();
+  for (const n of names) {
+    if (!REGION_NAME.test(n)) throw new UsageError(`--regions: ${JSON.stringify(n)} is not a region name (1-32 of a-z, 0-9 and '-', starting with a letter or digit)`);
+    if (seen.has(n)) throw new UsageError(`--regions: ${n} is named twice`);
+    seen.add(n);
+  }
+  return names;
+}
+
+/** "50ms", "0.2s", "0": milliseconds */
+export function parseLatency(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(text.trim());
+  const unitless = m !== null && m[2] === undefined && Number(m[1]) !== 0;
+  if (!m || unitless) throw new UsageError(`--latency: expected a one-way delay like 50ms or 0.2s, got ${JSON.stringify(text)}`);
+  const ms = Number(m[1]) * (m[2] === 's' ? 1000 : 1);
+  if (ms > MAX_LATENCY_MS) throw new UsageError(`--latency: at most ${MAX_LATENCY_MS / 1000}s, got ${text}`);
+  return ms;
+}
