@@ -69,7 +69,7 @@ const kAccessKey = (id: string) => pack(['k', id]);
 /** what a new version is made of, besides what the layer fills in */
 type VersionFields = Omit<NewObject, 'bucket' | 'key'> & { deleteMarker?: boolean };
 
-export function createObjectLayer(kv: KvStore, opts: { region: string }): ObjectLayer {
+export function createObjectLayer(kv: KvStore, opts: { region: string; changes?: import('./changes.js').ChangeSink; clock?: HybridClock }): ObjectLayer {
   makeVersionId({ wall: 0, logical: 0 }, opts.region); // refuses a region no id can carry
   return new KvObjectLayer(kv, opts.region);
 }
