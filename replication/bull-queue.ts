@@ -59,7 +59,8 @@ export class BullQueues implements QueuePort {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    // closing says QUIT to Redis, which fails while it is away: then the connection is just cut
+    await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => q.disconnect())));
   }
 }
 
