@@ -34,7 +34,7 @@ beforeAll(async () => {
   plain = await startTestGateway();
   s3 = s3Client(gw.gw);
   kv = await openLmdb(metaDir);
-  await createObjectLayer(kv, { region: 'iad' }).createBucket({ name: bucket, owner: ROOT.accessKeyId, createdAt: CREATED });
+  await createObjectLayer(kv, { region: 'iad' }).createBucket({ name: bucket, owner: ROOT.accessKeyId, region: 'iad', createdAt: CREATED });
 });
 
 afterAll(async () => {
@@ -150,7 +150,7 @@ describe('POST /.erne/internal/replication/apply', () => {
     const r = await post(gw.gw.url, as('fra', encodeApplyBody([c])));
     expect(r.status).toBe(409);
     expect(r.text).toMatch(/^not ready: bucket .* has not reached this region yet/);
-    await createObjectLayer(kv, { region: 'iad' }).createBucket({ name: later, owner: ROOT.accessKeyId, createdAt: CREATED + 1 });
+    await createObjectLayer(kv, { region: 'iad' }).createBucket({ name: later, owner: ROOT.accessKeyId, region: 'iad', createdAt: CREATED + 1 });
     expect((await post(gw.gw.url, as('fra', encodeApplyBody([c])))).status).toBe(204);
     const got = await s3.send(new GetObjectCommand({ Bucket: later, Key: 'k' }));
     expect((await bodyBytes(got.Body)).toString()).toBe('waits');
