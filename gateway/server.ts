@@ -159,7 +159,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const limits = resolveLimits(opts.limits);
   const limiter = new RequestLimiter(limits);
 
-  const configs = createBucketConfigStore(kv);
+  const configs = createBucketConfigStore(replication?.store ?? kv);
   const lifecycle = opts.lifecycle === false ? createLifecycleJob({ layer, configs, multipart }, { log }) : startLifecycle({ layer, configs, multipart }, { log, ...opts.lifecycle });
   const others = opts.clusterRegions ?? opts.cluster?.topology.regions.map((r) => r.name);
   const signing = signingRegions(opts.region, others);

@@ -52,15 +52,18 @@ export function startReplication(o: ReplicationOptions): Replication {
   const delivers = o.deliver !== false && dests.length > 0;
   let parts: ReturnType<typeof startDelivery> | undefined;
   let closed = false;
-  let recorded = false;
+  // the transactions (attempts) that recorded a change: their commit kicks the relay
+  const recording = new WeakMap<KvTransaction, () => void>();
   const kick = () => parts?.runner.kick();
   const store: KvStore = {
     transact: async (fn, opts) => {
-      const result = await o.kv.transact(fn, opts);
-      if (recorded) {
-        recorded = false;
-        kick();
-      }
+      let recorded = false;
+      const result = await o.kv.transact(async (tx) => {
+        recorded = false; // a retried attempt starts over
+        recording.set(tx, () => (recorded = true));
+        return fn(tx);
+      }, opts);
+      if (recorded) kick();
       return result;
     },
     read: (fn) => o.kv.read(fn),
@@ -69,7 +72,7 @@ export function startReplication(o: ReplicationOptions): Replication {
   return {
     sink: (tx: KvTransaction, change) => {
       sink(tx, change);
-      recorded = true;
+      recording.get(tx)?.();
     },
     store,
     kick,
