@@ -16,7 +16,7 @@ import { outboxSink } from '../../metadata/outbox.js';
 import { freePort, startChildGateway, type ChildGateway } from '../helpers/child.js';
 import { CLUSTER_SECRET, versionChange } from '../helpers/cluster.js';
 import { bodyBytes, ROOT, s3Client, tempDir, uniqueBucket } from '../helpers/gateway.js';
-import { redisServer, startRedis, type TestRedis } from '../helpers/redis.js';
+import { redisClients, redisServer, startRedis, type TestRedis } from '../helpers/redis.js';
 import { describeNeeds } from '../helpers/requires.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -69,5 +69,16 @@ describeNeeds(redisServer)('erne serve --cluster: two regions as processes', () 
     const text = async (s3: S3Client) => (await bodyBytes((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'hello.txt' }))).Body)).toString();
     await waitFor('read in fra', async () => (await text(clients[0]!)) === 'from iad, via the CLI');
     for (const s3 of clients) expect(await text(s3)).toBe('from iad, via the CLI');
+  });
+
+  it('fra, running two workers, relays and delivers too (its worker 0 does)', async () => {
+    const sink = outboxSink(['iad']);
+    await kvs.get('fra')!.transact(async (tx) => sink(tx, versionChange(bucket, CREATED, 'back.txt', 'from fra', 'fra')));
+    const s3 = s3Client(gws.get('iad')!);
+    await waitFor('read in iad', async () => (await bodyBytes((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'back.txt' }))).Body)).toString() === 'from fra');
+    // one process of the host talks to Redis: fra's two workers hold as many connections as iad's one process
+    const iadClients = await redisClients(redis.get('iad')!.port);
+    expect(iadClients).toBeGreaterThan(1);
+    expect(await redisClients(redis.get('fra')!.port)).toBe(iadClients);
   });
 });

@@ -50,6 +50,24 @@ function pong(port: number): Promise<boolean> {
   });
 }
 
+/** how many clients are connected to the server on `port` (this query's own connection included) */
+export function redisClients(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    let got = '';
+    s.setTimeout(2000, () => s.destroy(new Error('CLIENT LIST timed out')));
+    s.once('error', reject);
+    s.once('connect', () => s.write('CLIENT LIST\r\n'));
+    s.on('data', (d) => {
+      got += d.toString('latin1');
+      const m = /^\$(\d+)\r\n/.exec(got);
+      if (!m || got.length < m[0].length + Number(m[1])) return;
+      s.destroy();
+      resolve(got.slice(m[0].length, m[0].length + Number(m[1])).split('\n').filter((l) => l.startsWith('id=')).length);
+    });
+  });
+}
+
 export async function startRedis(): Promise<TestRedis> {
   const port = await freePort();
   let proc: ChildProcess | undefined;
