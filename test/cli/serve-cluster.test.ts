@@ -42,6 +42,7 @@ describeNeeds(redisServer)('erne serve --cluster: two regions as processes', () 
       const args = ['--region', n, '--cluster', file, '--redis-url', r.url, ...(n === 'fra' ? ['--workers', '2'] : [])];
       gws.set(n, await startChildGateway({ port: ports.get(n), dataDir: join(dir, n), args, env: { ERNE_CLUSTER_SECRET: CLUSTER_SECRET } }));
     }
+    await waitFor('both workers of fra serving', () => gws.get('fra')!.output().includes('2 workers are serving'));
     // each region's metadata, shared with its gateway process (LMDB works across processes)
     for (const n of names) {
       const kv = await openLmdb(join(dir, n, 'meta'));
