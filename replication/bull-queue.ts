@@ -59,8 +59,15 @@ export class BullQueues implements QueuePort {
   }
 
   async close(): Promise<void> {
-    // closing says QUIT to Redis, which fails while it is away: then the connection is just cut
-    await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => q.disconnect())));
+    // closing says QUIT to Redis, which fails, or waits for a reconnection forever, while Redis
+    // is away: after a moment the connection is just cut (which also settles the QUIT)
+    await Promise.all(
+      [...this.queues.values()].map(async (q) => {
+        const closed = q.close().catch(() => undefined);
+        if (!(await settlesWithin(closed, 1000))) await q.disconnect().catch(() => undefined);
+        await closed;
+      }),
+    );
   }
 }
 
@@ -72,4 +79,13 @@ function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> 
   // a late failure of the abandoned add must not become an unhandled rejection
   p.catch(() => undefined);
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** true when `p` settled within `ms` */
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const done = await Promise.race([p.then(() => true as const), late]);
+  clearTimeout(timer);
+  return done;
 }
