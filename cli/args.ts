@@ -65,6 +65,8 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'max-connections-per-client', kind: 'count', env: 'ERNE_MAX_CONNECTIONS_PER_CLIENT', default: 256, value: 'N', help: 'open connections one client address may hold; more are closed at once' },
       { name: 'metrics-port', kind: 'port', env: 'ERNE_METRICS_PORT', value: 'N', help: 'also serve /.erne/metrics, /.erne/health, /.erne/ready on this port (plain HTTP)' },
       { name: 'no-sigv2', kind: 'boolean', env: 'ERNE_NO_SIGV2', help: 'refuse Signature Version 2 (AWS key:sig headers, v2 presigned URLs and POST forms): SigV4 only' },
+      { name: 'cluster', kind: 'string', env: 'ERNE_CLUSTER', value: 'FILE', help: "join the cluster this JSON file describes (its regions, their internal URLs; the secret there or in ERNE_CLUSTER_SECRET); --region names this one" },
+      { name: 'redis-url', kind: 'string', env: 'ERNE_REDIS_URL', value: 'URL', help: "with --cluster: this region's Redis, which queues changes for the other regions (default redis://127.0.0.1:6379)" },
     ],
   },
   {

@@ -2,6 +2,7 @@ import type { GatewayOptions } from '../gateway/server.js';
 import { UsageError, type FlagValues } from './args.js';
 import { CommandError } from './keys.js';
 import { metadataOption } from './metadata-flags.js';
+import { clusterOption } from './cluster-flags.js';
 import { existsSync } from 'node:fs';
 import cluster from 'node:cluster';
 import { listenProblem, prepareStart, rootFromEnv } from './start-checks.js';
@@ -25,6 +26,8 @@ export async function serve(flags: FlagValues, deps: ServeDeps): Promise<void> {
   const operator = operatorOptions(flags);
   const workers = Number(flags['workers'] ?? 1);
   const root = rootFromEnv(deps.env);
+  // a wrong cluster file stops the start before anything is touched
+  const clusterOpt = clusterOption(flags, deps.env);
   // the only process, or the primary of --workers, checks and locks; workers run under its lock
   const start = cluster.isWorker ? undefined : await prepareStart(flags);
   if (workers > 1) {
@@ -50,6 +53,7 @@ export async function serve(flags: FlagValues, deps: ServeDeps): Promise<void> {
     metadata,
     internalUrl: flags['internal-url'] as string | undefined,
     sigv2: flags['no-sigv2'] !== true,
+    cluster: clusterOpt,
     servedByHeader: deps.env['ERNE_SERVED_BY_HEADER'] === '1',
     // how long SIGTERM lets in-flight requests finish (default 10 s)
     shutdownGraceMs: deps.env['ERNE_SHUTDOWN_GRACE_MS'] ? Number(deps.env['ERNE_SHUTDOWN_GRACE_MS']) : undefined,
@@ -73,6 +77,7 @@ export async function serve(flags: FlagValues, deps: ServeDeps): Promise<void> {
     [
       `Erne is serving S3 at ${gw.url}`,
       `  region:            ${region} (sign requests for ${regionsToSignFor(region)})`,
+      ...(clusterOpt ? [`  cluster:           ${clusterOpt.topology.regions.map((r) => r.name).join(', ')} (changes queue in ${clusterOpt.redisUrl})`] : []),
       `  access key id:     ${accessKeyId}`,
       `  secret access key: ${secretAccessKey}`,
       `Try: AWS_ACCESS_KEY_ID=${shellQuote(accessKeyId)} AWS_SECRET_ACCESS_KEY=${shellQuote(secretAccessKey)} ` +
@@ -108,6 +113,8 @@ function workerSettings(env: Record<string, string | undefined>): Partial<Gatewa
   return {
     // one janitor per volume: the first worker's
     janitor: index === '0',
+    // one relay and one set of delivery workers per host: more would only add the same jobs again
+    replicationWorker: index === '0',
     writerId: nodeId ? `${nodeId}.${index}` : undefined,
     remoteCacheDir: env['ERNE_REMOTE_CACHE_DIR'],
     remoteCacheBytes: Math.floor((4 * 1024 ** 3) / count),

@@ -9,6 +9,9 @@
  * any worker answers. What must stay per process:
  * - the version-id writer (<node>.<worker>), since each process has its own clock;
  * - the janitor: only worker 0 runs it (one per volume);
+ * - replication's relay and delivery workers (--cluster): only worker 0 runs them; more would
+ *   only add the same jobs again (job ids dedupe them), while every worker records outbox
+ *   entries in its writes and answers the apply endpoint;
  * - the remote cache's directory and budget (each process indexes its own entries).
  * Worker 0 starts first and alone, so the node id, root key and region secret are made once.
  */

@@ -2,6 +2,7 @@
  * The internal endpoint every gateway serves beside S3, on the same port:
  *
  *   GET /.erne/internal/blobs/<blobId>      (Range: bytes=a-b honoured)
+ *   /.erne/internal/replication/…          (between regions: gateway/internal-replication.ts)
  *
  * S3 bucket names cannot start with '.', so these paths never collide with S3 requests. The
  * HTTP server routes them here before Hono (gateway/server.ts). Requests must carry the
@@ -13,6 +14,7 @@ import type { Readable } from 'node:stream';
 import { isBlobId } from '../cache/file-blob-store.js';
 import type { BlobStore, ByteRange } from '../cache/types.js';
 import { INTERNAL_PREFIX, signInternal, verifyInternal } from './internal-auth.js';
+import { REPLICATION_PREFIX } from './internal-replication.js';
 
 export { INTERNAL_PREFIX };
 
@@ -48,11 +50,15 @@ function ready(s: Readable): Promise<Error | undefined> {
   });
 }
 
-export function createInternalHandler(deps: { blobs: BlobStore; secret: Buffer; log?: (line: string) => void }) {
+type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+export function createInternalHandler(deps: { blobs: BlobStore; secret: Buffer; log?: (line: string) => void; replication?: Handler }) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = req.url ?? '/';
     const path = url.split('?')[0]!;
     const method = req.method ?? 'GET';
+    // other regions sign with the cluster secret, not this region's
+    if (path.startsWith(REPLICATION_PREFIX)) return deps.replication ? deps.replication(req, res) : reply(res, 404, 'this gateway is not part of a cluster');
     if (!verifyInternal(deps.secret, method, path, req.headers)) return reply(res, 403, 'bad or missing internal signature');
     const m = /^\/\.erne\/internal\/blobs\/([^/]+)$/.exec(path);
     if (!m || !isBlobId(m[1]!)) return reply(res, 404, 'no such internal resource');

@@ -16,12 +16,15 @@ import { openMetadataStore } from '../metadata/open.js';
 import { setVersionIdWriter } from '../metadata/version-id.js';
 import { createMultipartLayer } from '../metadata/multipart.js';
 import { createObjectLayer } from '../metadata/objects.js';
+import { startReplication, type Replication } from '../replication/service.js';
+import type { Topology } from '../replication/topology.js';
 import { createApp } from './app.js';
 import { signingRegions } from './auth/regions.js';
 import { ConnectionCap } from './connection-cap.js';
 import { holdContinue, sendContinue } from './continue.js';
 import { ensureRootKey, type KeyPair } from './credentials.js';
 import { createInternalHandler, fetchRemoteBlob, isInternalRequest } from './internal.js';
+import { createReplicationHandler } from './internal-replication.js';
 import { createOpsHandler, isOpsRequest } from './observe/health.js';
 import type { Logger, LogLevel } from './observe/log.js';
 import { createObserver } from './observe/observer.js';
@@ -75,6 +78,14 @@ export interface GatewayOptions {
   shutdownGraceMs?: number;
   /** false: refuse Signature Version 2 (v4 only); default true */
   sigv2?: boolean;
+  /**
+   * This region is one of a cluster (replication/topology.ts): every change is recorded in the
+   * outbox, moved through the region's Redis and applied by the other regions. `relay` and
+   * `backoff` tune delivery (tests).
+   */
+  cluster?: { topology: Topology; redisUrl: string; relay?: { intervalMs?: number; resendAfterMs?: number }; backoff?: { baseMs: number; capMs: number } };
+  /** with `cluster`: run the relay and delivery workers in this process (default true); one process per host is enough */
+  replicationWorker?: boolean;
 }
 
 export interface RunningGateway {
@@ -118,9 +129,13 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     opts.metadata?.backend === 'fdb' ? opts.metadata : { backend: 'lmdb', dir: opts.metadata?.dir ?? join(opts.dataDir, 'meta') },
   );
   setVersionIdWriter(opts.writerId ?? nodeId);
-  // the object layer and the bucket-config store write with one clock (and, in a cluster, one change sink)
-  const writer = { region: opts.region, clock: new HybridClock() };
-  const layer = createObjectLayer(kv, writer);
+  // one clock for every writer of this process (the object layer and the bucket-config store),
+  // told of every remote time replication applies; in a cluster, one change sink for both
+  const clock = new HybridClock();
+  const replication: Replication | undefined =
+    opts.cluster && startReplication({ kv, topology: opts.cluster.topology, redisUrl: opts.cluster.redisUrl, log, deliver: opts.replicationWorker !== false, relay: opts.cluster.relay, backoff: opts.cluster.backoff });
+  const writer = { region: opts.region, clock, ...(replication ? { changes: replication.sink } : {}) };
+  const layer = createObjectLayer(replication?.store ?? kv, writer);
   const multipart = createMultipartLayer(kv);
   const volumeDir = opts.volumeDir ?? join(opts.dataDir, 'volume');
   const blobs = await openBlobStore(volumeDir, { nodeId, inlineThreshold: opts.inlineThreshold });
@@ -138,15 +153,21 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     },
     { budgetBytes: opts.remoteCacheBytes },
   );
-  const internal = createInternalHandler({ blobs, secret, log });
+  const internal = createInternalHandler({
+    blobs,
+    secret,
+    log,
+    replication: opts.cluster && createReplicationHandler({ kv, topology: opts.cluster.topology, observe: (hlc) => void clock.update(hlc), log }),
+  });
   const servedBy = opts.servedByHeader ? `${nodeId}/${process.pid}` : undefined;
   const limits = resolveLimits(opts.limits);
   const limiter = new RequestLimiter(limits);
 
-  const configs = createBucketConfigStore(kv, writer);
+  const configs = createBucketConfigStore(replication?.store ?? kv, writer);
   const lifecycle = opts.lifecycle === false ? createLifecycleJob({ layer, configs, multipart }, { log }) : startLifecycle({ layer, configs, multipart }, { log, ...opts.lifecycle });
-  const signing = signingRegions(opts.region, opts.clusterRegions);
-  const clusterRegions = [opts.region, ...(opts.clusterRegions ?? []).filter((r) => r !== opts.region)];
+  const others = opts.clusterRegions ?? opts.cluster?.topology.regions.map((r) => r.name);
+  const signing = signingRegions(opts.region, others);
+  const clusterRegions = [opts.region, ...(others ?? []).filter((r) => r !== opts.region)];
   const app = createApp(
     { layer, multipart, blobs, region: opts.region, regions: clusterRegions, signingRegions: signing, configs, remote, sigv2: opts.sigv2 !== false },
     { domain: opts.domain, log, observer },
@@ -211,6 +232,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   if (opsServer) await new Promise<void>((resolve, reject) => opsServer.once('error', reject).listen(opts.opsPort, opts.host, () => resolve()));
   const opsUrl = opsServer ? `http://${host}:${(opsServer.address() as AddressInfo).port}` : undefined;
   await registerNode(kv, nodeId, opts.internalUrl ?? callable);
+  replication?.start();
   let closing: Promise<void> | undefined;
   return {
     url,
@@ -238,6 +260,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         await blobs.idle();
         await lifecycle.stop();
         await janitor.stop();
+        await replication?.close();
         if (opsServer) await new Promise<void>((resolve) => opsServer.close(() => resolve()).closeAllConnections());
         await layer.close();
       })();

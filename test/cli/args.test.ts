@@ -24,6 +24,8 @@ const serveDefaults = {
   'max-connections-per-client': 256,
   'metrics-port': undefined,
   'no-sigv2': undefined,
+  cluster: undefined,
+  'redis-url': undefined,
 };
 
 type Case = [name: string, argv: string[], env: Record<string, string>, expected: Partial<ParsedCommandLine> & Record<string, unknown>];
@@ -70,6 +72,18 @@ const runs: Case[] = [
   ],
   ['serve v4 only: --no-sigv2', ['serve', '--no-sigv2'], {}, { command: 'serve', flags: { ...serveDefaults, 'no-sigv2': true } }],
   ['serve v4 only from the environment: ERNE_NO_SIGV2', ['serve'], { ERNE_NO_SIGV2: 'true' }, { command: 'serve', flags: { ...serveDefaults, 'no-sigv2': true } }],
+  [
+    'serve in a cluster: --cluster, --redis-url',
+    ['serve', '--region', 'fra', '--cluster', 'cluster.json', '--redis-url', 'redis://10.0.0.5:6379'],
+    {},
+    { command: 'serve', flags: { ...serveDefaults, region: 'fra', cluster: 'cluster.json', 'redis-url': 'redis://10.0.0.5:6379' } },
+  ],
+  [
+    'serve in a cluster from the environment: ERNE_CLUSTER, ERNE_REDIS_URL',
+    ['serve'],
+    { ERNE_CLUSTER: '/etc/erne/cluster.json', ERNE_REDIS_URL: 'redis://r:6380' },
+    { command: 'serve', flags: { ...serveDefaults, cluster: '/etc/erne/cluster.json', 'redis-url': 'redis://r:6380' } },
+  ],
   ['serve --flag=value form', ['serve', '--port=0'], {}, { command: 'serve', flags: { ...serveDefaults, port: 0 } }],
   [
     'environment twins fill in',

@@ -24,6 +24,13 @@ beforeAll(async () => {
   busy = net.createServer();
   await new Promise<void>((resolve, reject) => busy.once('error', reject).listen(busyPort, '127.0.0.1', () => resolve()));
   writeFileSync(join(root, 'a-file'), 'not a directory\n');
+  writeFileSync(join(root, 'cluster-bad.json'), '{ "regions": [ { "name": "iad", \n');
+  const regions = [
+    { name: 'iad', internal: 'http://127.0.0.1:9001' },
+    { name: 'fra', internal: 'http://127.0.0.1:9002' },
+  ];
+  writeFileSync(join(root, 'cluster.json'), JSON.stringify({ secret: 'a-cluster-secret-long-enough', regions }));
+  writeFileSync(join(root, 'cluster-no-secret.json'), JSON.stringify({ regions }));
   // as root, permissions do not stop us: the child runs as nobody on a root-owned directory
   mkdirSync(join(root, 'read-only'), { mode: 0o755 });
   if (process.getuid?.() !== 0) chmodSync(join(root, 'read-only'), 0o555);
@@ -105,6 +112,43 @@ const mistakes: Mistake[] = [
     message: /ERNE_INLINE_THRESHOLD: at most 65536, got 70000/,
     code: 2,
     fresh: fresh('threshold-env'),
+  },
+  {
+    name: 'a cluster file that is not JSON',
+    args: () => ['serve', '--port', '0', '--region', 'iad', '--cluster', join(root, 'cluster-bad.json'), '--data-dir', join(root, 'cluster-bad')],
+    message: /^erne: the cluster file .*cluster-bad\.json is not valid JSON: /,
+    code: 1,
+    fresh: fresh('cluster-bad'),
+  },
+  {
+    name: 'a cluster file that cannot be read',
+    args: () => ['serve', '--port', '0', '--region', 'iad', '--data-dir', join(root, 'cluster-missing')],
+    opts: () => ({ env: { ERNE_CLUSTER: join(root, 'no-such-cluster.json') } }),
+    message: /^erne: cannot read the cluster file .*no-such-cluster\.json: ENOENT/,
+    code: 1,
+    fresh: fresh('cluster-missing'),
+  },
+  {
+    name: 'a region the cluster file does not name',
+    args: () => ['serve', '--port', '0', '--region', 'sin', '--cluster', join(root, 'cluster.json'), '--data-dir', join(root, 'cluster-sin')],
+    message: /cluster\.json: this region \(sin\) is not among its regions \(iad, fra\); start with --region set to one of them/,
+    code: 1,
+    fresh: fresh('cluster-sin'),
+  },
+  {
+    name: 'a cluster without its secret',
+    args: () => ['serve', '--port', '0', '--region', 'iad', '--cluster', join(root, 'cluster-no-secret.json'), '--data-dir', join(root, 'cluster-secret')],
+    opts: () => ({ env: { ERNE_CLUSTER_SECRET: '' } }),
+    message: /cluster-no-secret\.json: no cluster secret: set ERNE_CLUSTER_SECRET or "secret" in the file/,
+    code: 1,
+    fresh: fresh('cluster-secret'),
+  },
+  {
+    name: 'a Redis URL that is not one',
+    args: () => ['serve', '--port', '0', '--region', 'iad', '--cluster', join(root, 'cluster.json'), '--redis-url', 'http://127.0.0.1:6379', '--data-dir', join(root, 'cluster-redis')],
+    message: /^erne: --redis-url: expected redis:\/\/HOST:PORT \(or rediss:\/\/\), got "http:\/\/127\.0\.0\.1:6379"\n$/,
+    code: 2,
+    fresh: fresh('cluster-redis'),
   },
   {
     name: 'a missing argument names the command once',
