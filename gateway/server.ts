@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { openBlobStore } from '../cache/file-blob-store.js';
-import { RemoteBlobCache } from '../cache/remote-cache.js';
+import { RemoteCache, type RemoteBlobCache } from '../cache/remote-cache.js';
 import { startJanitor, type Janitor } from '../cache/janitor.js';
 import { createBucketConfigStore } from '../metadata/bucket-config.js';
 import { createLifecycleJob, startLifecycle, type LifecycleJob, type LifecycleOptions } from '../metadata/lifecycle-runner.js';
@@ -124,12 +124,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     opts.janitor === false ? { stop: async () => undefined, runOnce: async () => undefined } : startJanitor(layer, blobs, { log, multipart });
   // many gateways per region: bytes another node holds are fetched from it and cached here
   const secret = await regionSecret(kv);
-  const remote = await RemoteBlobCache.open(
+  const remote = await RemoteCache.blobs(
     opts.remoteCacheDir ?? join(volumeDir, 'remote-cache'),
-    async (node, blobId) => {
+    async (node, blobId, range) => {
       const rec = await getNode(kv, node);
       if (!rec) throw new Error(`node ${node} is not registered in this region`);
-      return fetchRemoteBlob(rec.internalUrl, secret, blobId);
+      return fetchRemoteBlob(rec.internalUrl, secret, blobId, range);
     },
     { budgetBytes: opts.remoteCacheBytes },
   );
