@@ -23,6 +23,8 @@ import { createOpsHandler, isOpsRequest } from './observe/health.js';
 import type { Logger, LogLevel } from './observe/log.js';
 import { createObserver } from './observe/observer.js';
 import { installLimits, RequestLimiter, resolveLimits, serverOptions, type LimitOptions } from './limits.js';
+import { openRegionBytes, type RegionBytes } from '../replication/region-bytes.js';
+import { createRegionObjectHandler } from './internal-object.js';
 
 export interface GatewayOptions {
   host: string;
@@ -52,6 +54,10 @@ export interface GatewayOptions {
   remoteCacheBytes?: number;
   /** where that cache lives; default <volume>/remote-cache (one per process: see cli/workers.ts) */
   remoteCacheDir?: string;
+  /** in a cluster: budget of the cache of bytes other regions hold; default 4 GiB */
+  regionCacheBytes?: number;
+  /** where that cache lives; default <volume>/region-cache (one per process, like remoteCacheDir) */
+  regionCacheDir?: string;
   /** run the janitor (default true); exactly one process per volume may */
   janitor?: boolean;
   /** told apart in version ids from other processes of the region; default the node id */
@@ -72,6 +78,8 @@ export interface GatewayOptions {
   shutdownGraceMs?: number;
   /** false: refuse Signature Version 2 (v4 only); default true */
   sigv2?: boolean;
+  /** this region is one of a cluster (replication/topology.ts) */
+  cluster?: { topology: import('../replication/topology.js').Topology; redisUrl: string };
 }
 
 export interface RunningGateway {
@@ -85,6 +93,8 @@ export interface RunningGateway {
   nodeId: string;
   /** the cache of other nodes' blobs */
   remote: RemoteBlobCache;
+  /** in a cluster: bytes other regions hold, through this region's cache of them */
+  regionBytes?: RegionBytes;
   /** the separate operator port (opts.opsPort), when asked for */
   opsUrl?: string;
   close(): Promise<void>;
@@ -122,6 +132,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const root = await ensureRootKey(layer, opts.dataDir, { accessKeyId: opts.rootAccessKey, secretAccessKey: opts.rootSecretKey }, log);
   const janitor: Janitor =
     opts.janitor === false ? { stop: async () => undefined, runOnce: async () => undefined } : startJanitor(layer, blobs, { log, multipart });
+  // in a cluster: versions replicated here whose bytes another region holds are pulled from there
+  const regionBytes =
+    opts.cluster && (await openRegionBytes(opts.cluster.topology, opts.regionCacheDir ?? join(volumeDir, 'region-cache'), { budgetBytes: opts.regionCacheBytes, log }));
   // many gateways per region: bytes another node holds are fetched from it and cached here
   const secret = await regionSecret(kv);
   const remote = await RemoteCache.blobs(
@@ -133,7 +146,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     },
     { budgetBytes: opts.remoteCacheBytes },
   );
-  const internal = createInternalHandler({ blobs, secret, log });
+  const regionObject = opts.cluster && createRegionObjectHandler({ topology: opts.cluster.topology, svc: { layer, blobs, multipart, remote }, log });
+  const internal = createInternalHandler({ blobs, secret, log, regionObject });
   const servedBy = opts.servedByHeader ? `${nodeId}/${process.pid}` : undefined;
   const limits = resolveLimits(opts.limits);
   const limiter = new RequestLimiter(limits);
@@ -143,7 +157,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const signing = signingRegions(opts.region, opts.clusterRegions);
   const clusterRegions = [opts.region, ...(opts.clusterRegions ?? []).filter((r) => r !== opts.region)];
   const app = createApp(
-    { layer, multipart, blobs, region: opts.region, regions: clusterRegions, signingRegions: signing, configs, remote, sigv2: opts.sigv2 !== false },
+    { layer, multipart, blobs, region: opts.region, regions: clusterRegions, signingRegions: signing, configs, remote, regionBytes, sigv2: opts.sigv2 !== false },
     { domain: opts.domain, log, observer },
   );
   const ops = createOpsHandler({
@@ -201,6 +215,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     lifecycle,
     nodeId,
     remote,
+    regionBytes,
     opsUrl,
     close() {
       closing ??= (async () => {
