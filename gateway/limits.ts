@@ -72,6 +72,8 @@ function rawError(code: S3ErrorCode, message?: string): string {
  * error) instead of node's bare 400/408/431, then close.
  */
 export function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  // a response cut on purpose (its body failed midway) destroyed the socket: nothing to answer
+  if (socket.destroyed) return;
   const inflight = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
   if (inflight && inflight.req?.complete && !inflight.writableFinished) {
     // the garbage follows a whole request (a body sent without a length, pipelined junk):
