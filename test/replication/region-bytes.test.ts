@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import {
   CompleteMultipartUploadCommand,
+  CopyObjectCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -167,12 +168,16 @@ describeNeeds(redisServer)('bytes held in another region (iad writes, fra reads)
     expect(fetchesOf('cut.bin').filter((f) => !f.range)).toHaveLength(2);
   });
 
-  it('with iad stopped: what fra has read is still served; what it has not is a 503 naming iad; HEAD still answers', async () => {
+  it('with iad stopped: what fra has read or copied is still served; what it has not is a 503 naming iad; HEAD still answers', async () => {
     const kept = randomBytes(4 * 1024 * 1024 + 1);
     await writeInIad('kept.bin', kept);
     expect((await getInFra('kept.bin')).bytes.equals(kept)).toBe(true);
     const unread = randomBytes(200 * 1024);
     await writeInIad('unread.bin', unread);
+    // a copy made in fra holds its own bytes there (iad knows nothing of the new version)
+    const original = randomBytes(300 * 1024);
+    await writeInIad('original.bin', original);
+    const copied = await fra.s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'copy.bin', CopySource: `${bucket}/original.bin` }));
     await iad.gw.stop();
     await proxy.close();
 
@@ -186,5 +191,8 @@ describeNeeds(redisServer)('bytes held in another region (iad writes, fra reads)
     expect([ranged.name, ranged.status]).toEqual(['ServiceUnavailable', 503]);
     const head = await fra.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'unread.bin' }));
     expect(head.ContentLength).toBe(unread.length);
+    const copy = await getInFra('copy.bin');
+    expect(copy.bytes.equals(original)).toBe(true);
+    expect(copy.r.ETag).toBe(copied.CopyObjectResult?.ETag);
   });
 });
