@@ -97,9 +97,11 @@ function getFrom(t: Topology, region: string, base: string, ref: RegionObjectRef
   const unreachable = (why: string) => new RegionFetchError('unreachable', region, `region ${region} cannot be reached at ${base}: ${why}`);
   const secure = url.protocol === 'https:';
   return new Promise((resolve, reject) => {
+    let answer: IncomingMessage | undefined;
     const req = (secure ? https : http).request(
       { protocol: url.protocol, hostname: url.hostname, port: url.port, path: target, method: 'GET', headers, agent: secure ? agents.https : agents.http },
       (res) => {
+        answer = res;
         const status = res.statusCode ?? 0;
         if (status !== 200 && status !== 206) {
           res.resume();
@@ -116,7 +118,13 @@ function getFrom(t: Topology, region: string, base: string, ref: RegionObjectRef
         resolve(exactly(res, length, () => new RegionFetchError('cut-short', region, `region ${region} cut the bytes of ${what} short`)));
       },
     );
-    req.setTimeout(opts.timeoutMs ?? 30_000, () => req.destroy(unreachable('timed out')));
+    const idleMs = opts.timeoutMs ?? 30_000;
+    req.on('timeout', () => {
+      // a body paused by its slow reader is not a region that stalled
+      if (answer?.isPaused() && !answer.complete) return void req.setTimeout(idleMs);
+      req.destroy(unreachable('timed out'));
+    });
+    req.setTimeout(idleMs);
     req.once('error', (err) => reject(err instanceof RegionFetchError ? err : unreachable(err.message)));
     req.end();
   });

@@ -207,6 +207,27 @@ describeNeeds(redisServer)('GET /.erne/internal/replication/object (region iad a
       expect(await failure(fetchRegionObject(t, 'iad', ref('blob.bin'), { expect: { ...expectOf('blob.bin'), size: 7 } }))).toBe('mismatch');
     });
 
+    it('a region that stops answering is given up: unreachable before its answer, cut short during it', async () => {
+      const body = randomBytes(64 * 1024);
+      // a "region" that never answers the first request, and stalls half way through the second
+      let n = 0;
+      const stuck = http.createServer((_req, res) => {
+        if (n++ === 0) return;
+        res.writeHead(200, { 'content-length': body.length, [OBJECT_SIZE_HEADER]: body.length, etag: '"abc"' });
+        res.write(body.subarray(0, body.length / 2));
+      });
+      await new Promise<void>((resolve) => stuck.listen(0, '127.0.0.1', () => resolve()));
+      try {
+        const t = fromFra([`http://127.0.0.1:${(stuck.address() as AddressInfo).port}`]);
+        const opts = { expect: { size: body.length, etag: 'abc' }, timeoutMs: 200 };
+        expect(await failure(fetchRegionObject(t, 'iad', ref('blob.bin'), opts))).toBe('unreachable');
+        expect(await failure(fetchRegionObject(t, 'iad', ref('blob.bin'), opts))).toBe('cut-short');
+      } finally {
+        stuck.closeAllConnections();
+        await new Promise((r) => stuck.close(r));
+      }
+    });
+
     it('a body cut short ends in an error, not in a short object', async () => {
       const body = randomBytes(200 * 1024);
       // a "region" that announces the whole object and then drops the connection half way
