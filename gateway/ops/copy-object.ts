@@ -126,7 +126,6 @@ async function copyObject(ctx: OpContext): Promise<OpResult> {
   if (probe.size > MAX_SINGLE_PUT_BYTES) {
     throw new S3Error('InvalidRequest', `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_SINGLE_PUT_BYTES}`);
   }
-  // parts, and bytes another region holds (it knows nothing of the new version), are copied as bytes
   const streamed = probe.body?.kind === 'parts' || probe.body?.kind === 'remote' || (wantAlg !== undefined && !probe.checksums[wantAlg]);
   const { source, version } = streamed
     ? await copyBytes(ctx, probe, derive, cond, wantAlg, writerOf(ctx.auth, dstBucket))
