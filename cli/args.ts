@@ -58,6 +58,7 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'inline-threshold', kind: 'bytes', env: 'ERNE_INLINE_THRESHOLD', value: 'BYTES', max: 65536, help: 'objects up to this size are kept inside the metadata (≤ 65536)' },
       ...metadataFlags,
       { name: 'internal-url', kind: 'string', env: 'ERNE_INTERNAL_URL', value: 'URL', help: "where the region's other gateways reach this one (default: the listen address)" },
+      { name: 'region-cache-bytes', kind: 'bytes', env: 'ERNE_REGION_CACHE_BYTES', value: 'BYTES', help: 'in a cluster: room for copies of bytes other regions hold, least recently used out (default 4 GiB)' },
       { name: 'workers', kind: 'count', env: 'ERNE_WORKERS', default: 1, value: 'N', help: 'gateway processes sharing the port, the metadata and the volume' },
       { name: 'log-level', kind: 'string', env: 'ERNE_LOG_LEVEL', default: 'info', value: 'LEVEL', help: 'JSON log level: fatal|error|warn|info|debug|trace|silent (info: one line per request)' },
       { name: 'tls-cert', kind: 'string', env: 'ERNE_TLS_CERT', value: 'FILE', help: 'serve HTTPS with this PEM certificate (chain); needs --tls-key' },

@@ -48,6 +48,7 @@ export async function serve(flags: FlagValues, deps: ServeDeps): Promise<void> {
     domain: flags['domain'] as string | undefined,
     nodeId: flags['node-id'] as string | undefined,
     inlineThreshold: flags['inline-threshold'] as number | undefined,
+    regionCacheBytes: regionCacheBudget(flags, deps.env),
     ...root,
     ...operator,
     metadata,
@@ -118,7 +119,16 @@ function workerSettings(env: Record<string, string | undefined>): Partial<Gatewa
     writerId: nodeId ? `${nodeId}.${index}` : undefined,
     remoteCacheDir: env['ERNE_REMOTE_CACHE_DIR'],
     remoteCacheBytes: Math.floor((4 * 1024 ** 3) / count),
+    regionCacheDir: env['ERNE_REGION_CACHE_DIR'],
   };
+}
+
+/** --region-cache-bytes (default 4 GiB), shared out among the workers of --workers N: each keeps its own cache */
+function regionCacheBudget(flags: FlagValues, env: Record<string, string | undefined>): number | undefined {
+  const total = flags['region-cache-bytes'] as number | undefined;
+  const count = Number(env['ERNE_WORKER_COUNT'] ?? 1);
+  if (count <= 1) return total;
+  return Math.floor((total ?? 4 * 1024 ** 3) / count);
 }
 
 function onSignals(gw: { close(): Promise<void> }, deps: ServeDeps): void {

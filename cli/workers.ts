@@ -40,6 +40,7 @@ export async function serveWorkers(count: number, flags: FlagValues, deps: Serve
         ERNE_NODE_ID: nodeId,
         ERNE_WORKERS: '1',
         ERNE_REMOTE_CACHE_DIR: join(volume, `remote-cache-${index}`),
+        ERNE_REGION_CACHE_DIR: join(volume, `region-cache-${index}`),
       });
       alive.set(index, w);
       let ready = false;

@@ -8,6 +8,7 @@ import type { ObjectLayer } from '../metadata/object-layer.js';
 import type { SigningRegions } from './auth/regions.js';
 import type { AuthContext } from './auth/types.js';
 import type { Operation } from './router.js';
+import type { RegionBytes } from '../replication/region-bytes.js';
 
 /** What the handlers can reach: the region's metadata and this node's volume. */
 export interface Services {
@@ -27,6 +28,8 @@ export interface Services {
   configs: BucketConfigStore;
   /** copies of other nodes' blobs (gateway/remote-blob.ts); absent: only local bytes are readable */
   remote?: RemoteBlobCache;
+  /** bytes other regions hold, read through this region's cache of them (replication/region-bytes.ts); absent outside a cluster */
+  regionBytes?: RegionBytes;
   /** Signature Version 2 requests and POST forms are accepted unless this is false (erne serve --no-sigv2) */
   sigv2?: boolean;
 }

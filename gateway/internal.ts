@@ -10,6 +10,7 @@
  * cache/remote-cache.ts uses to pull bytes a gateway lacks from the node that has them.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { OBJECT_PATH as REGION_OBJECT_PATH } from '../replication/region-fetch.js';
 import type { Readable } from 'node:stream';
 import { isBlobId } from '../cache/file-blob-store.js';
 import type { BlobStore, ByteRange } from '../cache/types.js';
@@ -37,7 +38,7 @@ function parseRange(h: string | undefined): ByteRange | undefined | 'bad' {
 }
 
 /** waits until the stream can give data (or ends), so a missing file becomes a 404 */
-function ready(s: Readable): Promise<Error | undefined> {
+export function ready(s: Readable): Promise<Error | undefined> {
   return new Promise((resolve) => {
     const done = (err?: Error) => {
       s.off('readable', ok);
@@ -52,8 +53,10 @@ function ready(s: Readable): Promise<Error | undefined> {
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
-export function createInternalHandler(deps: { blobs: BlobStore; secret: Buffer; log?: (line: string) => void; replication?: Handler }) {
+export function createInternalHandler(deps: { blobs: BlobStore; secret: Buffer; log?: (line: string) => void; replication?: Handler; regionObject?: Handler }) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    // another region reading bytes held here (gateway/internal-object.ts); signed with the cluster secret
+    if (deps.regionObject && (req.url ?? '').split('?')[0] === REGION_OBJECT_PATH) return deps.regionObject(req, res);
     const url = req.url ?? '/';
     const path = url.split('?')[0]!;
     const method = req.method ?? 'GET';

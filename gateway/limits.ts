@@ -76,6 +76,8 @@ function rawError(code: S3ErrorCode, message?: string): string {
  * error) instead of node's bare 400/408/431, then close.
  */
 export function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  // a response cut on purpose (its body failed midway) destroyed the socket: nothing to answer
+  if (socket.destroyed) return;
   // the client is gone (reset, or closed mid-response): nothing to answer, nobody to wait for.
   // Checked first: a streaming GET's response already carries ten 'close' listeners (limiter,
   // observer, Hono, the body pipeline), and waiting on it here made one more per reset.

@@ -16,7 +16,7 @@ import { S3Error } from './errors.js';
 export function openRemoteBlob(svc: Pick<Services, 'remote'>, node: string, blobId: string, range?: ByteRange): Readable {
   const remote = svc.remote;
   if (!remote) throw new S3Error('ServiceUnavailable', 'The object is stored on another node and this gateway has no route to it.');
-  return lazyStream(() => remote.open(node, blobId, range));
+  return lazyStream(() => remote.open({ id: blobId, source: node }, range));
 }
 
 /** a Readable that opens its source on the first read and forwards it with back-pressure */

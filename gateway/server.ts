@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { openBlobStore } from '../cache/file-blob-store.js';
-import { RemoteBlobCache } from '../cache/remote-cache.js';
+import { RemoteCache, type RemoteBlobCache } from '../cache/remote-cache.js';
 import { startJanitor, type Janitor } from '../cache/janitor.js';
 import { createBucketConfigStore } from '../metadata/bucket-config.js';
 import { HybridClock } from '../metadata/hlc.js';
@@ -29,6 +29,8 @@ import { createOpsHandler, isOpsRequest } from './observe/health.js';
 import type { Logger, LogLevel } from './observe/log.js';
 import { createObserver } from './observe/observer.js';
 import { installLimits, RequestLimiter, resolveLimits, serverOptions, type LimitOptions } from './limits.js';
+import { openRegionBytes, type RegionBytes } from '../replication/region-bytes.js';
+import { createRegionObjectHandler } from './internal-object.js';
 
 export interface GatewayOptions {
   host: string;
@@ -58,6 +60,10 @@ export interface GatewayOptions {
   remoteCacheBytes?: number;
   /** where that cache lives; default <volume>/remote-cache (one per process: see cli/workers.ts) */
   remoteCacheDir?: string;
+  /** in a cluster: budget of the cache of bytes other regions hold; default 4 GiB */
+  regionCacheBytes?: number;
+  /** where that cache lives; default <volume>/region-cache (one per process, like remoteCacheDir) */
+  regionCacheDir?: string;
   /** run the janitor (default true); exactly one process per volume may */
   janitor?: boolean;
   /** told apart in version ids from other processes of the region; default the node id */
@@ -99,6 +105,8 @@ export interface RunningGateway {
   nodeId: string;
   /** the cache of other nodes' blobs */
   remote: RemoteBlobCache;
+  /** in a cluster: bytes other regions hold, through this region's cache of them */
+  regionBytes?: RegionBytes;
   /** the separate operator port (opts.opsPort), when asked for */
   opsUrl?: string;
   close(): Promise<void>;
@@ -142,21 +150,26 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const root = await ensureRootKey(layer, opts.dataDir, { accessKeyId: opts.rootAccessKey, secretAccessKey: opts.rootSecretKey }, log);
   const janitor: Janitor =
     opts.janitor === false ? { stop: async () => undefined, runOnce: async () => undefined } : startJanitor(layer, blobs, { log, multipart });
+  // in a cluster: versions replicated here whose bytes another region holds are pulled from there
+  const regionBytes =
+    opts.cluster && (await openRegionBytes(opts.cluster.topology, opts.regionCacheDir ?? join(volumeDir, 'region-cache'), { budgetBytes: opts.regionCacheBytes, log }));
   // many gateways per region: bytes another node holds are fetched from it and cached here
   const secret = await regionSecret(kv);
-  const remote = await RemoteBlobCache.open(
+  const remote = await RemoteCache.blobs(
     opts.remoteCacheDir ?? join(volumeDir, 'remote-cache'),
-    async (node, blobId) => {
+    async (node, blobId, range) => {
       const rec = await getNode(kv, node);
       if (!rec) throw new Error(`node ${node} is not registered in this region`);
-      return fetchRemoteBlob(rec.internalUrl, secret, blobId);
+      return fetchRemoteBlob(rec.internalUrl, secret, blobId, range);
     },
     { budgetBytes: opts.remoteCacheBytes },
   );
+  const regionObject = opts.cluster && createRegionObjectHandler({ topology: opts.cluster.topology, svc: { layer, blobs, multipart, remote }, log });
   const internal = createInternalHandler({
     blobs,
     secret,
     log,
+    regionObject,
     replication: opts.cluster && createReplicationHandler({ kv, topology: opts.cluster.topology, observe: (hlc) => void clock.update(hlc), log }),
   });
   const servedBy = opts.servedByHeader ? `${nodeId}/${process.pid}` : undefined;
@@ -169,7 +182,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const signing = signingRegions(opts.region, others);
   const clusterRegions = [opts.region, ...(others ?? []).filter((r) => r !== opts.region)];
   const app = createApp(
-    { layer, multipart, blobs, region: opts.region, regions: clusterRegions, signingRegions: signing, configs, remote, sigv2: opts.sigv2 !== false },
+    { layer, multipart, blobs, region: opts.region, regions: clusterRegions, signingRegions: signing, configs, remote, regionBytes, sigv2: opts.sigv2 !== false },
     { domain: opts.domain, log, observer },
   );
   const ops = createOpsHandler({
@@ -242,6 +255,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     lifecycle,
     nodeId,
     remote,
+    regionBytes,
     opsUrl,
     close() {
       closing ??= (async () => {

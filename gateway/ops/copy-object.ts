@@ -157,7 +157,7 @@ async function copyBytes(
   const algs = Object.keys(source.checksums) as ChecksumAlgorithm[];
   if (wantAlg && !algs.includes(wantAlg)) algs.push(wantAlg);
   const hasher = new Hasher(algs);
-  const bytes = openBytes(ctx, source);
+  const bytes = await openBytes(ctx, source);
   const input: Readable = Buffer.isBuffer(bytes) ? Readable.from([bytes]) : bytes;
   input.on('error', (err) => hasher.destroy(err));
   const stored = await ctx.svc.blobs.ingest(input.pipe(hasher), { maxSize: MAX_SINGLE_PUT_BYTES });

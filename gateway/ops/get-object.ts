@@ -58,5 +58,5 @@ export async function getObject(ctx: OpContext, head = false): Promise<OpResult>
     headers['content-length'] = v.size;
   }
   if (head) return { status: range ? 206 : 200, headers };
-  return { status: range ? 206 : 200, headers, body: openBytes(ctx, v, range) };
+  return { status: range ? 206 : 200, headers, body: await openBytes(ctx, v, range) };
 }

@@ -78,7 +78,7 @@ export async function uploadPartCopy(ctx: OpContext): Promise<OpResult> {
 
   const algs: ChecksumAlgorithm[] = upload.checksumAlgorithm ? [upload.checksumAlgorithm] : [];
   const hasher = new HashingStream(algs);
-  const bytes = openBytes(ctx, v, range);
+  const bytes = await openBytes(ctx, v, range);
   const source = Buffer.isBuffer(bytes) ? Readable.from([bytes]) : bytes;
   source.on('error', (err) => hasher.destroy(err));
   hasher.on('close', () => source.destroy());

@@ -1,13 +1,21 @@
 import type { Readable } from 'node:stream';
 import type { ByteRange } from '../../cache/types.js';
-import type { OpContext } from '../context.js';
+import type { Services } from '../context.js';
 import { S3Error } from '../errors.js';
 import { openRemoteBlob } from '../remote-blob.js';
 import type { ObjectVersion } from '../../metadata/types.js';
+import { RegionFetchError, type RegionFetchFailure } from '../../replication/region-fetch.js';
 import { readParts } from './multipart-read.js';
 
-/** A version's bytes (or a range of them), wherever they live, as a stream or small buffer. */
-export function openBytes(ctx: Pick<OpContext, 'svc'>, v: ObjectVersion, range?: ByteRange): Readable | Buffer {
+type BytesServices = Pick<Services, 'blobs' | 'multipart' | 'remote' | 'regionBytes'>;
+
+/**
+ * A version's bytes (or a range of them), wherever they live, as a stream or small buffer.
+ * Bytes held by another region are pulled through the region cache, and only once that
+ * region has answered does this resolve: a region that cannot be reached is a 503 before any
+ * byte is sent. Other failures surface as stream errors (the response is then cut).
+ */
+export async function openBytes(ctx: { svc: BytesServices }, v: ObjectVersion, range?: ByteRange): Promise<Readable | Buffer> {
   const body = v.body;
   if (!body) throw new S3Error('NoSuchKey');
   if (body.kind === 'inline') {
@@ -16,22 +24,30 @@ export function openBytes(ctx: Pick<OpContext, 'svc'>, v: ObjectVersion, range?:
   }
   if (body.kind === 'parts') {
     return readParts(ctx.svc.multipart, body, v.size, range, (node, blobId, r) =>
-      node === ctx.svc.blobs.nodeId ? ctx.svc.blobs.read(blobId, r) : remoteBlob(ctx, node, blobId, r),
+      node === ctx.svc.blobs.nodeId ? ctx.svc.blobs.read(blobId, r) : openRemoteBlob(ctx.svc, node, blobId, r),
     );
   }
-  if (body.kind === 'remote') {
-    // a version replicated here whose bytes another region holds; pulling them across
-    // regions comes with the replication endpoint (issue 10), until then a clear 503
-    throw new S3Error('ServiceUnavailable', `The object's bytes are held in region ${body.region} and cannot be fetched from here yet.`);
-  }
-  if (body.node !== ctx.svc.blobs.nodeId) {
-    return remoteBlob(ctx, body.node, body.blobId, range);
-  }
   if (v.size === 0) return Buffer.alloc(0);
+  if (body.kind === 'remote') return regionBytes(ctx.svc, v, body.region, range);
+  if (body.node !== ctx.svc.blobs.nodeId) return openRemoteBlob(ctx.svc, body.node, body.blobId, range);
   return ctx.svc.blobs.read(body.blobId, range);
 }
 
-/** bytes on another gateway's volume: fetched from it once, then read from our cache */
-function remoteBlob(ctx: Pick<OpContext, 'svc'>, node: string, blobId: string, range?: ByteRange): Readable {
-  return openRemoteBlob(ctx.svc, node, blobId, range);
+const WHY: Record<RegionFetchFailure, string> = {
+  unreachable: 'which cannot be reached now',
+  missing: 'which no longer holds them (the version may have been deleted there)',
+  mismatch: 'which answered with bytes of another size or ETag',
+  'cut-short': 'which cut them short',
+};
+
+/** a version replicated here whose bytes another region holds */
+async function regionBytes(svc: BytesServices, v: ObjectVersion, region: string, range?: ByteRange): Promise<Readable> {
+  const held = `The object's bytes are held in region ${region}`;
+  if (!svc.regionBytes) throw new S3Error('ServiceUnavailable', `${held}, and this gateway is not joined to a cluster.`);
+  try {
+    return await svc.regionBytes.open({ region, bucket: v.bucket, key: v.key, versionId: v.versionId, size: v.size, etag: v.etag }, range);
+  } catch (err) {
+    if (err instanceof RegionFetchError) throw new S3Error('ServiceUnavailable', `${held}, ${WHY[err.reason]}.`);
+    throw err;
+  }
 }
