@@ -19,7 +19,9 @@ async function withRegion<T>(flags: FlagValues, fn: (layer: ObjectLayer, configs
   const { metadataOption } = await import('./metadata-flags.js');
   const chosen = metadataOption(flags)!;
   const kv = await openMetadataStore(chosen.backend === 'fdb' ? chosen : { backend: 'lmdb', dir: chosen.dir ?? join(String(flags['data-dir']), 'meta') });
-  const writer = { region: String(flags['region']) };
+  const { toolWriter } = await import('../metadata/cluster-record.js');
+  // in a cluster, the setting replicates (the gateway's relay carries it)
+  const writer = await toolWriter(kv, String(flags['region']));
   const layer = createObjectLayer(kv, writer);
   try {
     return await fn(layer, createBucketConfigStore(kv, writer));

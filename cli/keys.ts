@@ -27,7 +27,9 @@ async function withLayer<T>(flags: FlagValues, fn: (layer: ObjectLayer) => Promi
     }
   }
   const kv = await openMetadataStore(chosen.backend === 'fdb' ? chosen : { backend: 'lmdb', dir: chosen.dir ?? join(String(flags['data-dir']), 'meta') });
-  const layer = createObjectLayer(kv, { region: String(flags['region']) });
+  const { toolWriter } = await import('../metadata/cluster-record.js');
+  // in a cluster, a key made or removed here replicates (the gateway's relay carries it)
+  const layer = createObjectLayer(kv, await toolWriter(kv, String(flags['region'])));
   try {
     return await fn(layer);
   } finally {

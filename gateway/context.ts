@@ -1,3 +1,4 @@
+import type { BucketNamespace } from '../replication/bucket-namespace.js';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { RemoteBlobCache } from '../cache/remote-cache.js';
@@ -30,6 +31,8 @@ export interface Services {
   remote?: RemoteBlobCache;
   /** bytes other regions hold, read through this region's cache of them (replication/region-bytes.ts); absent outside a cluster */
   regionBytes?: RegionBytes;
+  /** in a cluster: CreateBucket/DeleteBucket go through the control region (replication/bucket-namespace.ts) */
+  namespace?: Pick<BucketNamespace, 'create' | 'delete'>;
   /** Signature Version 2 requests and POST forms are accepted unless this is false (erne serve --no-sigv2) */
   sigv2?: boolean;
 }

@@ -14,7 +14,9 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KvStore } from '../metadata/kv.js';
 import type { Hlc } from '../metadata/types.js';
+import { pack, unpack } from 'msgpackr';
 import { applyChanges, NotReadyError } from '../replication/apply.js';
+import { BUCKET_PATH, type BucketOp, type BucketOpAnswer } from '../replication/bucket-namespace.js';
 import { NonceWindow, verifyClusterRequest } from '../replication/cluster-auth.js';
 import type { Topology } from '../replication/topology.js';
 import { APPLY_PATH, decodeApplyBody, MalformedApplyBody, MAX_APPLY_BODY_BYTES } from '../replication/wire.js';
@@ -27,6 +29,8 @@ export interface ReplicationEndpointDeps {
   /** the region's clock, told of every remote time applied */
   observe?: (hlc: Hlc) => void;
   log?: (line: string) => void;
+  /** the bucket namespace (replication/bucket-namespace.ts): create/delete/close/reopen */
+  buckets?: { handle(op: BucketOp): Promise<BucketOpAnswer> };
 }
 
 function reply(res: ServerResponse, status: number, message?: string): void {
@@ -70,7 +74,7 @@ export function createReplicationHandler(deps: ReplicationEndpointDeps) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const target = req.url ?? '/';
     const path = target.split('?')[0]!;
-    if (path !== APPLY_PATH) return reply(res, 404, 'no such replication resource');
+    if (path !== APPLY_PATH && !(path === BUCKET_PATH && deps.buckets)) return reply(res, 404, 'no such replication resource');
     if (req.method !== 'POST') return reply(res, 405, 'POST only');
     const auth = verifyClusterRequest(deps.topology.secret, 'POST', target, req.headers, nonces);
     if (!auth.ok) return reply(res, 401, `cluster authentication failed: ${auth.reason}`);
@@ -87,6 +91,7 @@ export function createReplicationHandler(deps: ReplicationEndpointDeps) {
       return reply(res, 413, `an apply body is at most ${MAX_APPLY_BODY_BYTES} bytes`);
     }
     if (read.sha256 !== auth.bodySha256) return reply(res, 401, 'cluster authentication failed: the body does not match its signed hash');
+    if (path === BUCKET_PATH) return answerBucketOp(res, deps.buckets!, read.body, deps.log);
     let changes;
     try {
       changes = decodeApplyBody(read.body);
@@ -103,4 +108,27 @@ export function createReplicationHandler(deps: ReplicationEndpointDeps) {
     }
     reply(res, 204);
   };
+}
+
+const BUCKET_OPS = new Set(['create', 'delete', 'close', 'reopen']);
+
+/** POST /.erne/internal/replication/bucket: msgpack BucketOp in, msgpack answer out */
+async function answerBucketOp(res: ServerResponse, buckets: NonNullable<ReplicationEndpointDeps['buckets']>, body: Buffer, log?: (line: string) => void): Promise<void> {
+  let op: BucketOp;
+  try {
+    op = unpack(body) as BucketOp;
+    if (typeof op !== 'object' || op === null || !BUCKET_OPS.has(op.op)) throw new Error('not a bucket operation');
+  } catch (err) {
+    return reply(res, 400, `malformed bucket operation: ${(err as Error).message}`);
+  }
+  let answer: BucketOpAnswer;
+  try {
+    answer = await buckets.handle(op);
+  } catch (err) {
+    log?.(`replication: bucket ${op.op} failed: ${(err as Error).message}`);
+    return reply(res, 500, 'the bucket operation failed');
+  }
+  const out = pack(answer.body ?? {});
+  res.writeHead(answer.status, { 'content-type': 'application/msgpack', 'content-length': out.length });
+  res.end(out);
 }

@@ -25,6 +25,9 @@ import { holdContinue, sendContinue } from './continue.js';
 import { ensureRootKey, type KeyPair } from './credentials.js';
 import { createInternalHandler, fetchRemoteBlob, isInternalRequest } from './internal.js';
 import { createReplicationHandler } from './internal-replication.js';
+import { BucketNamespace } from '../replication/bucket-namespace.js';
+import { recordCluster } from '../metadata/cluster-record.js';
+import { peersOf } from '../replication/topology.js';
 import { createOpsHandler, isOpsRequest } from './observe/health.js';
 import type { Logger, LogLevel } from './observe/log.js';
 import { createObserver } from './observe/observer.js';
@@ -143,6 +146,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const replication: Replication | undefined =
     opts.cluster && startReplication({ kv, topology: opts.cluster.topology, redisUrl: opts.cluster.redisUrl, log, deliver: opts.replicationWorker !== false, relay: opts.cluster.relay, backoff: opts.cluster.backoff });
   const writer = { region: opts.region, clock, ...(replication ? { changes: replication.sink } : {}) };
+  // what `erne keys` / `erne buckets` need to replicate what they write here (metadata/cluster-record.ts)
+  await recordCluster(kv, opts.cluster && { self: opts.region, peers: peersOf(opts.cluster.topology).map((r) => r.name) });
   const layer = createObjectLayer(replication?.store ?? kv, writer);
   const multipart = createMultipartLayer(kv);
   const volumeDir = opts.volumeDir ?? join(opts.dataDir, 'volume');
@@ -164,25 +169,27 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     },
     { budgetBytes: opts.remoteCacheBytes },
   );
+  const configs = createBucketConfigStore(replication?.store ?? kv, writer);
+  // in a cluster: CreateBucket and DeleteBucket are decided by the control region
+  const namespace = opts.cluster && new BucketNamespace({ topology: opts.cluster.topology, kv: replication?.store ?? kv, layer, configs, observe: (hlc) => void clock.update(hlc), log });
   const regionObject = opts.cluster && createRegionObjectHandler({ topology: opts.cluster.topology, svc: { layer, blobs, multipart, remote }, log });
   const internal = createInternalHandler({
     blobs,
     secret,
     log,
     regionObject,
-    replication: opts.cluster && createReplicationHandler({ kv, topology: opts.cluster.topology, observe: (hlc) => void clock.update(hlc), log }),
+    replication: opts.cluster && createReplicationHandler({ kv, topology: opts.cluster.topology, observe: (hlc) => void clock.update(hlc), log, buckets: namespace }),
   });
   const servedBy = opts.servedByHeader ? `${nodeId}/${process.pid}` : undefined;
   const limits = resolveLimits(opts.limits);
   const limiter = new RequestLimiter(limits);
 
-  const configs = createBucketConfigStore(replication?.store ?? kv, writer);
   const lifecycle = opts.lifecycle === false ? createLifecycleJob({ layer, configs, multipart }, { log }) : startLifecycle({ layer, configs, multipart }, { log, ...opts.lifecycle });
   const others = opts.clusterRegions ?? opts.cluster?.topology.regions.map((r) => r.name);
   const signing = signingRegions(opts.region, others);
   const clusterRegions = [opts.region, ...(others ?? []).filter((r) => r !== opts.region)];
   const app = createApp(
-    { layer, multipart, blobs, region: opts.region, regions: clusterRegions, signingRegions: signing, configs, remote, regionBytes, sigv2: opts.sigv2 !== false },
+    { layer, multipart, blobs, region: opts.region, regions: clusterRegions, signingRegions: signing, configs, remote, regionBytes, namespace, sigv2: opts.sigv2 !== false },
     { domain: opts.domain, log, observer },
   );
   const ops = createOpsHandler({
@@ -274,6 +281,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         await blobs.idle();
         await lifecycle.stop();
         await janitor.stop();
+        namespace?.close();
         await replication?.close();
         if (opsServer) await new Promise<void>((resolve) => opsServer.close(() => resolve()).closeAllConnections());
         await layer.close();

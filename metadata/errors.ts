@@ -16,7 +16,9 @@ export type MetadataErrorCode =
   | 'MethodNotAllowed'
   // multipart (metadata/multipart.ts)
   | 'NoSuchUpload'
-  | 'OperationAborted';
+  | 'OperationAborted'
+  /** a region this operation needs cannot be reached (replication's bucket namespace) */
+  | 'ServiceUnavailable';
 
 /** the delete marker a failed read met (S3 answers with x-amz-delete-marker headers) */
 export interface DeleteMarkerInfo {

@@ -21,6 +21,7 @@ import { deleteAccessKeyIn, kAccessKey, putAccessKeyIn } from './access-keys.js'
 import { dropBucketBatch, finishDrop, goneUpTo, isDropping, markBucketGone } from './bucket-drop.js';
 import { applyBucketRegister } from './bucket-registers.js';
 import { VERSIONING_REGISTER } from './changes.js';
+import { clearClosing } from './bucket-closing.js';
 import { MetadataError } from './errors.js';
 import type { KvReader, KvStore, KvTransaction } from './kv.js';
 import { KV_LIMITS } from './kv.js';
@@ -133,6 +134,7 @@ class KvObjectLayer implements ObjectLayer {
         acl: rec.acl ?? 'private',
       };
       tx.set(kBucket(rec.name), encodeBucket(full));
+      this.w.emit(tx, { kind: 'bucket-created', record: full, stamp: this.w.stampAfter() });
       return full;
     });
   }
@@ -165,7 +167,9 @@ class KvObjectLayer implements ObjectLayer {
         if ((await tx.getRange(r.begin, r.end, { limit: 1 })).length > 0) throw new MetadataError('BucketNotEmpty');
       }
       tx.clear(kBucket(name));
+      clearClosing(tx, name);
       await markBucketGone(tx, name, b.createdAt);
+      this.w.emit(tx, { kind: 'bucket-deleted', name, createdAt: b.createdAt, stamp: this.w.stampAfter() });
       // its uploads in progress are aborted, as on S3, and its marks cleared: here, or in later batches (bucket-drop.ts)
       return dropBucketBatch(tx, name);
     });

@@ -10,6 +10,7 @@
  *   a fresh id and removes the live null version, so an older PUT arriving later from another
  *   region stays lost here as everywhere.
  */
+import { refuseIfClosing } from './bucket-closing.js';
 import { toReplicated } from './changes.js';
 import { MetadataError } from './errors.js';
 import { carryOut, factsFor } from './key-merge.js';
@@ -43,6 +44,8 @@ export class VersionWrites {
    * newer than every version of the key, and the null-version rule of the bucket's state.
    */
   async commit(tx: KvTransaction, b: BucketRecord, key: string, f: VersionFields, cond?: WriteConditions): Promise<ObjectVersion> {
+    // a bucket the cluster is deleting takes no new version (metadata/bucket-closing.ts)
+    await refuseIfClosing(tx, b.name, b.createdAt);
     const cur = (await currentRecord(tx, b.name, key))?.version;
     checkConditions(cur, cond);
     const hlc = await this.hlcForKey(tx, b.name, key);

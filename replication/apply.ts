@@ -13,6 +13,7 @@
 import { applyAccessKey } from '../metadata/access-keys.js';
 import { dropBucketBatch, finishDrop, goneUpTo, isDropping, markBucketGone } from '../metadata/bucket-drop.js';
 import { applyBucketRegister } from '../metadata/bucket-registers.js';
+import { clearClosing } from '../metadata/bucket-closing.js';
 import type { Change, ReplicatedVersion } from '../metadata/changes.js';
 import { fromReplicated, stampOf } from '../metadata/changes.js';
 import { carryOut, factsFor } from '../metadata/key-merge.js';
@@ -144,5 +145,6 @@ async function applyBucketDeleted(tx: KvTransaction, name: string, createdAt: nu
   const local = await localCreatedAt(tx, name);
   if (local === undefined || local > createdAt) return false;
   tx.clear(kBucket(name));
+  clearClosing(tx, name);
   return dropBucketBatch(tx, name);
 }

@@ -37,7 +37,8 @@ export async function createBucket(ctx: OpContext): Promise<OpResult> {
   if (!CANNED_BUCKET_ACLS.has(acl)) throw new S3Error('NotImplemented', `The canned ACL ${acl} is not supported.`);
   const place = placeBucket(ctx.svc, locationConstraint(await readOptionalXmlBody(ctx)));
   try {
-    await ctx.svc.layer.createBucket({ name: ctx.bucket, owner, region: place.region, acl: acl as CannedAcl });
+    const bucket = { name: ctx.bucket, owner, region: place.region, acl: acl as CannedAcl };
+    await (ctx.svc.namespace ? ctx.svc.namespace.create(bucket) : ctx.svc.layer.createBucket(bucket));
   } catch (err) {
     // S3 in us-east-1 answers a plain re-create of your own bucket with 200 (and changes nothing)
     const again = err instanceof MetadataError && err.code === 'BucketAlreadyOwnedByYou';
@@ -55,6 +56,11 @@ export async function headBucket(ctx: OpContext): Promise<OpResult> {
 export async function deleteBucket(ctx: OpContext): Promise<OpResult> {
   const b = await ctx.svc.layer.getBucket(ctx.bucket);
   requireBucketAccess(ctx.auth, b);
+  if (ctx.svc.namespace) {
+    // decided by the control region once every region has closed the bucket
+    await ctx.svc.namespace.delete(ctx.bucket);
+    return { status: 204 };
+  }
   await ctx.svc.layer.deleteBucket(ctx.bucket);
   // its configuration goes too (records a crash leaves behind never apply to a new bucket)
   await ctx.svc.configs.clearBucket(ctx.bucket);
