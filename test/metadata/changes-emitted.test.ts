@@ -23,6 +23,8 @@ let t: TempLayer;
 let configs: BucketConfigStore;
 let outbox: Outbox;
 let bucket: BucketRecord;
+/** what creating the test's bucket recorded */
+let created: Change[];
 
 beforeEach(async () => {
   const writer = { changes: outboxSink(['fra', 'sin']), clock: new HybridClock() };
@@ -30,6 +32,7 @@ beforeEach(async () => {
   configs = createBucketConfigStore(t.kv, { region: 'iad', ...writer });
   outbox = new Outbox(t.kv);
   bucket = await t.layer.createBucket({ name: 'bkt', owner: 'AK1', region: 'iad' });
+  created = await taken();
 });
 afterEach(() => t?.cleanup());
 
@@ -54,8 +57,10 @@ async function enableVersioning(): Promise<void> {
 }
 
 describe('changes the object layer records', () => {
-  it('creating a bucket records nothing (the control region decides buckets)', async () => {
-    expect(await taken()).toEqual([]);
+  it('creating and deleting a bucket record its incarnation (in a cluster only the control region does either)', async () => {
+    expect(created).toEqual([{ kind: 'bucket-created', record: bucket, stamp: expect.any(String) }]);
+    await t.layer.deleteBucket('bkt');
+    expect(await taken()).toEqual([{ kind: 'bucket-deleted', name: 'bkt', createdAt: bucket.createdAt, stamp: expect.any(String) }]);
   });
 
   it('a PUT: its version, inline bytes travelling with it', async () => {
