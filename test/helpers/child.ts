@@ -62,7 +62,7 @@ export interface ChildOptions {
   openFiles?: number;
 }
 
-/** Starts `erne serve` and resolves once its port answers HTTP. */
+/** Starts `erne serve` and resolves once its port answers HTTP and its start banner is out. */
 export async function startChildGateway(opts: ChildOptions = {}): Promise<ChildGateway> {
   const dataDir = opts.dataDir ?? tempDir('erne-child-');
   const port = opts.port ?? (await freePort());
@@ -89,6 +89,8 @@ export async function startChildGateway(opts: ChildOptions = {}): Promise<ChildG
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+  // the port answers a moment before the start banner is written: tests read the banner
+  while (!out.includes('serving S3 at') && proc.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   return {
     url: `http://127.0.0.1:${port}`,
     port,
