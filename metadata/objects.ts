@@ -69,9 +69,18 @@ const kAccessKey = (id: string) => pack(['k', id]);
 /** what a new version is made of, besides what the layer fills in */
 type VersionFields = Omit<NewObject, 'bucket' | 'key'> & { deleteMarker?: boolean };
 
-export function createObjectLayer(kv: KvStore, opts: { region: string }): ObjectLayer {
+export interface ObjectLayerOptions {
+  region: string;
+  /**
+   * the region's clock: the one replication's apply tells of every remote time, so a write
+   * made here after it sorts after what was learnt. Default: a clock of this layer's own.
+   */
+  clock?: HybridClock;
+}
+
+export function createObjectLayer(kv: KvStore, opts: ObjectLayerOptions): ObjectLayer {
   makeVersionId({ wall: 0, logical: 0 }, opts.region); // refuses a region no id can carry
-  return new KvObjectLayer(kv, opts.region);
+  return new KvObjectLayer(kv, opts.region, opts.clock ?? new HybridClock());
 }
 
 /** an inline body is one metadata value: refused before any transaction when it cannot be */
@@ -82,11 +91,10 @@ function checkInlineFits(obj: NewObject): void {
 }
 
 class KvObjectLayer implements ObjectLayer {
-  private readonly clock = new HybridClock();
-
   constructor(
     private readonly kv: KvStore,
     private readonly region: string,
+    private readonly clock: HybridClock,
   ) {}
 
   // access keys
