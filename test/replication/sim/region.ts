@@ -38,6 +38,8 @@ export interface Process {
   relay: Relay;
   redis: SimRedis;
   shim: Shim;
+  /** a relay pass is due soon (kick) */
+  kicked: boolean;
 }
 
 export interface Cluster {
@@ -71,7 +73,7 @@ export class Region {
   }
 
   start(): void {
-    const proc = { alive: true } as Process;
+    const proc = { alive: true, kicked: false } as Process;
     proc.clock = new HybridClock(() => this.wall());
     proc.shim = new Shim(this.name, () => proc.clock);
     const sink = this.capture.sink(outboxSink(this.peers, () => this.wall()));
@@ -100,16 +102,31 @@ export class Region {
     this.cluster.trace(`${this.name} ${line}`);
   }
 
+  /** a write was committed here: the relay runs at once rather than at its next tick */
+  kick(): void {
+    const proc = this.proc;
+    if (!proc || proc.kicked) return;
+    proc.kicked = true;
+    this.cluster.sched.after(1, () => {
+      proc.kicked = false;
+      if (proc.alive) void this.relayPass(proc);
+    });
+  }
+
   private async relayLoop(proc: Process): Promise<void> {
     for (;;) {
       await this.cluster.sched.sleep(this.opts.relayEveryMs);
       if (!proc.alive) return;
-      try {
-        const n = await proc.relay.pass();
-        if (n > 0) this.trace(`relay enqueued ${n}`);
-      } catch (err) {
-        this.trace(`relay pass failed: ${(err as Error).message}`);
-      }
+      await this.relayPass(proc);
+    }
+  }
+
+  private async relayPass(proc: Process): Promise<void> {
+    try {
+      const n = await proc.relay.pass();
+      if (n > 0) this.trace(`relay enqueued ${n}`);
+    } catch (err) {
+      this.trace(`relay pass failed: ${(err as Error).message}`);
     }
   }
 

@@ -55,6 +55,8 @@ export interface SimResult {
   writes: WriteRecord[];
   /** simulated ms from the end of the faults to quiescence */
   settleMs: number;
+  /** events the scheduler ran */
+  events: number;
 }
 
 export async function runSeed(seed: number): Promise<SimResult> {
@@ -66,14 +68,16 @@ export async function runSeed(seed: number): Promise<SimResult> {
   const regions = new Map<string, Region>();
   const cluster: Cluster = { sched, net, region: (n) => regions.get(n)!, trace: log };
   const opts: RegionOptions = {
-    relayEveryMs: 20,
+    relayEveryMs: rng.int(20, 100),
     resendAfterMs: rng.int(100, 600),
     pageSize: rng.int(1, 6),
     sendTimeoutMs: 300,
     queue: { concurrency: rng.int(1, 2), batch: rng.int(1, 4), attempts: rng.int(1, 4), backoffMs: 30, maxBackoffMs: 400 },
   };
+  // wall clocks disagree by a few ms, tens of ms, or most of a second
+  const skew = rng.pick([5, 50, 800]);
   for (const name of REGIONS) {
-    const r = new Region(name, REGIONS.filter((x) => x !== name), rng.int(-40, 40), cluster, opts);
+    const r = new Region(name, REGIONS.filter((x) => x !== name), rng.int(-skew, skew), cluster, opts);
     regions.set(name, r);
     await r.kv.transact(async (tx) => {
       for (const b of BUCKETS) tx.set(kBucket(b.name), encodeBucket({ ...b, owner: 'AK1', createdAt: CREATED, region: 'iad', acl: 'private' }));
@@ -139,6 +143,7 @@ export async function runSeed(seed: number): Promise<SimResult> {
       if (got.error !== undefined) rec.outcome = 'failed';
       else rec.outcome = rng.chance(0.1) ? 'committed, answer lost' : 'acknowledged';
       if (got.error !== undefined && got.changes.length > 0) rec.outcome = 'committed, answer lost';
+      if (got.changes.length > 0) region.kick();
     }
     log(`${r} client #${n} ${rec.what}: ${rec.outcome}${rec.changes.length ? ' → ' + rec.changes.map(describe).join(', ') : ''}`);
   }
@@ -213,7 +218,7 @@ export async function runSeed(seed: number): Promise<SimResult> {
   for (const r of regions.values()) if (r.proc) r.proc.alive = true;
 
   problems.push(...(await check0(regions, writes)));
-  return { seed, problems, trace, writes, settleMs };
+  return { seed, problems, trace, writes, settleMs, events: sched.events };
 }
 
 async function backlog(regions: Map<string, Region>): Promise<string> {

@@ -18,6 +18,7 @@ export class Scheduler {
   now = 0;
   private heap: Event[] = [];
   private seq = 0;
+  events = 0;
 
   /** runs `fn` at now + delay (events at one time run in the order they were scheduled) */
   after(delay: number, fn: () => void): void {
@@ -43,6 +44,7 @@ export class Scheduler {
       if (!ev || ev.time > limit) return false;
       this.pop();
       this.now = ev.time;
+      this.events++;
       ev.fn();
       await drain();
     }

@@ -26,9 +26,11 @@ describe('replication simulation', () => {
   it(`${seeds.length} seed(s): every region converges to the merge of the committed writes, nothing acknowledged lost`, async () => {
     const failed: SimResult[] = [];
     let settle = 0;
+    const outcomes = new Map<string, number>();
     for (const seed of seeds) {
       const r = await runSeed(seed);
       settle = Math.max(settle, r.settleMs);
+      for (const w of r.writes) outcomes.set(w.outcome, (outcomes.get(w.outcome) ?? 0) + 1);
       if (r.problems.length > 0) {
         failed.push(r);
         console.error(report(r));
@@ -37,6 +39,7 @@ describe('replication simulation', () => {
         console.log(r.trace.join('\n'));
       }
     }
+    console.log(`${seeds.length} seeds; writes: ${[...outcomes].map(([k, n]) => `${n} ${k}`).join(', ')}; longest settling ${settle} simulated ms`);
     expect(failed.map((r) => r.seed), `failing seeds (replay: ERNE_SIM_SEED=<n> npx vitest run test/replication/sim)`).toEqual([]);
   });
 
