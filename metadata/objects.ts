@@ -55,6 +55,7 @@ import {
   kBucket,
   kData,
   kGarbage,
+  newestSeen,
   newestVersions,
   removeVersion,
   rewriteVersion,
@@ -307,10 +308,9 @@ class KvObjectLayer implements ObjectLayer {
   private async commit(tx: KvTransaction, b: BucketRecord, key: string, f: VersionFields, cond?: WriteConditions): Promise<ObjectVersion> {
     const cur = (await currentRecord(tx, b.name, key))?.version;
     checkConditions(cur, cond);
-    const [newest] = await newestVersions(tx, b.name, key, 1);
-    // a version must be newer than the one it follows, even if our wall clock is behind
+    // a version must be newer than all the key has seen, even if our clock is behind
     let hlc = this.clock.now();
-    if (newest && compareHlc(newest.hlc, hlc) >= 0) hlc = this.clock.update(newest.hlc);
+    for (const seen of await newestSeen(tx, b.name, key)) if (compareHlc(seen, hlc) >= 0) hlc = this.clock.update(seen);
     const isNull = b.versioning !== 'Enabled';
     if (isNull) {
       const old = await findVersion(tx, b.name, key, 'null');

@@ -74,8 +74,11 @@ export async function runSeed(seed: number): Promise<SimResult> {
     sendTimeoutMs: 300,
     queue: { concurrency: rng.int(1, 2), batch: rng.int(1, 4), attempts: rng.int(1, 4), backoffMs: 30, maxBackoffMs: 400 },
   };
-  // wall clocks disagree by a few ms, tens of ms, or most of a second
-  const skew = rng.pick([5, 50, 800]);
+  // one key makes every write a conflict; three spread them
+  const keys = KEYS.slice(0, rng.pick([1, 1, 2, 3]));
+  // wall clocks disagree by a few ms, tens of ms, or most of a second (a restarted process then
+  // starts well behind the time its region had reached)
+  const skew = rng.pick([5, 50, 800, 800]);
   for (const name of REGIONS) {
     const r = new Region(name, REGIONS.filter((x) => x !== name), rng.int(-skew, skew), cluster, opts);
     regions.set(name, r);
@@ -101,7 +104,7 @@ export async function runSeed(seed: number): Promise<SimResult> {
     const r = rng.pick(REGIONS);
     const region = regions.get(r)!;
     const bucket = rng.pick(BUCKETS);
-    const key = rng.pick(KEYS);
+    const key = rng.pick(keys);
     const kind = rng.float();
     const rec: WriteRecord = { n, at: sched.now, region: r, what: '', outcome: 'failed', changes: [] };
     writes.push(rec);
@@ -150,10 +153,10 @@ export async function runSeed(seed: number): Promise<SimResult> {
 
   function fault(): void {
     if (healed) return;
-    const kind = rng.int(0, 4);
+    const kind = rng.int(0, 5);
     const r = rng.pick(REGIONS);
     const region = regions.get(r)!;
-    const until = rng.int(50, 700);
+    const until = rng.int(10, 700);
     if (kind === 0) {
       const other = rng.pick(REGIONS.filter((x) => x !== r));
       log(`fault: ${r} and ${other} cut off from each other for ${until} ms`);
@@ -163,11 +166,13 @@ export async function runSeed(seed: number): Promise<SimResult> {
       log(`fault: ${r} cut off from every region for ${until} ms`);
       for (const o of REGIONS) if (o !== r) net.partition(r, o);
       sched.after(until, () => REGIONS.forEach((o) => o !== r && net.heal(r, o)));
-    } else if (kind === 2) {
+    } else if (kind === 2 || kind === 5) {
+      // down for a while, or a process restarted at once
       if (!region.up) return;
-      log(`fault: ${r} crashes for ${until} ms`);
+      const down = kind === 2 ? until : rng.int(1, 10);
+      log(`fault: ${r} crashes for ${down} ms`);
       region.crash();
-      sched.after(until, () => restart(region));
+      sched.after(down, () => restart(region));
     } else if (kind === 3) {
       if (!region.proc) return;
       log(`fault: ${r}'s Redis restarts empty`);

@@ -14,7 +14,7 @@ import { decode, decodeBucket, decodeVersion, encode } from '../../../metadata/r
 import { pack, subspaceRange, unpack } from '../../../metadata/tuple.js';
 import type { Hlc, ObjectVersion } from '../../../metadata/types.js';
 import { makeVersionId, parseVersionId } from '../../../metadata/version-id.js';
-import { kBucket, kNull, kTombstone } from '../../../metadata/version-store.js';
+import { kBucket, kNull, kTombstone, newestSeen } from '../../../metadata/version-store.js';
 import type { AfterWrite, RecordedWrites } from './capture.js';
 
 /** what the simulated client asked for: decides how the keys written are read */
@@ -75,11 +75,11 @@ export class Shim {
   }
 
   /** an id newer than this region's clock and every one of `after` */
-  private fresh(...after: string[]): { id: string; hlc: Hlc } {
+  private fresh(after: (string | Hlc)[]): { id: string; hlc: Hlc } {
     const clock = this.clock();
     let hlc = clock.now();
     for (const a of after) {
-      const p = parseVersionId(a)?.hlc;
+      const p = typeof a === 'string' ? parseVersionId(a)?.hlc : a;
       if (p && compareHlc(p, hlc) >= 0) hlc = clock.update(p);
     }
     return { id: makeVersionId(hlc, this.region), hlc };
@@ -87,7 +87,7 @@ export class Shim {
 
   /** an unversioned DELETE: a null change that takes the slot and stores nothing */
   private async erase(tx: KvTransaction, vk: VersionKey, bucketCreatedAt: number): Promise<Change> {
-    const { id, hlc } = this.fresh(vk.vid);
+    const { id, hlc } = this.fresh([vk.vid, ...(await newestSeen(tx, vk.bucket, vk.key))]);
     tx.set(kNull(vk.bucket, vk.key), encode(id));
     const owner = decodeBucket((await tx.get(kBucket(vk.bucket)))!).owner;
     return {
@@ -105,13 +105,13 @@ export class Shim {
     tx.set(kTombstone(vk.bucket, vk.key, vk.vid), encode(1));
     const r = subspaceRange(['vr', vk.bucket, vk.key, vk.vid]);
     tx.clearRange(r.begin, r.end);
-    return { kind: 'purge', bucketCreatedAt, bucket: vk.bucket, key: vk.key, versionId: vk.vid, stamp: this.fresh(vk.vid).id };
+    return { kind: 'purge', bucketCreatedAt, bucket: vk.bucket, key: vk.key, versionId: vk.vid, stamp: this.fresh([vk.vid]).id };
   }
 
   private async tags(tx: KvTransaction, v: ObjectVersion, bucketCreatedAt: number): Promise<Change> {
     const raw = await tx.get(kRegister(v.bucket, v.key, v.versionId));
     const cur = raw && decode<{ s: string }>(raw).s;
-    const stamp = this.fresh(v.versionId, ...(cur ? [cur] : [])).id;
+    const stamp = this.fresh([v.versionId, ...(cur ? [cur] : [])]).id;
     const value = v.tags ?? {};
     tx.set(kRegister(v.bucket, v.key, v.versionId), encode({ s: stamp, v: value }));
     return { kind: 'version-register', bucketCreatedAt, bucket: v.bucket, key: v.key, versionId: v.versionId, name: 'tags', value, stamp };
