@@ -87,12 +87,13 @@ export async function runSeed(seed: number): Promise<SimResult> {
 
   // quiescence: every outbox empty, checked every 50 ms once the faults are over
   let quiet = false;
+  let over = false;
   const check = async () => {
     if (healed) {
       quiet = true;
       for (const r of w.regions.values()) for (const d of r.peers) if ((await r.outbox.depth(d)).count > 0) quiet = false;
     }
-    if (!quiet) sched.after(50, () => void check());
+    if (!quiet && !over) sched.after(50, () => void check());
   };
   sched.after(50, () => void check());
   const problems: string[] = [];
@@ -100,6 +101,7 @@ export async function runSeed(seed: number): Promise<SimResult> {
   const settleMs = sched.now - FAULT_MS;
   if (!converged) problems.push(`no quiescence ${SETTLE_MS} ms after the faults stopped: ${await backlog(w)}`);
   // stop every process, then let what is still on the wire (late duplicates) arrive
+  over = true;
   for (const r of w.regions.values()) if (r.proc) r.proc.alive = false;
   await sched.run(Infinity);
 
