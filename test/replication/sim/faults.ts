@@ -18,9 +18,16 @@ export function injectFault(w: World): void {
     net.partition(r, other);
     sched.after(until, () => net.heal(r, other));
   } else if (kind === 1) {
-    log(`fault: ${r} cut off from every region for ${until} ms`);
+    // cut off, and (half the time) its process restarted as well: it then writes for a while
+    // with a fresh clock that has heard from nobody
+    const restart = region.up && rng.chance(0.5);
+    log(`fault: ${r} cut off from every region for ${until} ms${restart ? ', its process restarted' : ''}`);
     for (const o of REGIONS) if (o !== r) net.partition(r, o);
     sched.after(until, () => REGIONS.forEach((o) => o !== r && net.heal(r, o)));
+    if (restart) {
+      region.crash();
+      sched.after(rng.int(1, 10), () => start(w, r));
+    }
   } else if (kind === 2 || kind === 5) {
     if (!region.up) return;
     const down = kind === 2 ? until : rng.int(1, 10);

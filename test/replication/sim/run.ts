@@ -75,7 +75,7 @@ export async function runSeed(seed: number): Promise<SimResult> {
   log(`seed ${seed}: ${JSON.stringify({ net: net.faults, keys: keys.length, skew, ...opts })}`);
 
   const workload = new Workload(w, keys);
-  const nWrites = rng.int(5, 30);
+  const nWrites = rng.int(10, 40);
   for (let n = 0; n < nWrites; n++) sched.after(rng.int(0, FAULT_MS - 1), () => void workload.write(n));
   const nFaults = rng.int(0, 8);
   let healed = false;
