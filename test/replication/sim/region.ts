@@ -77,6 +77,8 @@ export class Region {
     proc.clock = new HybridClock(() => this.wall());
     proc.shim = new Shim(this.name, () => proc.clock);
     const sink = this.capture.sink(outboxSink(this.peers, () => this.wall()));
+    // TEMPORARY (shim.ts) until createObjectLayer takes the sink as option `changes`; then:
+    //   createObjectLayer(this.capture.wrap(this.kv), { region: this.name, clock: proc.clock, changes: sink })
     proc.layer = createObjectLayer(this.capture.wrap(this.kv, proc.shim.after, sink), { region: this.name, clock: proc.clock });
     proc.redis = new SimRedis(this.cluster.sched, this.opts.queue, this.outbox, this.peerPort(proc), () => proc.alive, (l) => this.trace(l));
     proc.relay = new Relay({ dests: this.peers, outbox: this.outbox, queue: proc.redis, now: () => this.wall(), resendAfterMs: this.opts.resendAfterMs, pageSize: this.opts.pageSize });
