@@ -28,7 +28,7 @@ interface Written {
   ranges: [K, K][];
 }
 
-const str = (b: Bytes): K => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+const str = (b: Bytes): K => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)).toString('latin1');
 const buf = (k: K): Buffer => Buffer.from(k, 'latin1');
 
 function lowerBound(keys: K[], k: K): number {

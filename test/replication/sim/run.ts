@@ -53,7 +53,7 @@ export async function runSeed(seed: number): Promise<SimResult> {
   const w: World = { rng, sched, net, regions: new Map(), log };
   const cluster: Cluster = { sched, net, region: (n) => w.regions.get(n)!, trace: log };
   const opts: RegionOptions = {
-    relayEveryMs: rng.int(20, 100),
+    relayEveryMs: rng.int(40, 160),
     resendAfterMs: rng.int(100, 600),
     pageSize: rng.int(1, 6),
     sendTimeoutMs: 300,
@@ -75,7 +75,7 @@ export async function runSeed(seed: number): Promise<SimResult> {
   log(`seed ${seed}: ${JSON.stringify({ net: net.faults, keys: keys.length, skew, ...opts })}`);
 
   const workload = new Workload(w, keys);
-  const nWrites = rng.int(10, 40);
+  const nWrites = rng.int(5, 30);
   for (let n = 0; n < nWrites; n++) sched.after(rng.int(0, FAULT_MS - 1), () => void workload.write(n));
   const nFaults = rng.int(0, 8);
   let healed = false;
@@ -93,7 +93,7 @@ export async function runSeed(seed: number): Promise<SimResult> {
       quiet = true;
       for (const r of w.regions.values()) for (const d of r.peers) if ((await r.outbox.depth(d)).count > 0) quiet = false;
     }
-    if (!quiet && !over) sched.after(50, () => void check());
+    if (!quiet && !over) sched.after(100, () => void check());
   };
   sched.after(50, () => void check());
   const problems: string[] = [];
