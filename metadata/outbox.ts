@@ -8,8 +8,11 @@
  *   ('obp', region, id)     → '' : the entry still waits for that region (what the relay scans)
  *
  * Ids sort oldest first: 12 hex digits of wall ms, 8 of the HLC counter, then the change's
- * stamp, which makes them unique.
+ * kind and stamp, then a hash of what it changes. The hash keeps them unique when one stamp
+ * names two changes: a process restarted while its clock was ahead of its wall clock (it had
+ * seen a remote time ahead) may issue an id of its last run again, for another key.
  */
+import { createHash } from 'node:crypto';
 import type { Change, ChangeSink, OutboxEntry } from './changes.js';
 import { stampOf } from './changes.js';
 import type { KvReader, KvStore, KvTransaction } from './kv.js';
@@ -27,11 +30,31 @@ interface StoredEntry {
   at: number;
 }
 
-/** an outbox id for a change: its stamp's time first (oldest first), then the stamp itself */
+/** an outbox id for a change: its stamp's time first (oldest first), then the stamp and a hash of its target */
 export function outboxId(change: Change): string {
   const stamp = stampOf(change);
   const hlc = parseVersionId(stamp)?.hlc ?? { wall: 0, logical: 0 };
-  return hlc.wall.toString(16).padStart(12, '0') + hlc.logical.toString(16).padStart(8, '0') + '.' + change.kind + '.' + stamp;
+  const clock = hlc.wall.toString(16).padStart(12, '0') + hlc.logical.toString(16).padStart(8, '0');
+  return clock + '.' + change.kind + '.' + stamp + '.' + createHash('sha256').update(targetOf(change)).digest('hex').slice(0, 16);
+}
+
+/** what a change is about, as one string */
+function targetOf(c: Change): string {
+  switch (c.kind) {
+    case 'version':
+      return `${c.version.bucket}\0${c.version.key}`;
+    case 'purge':
+    case 'version-register':
+      return `${c.bucket}\0${c.key}\0${c.versionId}`;
+    case 'bucket-register':
+      return `${c.bucket}\0${c.name}`;
+    case 'access-key':
+      return c.accessKeyId;
+    case 'bucket-created':
+      return `${c.record.name}\0${c.record.createdAt}`;
+    case 'bucket-deleted':
+      return `${c.name}\0${c.createdAt}`;
+  }
 }
 
 /** the sink the object layer calls in its transactions: one entry for every other region */

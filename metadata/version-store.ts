@@ -28,7 +28,8 @@ import type { KvReader, KvTransaction } from './kv.js';
 import { releaseParts } from './multipart-release.js';
 import { decode, decodeVersion, encode, encodeVersion, type DecodedVersion } from './records.js';
 import { pack, subspaceRange, unpackAfter } from './tuple.js';
-import type { ObjectVersion } from './types.js';
+import type { Hlc, ObjectVersion } from './types.js';
+import { parseVersionId } from './version-id.js';
 import { currentOf, indexEntryFor } from './version-order.js';
 
 const PRESENT = Buffer.from([1]);
@@ -68,6 +69,25 @@ export async function newestVersions(tx: KvReader, bucket: string, key: string, 
     v.versionId = unpackAfter(space, p.key)[0] as string;
     return v;
   });
+}
+
+/**
+ * The times of the newest ids the key has seen: its newest stored version, its null mark,
+ * its newest version deleted for good. A new version must sort after all of them, even when
+ * this process's clock is behind them (it restarted behind a region it had followed).
+ */
+export async function newestSeen(tx: KvReader, bucket: string, key: string): Promise<Hlc[]> {
+  const out: Hlc[] = [];
+  const [newest] = await newestVersions(tx, bucket, key, 1);
+  if (newest) out.push(newest.hlc);
+  const mark = await tx.get(kNull(bucket, key));
+  const markHlc = mark && parseVersionId(decode<string>(mark))?.hlc;
+  if (markHlc) out.push(markHlc);
+  const t = subspaceRange(['t', bucket, key]);
+  const [tomb] = await tx.getRange(t.begin, t.end, { limit: 1 });
+  const tombHlc = tomb && parseVersionId(unpackAfter(pack(['t', bucket, key]), tomb.key)[0] as string)?.hlc;
+  if (tombHlc) out.push(tombHlc);
+  return out;
 }
 
 /** a version by S3 id ('null' → the null version) or by real id */

@@ -20,7 +20,7 @@ import type { RegionWriter } from './region-writer.js';
 import type { BucketRecord, DeleteResult, Hlc, NewObject, ObjectVersion, WriteConditions } from './types.js';
 import { makeVersionId, parseVersionId } from './version-id.js';
 import { s3VersionId } from './version-order.js';
-import { currentRecord, findVersion, newestVersions, nullMarkOf, writeNewestVersion } from './version-store.js';
+import { currentRecord, findVersion, newestSeen, newestVersions, nullMarkOf, writeNewestVersion } from './version-store.js';
 
 /**
  * A DELETE naming a version this region does not hold leaves a tombstone (the version may be on
@@ -77,9 +77,10 @@ export class VersionWrites {
    * null mark (the merge would drop it otherwise), even when our wall clock is behind theirs.
    */
   private async hlcForKey(tx: KvReader, bucket: string, key: string): Promise<Hlc> {
-    const [newest] = await newestVersions(tx, bucket, key, 1);
-    const mark = await nullMarkOf(tx, bucket, key);
-    return this.w.hlcAfter(newest?.hlc, mark === undefined ? undefined : parseVersionId(mark)?.hlc);
+    // after all the key has seen: its versions, its null mark and the versions deleted for good,
+    // so a process restarted behind its region's clock neither sorts before an unversioned
+    // DELETE nor reissues a purged id (both found by the simulation)
+    return this.w.hlcAfter(...(await newestSeen(tx, bucket, key)));
   }
 
   /** a version made here, carried out by the merge as any region will, and its change recorded */
