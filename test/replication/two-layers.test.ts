@@ -129,7 +129,7 @@ describe('writes in one region, applied in another in any order', () => {
   it('the outbox holds a change for every write', () => {
     const kinds = new Set(entries.map((e) => e.change.kind + ('name' in e.change ? ':' + e.change.name : '')));
     expect([...kinds].sort()).toEqual(
-      ['access-key', 'bucket-register:cors', 'bucket-register:lifecycle', 'bucket-register:policy', 'bucket-register:public', 'bucket-register:tagging', 'bucket-register:versioning', 'purge', 'version', 'version-register:acl', 'version-register:tags'].sort(),
+      ['access-key', 'bucket-created', 'bucket-register:cors', 'bucket-register:lifecycle', 'bucket-register:policy', 'bucket-register:public', 'bucket-register:tagging', 'bucket-register:versioning', 'purge', 'version', 'version-register:acl', 'version-register:tags'].sort(),
     );
   });
 
