@@ -35,6 +35,8 @@ import { installLimits, RequestLimiter, resolveLimits, serverOptions, type Limit
 import { openRegionBytes, type RegionBytes } from '../replication/region-bytes.js';
 import { createRegionObjectHandler } from './internal-object.js';
 import { createRegionForwarder } from './forward/proxy.js';
+import { isBucketHome } from '../replication/bucket-home.js';
+import type { BucketRecord } from '../metadata/types.js';
 
 export interface GatewayOptions {
   host: string;
@@ -185,7 +187,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const limits = resolveLimits(opts.limits);
   const limiter = new RequestLimiter(limits);
 
-  const lifecycle = opts.lifecycle === false ? createLifecycleJob({ layer, configs, multipart }, { log }) : startLifecycle({ layer, configs, multipart }, { log, ...opts.lifecycle });
+  // in a cluster: objects expire in the bucket's home region only (their expiry replicates)
+  const topology = opts.cluster?.topology;
+  const expiresHere = topology && ((b: BucketRecord) => isBucketHome(topology, b));
+  const lifecycleOpts = { log, ...(expiresHere ? { expiresHere } : {}) };
+  const lifecycle =
+    opts.lifecycle === false ? createLifecycleJob({ layer, configs, multipart }, lifecycleOpts) : startLifecycle({ layer, configs, multipart }, { ...lifecycleOpts, ...opts.lifecycle });
   const others = opts.clusterRegions ?? opts.cluster?.topology.regions.map((r) => r.name);
   const signing = signingRegions(opts.region, others);
   const clusterRegions = [opts.region, ...(others ?? []).filter((r) => r !== opts.region)];
