@@ -97,12 +97,14 @@ function attempt(url: URL, req: IncomingMessage, res: ServerResponse, target: Fo
     up.on('error', (err) => {
       clearTimeout(connectTimer);
       if (!connected) return settle({ connected: false, why: err.message });
+      settle({ connected: true });
+      // a whole answer was relayed (what follows is the other side closing), or nobody listens any more
+      if (answer?.complete || res.destroyed) return;
       // connected, then lost: answer if nothing was answered yet, else cut the client off
       if (!res.headersSent) {
         if (!req.complete) res.setHeader('connection', 'close');
         writeError(res, new S3Error('ServiceUnavailable', `Region ${target.region} failed while serving this request: ${err.message}`, { Region: target.region }), target.requestId, req.url ?? '/', false);
       } else res.destroy();
-      settle({ connected: true });
     });
 
     function onConnected(): void {
@@ -149,7 +151,12 @@ function attempt(url: URL, req: IncomingMessage, res: ServerResponse, target: Fo
       res.writeHead(ans.statusCode ?? 502, ans.statusMessage);
       ans.once('close', () => {
         // the other region cut its answer short: so is the client's
-        if (!ans.complete) res.destroy();
+        if (!ans.complete) return void res.destroy();
+        // answered before the whole body was sent (a refusal): the rest of it is not wanted
+        if (!up.writableFinished) {
+          req.unpipe(up);
+          up.destroy();
+        }
       });
       ans.pipe(res);
     });
