@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import http from 'node:http';
+import net from 'node:net';
 import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
@@ -23,10 +24,11 @@ import {
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import aws4 from 'aws4';
 import { beforeAll, expect, it } from 'vitest';
 import { uploadIdRegion } from '../../metadata/upload-id.js';
 import { signedChunkedPut } from '../helpers/chunked.js';
-import { bodyBytes, ROOT, s3Client, sdkError, uniqueBucket } from '../helpers/gateway.js';
+import { bodyBytes, REGION, ROOT, s3Client, sdkError, uniqueBucket } from '../helpers/gateway.js';
 import { startMovingBalancer, type MovingBalancer } from '../helpers/moving-lb.js';
 import { parseError, rawRequest } from '../helpers/raw.js';
 import { redisServer } from '../helpers/redis.js';
@@ -59,6 +61,12 @@ function recordExchanges(s3: S3Client): Seen[] {
     { step: 'finalizeRequest', priority: 'low' },
   );
   return seen;
+}
+
+/** S3 requests a gateway is serving now (its own metrics) */
+async function inFlight(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/.erne/metrics`)).text();
+  return Number(text.split('\n').find((l) => l.startsWith('erne_requests_in_flight '))?.split(' ')[1]);
 }
 
 describeNeeds(redisServer)('multipart uploads are served by the region that created them', () => {
@@ -202,6 +210,28 @@ describeNeeds(redisServer)('multipart uploads are served by the region that crea
     expect(bad.headers['x-erne-served-by-region']).toBe('iad');
     const parts = await r('iad').s3.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId }));
     expect(parts.Parts?.map((p) => [p.PartNumber, p.Size, p.ETag])).toEqual([[1, data.length, ok.headers.etag]]);
+  });
+
+  it('a client that goes away mid-part: the forwarded request ends in iad too, and no part is left', async () => {
+    const key = 'cut-off.bin';
+    const { UploadId } = await r('iad').s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+    const fra = r('fra').gw!.gw;
+    const iad = r('iad').gw!.gw;
+    const host = `127.0.0.1:${fra.port}`;
+    const path = `/${bucket}/${key}?partNumber=1&uploadId=${encodeURIComponent(UploadId!)}`;
+    const signed = aws4.sign({ service: 's3', region: REGION, method: 'PUT', host, path, headers: { 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD', 'Content-Length': String(4 * MiB) } }, ROOT);
+    const head = `PUT ${path} HTTP/1.1\r\n${Object.entries(signed.headers as Record<string, string>).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
+    const socket = net.connect(fra.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    await new Promise<void>((resolve) => socket.write(head, () => resolve()));
+    socket.write(Buffer.alloc(MiB, 'x'));
+    // iad is receiving the part (through fra) before the client leaves
+    await waitFor('the part streaming into iad', async () => (await inFlight(iad.url)) === 1);
+    socket.destroy();
+    await waitFor('the forwarded request ended in iad', async () => (await inFlight(iad.url)) === 0);
+    expect((await r('iad').s3.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId }))).Parts ?? []).toEqual([]);
+    const up = await r('fra').s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: 'whole this time' }));
+    expect(up.ETag).toBe(`"${md5(Buffer.from('whole this time')).toString('hex')}"`);
   });
 
   it('a forged loop guard is not forwarded again: the request is served where it arrived', async () => {
