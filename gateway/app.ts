@@ -19,6 +19,7 @@ import { resolveOperation } from './router.js';
 import { checkNameLengths } from './limits.js';
 import { textAsHeader } from './header-text.js';
 import { connectionOf } from './policy/context.js';
+import { uploadOwner } from './forward/upload-owner.js';
 
 export interface AppOptions {
   /** virtual-host style base domain */
@@ -87,6 +88,13 @@ export function createApp(svc: Services, opts: AppOptions = {}): Hono<{ Bindings
       const query = new URLSearchParams(addr.rawQuery);
       checkNameLengths(addr.bucket, addr.key, query, req.headers['x-amz-copy-source']);
       let headers = req.headers as OpContext['headers'];
+      // a multipart upload another region created is served there, before anything is checked here
+      const owner = svc.forward && uploadOwner(svc, { method, bucket: addr.bucket, key: addr.key, query, headers });
+      if (owner) {
+        if (trace) Object.assign(trace, { op: owner.op, bucket: addr.bucket, key: addr.key });
+        await svc.forward!(req, res, { region: owner.region, requestId, subject: 'The multipart upload' });
+        return RESPONSE_ALREADY_SENT;
+      }
       // CORS: the preflight is unauthenticated; other requests from a page get their headers first
       if (method === 'OPTIONS') {
         await writeResult(res, await preflight(svc, addr.bucket, req.headers), requestId, false);

@@ -10,6 +10,7 @@ import type { SigningRegions } from './auth/regions.js';
 import type { AuthContext } from './auth/types.js';
 import type { Operation } from './router.js';
 import type { RegionBytes } from '../replication/region-bytes.js';
+import type { RegionForward } from './forward/proxy.js';
 
 /** What the handlers can reach: the region's metadata and this node's volume. */
 export interface Services {
@@ -33,6 +34,8 @@ export interface Services {
   regionBytes?: RegionBytes;
   /** in a cluster: CreateBucket/DeleteBucket go through the control region (replication/bucket-namespace.ts) */
   namespace?: Pick<BucketNamespace, 'create' | 'delete'>;
+  /** in a cluster: sends a request on to the region it belongs to (gateway/forward/: multipart uploads) */
+  forward?: RegionForward;
   /** Signature Version 2 requests and POST forms are accepted unless this is false (erne serve --no-sigv2) */
   sigv2?: boolean;
 }

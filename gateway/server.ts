@@ -34,6 +34,9 @@ import { createObserver } from './observe/observer.js';
 import { installLimits, RequestLimiter, resolveLimits, serverOptions, type LimitOptions } from './limits.js';
 import { openRegionBytes, type RegionBytes } from '../replication/region-bytes.js';
 import { createRegionObjectHandler } from './internal-object.js';
+import { createRegionForwarder } from './forward/proxy.js';
+import { isBucketHome } from '../replication/bucket-home.js';
+import type { BucketRecord } from '../metadata/types.js';
 
 export interface GatewayOptions {
   host: string;
@@ -149,7 +152,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   // what `erne keys` / `erne buckets` need to replicate what they write here (metadata/cluster-record.ts)
   await recordCluster(kv, opts.cluster && { self: opts.region, peers: peersOf(opts.cluster.topology).map((r) => r.name) });
   const layer = createObjectLayer(replication?.store ?? kv, writer);
-  const multipart = createMultipartLayer(kv);
+  const multipart = createMultipartLayer(kv, { region: opts.region });
   const volumeDir = opts.volumeDir ?? join(opts.dataDir, 'volume');
   const blobs = await openBlobStore(volumeDir, { nodeId, inlineThreshold: opts.inlineThreshold });
   const root = await ensureRootKey(layer, opts.dataDir, { accessKeyId: opts.rootAccessKey, secretAccessKey: opts.rootSecretKey }, log);
@@ -184,12 +187,19 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const limits = resolveLimits(opts.limits);
   const limiter = new RequestLimiter(limits);
 
-  const lifecycle = opts.lifecycle === false ? createLifecycleJob({ layer, configs, multipart }, { log }) : startLifecycle({ layer, configs, multipart }, { log, ...opts.lifecycle });
+  // in a cluster: objects expire in the bucket's home region only (their expiry replicates)
+  const topology = opts.cluster?.topology;
+  const expiresHere = topology && ((b: BucketRecord) => isBucketHome(topology, b));
+  const lifecycleOpts = { log, ...(expiresHere ? { expiresHere } : {}) };
+  const lifecycle =
+    opts.lifecycle === false ? createLifecycleJob({ layer, configs, multipart }, lifecycleOpts) : startLifecycle({ layer, configs, multipart }, { ...lifecycleOpts, ...opts.lifecycle });
   const others = opts.clusterRegions ?? opts.cluster?.topology.regions.map((r) => r.name);
   const signing = signingRegions(opts.region, others);
   const clusterRegions = [opts.region, ...(others ?? []).filter((r) => r !== opts.region)];
+  // in a cluster: requests for another region's multipart upload are served there
+  const forward = opts.cluster && createRegionForwarder(opts.cluster.topology, { log });
   const app = createApp(
-    { layer, multipart, blobs, region: opts.region, regions: clusterRegions, signingRegions: signing, configs, remote, regionBytes, namespace, sigv2: opts.sigv2 !== false },
+    { layer, multipart, blobs, region: opts.region, regions: clusterRegions, signingRegions: signing, configs, remote, regionBytes, namespace, forward, sigv2: opts.sigv2 !== false },
     { domain: opts.domain, log, observer },
   );
   const ops = createOpsHandler({

@@ -7,6 +7,9 @@
  * - Expiration ExpiredObjectDeleteMarker: a delete marker that is the only version left of its
  *   key is removed (once the last noncurrent version went, on the next pass).
  * - AbortIncompleteMultipartUpload: open uploads older than the rule are aborted.
+ * In a cluster, expiry runs only in the bucket's home region (`expiresHere`): its delete
+ * markers and removals replicate like any write, so regions do not each invent their own.
+ * Aborting uploads runs in every region: upload records stay in the region that made them.
  * Each pass reads pages of ≤ 1000 entries and stops after `maxActionsPerRun` actions; the
  * next pass carries on. A deletion is flushed only after the next page was read, so a
  * listing never resumes from a version it has just removed.
@@ -34,6 +37,8 @@ export interface LifecycleOptions {
   /** actions per pass at most; default 10,000 */
   maxActionsPerRun?: number;
   log?: (line: string) => void;
+  /** whether this region expires the bucket's objects (in a cluster: only its home does); default every bucket */
+  expiresHere?: (bucket: BucketRecord) => boolean;
 }
 
 export interface LifecycleStats {
@@ -70,11 +75,16 @@ class Pass {
     return this.budget <= 0;
   }
 
-  async bucket(b: BucketRecord, rules: LifecycleRule[]): Promise<void> {
+  /** `expire` false: only this region's own uploads are looked at (another region expires the objects) */
+  async bucket(b: BucketRecord, rules: LifecycleRule[], expire: boolean): Promise<void> {
+    if (expire) await this.expire(b, rules);
+    if (rules.some((r) => r.abortIncompleteMultipartUploadDays !== undefined)) await this.abortUploads(b, rules);
+  }
+
+  private async expire(b: BucketRecord, rules: LifecycleRule[]): Promise<void> {
     if (rules.some((r) => r.expiration?.days !== undefined || r.expiration?.date !== undefined)) await this.expireCurrent(b, rules);
     const versionRules = rules.some((r) => r.noncurrentExpiration || r.expiration?.expiredObjectDeleteMarker);
     if (versionRules && b.versioning !== 'Unversioned') await this.expireVersions(b, rules);
-    if (rules.some((r) => r.abortIncompleteMultipartUploadDays !== undefined)) await this.abortUploads(b, rules);
   }
 
   private async deleteAll(bucket: string, items: DeleteItem[]): Promise<number> {
@@ -194,7 +204,7 @@ export function createLifecycleJob(deps: LifecycleDeps, opts: LifecycleOptions =
       const rules = (await deps.configs.get<LifecycleRule[]>(b.name, LIFECYCLE_CONFIG_KIND))?.filter((r) => r.enabled);
       if (!rules?.length) continue;
       try {
-        await p.bucket(b, rules);
+        await p.bucket(b, rules, opts.expiresHere?.(b) ?? true);
       } catch (err) {
         // a bucket deleted meanwhile, or a transient failure: the next pass tries again
         if ((err as { code?: string }).code !== 'NoSuchBucket') opts.log?.(`lifecycle: bucket ${b.name}: ${(err as Error).message}`);

@@ -29,7 +29,6 @@
  * may still go on (nothing can have changed under it). 'committing' has no lease: its version
  * may already be written, and a retried Complete finishes it.
  */
-import { randomBytes } from 'node:crypto';
 import { MetadataError } from './errors.js';
 import type { KvReader, KvStore, KvTransaction } from './kv.js';
 import { listUploads, type ListUploadsInput, type ListUploadsPage } from './multipart-list.js';
@@ -60,6 +59,7 @@ import {
 } from './multipart-records.js';
 import { freePart, releaseQueued } from './multipart-release.js';
 import { encode } from './records.js';
+import { newUploadId } from './upload-id.js';
 import { keyAfter, pack, unpackAfter } from './tuple.js';
 
 export type { CompletedRecord, PartIndexEntry, PartRecord, PendingObject, UploadRecord } from './multipart-records.js';
@@ -78,6 +78,8 @@ export interface MultipartOptions {
   completionLeaseMs?: number;
   /** the clock leases are taken and judged by (tests); default Date.now */
   now?: () => number;
+  /** the region new upload ids name (metadata/upload-id.ts); none: ids name no region */
+  region?: string;
 }
 
 export type NewUpload = Omit<UploadRecord, 'uploadId' | 'initiated' | 'state' | 'token' | 'pending'>;
@@ -123,13 +125,10 @@ export interface MultipartLayer {
   releaseQueued(budget?: number): Promise<number>;
 }
 
-/** url-safe, sorts by creation time (S3 lists one key's uploads oldest first) */
-export function newUploadId(now = Date.now()): string {
-  return now.toString(36).padStart(9, '0') + randomBytes(18).toString('base64url');
-}
+export { newUploadId, uploadIdRegion } from './upload-id.js';
 
 export function createMultipartLayer(kv: KvStore, opts: MultipartOptions = {}): MultipartLayer {
-  return new KvMultipartLayer(kv, opts.completionLeaseMs ?? COMPLETION_LEASE_MS, opts.now ?? Date.now);
+  return new KvMultipartLayer(kv, opts.completionLeaseMs ?? COMPLETION_LEASE_MS, opts.now ?? Date.now, opts.region);
 }
 
 const noSuchUpload = () => new MetadataError('NoSuchUpload');
@@ -145,6 +144,7 @@ class KvMultipartLayer implements MultipartLayer {
     private readonly kv: KvStore,
     private readonly leaseMs: number,
     private readonly now: () => number,
+    private readonly region: string | undefined,
   ) {}
 
   /** the upload as requests should see it: a lapsed completion is open again */
@@ -153,7 +153,7 @@ class KvMultipartLayer implements MultipartLayer {
   }
 
   async createUpload(u: NewUpload): Promise<UploadRecord> {
-    const rec: UploadRecord = { ...u, uploadId: newUploadId(), initiated: Date.now(), state: 'open' };
+    const rec: UploadRecord = { ...u, uploadId: newUploadId(this.region), initiated: Date.now(), state: 'open' };
     await this.kv.transact(async (tx) => {
       // read in the same transaction as deleteBucket's, which aborts every upload it finds
       if (!(await tx.get(pack(['b', u.bucket])))) throw new MetadataError('NoSuchBucket');

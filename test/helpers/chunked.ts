@@ -42,6 +42,8 @@ export function crc32cBase64(data: Buffer): string {
 export interface SignedChunkedPut {
   /** e.g. '/bucket/key' */
   path: string;
+  /** query string without '?', e.g. 'partNumber=1&uploadId=…' */
+  query?: string;
   data: Buffer;
   chunkSize?: number;
   creds?: Creds;
@@ -115,7 +117,7 @@ export function signedChunkedPut(gw: { url: string }, p: SignedChunkedPut): Prom
     return body;
   };
 
-  return rawRequest(gw, { method: 'PUT', path: p.path, headers, creds, bodyAfterSign: build });
+  return rawRequest(gw, { method: 'PUT', path: p.path, ...(p.query !== undefined ? { query: p.query } : {}), headers, creds, bodyAfterSign: build });
 }
 
 function flipFirst(hex: string): string {

@@ -1,0 +1,168 @@
+/**
+ * Forwarding an S3 request to another region of the cluster, as a streaming reverse proxy to
+ * one of its internal URLs (a gateway serves S3 on the same port). The request goes out as it
+ * came: method, target (path and query) and every header as received, Host included, so the
+ * client's own signature (SigV4 covers the host) verifies there, where the same keys live.
+ * Only the loop guard is added. Bodies stream both ways under back-pressure (pipe), so a
+ * 5 GiB part is never held here. The response comes back as the other region wrote it (its
+ * x-amz-request-id included) and names the region that served it.
+ *
+ * Each of the region's internal URLs is tried in turn until one accepts the connection; a
+ * region none of whose URLs does gets `503 ServiceUnavailable` naming it. A fresh connection
+ * per request (no keep-alive): a pooled socket the other side closed would fail only once
+ * body bytes were already taken from the client, when no other URL can be tried any more.
+ * Forwarding is for a client that moved, rare enough that the handshake does not matter.
+ */
+import http, { type ClientRequest, type IncomingMessage, type OutgoingHttpHeader, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
+import { regionInfo, type Topology } from '../../replication/topology.js';
+import { sendContinue } from '../continue.js';
+import { S3Error } from '../errors.js';
+import { writeError } from '../respond.js';
+import { FORWARDED_FROM, SERVED_BY_REGION } from './upload-owner.js';
+
+export interface ForwardTarget {
+  region: string;
+  /** this gateway's id for the request (its 503 carries it) */
+  requestId: string;
+  /** what belongs to the region, for the 503's message; default 'This request' */
+  subject?: string;
+}
+
+export type RegionForward = (req: IncomingMessage, res: ServerResponse, target: ForwardTarget) => Promise<void>;
+
+export interface ForwardOptions {
+  /** a URL that has not accepted the connection by then is given up; default 5 s */
+  connectTimeoutMs?: number;
+  /** a forwarded exchange in which nothing moves this long is cut; default 5 min */
+  idleTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+/** response headers of one connection only (RFC 9110 §7.6.1): the client's connection has its own */
+const HOP_BY_HOP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection']);
+
+type Attempt = { connected: false; why: string } | { connected: true };
+
+export function createRegionForwarder(topology: Topology, opts: ForwardOptions = {}): RegionForward {
+  const connectMs = opts.connectTimeoutMs ?? 5_000;
+  const idleMs = opts.idleTimeoutMs ?? 5 * 60_000;
+
+  return async (req, res, target) => {
+    const failures: string[] = [];
+    for (const base of regionInfo(topology, target.region)?.internal ?? []) {
+      const a = await attempt(new URL(base), req, res, target, topology.self, connectMs, idleMs);
+      if (a.connected) return;
+      failures.push(`${base}: ${a.why}`);
+    }
+    opts.log?.(`forwarding ${req.method} ${req.url} to region ${target.region} failed: ${failures.join('; ') || 'no internal URL'}`);
+    // the body stays unread: the connection closes after the answer
+    if (!req.complete) res.setHeader('connection', 'close');
+    const subject = target.subject ?? 'This request';
+    const err = new S3Error('ServiceUnavailable', `${subject} belongs to region ${target.region}, which cannot be reached now.`, { Region: target.region });
+    writeError(res, err, target.requestId, req.url ?? '/', req.method === 'HEAD');
+  };
+}
+
+/** the request's headers as received, plus the loop guard */
+function forwardedHeaders(req: IncomingMessage, self: string): OutgoingHttpHeader[] {
+  return [...req.rawHeaders, FORWARDED_FROM, self];
+}
+
+function attempt(url: URL, req: IncomingMessage, res: ServerResponse, target: ForwardTarget, self: string, connectMs: number, idleMs: number): Promise<Attempt> {
+  const secure = url.protocol === 'https:';
+  return new Promise<Attempt>((resolve) => {
+    let connected = false;
+    let settled = false;
+    const settle = (a: Attempt) => {
+      if (!settled) resolve(a);
+      settled = true;
+    };
+    const up: ClientRequest = (secure ? https : http).request({
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: url.port,
+      method: req.method,
+      path: req.url,
+      // an array: sent as is (case, order, repeats), and node adds no Host of its own
+      headers: forwardedHeaders(req, self) as unknown as http.OutgoingHttpHeaders,
+      agent: false,
+    });
+    const connectTimer = setTimeout(() => up.destroy(new Error(`no connection within ${connectMs} ms`)), connectMs);
+    up.once('socket', (socket: Socket) => {
+      if (socket.connecting) socket.once(secure ? 'secureConnect' : 'connect', onConnected);
+      else onConnected();
+    });
+    up.on('error', (err) => {
+      clearTimeout(connectTimer);
+      if (!connected) return settle({ connected: false, why: err.message });
+      settle({ connected: true });
+      // a whole answer was relayed (what follows is the other side closing), or nobody listens any more
+      if (answer?.complete || res.destroyed) return;
+      // connected, then lost: answer if nothing was answered yet, else cut the client off
+      if (!res.headersSent) {
+        if (!req.complete) res.setHeader('connection', 'close');
+        writeError(res, new S3Error('ServiceUnavailable', `Region ${target.region} failed while serving this request: ${err.message}`, { Region: target.region }), target.requestId, req.url ?? '/', false);
+      } else res.destroy();
+    });
+
+    function onConnected(): void {
+      clearTimeout(connectTimer);
+      connected = true;
+      up.setTimeout(idleMs, () => {
+        // a response paused by its slow reader is not a region that stalled
+        if (answer?.isPaused() && !answer.complete) return void up.setTimeout(idleMs);
+        up.destroy(new Error(`nothing moved for ${idleMs} ms`));
+      });
+      // the client going away ends the forwarded exchange too
+      res.once('close', () => {
+        if (!res.writableFinished) up.destroy(new Error('the client went away'));
+        settle({ connected: true });
+      });
+      // a client that goes away mid-body: its 'close' above ends the exchange
+      req.on('error', () => undefined);
+      if (expectsContinue(req)) {
+        // the other region says 100 Continue once it accepted the request; the client hears it then
+        up.flushHeaders();
+        up.once('continue', () => {
+          sendContinue(req);
+          req.pipe(up);
+        });
+      } else req.pipe(up);
+    }
+
+    let answer: IncomingMessage | undefined;
+    const appended = new Set<string>();
+    up.once('response', (ans: IncomingMessage) => {
+      answer = ans;
+      ans.on('error', () => undefined); // a cut answer is handled on its 'close'
+      // an answer before the whole body came (a refusal): the client's connection cannot be reused
+      if (!req.complete) res.setHeader('connection', 'close');
+      for (let i = 0; i < ans.rawHeaders.length; i += 2) {
+        const name = ans.rawHeaders[i]!;
+        if (HOP_BY_HOP.has(name.toLowerCase())) continue;
+        // the other region's header replaces one set here (x-erne-served-by, CORS)
+        if (res.hasHeader(name) && !appended.has(name.toLowerCase())) res.removeHeader(name);
+        appended.add(name.toLowerCase());
+        res.appendHeader(name, ans.rawHeaders[i + 1]!);
+      }
+      res.setHeader(SERVED_BY_REGION, target.region);
+      res.writeHead(ans.statusCode ?? 502, ans.statusMessage);
+      ans.once('close', () => {
+        // the other region cut its answer short: so is the client's
+        if (!ans.complete) return void res.destroy();
+        // answered before the whole body was sent (a refusal): the rest of it is not wanted
+        if (!up.writableFinished) {
+          req.unpipe(up);
+          up.destroy();
+        }
+      });
+      ans.pipe(res);
+    });
+  });
+}
+
+function expectsContinue(req: IncomingMessage): boolean {
+  return (req.headers.expect ?? '').toLowerCase() === '100-continue';
+}
