@@ -34,6 +34,9 @@ export function lingerOnClose(req: IncomingMessage): void {
     });
     this.once('end', done);
     this.once('error', done);
+    // the body may have been half read and then left paused: drop the rest as it comes
+    req.unpipe();
+    req.resume();
     this.resume();
   };
 }
