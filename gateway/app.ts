@@ -17,6 +17,7 @@ import { S3Error, toS3Error } from './errors.js';
 import { writeError, writeResult } from './respond.js';
 import { resolveOperation } from './router.js';
 import { checkNameLengths } from './limits.js';
+import { lingerOnClose } from './linger.js';
 import { textAsHeader } from './header-text.js';
 import { connectionOf } from './policy/context.js';
 import { uploadOwner } from './forward/upload-owner.js';
@@ -128,8 +129,12 @@ export function createApp(svc: Services, opts: AppOptions = {}): Hono<{ Bindings
         if (s3.code === 'InternalError' || s3.status >= 500) trace.cause = err;
       }
       if (s3.code === 'InternalError') opts.log?.(`request ${requestId} ${method} ${resource} failed: ${(err as Error)?.stack ?? String(err)}`);
-      // an unread request body (a refused upload) is not drained: the connection closes
-      if (!req.complete && !res.headersSent) res.setHeader('connection', 'close');
+      // an unread request body (a refused upload) is not read to its end: the connection closes,
+      // after a short linger so the client reads the refusal rather than a reset (linger.ts)
+      if (!req.complete && !res.headersSent) {
+        res.setHeader('connection', 'close');
+        lingerOnClose(req);
+      }
       writeError(res, s3, requestId, resource, headOnly);
     }
     return RESPONSE_ALREADY_SENT;
