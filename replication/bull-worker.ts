@@ -5,6 +5,7 @@
  * failed send throws, and BullMQ tries the job again after a capped exponential back-off.
  */
 import { Worker, type Job } from 'bullmq';
+import type { OutboxEntry } from '../metadata/changes.js';
 import { deliver } from './deliver.js';
 import type { OutboxPort, PeerPort } from './ports.js';
 import { queueName, type DeliveryJob } from './bull-queue.js';
@@ -36,6 +37,8 @@ export interface DeliveryWorkersOptions {
   onResult?: (dest: string, err: Error | undefined) => void;
   /** Redis connection errors (the caller reports them once per outage) */
   onError?: (err: Error) => void;
+  /** `dest` answered at `appliedAt` (ms since epoch) that it applied `entries` (for the lag metrics) */
+  onDelivered?: (dest: string, entries: OutboxEntry[], appliedAt: number) => void;
 }
 
 export class DeliveryWorkers {
@@ -62,7 +65,17 @@ export class DeliveryWorkers {
     if (this.closing) return Promise.reject(new Error('the gateway is closing'));
     const p = (async () => {
       const entries = await this.o.outbox.get(dest, [job.data.id]);
-      await deliver(dest, entries, this.o.peer, this.o.outbox);
+      // the lag ends when the destination answers that it applied them, before our own ack
+      const onDelivered = this.o.onDelivered;
+      const peer: PeerPort = onDelivered
+        ? {
+            send: async (d, changes) => {
+              await this.o.peer.send(d, changes);
+              onDelivered(dest, entries, Date.now());
+            },
+          }
+        : this.o.peer;
+      await deliver(dest, entries, peer, this.o.outbox);
     })();
     const tracked = p.catch(() => undefined);
     this.inFlight.add(tracked);
