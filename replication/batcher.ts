@@ -6,10 +6,10 @@
  * other delivery of this process carries at the moment, in one request, and acknowledges them
  * together once the destination answered that it applied them.
  *
- * A job whose entry is carried by a batch in flight waits for that batch. When a batch fails,
- * each of its entries is sent alone by its own job (as without batching), so one entry that
- * must wait (409 not ready) or cannot be applied holds up only itself; an entry refused alone
- * as not ready is left out of batches for a while. Guarantees are those of deliver.ts: nothing
+ * A job whose entry is carried by a batch in flight waits for that batch, then reads the
+ * outbox: what the batch did not get applied is sent alone by its own job (as without
+ * batching), so one entry that must wait (409 not ready) or cannot be applied holds up only
+ * itself; an entry refused alone as not ready is left out of batches for a while. Guarantees are those of deliver.ts: nothing
  * is acknowledged before the destination applied it, and the other entries' own jobs find
  * them acknowledged and have nothing left to do.
  */
@@ -40,8 +40,8 @@ function weight(e: OutboxEntry): number {
 const keyOf = (dest: string, id: string) => `${dest}\u0000${id}`;
 
 export class DeliveryBatcher {
-  /** entry → the delivery carrying it now: true once applied and acknowledged, false if it failed */
-  private readonly carried = new Map<string, Promise<boolean>>();
+  /** entry → the delivery carrying it now, settled when that delivery is over (whatever came of it) */
+  private readonly carried = new Map<string, Promise<void>>();
   /** entry → until when it stays out of batches */
   private readonly notReady = new Map<string, number>();
   private readonly maxEntries: number;
@@ -57,32 +57,29 @@ export class DeliveryBatcher {
   /** the work of the job for entry `id` bound for `dest`; throws when it was not delivered */
   async deliverJob(dest: string, id: string): Promise<void> {
     const key = keyOf(dest, id);
-    const carrier = this.carried.get(key);
-    if (carrier && (await carrier)) return;
+    // a batch carrying the entry now: wait for it, then the outbox says whether it was applied
+    let waited = false;
+    for (let c = this.carried.get(key); c; c = this.carried.get(key)) {
+      waited = true;
+      await c;
+    }
     // this job carries its entry now: a batch formed meanwhile leaves it out
-    let settle!: (ok: boolean) => void;
-    this.carried.set(key, new Promise<boolean>((r) => (settle = r)));
-    let ok = false;
+    let settle!: () => void;
+    this.carried.set(key, new Promise<void>((r) => (settle = r)));
     try {
       const [own] = await this.o.outbox.get(dest, [id]);
-      if (!own) {
-        ok = true; // acknowledged since the job was added
-        return;
-      }
-      if (!carrier && !this.isNotReady(key) && (await this.sendBatch(dest, own))) {
-        ok = true;
-        return;
-      }
+      if (!own) return; // applied and acknowledged since the job was added
+      // after a batch that did not carry it through, it goes alone
+      if (!waited && !this.isNotReady(key) && (await this.sendBatch(dest, own))) return;
       try {
         await this.send(dest, [own]);
-        ok = true;
       } catch (err) {
         if ((err as { status?: number }).status === 409) this.notReady.set(key, this.now() + (this.o.notReadyMs ?? 5000));
         throw err;
       }
     } finally {
       this.carried.delete(key);
-      settle(ok);
+      settle();
     }
   }
 
@@ -91,36 +88,38 @@ export class DeliveryBatcher {
    * this batch as they are picked); false when there were none or the batch failed.
    */
   private async sendBatch(dest: string, own: OutboxEntry): Promise<boolean> {
-    const page = await this.o.outbox.pending(dest, undefined, this.maxEntries * 2);
-    let settle!: (ok: boolean) => void;
-    const done = new Promise<boolean>((r) => (settle = r));
-    const batch = [own];
+    // ids first: entries other deliveries carry are skipped without being read
+    const ids = await this.o.outbox.pendingIds(dest, undefined, this.maxEntries * 4);
+    let settle!: () => void;
+    const done = new Promise<void>((r) => (settle = r));
     const claimed: string[] = [];
-    let bytes = weight(own);
-    for (const e of page) {
-      if (batch.length >= this.maxEntries) break;
-      const key = keyOf(dest, e.id);
-      if (this.carried.has(key) || this.isNotReady(key) || bytes + weight(e) > this.maxBytes) continue;
+    for (const id of ids) {
+      if (claimed.length >= this.maxEntries - 1) break;
+      const key = keyOf(dest, id);
+      if (this.carried.has(key) || this.isNotReady(key)) continue;
       this.carried.set(key, done);
-      claimed.push(key);
-      batch.push(e);
-      bytes += weight(e);
+      claimed.push(id);
     }
-    if (claimed.length === 0) {
-      settle(false);
-      return false;
-    }
-    // older first: a bucket is applied before the objects written in it
-    batch.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     let ok = false;
     try {
+      if (claimed.length === 0) return false;
+      const batch = [own];
+      let bytes = weight(own);
+      for (const e of await this.o.outbox.get(dest, claimed)) {
+        if (bytes + weight(e) > this.maxBytes) continue;
+        batch.push(e);
+        bytes += weight(e);
+      }
+      if (batch.length === 1) return false; // acknowledged meanwhile, or over the budget
+      // older first: a bucket is applied before the objects written in it
+      batch.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       await this.send(dest, batch);
       ok = true;
     } catch {
       // each entry goes alone with its own job
     } finally {
-      for (const key of claimed) this.carried.delete(key);
-      settle(ok);
+      for (const id of claimed) this.carried.delete(keyOf(dest, id));
+      settle();
     }
     return ok;
   }
