@@ -8,6 +8,7 @@
  * --big-list-keys N adds a LIST case on Erne alone over N keys that are written into its data
  * directory before it starts (./preload.ts), not PUT over HTTP; the report says so.
  * ERNE_BENCH_CPU_PROF=<dir> makes every Erne process write a CPU profile there.
+ * The `replication` case starts three regions with `erne dev` instead (./replication/).
  */
 import { tmpdir } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -17,6 +18,11 @@ import { PRELOADED, preloadListKeys } from './preload.js';
 import { runBench, type BenchResult } from './runner.js';
 import { ceilingTarget, erneHasWorkers, erneTarget, REGION, s3rverTarget, startTarget, type RunningTarget, type TargetSpec } from './targets.js';
 import { compareRows, compareCharts, formatCompare, targetChecks, type Case } from './verdict.js';
+import { startCluster } from './replication/cluster.js';
+import { DEFAULT_OPTIONS, formatReplication, replicationChecks, runReplicationBench, type ReplicationBenchResult } from './replication/run.js';
+
+/** the replication case's id in --only */
+const REPLICATION = 'replication';
 
 const MiB = 1024 * 1024;
 
@@ -93,12 +99,14 @@ async function measureAll(
 
 /** the flags of `npm run bench:compare`, with their defaults and what they do (for --help) */
 const FLAGS = {
-  only: { type: 'string', value: 'IDS', help: `cases to run, comma-separated: ${cases(0, 1).map((c) => c.id).join(',')} (default: all)` },
+  only: { type: 'string', value: 'IDS', help: `cases to run, comma-separated: ${[...cases(0, 1).map((c) => c.id), REPLICATION].join(',')} (default: all)` },
   targets: { type: 'string', value: 'NAMES', help: "servers to measure, comma-separated: 'Erne,Erne (2 workers),s3rver,bare Node (ceiling)' (default: all)" },
   'list-keys': { type: 'string', default: '10000', value: 'N', help: 'keys in the bucket the LIST case pages through' },
   'big-list-keys': { type: 'string', default: '0', value: 'N', help: 'also LIST N keys preloaded into Erne alone (e.g. 1000000)' },
   scale: { type: 'string', default: '1', value: 'X', help: 'multiplies every case\'s duration' },
   procs: { type: 'string', default: '1', value: 'N', help: 'load-generating processes per case' },
+  'repl-rate': { type: 'string', default: String(DEFAULT_OPTIONS.ratePerSec), value: 'N', help: 'replication case: PUT/s of its steady phase' },
+  'repl-seconds': { type: 'string', default: String(DEFAULT_OPTIONS.steadyMs / 1000), value: 'S', help: 'replication case: length of its steady and its full-speed phase' },
   out: { type: 'string', default: 'bench/results', value: 'DIR', help: 'where the JSON and HTML reports go' },
   help: { type: 'boolean', value: '', help: 'show this help' },
 } as const;
@@ -131,6 +139,8 @@ interface CompareFlags {
   'big-list-keys': string;
   scale: string;
   procs: string;
+  'repl-rate': string;
+  'repl-seconds': string;
   out: string;
   help?: boolean;
 }
@@ -166,7 +176,7 @@ async function main(): Promise<void> {
 
   const wanted = values.targets?.split(',');
   const specs = [erneTarget(), ...(erneHasWorkers() ? [erneTarget(2)] : []), s3rverTarget(), ceilingTarget()].filter((s) => !wanted || wanted.includes(s.name));
-  const results = await measureAll(specs, list, procs, say);
+  const results = list.length > 0 ? await measureAll(specs, list, procs, say) : new Map<string, Map<string, BenchResult>>();
 
   const bigKeys = Number(values['big-list-keys']);
   // how the big LIST's keys got there, said in the report beside the figures
@@ -187,17 +197,28 @@ async function main(): Promise<void> {
     results.get('Erne')!.set(big.id, r.get('Erne')!.get(big.id)!);
   }
 
+  // three regions of Erne alone, after the others (their servers are stopped by then)
+  let repl: ReplicationBenchResult | undefined;
+  if (!only || only.includes(REPLICATION)) {
+    say('\n== replication: three regions (erne dev), 1 KiB PUTs\n');
+    const cluster = await startCluster(['iad', 'fra', 'sin']);
+    try {
+      const seconds = Number(values['repl-seconds']) * Number(values.scale);
+      repl = await runReplicationBench(cluster.summary, { ...DEFAULT_OPTIONS, ratePerSec: Number(values['repl-rate']), steadyMs: seconds * 1000, fullMs: seconds * 1000, say });
+    } finally {
+      await cluster.stop();
+    }
+  }
+
   const all = [...results.values()].flatMap((m) => [...m.values()]);
   const rows = compareRows(list, results);
-  const checks = targetChecks(results);
+  const checks = [...targetChecks(results), ...(repl ? replicationChecks(repl) : [])];
   const command = `npm run bench:compare${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`;
   const text = [
     formatMachine(machine),
     '',
-    formatTable(all),
-    '',
-    formatCompare(rows),
-    '',
+    ...(all.length ? [formatTable(all), '', formatCompare(rows), ''] : []),
+    ...(repl ? [formatReplication(repl), ''] : []),
     'targets:',
     ...checks.map((c) => `  ${c.met ? 'met   ' : 'MISSED'}  ${c.name}: ${c.value}`),
     ...(fillNotes.length ? ['', ...fillNotes] : []),
@@ -212,13 +233,14 @@ async function main(): Promise<void> {
     notes: [
       { title: 'Machine', text: formatMachine(machine) },
       { title: 'Erne compared', text: formatCompare(rows) },
+      ...(repl ? [{ title: 'Replication', text: formatReplication(repl) }] : []),
       { title: 'Targets', text: checks.map((c) => `${c.met ? 'met   ' : 'MISSED'}  ${c.name}: ${c.value}`).join('\n') },
       ...(fillNotes.length ? [{ title: 'Big LIST fill', text: fillNotes.join('\n') }] : []),
       { title: 'Command', text: command },
     ],
     charts: compareCharts(list, results, specs.map((s) => s.name)),
   });
-  const json = { machine, command, cases: list, ...(fillNotes.length ? { notes: fillNotes } : {}), results: Object.fromEntries([...results].map(([k, m]) => [k, Object.fromEntries(m)])), compare: rows, targets: checks };
+  const json = { machine, command, cases: list, ...(fillNotes.length ? { notes: fillNotes } : {}), ...(repl ? { replication: repl } : {}), results: Object.fromEntries([...results].map(([k, m]) => [k, Object.fromEntries(m)])), compare: rows, targets: checks };
   const paths = writeReport(values.out!, `compare-${stamp()}`, json, html);
   say(`\nreport: ${paths.html} (JSON: ${paths.json})\n`);
 }

@@ -21,6 +21,8 @@ export interface FlagSpec {
   max?: number;
   /** placeholder shown in help */
   value?: string;
+  /** may be given several times: the values are joined with ',' (the environment twin lists them so) */
+  multiple?: boolean;
   help: string;
 }
 
@@ -110,6 +112,15 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'data-dir', kind: 'string', env: 'ERNE_DEV_DATA_DIR', default: './erne-dev', value: 'DIR', help: 'one data directory per region in here, the cluster file and the keys' },
       { name: 'port', kind: 'port', env: 'ERNE_DEV_PORT', default: 0, value: 'N', help: "the first region's S3 port, the next regions the next ports (0: any free ports)" },
       { name: 'verbose', kind: 'boolean', env: 'ERNE_DEV_VERBOSE', help: 'gateways log every request, not only warnings' },
+      json,
+    ],
+  },
+  {
+    path: ['replication', 'status'],
+    summary: 'per source→destination region: outbox and queue backlog, oldest unapplied entry, lag p50/p99',
+    flags: [
+      { name: 'endpoint', kind: 'string', env: 'ERNE_ENDPOINT', multiple: true, value: 'URL', help: "a region's gateway (S3 or internal URL: the same port); once per region (default http://127.0.0.1:9000)" },
+      { name: 'cluster', kind: 'string', env: 'ERNE_CLUSTER', value: 'FILE', help: 'ask every region this cluster file lists, at its internal URLs' },
       json,
     ],
   },
@@ -204,8 +215,8 @@ function parse(argv: string[], env: Record<string, string | undefined>): ParsedC
   const rest = argv.slice(used);
   if (rest.includes('--help') || rest.includes('-h')) return { kind: 'help', text: commandHelp(spec) };
 
-  const options: Record<string, { type: 'string' | 'boolean' }> = {};
-  for (const f of spec.flags) options[f.name] = { type: f.kind === 'boolean' ? 'boolean' : 'string' };
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {};
+  for (const f of spec.flags) options[f.name] = { type: f.kind === 'boolean' ? 'boolean' : 'string', ...(f.multiple ? { multiple: true } : {}) };
   const { values, positionals } = parseArgs({ args: rest, options, strict: true, allowPositionals: true });
 
   const wanted = spec.positionals ?? [];
@@ -218,7 +229,8 @@ function parse(argv: string[], env: Record<string, string | undefined>): ParsedC
   for (const f of spec.flags) {
     const given = values[f.name];
     const fromEnv = f.env !== undefined ? env[f.env] : undefined;
-    if (given !== undefined) flags[f.name] = convert(f, given, `--${f.name}`);
+    if (Array.isArray(given)) flags[f.name] = given.map((g) => convert(f, g, `--${f.name}`)).join(',');
+    else if (given !== undefined) flags[f.name] = convert(f, given, `--${f.name}`);
     else if (fromEnv !== undefined && fromEnv !== '') flags[f.name] = convert(f, fromEnv, f.env!);
     else flags[f.name] = f.default;
   }
@@ -227,7 +239,7 @@ function parse(argv: string[], env: Record<string, string | undefined>): ParsedC
 
 function flagLine(f: FlagSpec): string {
   const left = `  --${f.name}${f.kind === 'boolean' ? '' : ` ${f.value ?? 'VALUE'}`}`;
-  const extra = [f.env ? `env ${f.env}` : '', f.default !== undefined ? `default ${f.default}` : ''].filter(Boolean).join(', ');
+  const extra = [f.multiple ? 'may repeat' : '', f.env ? `env ${f.env}` : '', f.default !== undefined ? `default ${f.default}` : ''].filter(Boolean).join(', ');
   return `${left.padEnd(28)} ${f.help}${extra ? ` (${extra})` : ''}`;
 }
 

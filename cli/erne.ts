@@ -46,6 +46,10 @@ async function main(argv: string[]): Promise<void> {
       const { benchCommand } = await import('../bench/cli.js');
       return benchCommand(flags, out);
     }
+    case 'replication status': {
+      const { replicationStatus } = await import('./replication-status.js');
+      return replicationStatus(flags, out, (s) => void process.stderr.write(s));
+    }
     case 'dev': {
       const { dev } = await import('./dev/dev.js');
       return dev(flags, { out, err: (s) => void process.stderr.write(s), env: process.env, exit: (code) => process.exit(code) });

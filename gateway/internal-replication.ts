@@ -31,6 +31,8 @@ export interface ReplicationEndpointDeps {
   log?: (line: string) => void;
   /** the bucket namespace (replication/bucket-namespace.ts): create/delete/close/reopen */
   buckets?: { handle(op: BucketOp): Promise<BucketOpAnswer> };
+  /** `n` changes from region `from` were applied (the applied metric) */
+  onApplied?: (from: string, n: number) => void;
 }
 
 function reply(res: ServerResponse, status: number, message?: string): void {
@@ -106,6 +108,7 @@ export function createReplicationHandler(deps: ReplicationEndpointDeps) {
       deps.log?.(`replication: applying ${changes.length} change(s) from ${auth.region} failed: ${(err as Error).message}`);
       return reply(res, 500, 'applying failed');
     }
+    deps.onApplied?.(auth.region, changes.length);
     reply(res, 204);
   };
 }

@@ -31,6 +31,7 @@ import { peersOf } from '../replication/topology.js';
 import { createOpsHandler, isOpsRequest } from './observe/health.js';
 import type { Logger, LogLevel } from './observe/log.js';
 import { createObserver } from './observe/observer.js';
+import { createReplicationMetrics } from './observe/replication-metrics.js';
 import { installLimits, RequestLimiter, resolveLimits, serverOptions, type LimitOptions } from './limits.js';
 import { openRegionBytes, type RegionBytes } from '../replication/region-bytes.js';
 import { createRegionObjectHandler } from './internal-object.js';
@@ -147,7 +148,17 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   // told of every remote time replication applies; in a cluster, one change sink for both
   const clock = new HybridClock();
   const replication: Replication | undefined =
-    opts.cluster && startReplication({ kv, topology: opts.cluster.topology, redisUrl: opts.cluster.redisUrl, log, deliver: opts.replicationWorker !== false, relay: opts.cluster.relay, backoff: opts.cluster.backoff });
+    opts.cluster &&
+    startReplication({
+      kv,
+      topology: opts.cluster.topology,
+      redisUrl: opts.cluster.redisUrl,
+      log,
+      deliver: opts.replicationWorker !== false,
+      relay: opts.cluster.relay,
+      backoff: opts.cluster.backoff,
+      metrics: createReplicationMetrics(observer.metrics.registry),
+    });
   const writer = { region: opts.region, clock, ...(replication ? { changes: replication.sink } : {}) };
   // what `erne keys` / `erne buckets` need to replicate what they write here (metadata/cluster-record.ts)
   await recordCluster(kv, opts.cluster && { self: opts.region, peers: peersOf(opts.cluster.topology).map((r) => r.name) });
@@ -181,7 +192,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     secret,
     log,
     regionObject,
-    replication: opts.cluster && createReplicationHandler({ kv, topology: opts.cluster.topology, observe: (hlc) => void clock.update(hlc), log, buckets: namespace }),
+    replication:
+      opts.cluster &&
+      createReplicationHandler({ kv, topology: opts.cluster.topology, observe: (hlc) => void clock.update(hlc), log, buckets: namespace, onApplied: (from, n) => replication?.monitor.applied(from, n) }),
   });
   const servedBy = opts.servedByHeader ? `${nodeId}/${process.pid}` : undefined;
   const limits = resolveLimits(opts.limits);
@@ -206,6 +219,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     registry: observer.metrics.registry,
     domain: opts.domain,
     ready: { metadata: () => layer.getAccessKey(root.accessKeyId), volumeDir },
+    ...(replication ? { replication: () => replication.monitor.status(), beforeMetrics: () => replication.monitor.status() } : {}),
   });
   // keep the platform's Response: S3 responses are written to the Node response directly and
   // the adaptor's own Response class would ignore the already-sent marker

@@ -87,6 +87,17 @@ export class Outbox {
     });
   }
 
+  /** the ids of up to `limit` entries pending for `dest` after `after`, oldest first: keys only, no entry is read */
+  async pendingIds(dest: string, after: string | undefined, limit: number): Promise<string[]> {
+    return this.kv.read(async (tx) => {
+      const space = pack(['obp', dest]);
+      const r = subspaceRange(['obp', dest]);
+      const begin = after === undefined ? r.begin : keyAfter(kPending(dest, after));
+      const rows = await tx.getRange(begin, r.end, { limit });
+      return rows.map((row) => unpackAfter(space, row.key)[0] as string);
+    });
+  }
+
   /** the entries among `ids` still pending for `dest` (a worker reads what its jobs name) */
   async get(dest: string, ids: string[]): Promise<OutboxEntry[]> {
     return this.kv.read(async (tx) => {

@@ -1,11 +1,13 @@
 /**
  * The delivery workers: one BullMQ Worker per destination region, each taking `{ id }` jobs
  * from `erne-repl-<dest>`, reading the entry from the outbox (an entry acknowledged since is a
- * job with nothing left to do) and delivering it (deliver.ts: send, then acknowledge). A
- * failed send throws, and BullMQ tries the job again after a capped exponential back-off.
+ * job with nothing left to do) and delivering it with other pending entries in one request
+ * (batcher.ts; deliver.ts: send, then acknowledge). A failed send throws, and BullMQ tries the
+ * job again after a capped exponential back-off.
  */
 import { Worker, type Job } from 'bullmq';
-import { deliver } from './deliver.js';
+import type { OutboxEntry } from '../metadata/changes.js';
+import { DeliveryBatcher } from './batcher.js';
 import type { OutboxPort, PeerPort } from './ports.js';
 import { queueName, type DeliveryJob } from './bull-queue.js';
 
@@ -36,14 +38,18 @@ export interface DeliveryWorkersOptions {
   onResult?: (dest: string, err: Error | undefined) => void;
   /** Redis connection errors (the caller reports them once per outage) */
   onError?: (err: Error) => void;
+  /** `dest` answered at `appliedAt` (ms since epoch) that it applied `entries` (for the lag metrics) */
+  onDelivered?: (dest: string, entries: OutboxEntry[], appliedAt: number) => void;
 }
 
 export class DeliveryWorkers {
   private readonly workers: Worker<DeliveryJob>[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private closing = false;
+  private readonly batcher: DeliveryBatcher;
 
   constructor(private readonly o: DeliveryWorkersOptions) {
+    this.batcher = new DeliveryBatcher({ outbox: o.outbox, peer: o.peer, onDelivered: o.onDelivered });
     const backoff = o.backoff ?? DEFAULT_BACKOFF;
     for (const dest of o.dests) {
       const w = new Worker<DeliveryJob>(queueName(dest), (job) => this.process(dest, job), {
@@ -61,8 +67,7 @@ export class DeliveryWorkers {
   private process(dest: string, job: Job<DeliveryJob>): Promise<void> {
     if (this.closing) return Promise.reject(new Error('the gateway is closing'));
     const p = (async () => {
-      const entries = await this.o.outbox.get(dest, [job.data.id]);
-      await deliver(dest, entries, this.o.peer, this.o.outbox);
+      await this.batcher.deliverJob(dest, job.data.id);
     })();
     const tracked = p.catch(() => undefined);
     this.inFlight.add(tracked);

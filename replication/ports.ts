@@ -8,6 +8,8 @@ import type { Change, OutboxEntry } from '../metadata/changes.js';
 export interface OutboxPort {
   /** up to `limit` entries still pending for `dest`, oldest first, with id > `after` */
   pending(dest: string, after: string | undefined, limit: number): Promise<OutboxEntry[]>;
+  /** the same, ids only (what the relay walks: it reads an entry only to enqueue it) */
+  pendingIds(dest: string, after: string | undefined, limit: number): Promise<string[]>;
   /** the entries among `ids` still pending for `dest` */
   get(dest: string, ids: string[]): Promise<OutboxEntry[]>;
   /** `dest` applied these entries; an entry no region waits for any more is removed */

@@ -7,7 +7,6 @@
  * when acknowledged (deliver.ts), so a pass can never lose one: at worst it sends one twice,
  * and applying is idempotent.
  */
-import type { OutboxEntry } from '../metadata/changes.js';
 import type { OutboxPort, QueuePort } from './ports.js';
 
 export interface RelayOptions {
@@ -40,32 +39,28 @@ export class Relay {
 
   /** one pass over every destination; returns how many entries were enqueued. Throws if a queue refused. */
   async pass(): Promise<number> {
-    let n = 0;
-    let failure: unknown;
-    for (const dest of this.o.dests) {
-      try {
-        n += await this.passFor(dest);
-      } catch (err) {
-        failure ??= err; // one region's queue failing does not hold up the others
-      }
-    }
-    if (failure !== undefined) throw failure;
-    return n;
+    // the destinations side by side: one region's queue failing or slow does not hold up the others
+    const results = await Promise.allSettled(this.o.dests.map((dest) => this.passFor(dest)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return results.reduce((n, r) => n + (r.status === 'fulfilled' ? r.value : 0), 0);
   }
 
   private async passFor(dest: string): Promise<number> {
     const st = this.state.get(dest)!;
-    const page = await this.o.outbox.pending(dest, st.cursor, this.o.pageSize);
+    const page = await this.o.outbox.pendingIds(dest, st.cursor, this.o.pageSize);
     const now = this.o.now();
-    const due: OutboxEntry[] = [];
-    for (const e of page) {
-      st.seen.add(e.id);
-      const last = st.sent.get(e.id);
-      if (last === undefined || now - last >= this.o.resendAfterMs) due.push(e);
+    const due: string[] = [];
+    for (const id of page) {
+      st.seen.add(id);
+      const last = st.sent.get(id);
+      if (last === undefined || now - last >= this.o.resendAfterMs) due.push(id);
     }
     if (due.length > 0) {
-      await this.o.queue.add(dest, due);
-      for (const e of due) st.sent.set(e.id, now);
+      // a backlog is walked by id alone: only the entries enqueued now are read
+      const entries = await this.o.outbox.get(dest, due);
+      if (entries.length > 0) await this.o.queue.add(dest, entries);
+      for (const id of due) st.sent.set(id, now);
     }
     if (page.length < this.o.pageSize) {
       // the walk reached the newest entry: start again from the oldest, forgetting acked ones
@@ -73,7 +68,7 @@ export class Relay {
       st.seen.clear();
       st.cursor = undefined;
     } else {
-      st.cursor = page[page.length - 1]!.id;
+      st.cursor = page[page.length - 1];
     }
     return due.length;
   }

@@ -11,6 +11,7 @@ import { Outbox, outboxSink } from '../metadata/outbox.js';
 import { BullQueues } from './bull-queue.js';
 import { DeliveryWorkers, type BackoffOptions } from './bull-worker.js';
 import { HttpPeer } from './http-peer.js';
+import { ReplicationMonitor, type ReplicationMetrics } from './monitor.js';
 import { Relay } from './relay.js';
 import { OutageLog, RelayRunner } from './runner.js';
 import { peersOf, type Topology } from './topology.js';
@@ -25,6 +26,8 @@ export interface ReplicationOptions {
   /** relay timing (tests shorten resendAfterMs) */
   relay?: { intervalMs?: number; resendAfterMs?: number; pageSize?: number };
   backoff?: BackoffOptions;
+  /** the gateway's replication metrics (lag, failures, depths; gateway/observe/replication-metrics.ts) */
+  metrics?: ReplicationMetrics;
 }
 
 export interface Replication {
@@ -36,6 +39,8 @@ export interface Replication {
   start(): void;
   /** a pass of the relay soon */
   kick(): void;
+  /** backlogs and lags for the status document and the metrics; told of changes applied here */
+  monitor: ReplicationMonitor;
   close(): Promise<void>;
 }
 
@@ -50,6 +55,7 @@ export function startReplication(o: ReplicationOptions): Replication {
   const dests = peersOf(o.topology).map((r) => r.name);
   const sink = outboxSink(dests);
   const delivers = o.deliver !== false && dests.length > 0;
+  const monitor = new ReplicationMonitor({ region: o.topology.self, dests, outbox: new Outbox(o.kv), metrics: o.metrics });
   let parts: ReturnType<typeof startDelivery> | undefined;
   let closed = false;
   // the transactions (attempts) that recorded a change: their commit kicks the relay
@@ -76,17 +82,19 @@ export function startReplication(o: ReplicationOptions): Replication {
     },
     store,
     kick,
+    monitor,
     start() {
-      if (delivers && !parts && !closed) parts = startDelivery(o, dests);
+      if (delivers && !parts && !closed) parts = startDelivery(o, dests, monitor);
     },
     async close() {
       closed = true;
+      monitor.queues = undefined;
       await parts?.close();
     },
   };
 }
 
-function startDelivery(o: ReplicationOptions, dests: string[]) {
+function startDelivery(o: ReplicationOptions, dests: string[], monitor: ReplicationMonitor) {
   const redis = new OutageLog(o.log, {
     down: (err) => `replication: Redis at ${o.redisUrl} cannot take changes (${err.message}); they wait in the outbox and are enqueued when it answers`,
     up: `replication: Redis at ${o.redisUrl} answers again`,
@@ -104,8 +112,13 @@ function startDelivery(o: ReplicationOptions, dests: string[]) {
     peer,
     backoff: o.backoff,
     onError: (err) => redis.failed(err),
-    onResult: (dest, err) => (err ? delivery.get(dest)?.failed(err) : delivery.get(dest)?.worked()),
+    onResult: (dest, err) => {
+      if (err) monitor.failed(dest);
+      return err ? delivery.get(dest)?.failed(err) : delivery.get(dest)?.worked();
+    },
+    onDelivered: (dest, entries, appliedAt) => monitor.delivered(dest, entries, appliedAt),
   });
+  monitor.queues = queues;
   const relay = new Relay({
     dests,
     outbox,

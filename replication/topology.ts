@@ -50,22 +50,29 @@ export function regionInfo(t: Topology, name: string): RegionInfo | undefined {
 }
 
 export function loadTopology(path: string, self: string, env: Record<string, string | undefined> = process.env): Topology {
+  return parseTopology(readClusterFile(path), self, env, path);
+}
+
+/** the regions a cluster file lists (for tools that only call the regions: no secret needed) */
+export function loadRegions(path: string): RegionInfo[] {
+  return parseRegions(readClusterFile(path), path);
+}
+
+function readClusterFile(path: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new TopologyError(`cannot read the cluster file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    return JSON.parse(text);
   } catch (err) {
     throw new TopologyError(`the cluster file ${path} is not valid JSON: ${(err as Error).message}`);
   }
-  return parseTopology(doc, self, env, path);
 }
 
-export function parseTopology(doc: unknown, self: string, env: Record<string, string | undefined> = {}, source = 'cluster'): Topology {
+function parseRegions(doc: unknown, source: string): RegionInfo[] {
   const fail = (what: string): never => {
     throw new TopologyError(`${source}: ${what}`);
   };
@@ -84,6 +91,15 @@ export function parseTopology(doc: unknown, self: string, env: Record<string, st
     }
     regions.push({ name: name as string, internal: (urls as string[]).map((u) => u.replace(/\/+$/, '')) });
   }
+  return regions;
+}
+
+export function parseTopology(doc: unknown, self: string, env: Record<string, string | undefined> = {}, source = 'cluster'): Topology {
+  const fail = (what: string): never => {
+    throw new TopologyError(`${source}: ${what}`);
+  };
+  const regions = parseRegions(doc, source);
+  const o = doc as Record<string, unknown>;
   if (!regions.some((r) => r.name === self)) fail(`this region (${self}) is not among its regions (${regions.map((r) => r.name).join(', ')}); start with --region set to one of them`);
   const control = o['control'] === undefined ? regions[0]!.name : o['control'];
   if (typeof control !== 'string' || !regions.some((r) => r.name === control)) fail(`"control" must name one of its regions, got ${JSON.stringify(control)}`);

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { PROMETHEUS_CONTENT_TYPE, type Registry } from './metrics.js';
 
 /**
- * The operator endpoints: GET/HEAD /.erne/health, /.erne/ready, /.erne/metrics. A bucket
+ * The operator endpoints: GET/HEAD /.erne/health, /.erne/ready, /.erne/metrics and, in a
+ * cluster, /.erne/replication (the status document `erne replication status` reads). A bucket
  * name never starts with '.', so on path-style requests these paths can never be S3; on a
  * virtual-host request (Host: <bucket>.<domain>) the same path is an object key and goes to
  * S3 as usual.
@@ -26,7 +27,13 @@ export interface OpsOptions {
   domain?: string;
   /** per-check limit (default 2 s): a hung store is not ready */
   timeoutMs?: number;
+  /** in a cluster: the replication status document (replication/monitor.ts) */
+  replication?: () => Promise<unknown>;
+  /** reads sampled gauges (replication depths) before /.erne/metrics is rendered; bounded by timeoutMs */
+  beforeMetrics?: () => Promise<unknown>;
 }
+
+const OPS_PATHS = new Set(['/.erne/health', '/.erne/ready', '/.erne/metrics', '/.erne/replication']);
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -65,9 +72,8 @@ export async function readiness(check: ReadyCheck, timeoutMs = 2000): Promise<{ 
 export function isOpsRequest(req: IncomingMessage, domain?: string): boolean {
   const url = req.url ?? '';
   if (!url.startsWith(OPS_PREFIX)) return false;
-  // exactly these three: other /.erne/ paths belong to the gateway-to-gateway endpoint
-  const path = url.split('?', 1)[0];
-  if (path !== '/.erne/health' && path !== '/.erne/ready' && path !== '/.erne/metrics') return false;
+  // exactly these: other /.erne/ paths belong to the gateway-to-gateway endpoint
+  if (!OPS_PATHS.has(url.split('?', 1)[0]!)) return false;
   if (domain) {
     const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
     if (host.endsWith('.' + domain.toLowerCase())) return false;
@@ -98,9 +104,14 @@ export function createOpsHandler(opts: OpsOptions): (req: IncomingMessage, res: 
           return send(res, r.ready ? 200 : 503, 'application/json', JSON.stringify({ status: r.ready ? 'ready' : 'not ready', checks: r.checks }) + '\n', head);
         }
         case '/.erne/metrics':
+          // a gauge that could not be read in time keeps its last value
+          if (opts.beforeMetrics) await withTimeout(opts.beforeMetrics(), opts.timeoutMs ?? 2000, 'replication status').catch(() => undefined);
           return send(res, 200, PROMETHEUS_CONTENT_TYPE, opts.registry.render(), head);
+        case '/.erne/replication':
+          if (!opts.replication) return send(res, 404, 'text/plain; charset=utf-8', 'this gateway is not one region of a cluster (erne serve --cluster FILE)\n', head);
+          return send(res, 200, 'application/json', JSON.stringify(await opts.replication()) + '\n', head);
         default:
-          return send(res, 404, 'text/plain; charset=utf-8', 'not found: /.erne/health, /.erne/ready, /.erne/metrics\n', head);
+          return send(res, 404, 'text/plain; charset=utf-8', 'not found: /.erne/health, /.erne/ready, /.erne/metrics, /.erne/replication\n', head);
       }
     } catch (err) {
       if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `${(err as Error).message}\n`, head);

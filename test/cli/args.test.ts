@@ -121,6 +121,18 @@ const runs: Case[] = [
     { command: 'keys list', flags: { json: undefined, 'data-dir': './data', region: 'local', ...META, metadata: 'fdb', 'fdb-cluster-file': '/etc/foundationdb/fdb.cluster' } },
   ],
   ['keys delete ID', ['keys', 'delete', 'EKABC', '--data-dir', 'x'], {}, { command: 'keys delete', positionals: ['EKABC'], flags: { 'data-dir': 'x', region: 'local', ...META } }],
+  [
+    'replication status: --endpoint given several times',
+    ['replication', 'status', '--endpoint', 'http://a:9000', '--endpoint', 'http://b:9000', '--json'],
+    { ERNE_ENDPOINT: 'http://ignored:1' },
+    { command: 'replication status', flags: { endpoint: 'http://a:9000,http://b:9000', cluster: undefined, json: true } },
+  ],
+  [
+    'replication status: endpoints and cluster file from the environment',
+    ['replication', 'status'],
+    { ERNE_ENDPOINT: 'http://a:9000,http://b:9000', ERNE_CLUSTER: '/etc/erne/cluster.json' },
+    { command: 'replication status', flags: { endpoint: 'http://a:9000,http://b:9000', cluster: '/etc/erne/cluster.json', json: undefined } },
+  ],
 ];
 
 const usageErrors: [name: string, argv: string[], env: Record<string, string>, message: RegExp][] = [
@@ -141,6 +153,7 @@ const usageErrors: [name: string, argv: string[], env: Record<string, string>, m
   ['keys delete without an id', ['keys', 'delete'], {}, /missing ACCESS_KEY_ID/],
   ['keys delete with two ids', ['keys', 'delete', 'A', 'B'], {}, /unexpected argument 'B'/],
   ['serve takes no positionals', ['serve', 'extra'], {}, /unexpected argument 'extra'/],
+  ['replication status takes no positionals', ['replication', 'status', 'iad'], {}, /unexpected argument 'iad'/],
   ['boolean flag given a value', ['keys', 'list', '--json=yes'], {}, /json/],
 ];
 
