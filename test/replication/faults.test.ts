@@ -152,4 +152,126 @@ describeNeeds(redisServer)('three region processes under conflicts and faults', 
       }
     }
   }, 120_000);
+
+  /**
+   * Writers in every region putting unique keys (and now and then one of a few shared keys)
+   * until stopped; what each region acknowledged is recorded. A failed write (its gateway is
+   * down) is counted and the writer goes on after a short pause.
+   */
+  function startBurst(bucket: string, label: string, writersPerRegion = 2) {
+    const acked = new Map<string, { region: string; md5: string; at: number }>();
+    const ackedBy = new Map(NAMES.map((n) => [n, 0]));
+    const failedBy = new Map(NAMES.map((n) => [n, 0]));
+    let stopped = false;
+    const writer = async (region: ProcRegion, w: number) => {
+      for (let n = 0; !stopped; n++) {
+        const shared = n % 5 === 4;
+        const key = shared ? `${label}/shared-${n % 3}` : `${label}/${region.name}/${w}-${n}`;
+        const data = body(`${region.name} ${key} ${n}`, n % 4 === 1);
+        try {
+          await region.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: data }));
+          ackedBy.set(region.name, ackedBy.get(region.name)! + 1);
+          if (!shared) acked.set(key, { region: region.name, md5: md5(data), at: Date.now() });
+        } catch {
+          failedBy.set(region.name, failedBy.get(region.name)! + 1);
+          // pacing while the region is down, not a wait for an outcome
+          await new Promise((res) => setTimeout(res, 50));
+        }
+      }
+    };
+    const running = Promise.all(cluster.regions.flatMap((region) => Array.from({ length: writersPerRegion }, (_, w) => writer(region, w))));
+    return {
+      acked,
+      ackedBy,
+      failedBy,
+      /** resolves once each named region has acknowledged `more` writes after this call */
+      async more(names: string[], more: number, why: string) {
+        const want = new Map(names.map((n) => [n, ackedBy.get(n)! + more]));
+        await waitFor(`${more} more acknowledged writes in ${names.join(', ')} ${why}`, () => names.every((n) => ackedBy.get(n)! >= want.get(n)!), 30_000);
+      },
+      async stop() {
+        stopped = true;
+        await running;
+      },
+    };
+  }
+
+  type Burst = ReturnType<typeof startBurst>;
+
+  /** converged, and every acknowledged PUT of the burst is read, byte for byte, in every region */
+  async function nothingLost(bucket: string, burst: Burst, label: string, faultMs: number): Promise<void> {
+    const stoppedAt = Date.now();
+    const done = await waitConverged(cluster.regions, bucket, { timeoutMs: 60_000 });
+    const missing: string[] = [];
+    for (const [key, want] of burst.acked) {
+      for (const region of cluster.regions) {
+        const got = await getBytes(region.s3, bucket, key);
+        if (got === 'missing' || md5(got) !== want.md5) missing.push(`${key} (acknowledged by ${want.region}) in ${region.name}: ${got === 'missing' ? 'missing' : `md5 ${md5(got)}`}`);
+      }
+    }
+    const per = NAMES.map((n) => `${n} ${burst.ackedBy.get(n)} acked/${burst.failedBy.get(n)} failed`).join(', ');
+    console.log(`faults: ${label}: ${per}; fault lasted ${faultMs} ms; converged ${done.ms} ms after the burst (${done.listing.current.length} keys); every acknowledged PUT read in every region ${Date.now() - stoppedAt} ms after it`);
+    expect(missing, missing.slice(0, 20).join('\n')).toEqual([]);
+  }
+
+  /** whether region's HEAD finds bucket/key */
+  const has = (region: ProcRegion, bucket: string, key: string) => getBytes(region.s3, bucket, key).then((g) => g !== 'missing');
+
+  /** a key `region` acknowledged since `since` (ms) */
+  function ackedSince(burst: Burst, region: string, since: number): string {
+    const found = [...burst.acked].find(([, v]) => v.region === region && v.at > since);
+    if (!found) throw new Error(`no write acknowledged by ${region} since ${since}`);
+    return found[0];
+  }
+
+  it("a region's Redis SIGKILLed mid-burst and restarted empty: every acknowledged write arrives everywhere", async () => {
+    const bucket = await bucketEverywhere('redis-kill', false);
+    const burst = startBurst(bucket, 'redis');
+    await burst.more(NAMES, 5, 'before the kill');
+    const killedAt = Date.now();
+    await r('fra').redis.kill();
+    // fra keeps acknowledging: its writes wait in its outbox, not in Redis
+    await burst.more(NAMES, 10, 'while fra has no Redis');
+    const held = ackedSince(burst, 'fra', killedAt);
+    expect(await has(r('iad'), bucket, held), `${held}, written in fra while its Redis was down, reached iad`).toBe(false);
+    await r('fra').redis.restart();
+    const faultMs = Date.now() - killedAt;
+    await burst.more(NAMES, 10, 'after the restart');
+    await burst.stop();
+    await nothingLost(bucket, burst, 'Redis of fra SIGKILLed, restarted empty', faultMs);
+  }, 120_000);
+
+  it("a region's gateway SIGKILLed mid-burst and restarted: every acknowledged write arrives everywhere", async () => {
+    const bucket = await bucketEverywhere('gateway-kill', false);
+    const burst = startBurst(bucket, 'gateway');
+    await burst.more(NAMES, 5, 'before the kill');
+    const killedAt = Date.now();
+    await r('sin').killGateway();
+    await burst.more(['iad', 'fra'], 10, 'while the sin gateway is down');
+    await r('sin').startGateway();
+    const faultMs = Date.now() - killedAt;
+    await burst.more(NAMES, 10, 'after the restart');
+    await burst.stop();
+    expect(burst.failedBy.get('sin'), 'writes to sin failed while its gateway was down').toBeGreaterThan(0);
+    await nothingLost(bucket, burst, 'gateway of sin SIGKILLed, restarted', faultMs);
+  }, 120_000);
+
+  it('a region cut off from the others mid-burst, then healed: every acknowledged write arrives everywhere', async () => {
+    const bucket = await bucketEverywhere('cut', false);
+    const burst = startBurst(bucket, 'cut');
+    await burst.more(NAMES, 5, 'before the cut');
+    const cutAt = Date.now();
+    cluster.cut('fra');
+    await burst.more(NAMES, 15, 'while fra is cut off');
+    // cut both ways: what fra took does not reach iad, what iad took does not reach fra
+    const fromFra = ackedSince(burst, 'fra', cutAt);
+    const fromIad = ackedSince(burst, 'iad', cutAt);
+    expect(await has(r('iad'), bucket, fromFra), `${fromFra}, written in fra while cut off, reached iad`).toBe(false);
+    expect(await has(r('fra'), bucket, fromIad), `${fromIad}, written in iad while fra was cut off, reached fra`).toBe(false);
+    cluster.heal('fra');
+    const faultMs = Date.now() - cutAt;
+    await burst.more(NAMES, 10, 'after healing');
+    await burst.stop();
+    await nothingLost(bucket, burst, 'fra cut off, healed', faultMs);
+  }, 120_000);
 });
