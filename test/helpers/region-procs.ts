@@ -6,8 +6,8 @@
  *
  * Regions reach each other only through proxies of the test's own, one per ordered pair
  * (each region's cluster file names, for every other region, the proxy from itself to it),
- * so a region can be cut off both ways — what it sends and what is sent to it — while its S3
- * endpoint keeps taking writes. Each region's gateway and redis-server can be SIGKILLed and
+ * so a region can be cut off both ways — what it sends and what is sent to it dropped — while
+ * its S3 endpoint keeps taking writes. Each region's gateway and redis-server can be SIGKILLed and
  * started again (the gateway on its own data, Redis empty).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -15,9 +15,9 @@ import { rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
-import { startLatencyProxy, type LatencyProxy } from '../../cli/dev/latency-proxy.js';
 import { ERNE_JS, freePort } from './child.js';
 import { CLUSTER_SECRET } from './cluster.js';
+import { startCutProxy, type CutProxy } from './cut-proxy.js';
 import { ROOT, tempDir } from './gateway.js';
 import { startRedis, type TestRedis } from './redis.js';
 
@@ -45,9 +45,11 @@ export interface ProcRegion {
 export interface ProcCluster {
   regions: ProcRegion[];
   region(name: string): ProcRegion;
-  /** the region's internal traffic, both ways, is reset and refused until heal() */
+  /** the region's internal traffic, both ways, is dropped until heal() (cut-proxy.ts) */
   cut(name: string): void;
   heal(name: string): void;
+  /** the proxy carrying what `from` sends to `to` */
+  link(from: string, to: string): CutProxy;
   stop(): Promise<void>;
 }
 
@@ -57,11 +59,11 @@ export async function startProcCluster(names: string[]): Promise<ProcCluster> {
   const ports = await Promise.all(names.map(() => freePort()));
   const portOf = new Map(names.map((n, i) => [n, ports[i]!]));
   // the pair from → to: what `from` sends to `to`'s internal endpoint
-  const proxies = new Map<string, { from: string; to: string; proxy: LatencyProxy }>();
+  const proxies = new Map<string, { from: string; to: string; proxy: CutProxy }>();
   for (const from of names) {
     for (const to of names) {
       if (from === to) continue;
-      const proxy = await startLatencyProxy({ target: { host: '127.0.0.1', port: portOf.get(to)! }, delayMs: 0 });
+      const proxy = await startCutProxy({ host: '127.0.0.1', port: portOf.get(to)! });
       proxies.set(`${from}>${to}`, { from, to, proxy });
     }
   }
@@ -78,6 +80,11 @@ export async function startProcCluster(names: string[]): Promise<ProcCluster> {
     },
     heal(name) {
       for (const p of proxies.values()) if (p.from === name || p.to === name) p.proxy.heal();
+    },
+    link(from, to) {
+      const p = proxies.get(`${from}>${to}`);
+      if (!p) throw new Error(`no link ${from} → ${to}`);
+      return p.proxy;
     },
     async stop() {
       for (const r of regions) {
