@@ -31,6 +31,8 @@ import { getBytes, md5, waitConverged } from './convergence.js';
 const NAMES = ['iad', 'fra', 'sin'];
 /** how long a region's Redis stays down: long enough for a Redis client's reconnection back-off to grow past a few seconds */
 const REDIS_OUTAGE_MS = 12_000;
+/** operations per writer in the conflict tests (raise it for a longer soak) */
+const OPS = Number(process.env['ERNE_FAULTS_OPS'] ?? 12);
 const SEED = Number(process.env['ERNE_FAULTS_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
 
 /** mulberry32: a small seeded generator, so a failing run's choices replay */
@@ -67,15 +69,17 @@ describeNeeds(redisServer)('three region processes under conflicts and faults', 
   async function bucketEverywhere(tag: string, versioned: boolean): Promise<string> {
     const bucket = uniqueBucket(tag);
     await r('iad').s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    if (versioned) await r('iad').s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
-    for (const region of cluster.regions) {
-      await waitFor(`${bucket} in ${region.name}`, async () => {
-        await region.s3.send(new HeadBucketCommand({ Bucket: bucket }));
-        if (!versioned) return true;
-        return (await region.s3.send(new GetBucketVersioningCommand({ Bucket: bucket }))).Status === 'Enabled';
-      });
-    }
+    for (const region of cluster.regions) await waitFor(`${bucket} in ${region.name}`, () => region.s3.send(new HeadBucketCommand({ Bucket: bucket })).then(() => true));
+    if (versioned) await versioningEverywhere(bucket, 'Enabled');
     return bucket;
+  }
+
+  /** sets the bucket's versioning in iad and waits until every region has it */
+  async function versioningEverywhere(bucket: string, Status: 'Enabled' | 'Suspended'): Promise<void> {
+    await r('iad').s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status } }));
+    for (const region of cluster.regions) {
+      await waitFor(`versioning ${Status} in ${region.name}`, async () => (await region.s3.send(new GetBucketVersioningCommand({ Bucket: bucket }))).Status === Status);
+    }
   }
 
   /** after convergence: every key's GET (and, in a versioned bucket, every version's) gives the same bytes in every region */
@@ -94,19 +98,31 @@ describeNeeds(redisServer)('three region processes under conflicts and faults', 
   }
 
   it.each([
-    ['versioned', true],
-    ['unversioned', false],
-  ])('conflicting PUTs, DELETEs and version deletes of the same keys in every region at once converge (%s)', async (_label, versioned) => {
-    const bucket = await bucketEverywhere(versioned ? 'conflict-v' : 'conflict-u', versioned);
-    const random = rng(SEED + (versioned ? 1 : 2));
+    ['versioned', 'Enabled', 1],
+    ['unversioned', 'Unversioned', 2],
+    ['versioning suspended over versions', 'Suspended', 3],
+  ] as const)('conflicting PUTs, DELETEs and version deletes of the same keys in every region at once converge (%s)', async (label, state, salt) => {
+    const versioned = state === 'Enabled';
+    const bucket = await bucketEverywhere(`conflict-${salt}`, state !== 'Unversioned');
+    const random = rng(SEED + salt);
     const keys = ['hot-a', 'hot-b', 'hot-c', 'dir/hot-d'];
     // version ids any region acknowledged: version deletes name them, in whichever region
     const known: { key: string; versionId: string }[] = [];
     const acked = new Map<string, { key: string; md5: string }>();
+    if (state === 'Suspended') {
+      // each key has versions from every region, then new writes take the null slot
+      for (const key of keys) {
+        for (const region of cluster.regions) {
+          const res = await region.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body(`${region.name} before ${key}`, false) }));
+          known.push({ key, versionId: res.VersionId! });
+        }
+      }
+      await versioningEverywhere(bucket, 'Suspended');
+    }
     const purged = new Set<string>();
     const counts = { put: 0, delete: 0, purge: 0, failed: 0 };
     const plan = NAMES.flatMap((name) =>
-      Array.from({ length: 3 }, (_, w) => Array.from({ length: 12 }, (_, i) => ({ region: name, tag: `${name}/${w}/${i}`, key: keys[Math.floor(random() * keys.length)]!, p: random(), big: random() < 0.25 }))),
+      Array.from({ length: 3 }, (_, w) => Array.from({ length: OPS }, (_, i) => ({ region: name, tag: `${name}/${w}/${i}`, key: keys[Math.floor(random() * keys.length)]!, p: random(), big: random() < 0.25 }))),
     );
     const worker = async (ops: (typeof plan)[number]) => {
       for (const op of ops) {
@@ -120,14 +136,15 @@ describeNeeds(redisServer)('three region processes under conflicts and faults', 
               known.push({ key: op.key, versionId: res.VersionId });
               acked.set(res.VersionId, { key: op.key, md5: md5(data) });
             }
-          } else if (op.p < 0.8 || (versioned && known.length === 0)) {
+          } else if (op.p < 0.8 || (state !== 'Unversioned' && known.length === 0)) {
             await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: op.key }));
             counts.delete += 1;
           } else {
-            // unversioned: the null version, the one version a key has
-            const victim = versioned ? known[Math.floor(op.p * 1e6) % known.length]! : { key: op.key, versionId: 'null' };
+            // one of the versions acknowledged so far, or the null version (all an unversioned key has)
+            const pick = Math.floor(op.p * 1e6);
+            const victim = state !== 'Unversioned' && pick % 3 !== 0 ? known[pick % known.length]! : { key: op.key, versionId: 'null' };
             await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: victim.key, VersionId: victim.versionId }));
-            purged.add(victim.versionId);
+            if (victim.versionId !== 'null') purged.add(victim.versionId);
             counts.purge += 1;
           }
         } catch (err) {
@@ -141,9 +158,9 @@ describeNeeds(redisServer)('three region processes under conflicts and faults', 
     const wrote = Date.now() - started;
     const done = await waitConverged(cluster.regions, bucket, { timeoutMs: 60_000 });
     const listed = new Set(done.listing.versions.map((row) => row.split(' ').slice(0, 2).join(' ')));
-    const bytes = await sameBytesEverywhere(bucket, versioned ? done.listing.versions : done.listing.current, versioned);
+    const bytes = await sameBytesEverywhere(bucket, state === 'Unversioned' ? done.listing.current : done.listing.versions, state !== 'Unversioned');
     console.log(
-      `faults: conflicts (${_label}): ${counts.put} PUTs, ${counts.delete} DELETEs, ${counts.purge} version deletes acknowledged in ${wrote} ms; ` +
+      `faults: conflicts (${label}): ${counts.put} PUTs, ${counts.delete} DELETEs, ${counts.purge} version deletes acknowledged in ${wrote} ms; ` +
         `converged ${done.ms} ms later (${done.polls} polls): ${done.listing.versions.length} versions, ${done.listing.current.length} current keys`,
     );
     if (versioned) {
