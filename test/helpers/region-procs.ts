@@ -15,6 +15,9 @@ import { rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
+import type { KvStore } from '../../metadata/kv.js';
+import { openLmdb } from '../../metadata/lmdb.js';
+import { Outbox } from '../../metadata/outbox.js';
 import { ERNE_JS, freePort } from './child.js';
 import { CLUSTER_SECRET } from './cluster.js';
 import { startCutProxy, type CutProxy } from './cut-proxy.js';
@@ -32,6 +35,8 @@ export interface ProcRegion {
   redis: TestRedis;
   /** a client of this region's S3 endpoint (root key, one try, no kept-alive connections) */
   s3: S3Client;
+  /** outbox entries still waiting for some other region (read from the region's LMDB, which several processes may open) */
+  outboxDepth(): Promise<number>;
   /** the current gateway process's pid */
   pid(): number | undefined;
   /** every line the gateway processes wrote, restarts included */
@@ -54,6 +59,7 @@ export interface ProcCluster {
 }
 
 const START_DEADLINE_MS = 30_000;
+const closeMeta = new WeakMap<ProcRegion, () => Promise<void>>();
 
 export async function startProcCluster(names: string[]): Promise<ProcCluster> {
   const ports = await Promise.all(names.map(() => freePort()));
@@ -90,6 +96,7 @@ export async function startProcCluster(names: string[]): Promise<ProcCluster> {
       for (const r of regions) {
         r.s3.destroy();
         await r.killGateway();
+        await closeMeta.get(r)?.();
         await r.redis.stop();
         rmSync(r.dataDir, { recursive: true, force: true });
         rmSync(r.confDir, { recursive: true, force: true });
@@ -143,7 +150,8 @@ async function startRegion(name: string, port: number, names: string[], via: (to
     }
   };
   await startGateway();
-  return {
+  let meta: KvStore | undefined;
+  const region: ProcRegion = {
     name,
     confDir,
     url: `http://127.0.0.1:${port}`,
@@ -159,6 +167,13 @@ async function startRegion(name: string, port: number, names: string[], via: (to
       // the gateway behind it gets killed: no connection outlives a request
       requestHandler: { httpAgent: new http.Agent({ keepAlive: false }) },
     }),
+    async outboxDepth() {
+      meta ??= await openLmdb(join(dataDir, 'meta'));
+      const outbox = new Outbox(meta);
+      let n = 0;
+      for (const dest of names) if (dest !== name) n += (await outbox.depth(dest)).count;
+      return n;
+    },
     pid: () => proc?.pid,
     output: () => out,
     async killGateway() {
@@ -167,6 +182,8 @@ async function startRegion(name: string, port: number, names: string[], via: (to
     },
     startGateway,
   };
+  closeMeta.set(region, async () => meta?.close());
+  return region;
 }
 
 function answers(port: number): Promise<boolean> {

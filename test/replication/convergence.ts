@@ -53,35 +53,35 @@ export interface Converged {
 }
 
 /**
- * Polls every region's listing of `bucket` until all agree and stayed the same over `stable`
- * polls in a row (a change still on its way would show up as a difference), within `timeoutMs`.
- * A region that cannot answer a poll (restarting) just makes that poll not count.
+ * Waits for quiescence: every region's outbox empty (nothing on its way to another region),
+ * and every region's listing of `bucket` the same, over `stable` polls in a row, within
+ * `timeoutMs`. A region that cannot answer a poll (restarting) just makes that poll not count.
  */
 export async function waitConverged(
-  regions: { name: string; s3: S3Client }[],
+  regions: { name: string; s3: S3Client; outboxDepth(): Promise<number> }[],
   bucket: string,
   opts: { timeoutMs?: number; stable?: number; everyMs?: number } = {},
 ): Promise<Converged> {
   const start = Date.now();
   const deadline = start + (opts.timeoutMs ?? 60_000);
-  const stable = opts.stable ?? 3;
+  const stable = opts.stable ?? 2;
   let previous: string | undefined;
   let agreedPolls = 0;
   let polls = 0;
   let last: string[] = [];
   for (;;) {
     polls += 1;
-    let all: (Listing | Error)[];
-    all = await Promise.all(regions.map((r) => listing(r.s3, bucket).catch((e: Error) => e)));
+    const depths = await Promise.all(regions.map((r) => r.outboxDepth()));
+    const all = await Promise.all(regions.map((r) => listing(r.s3, bucket).catch((e: Error) => e)));
     const texts = all.map((l) => (l instanceof Error ? `error: ${l.name} ${l.message}` : JSON.stringify(l)));
-    last = texts;
-    const agree = all.every((l) => !(l instanceof Error)) && texts.every((t) => t === texts[0]);
+    last = depths.map((d, i) => `${regions[i]!.name} outbox ${d}`);
+    const agree = depths.every((d) => d === 0) && all.every((l) => !(l instanceof Error)) && texts.every((t) => t === texts[0]);
     agreedPolls = agree && texts[0] === previous ? agreedPolls + 1 : agree ? 1 : 0;
     previous = agree ? texts[0] : undefined;
     if (agreedPolls >= stable) return { listing: all[0] as Listing, ms: Date.now() - start, polls };
     if (Date.now() > deadline) {
       const diff = regions.map((r, i) => `${r.name}: ${summarize(all[i]!)}`).join('\n');
-      throw new Error(`${bucket}: the regions did not converge within ${(opts.timeoutMs ?? 60_000) / 1000} s (${polls} polls); last listings:\n${diff}\n${last.length} regions`);
+      throw new Error(`${bucket}: the regions did not converge within ${(opts.timeoutMs ?? 60_000) / 1000} s (${polls} polls; ${last.join(', ')}); last listings:\n${diff}`);
     }
     await new Promise((r) => setTimeout(r, opts.everyMs ?? 100));
   }

@@ -29,8 +29,11 @@ import { waitFor } from '../helpers/wait.js';
 import { getBytes, md5, waitConverged } from './convergence.js';
 
 const NAMES = ['iad', 'fra', 'sin'];
-/** how long a region's Redis stays down: long enough for a Redis client's reconnection back-off to grow past a few seconds */
-const REDIS_OUTAGE_MS = 12_000;
+/**
+ * How long a region's Redis stays down: long enough for a Redis client's reconnection back-off
+ * to grow past a few seconds (BullMQ's default retries after 1, 2 … 6, 7.1, 10.1, then 18.2 s).
+ */
+const REDIS_OUTAGE_MS = 10_500;
 /** operations per writer in the conflict tests (raise it for a longer soak) */
 const OPS = Number(process.env['ERNE_FAULTS_OPS'] ?? 12);
 const SEED = Number(process.env['ERNE_FAULTS_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
@@ -273,7 +276,7 @@ describeNeeds(redisServer)('three region processes under conflicts and faults', 
 
   it("a region's Redis SIGKILLed mid-burst and restarted empty: every acknowledged write arrives everywhere, and writes after it replicate at once", async () => {
     const bucket = await bucketEverywhere('redis-kill', false);
-    const burst = startBurst(bucket, 'redis', 300);
+    const burst = startBurst(bucket, 'redis', 400);
     await burst.more(NAMES, 5, 'before the kill');
     const killedAt = Date.now();
     await r('fra').redis.kill();
@@ -288,7 +291,7 @@ describeNeeds(redisServer)('three region processes under conflicts and faults', 
     // once Redis answers, fra replicates as before the outage: a write made now is everywhere within moments
     const restartedAt = Date.now();
     await r('fra').s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'redis/after-restart', Body: 'after' }));
-    for (const name of ['iad', 'sin']) await waitFor(`a write made in fra after its Redis restarted, in ${name}`, () => has(r(name), bucket, 'redis/after-restart'), 4_000);
+    for (const name of ['iad', 'sin']) await waitFor(`a write made in fra after its Redis restarted, in ${name}`, () => has(r(name), bucket, 'redis/after-restart'), 5_000);
     console.log(`faults: a write made in fra ${Date.now() - restartedAt} ms after its Redis restarted is in iad and sin`);
     await burst.more(NAMES, 10, 'after the restart');
     await burst.stop();
