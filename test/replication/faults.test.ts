@@ -12,8 +12,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  CopyObjectCommand,
   CreateBucketCommand,
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetBucketVersioningCommand,
   HeadBucketCommand,
   PutBucketVersioningCommand,
@@ -104,7 +106,7 @@ describeNeeds(redisServer)('three region processes under conflicts and faults', 
     ['versioned', 'Enabled', 1],
     ['unversioned', 'Unversioned', 2],
     ['versioning suspended over versions', 'Suspended', 3],
-  ] as const)('conflicting PUTs, DELETEs and version deletes of the same keys in every region at once converge (%s)', async (label, state, salt) => {
+  ] as const)('conflicting PUTs, copies, DELETEs, DeleteObjects and version deletes of the same keys in every region at once converge (%s)', async (label, state, salt) => {
     const versioned = state === 'Enabled';
     const bucket = await bucketEverywhere(`conflict-${salt}`, state !== 'Unversioned');
     const random = rng(SEED + salt);
@@ -123,7 +125,7 @@ describeNeeds(redisServer)('three region processes under conflicts and faults', 
       await versioningEverywhere(bucket, 'Suspended');
     }
     const purged = new Set<string>();
-    const counts = { put: 0, delete: 0, purge: 0, failed: 0 };
+    const counts = { put: 0, copy: 0, delete: 0, batch: 0, purge: 0, failed: 0 };
     const plan = NAMES.flatMap((name) =>
       Array.from({ length: 3 }, (_, w) => Array.from({ length: OPS }, (_, i) => ({ region: name, tag: `${name}/${w}/${i}`, key: keys[Math.floor(random() * keys.length)]!, p: random(), big: random() < 0.25 }))),
     );
@@ -131,7 +133,7 @@ describeNeeds(redisServer)('three region processes under conflicts and faults', 
       for (const op of ops) {
         const s3 = r(op.region).s3;
         try {
-          if (op.p < 0.55) {
+          if (op.p < 0.5) {
             const data = body(op.tag, op.big);
             const res = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: op.key, Body: data }));
             counts.put += 1;
@@ -139,9 +141,23 @@ describeNeeds(redisServer)('three region processes under conflicts and faults', 
               known.push({ key: op.key, versionId: res.VersionId });
               acked.set(res.VersionId, { key: op.key, md5: md5(data) });
             }
-          } else if (op.p < 0.8 || (state !== 'Unversioned' && known.length === 0)) {
+          } else if (op.p < 0.56) {
+            // another key's current object, wherever its bytes are (none: NoSuchKey, nothing written)
+            const from = keys[(keys.indexOf(op.key) + 1) % keys.length]!;
+            const res = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: op.key, CopySource: `${bucket}/${from}` })).catch((err: Error) => {
+              if (err.name === 'NoSuchKey') return undefined;
+              throw err;
+            });
+            if (res) counts.copy += 1;
+            if (res?.VersionId) known.push({ key: op.key, versionId: res.VersionId });
+          } else if (op.p < 0.72 || (state !== 'Unversioned' && known.length === 0)) {
             await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: op.key }));
             counts.delete += 1;
+          } else if (op.p < 0.8) {
+            const other = keys[(keys.indexOf(op.key) + 2) % keys.length]!;
+            const res = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: [{ Key: op.key }, { Key: other }] } }));
+            if (res.Errors?.length) throw new Error(`DeleteObjects: ${JSON.stringify(res.Errors)}`);
+            counts.batch += 1;
           } else {
             // one of the versions acknowledged so far, or the null version (all an unversioned key has)
             const pick = Math.floor(op.p * 1e6);
@@ -163,7 +179,7 @@ describeNeeds(redisServer)('three region processes under conflicts and faults', 
     const listed = new Set(done.listing.versions.map((row) => row.split(' ').slice(0, 2).join(' ')));
     const bytes = await sameBytesEverywhere(bucket, state === 'Unversioned' ? done.listing.current : done.listing.versions, state !== 'Unversioned');
     console.log(
-      `faults: conflicts (${label}): ${counts.put} PUTs, ${counts.delete} DELETEs, ${counts.purge} version deletes acknowledged in ${wrote} ms; ` +
+      `faults: conflicts (${label}): ${counts.put} PUTs, ${counts.copy} copies, ${counts.delete} DELETEs, ${counts.batch} DeleteObjects, ${counts.purge} version deletes acknowledged in ${wrote} ms; ` +
         `converged ${done.ms} ms later (${done.polls} polls): ${done.listing.versions.length} versions, ${done.listing.current.length} current keys`,
     );
     if (versioned) {
@@ -172,6 +188,53 @@ describeNeeds(redisServer)('three region processes under conflicts and faults', 
         if (purged.has(versionId)) expect(listed.has(`${v.key} ${versionId}`), `${v.key} ${versionId} was deleted for good`).toBe(false);
         else expect(bytes.get(`${v.key} ${versionId}`), `${v.key} ${versionId} acknowledged`).toBe(v.md5);
       }
+    }
+  }, 120_000);
+
+  it.each([
+    ['unversioned', false],
+    ['versioned', true],
+  ])('GetObject and CopyObject of a key every region keeps overwriting serve a version they found, whichever region holds its bytes (%s)', async (label, versioned) => {
+    const bucket = await bucketEverywhere(`copy-race-${label}`, versioned);
+    const source = 'copy/source';
+    const bodies = new Set<string>();
+    // bytes written in iad (local to it) and in fra and sin (held there, so iad copies them by their bytes)
+    const put = async (region: ProcRegion, n: number) => {
+      const data = body(`${region.name} ${n}`, true);
+      bodies.add(md5(data));
+      await region.s3.send(new PutObjectCommand({ Bucket: bucket, Key: source, Body: data }));
+    };
+    await put(r('iad'), -1);
+    let writing = true;
+    const writers = cluster.regions.map(async (region) => {
+      for (let n = 0; writing; n++) await put(region, n);
+    });
+    const failures: string[] = [];
+    let copies = 0;
+    let reads = 0;
+    try {
+      for (let i = 0; i < 40; i++) {
+        await r('iad')
+          .s3.send(new CopyObjectCommand({ Bucket: bucket, Key: `copy/target-${i % 3}`, CopySource: `${bucket}/${source}` }))
+          .then(
+            () => (copies += 1),
+            (err: Error) => failures.push(`CopyObject: ${err.name}: ${err.message}`),
+          );
+        await getBytes(r('iad').s3, bucket, source).then(
+          (got) => (got !== 'missing' && bodies.has(md5(got)) ? (reads += 1) : failures.push(`GetObject: ${got === 'missing' ? 'missing' : 'bytes of no write'}`)),
+          (err: Error) => failures.push(`GetObject: ${err.name}: ${err.message}`),
+        );
+      }
+    } finally {
+      writing = false;
+      await Promise.all(writers);
+    }
+    console.log(`faults: overwrite race (${label}): ${copies} copies and ${reads} GETs in iad of a key written ${bodies.size} times meanwhile; ${failures.length} failed`);
+    expect([...new Set(failures)]).toEqual([]);
+    const done = await waitConverged(cluster.regions, bucket, { timeoutMs: 60_000 });
+    for (const row of done.listing.current.filter((row) => row.startsWith('copy/target-'))) {
+      const got = await getBytes(r('sin').s3, bucket, row.split(' ')[0]!);
+      expect(got !== 'missing' && bodies.has(md5(got)), `${row}: one of the bodies written`).toBe(true);
     }
   }, 120_000);
 
