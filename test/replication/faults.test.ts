@@ -17,8 +17,6 @@
 import {
   CopyObjectCommand,
   CreateBucketCommand,
-  DeleteObjectCommand,
-  DeleteObjectsCommand,
   GetBucketVersioningCommand,
   HeadBucketCommand,
   PutBucketVersioningCommand,
@@ -31,7 +29,8 @@ import { redisServer } from '../helpers/redis.js';
 import { describeNeeds } from '../helpers/requires.js';
 import { waitFor } from '../helpers/wait.js';
 import { ackedSince, body, has, missingWrites, rng, startBurst, type Burst } from './burst.js';
-import { getBytes, md5, waitConverged } from './convergence.js';
+import { ConflictRun } from './conflicts.js';
+import { getBytes, listing, md5, waitConverged } from './convergence.js';
 
 const NAMES = ['iad', 'fra', 'sin'];
 /**
@@ -94,89 +93,55 @@ describeNeeds(redisServer)('three region processes under conflicts and faults', 
     ['unversioned', 'Unversioned', 2],
     ['versioning suspended over versions', 'Suspended', 3],
   ] as const)('conflicting PUTs, copies, DELETEs, DeleteObjects and version deletes of the same keys in every region at once converge (%s)', async (label, state, salt) => {
-    const versioned = state === 'Enabled';
     const bucket = await bucketEverywhere(`conflict-${salt}`, state !== 'Unversioned');
-    const random = rng(SEED + salt);
-    const keys = ['hot-a', 'hot-b', 'hot-c', 'dir/hot-d'];
-    // version ids any region acknowledged: version deletes name them, in whichever region
-    const known: { key: string; versionId: string }[] = [];
-    const acked = new Map<string, { key: string; md5: string }>();
+    const run = new ConflictRun(cluster.regions, bucket, state, rng(SEED + salt));
     if (state === 'Suspended') {
-      // each key has versions from every region, then new writes take the null slot
-      for (const key of keys) {
-        for (const region of cluster.regions) {
-          const res = await region.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body(`${region.name} before ${key}`, false) }));
-          known.push({ key, versionId: res.VersionId! });
-        }
-      }
+      await run.versionEveryKey();
       await versioningEverywhere(bucket, 'Suspended');
     }
-    const purged = new Set<string>();
-    const counts = { put: 0, copy: 0, delete: 0, batch: 0, purge: 0, failed: 0 };
-    const plan = NAMES.flatMap((name) =>
-      Array.from({ length: 3 }, (_, w) => Array.from({ length: OPS }, (_, i) => ({ region: name, tag: `${name}/${w}/${i}`, key: keys[Math.floor(random() * keys.length)]!, p: random(), big: random() < 0.25 }))),
-    );
-    const worker = async (ops: (typeof plan)[number]) => {
-      for (const op of ops) {
-        const s3 = r(op.region).s3;
-        try {
-          if (op.p < 0.5) {
-            const data = body(op.tag, op.big);
-            const res = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: op.key, Body: data }));
-            counts.put += 1;
-            if (res.VersionId) {
-              known.push({ key: op.key, versionId: res.VersionId });
-              acked.set(res.VersionId, { key: op.key, md5: md5(data) });
-            }
-          } else if (op.p < 0.56) {
-            // another key's current object, wherever its bytes are (none: NoSuchKey, nothing written)
-            const from = keys[(keys.indexOf(op.key) + 1) % keys.length]!;
-            const res = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: op.key, CopySource: `${bucket}/${from}` })).catch((err: Error) => {
-              if (err.name === 'NoSuchKey') return undefined;
-              throw err;
-            });
-            if (res) counts.copy += 1;
-            if (res?.VersionId) known.push({ key: op.key, versionId: res.VersionId });
-          } else if (op.p < 0.72 || (state !== 'Unversioned' && known.length === 0)) {
-            await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: op.key }));
-            counts.delete += 1;
-          } else if (op.p < 0.8) {
-            const other = keys[(keys.indexOf(op.key) + 2) % keys.length]!;
-            const res = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: [{ Key: op.key }, { Key: other }] } }));
-            if (res.Errors?.length) throw new Error(`DeleteObjects: ${JSON.stringify(res.Errors)}`);
-            counts.batch += 1;
-          } else {
-            // one of the versions acknowledged so far, or the null version (all an unversioned key has)
-            const pick = Math.floor(op.p * 1e6);
-            const victim = state !== 'Unversioned' && pick % 3 !== 0 ? known[pick % known.length]! : { key: op.key, versionId: 'null' };
-            await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: victim.key, VersionId: victim.versionId }));
-            if (victim.versionId !== 'null') purged.add(victim.versionId);
-            counts.purge += 1;
-          }
-        } catch (err) {
-          counts.failed += 1;
-          throw new Error(`${op.region} ${op.tag} on ${op.key}: ${(err as Error).name}: ${(err as Error).message}`);
-        }
-      }
-    };
     const started = Date.now();
-    await Promise.all(plan.map(worker));
-    const wrote = Date.now() - started;
-    const done = await waitConverged(cluster.regions, bucket, { timeoutMs: 60_000 });
+    await run.ops(OPS, 'all');
+    await convergedAfter(run, `conflicts (${label})`, Date.now() - started);
+  }, 120_000);
+
+  it.each([
+    ['versioned', 'Enabled', 4],
+    ['unversioned', 'Unversioned', 5],
+  ] as const)('conflicting writes of the same keys while a region is cut off, and after it is back, converge (%s)', async (label, state, salt) => {
+    const bucket = await bucketEverywhere(`conflict-cut-${salt}`, state === 'Enabled');
+    const run = new ConflictRun(cluster.regions, bucket, state, rng(SEED + salt));
+    const started = Date.now();
+    cluster.cut('sin');
+    try {
+      // sin deletes versions it has not seen, the others delete versions sin wrote: tombstones wait for them
+      await run.ops(Math.ceil(OPS / 2), 'cut', { copies: false });
+      if (state === 'Enabled') {
+        const [iad, sin] = await Promise.all([listing(r('iad').s3, bucket), listing(r('sin').s3, bucket)]);
+        expect(JSON.stringify(sin.versions), 'sin, cut off, lists what iad lists').not.toBe(JSON.stringify(iad.versions));
+      }
+    } finally {
+      cluster.heal('sin');
+    }
+    await run.ops(Math.ceil(OPS / 2), 'healed');
+    await convergedAfter(run, `conflicts with sin cut off for half of them (${label})`, Date.now() - started);
+  }, 120_000);
+
+  /** quiescence, the same bytes everywhere, and (versioned) every acknowledged version kept unless deleted for good */
+  async function convergedAfter(run: ConflictRun, label: string, wrote: number): Promise<void> {
+    const done = await waitConverged(cluster.regions, run.bucket, { timeoutMs: 60_000 });
     const listed = new Set(done.listing.versions.map((row) => row.split(' ').slice(0, 2).join(' ')));
-    const bytes = await sameBytesEverywhere(bucket, state === 'Unversioned' ? done.listing.current : done.listing.versions, state !== 'Unversioned');
+    const bytes = await sameBytesEverywhere(run.bucket, run.state === 'Unversioned' ? done.listing.current : done.listing.versions, run.state !== 'Unversioned');
+    const c = run.counts;
     console.log(
-      `faults: conflicts (${label}): ${counts.put} PUTs, ${counts.copy} copies, ${counts.delete} DELETEs, ${counts.batch} DeleteObjects, ${counts.purge} version deletes acknowledged in ${wrote} ms; ` +
+      `faults: ${label}: ${c.put} PUTs, ${c.copy} copies, ${c.delete} DELETEs, ${c.batch} DeleteObjects, ${c.purge} version deletes acknowledged in ${wrote} ms; ` +
         `converged ${done.ms} ms later (${done.polls} polls): ${done.listing.versions.length} versions, ${done.listing.current.length} current keys`,
     );
-    if (versioned) {
-      // nothing acknowledged is lost: every PUT's version is listed everywhere unless a version delete took it
-      for (const [versionId, v] of acked) {
-        if (purged.has(versionId)) expect(listed.has(`${v.key} ${versionId}`), `${v.key} ${versionId} was deleted for good`).toBe(false);
-        else expect(bytes.get(`${v.key} ${versionId}`), `${v.key} ${versionId} acknowledged`).toBe(v.md5);
-      }
+    if (run.state !== 'Enabled') return;
+    for (const [versionId, v] of run.acked) {
+      if (run.purged.has(versionId)) expect(listed.has(`${v.key} ${versionId}`), `${v.key} ${versionId} was deleted for good`).toBe(false);
+      else expect(bytes.get(`${v.key} ${versionId}`), `${v.key} ${versionId} acknowledged`).toBe(v.md5);
     }
-  }, 120_000);
+  }
 
   it.each([
     ['unversioned', false],
