@@ -18,12 +18,14 @@ import {
   CopyObjectCommand,
   CreateBucketCommand,
   GetBucketVersioningCommand,
+  GetObjectCommand,
   HeadBucketCommand,
+  HeadObjectCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { uniqueBucket } from '../helpers/gateway.js';
+import { sdkError, uniqueBucket } from '../helpers/gateway.js';
 import { startProcCluster, type ProcCluster, type ProcRegion } from '../helpers/region-procs.js';
 import { redisServer } from '../helpers/redis.js';
 import { describeNeeds } from '../helpers/requires.js';
@@ -40,6 +42,8 @@ const NAMES = ['iad', 'fra', 'sin'];
 const REDIS_OUTAGE_MS = 10_500;
 /** a delivery a killed gateway had under way is done again within this of its restart (README: about 15 s; BullMQ's defaults took 30 s or more) */
 const RESTARTED_DELIVERY_MS = 22_000;
+/** a GET of bytes only a cut-off region holds answers 503 within this (README: 5 s to answer) */
+const UNREACHABLE_ANSWER_MS = 8_000;
 /** operations per writer in the conflict tests (raise it for a longer soak) */
 const OPS = Number(process.env['ERNE_FAULTS_OPS'] ?? 12);
 const SEED = Number(process.env['ERNE_FAULTS_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
@@ -253,6 +257,10 @@ describeNeeds(redisServer)('three region processes under conflicts and faults', 
 
   it('the control region cut off from the others mid-burst (its traffic dropped until deliveries time out), then healed: every acknowledged write and version arrives everywhere', async () => {
     const bucket = await bucketEverywhere('cut', true);
+    // bytes only iad holds, their metadata in fra (HEAD never fetches bytes, so fra has no copy)
+    const heldByIad = body('held by iad', true);
+    await r('iad').s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'cut/held-by-iad', Body: heldByIad }));
+    await waitFor('cut/held-by-iad known in fra', () => r('fra').s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'cut/held-by-iad' })).then(() => true));
     const burst = startBurst(cluster.regions, bucket, 'cut', 300);
     await burst.more(NAMES, 5, 'before the cut');
     const marks = new Map(cluster.regions.map((region) => [region.name, region.output().length]));
@@ -266,6 +274,13 @@ describeNeeds(redisServer)('three region processes under conflicts and faults', 
     expect(await has(r('fra'), bucket, fromIad), `${fromIad}, written in iad while cut off, reached fra`).toBe(false);
     expect(await has(r('iad'), bucket, fromFra), `${fromFra}, written in fra while iad was cut off, reached iad`).toBe(false);
     await waitFor(`${fromFra} in sin while iad is cut off`, () => has(r('sin'), bucket, fromFra));
+    // a GET in fra of bytes only iad holds is a prompt 503 naming iad, not a wait for the partition to end
+    const askedAt = Date.now();
+    const refused = await sdkError(r('fra').s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'cut/held-by-iad' })));
+    const answeredMs = Date.now() - askedAt;
+    expect([refused.status, refused.name, refused.message], `answered in ${answeredMs} ms`).toEqual([503, 'ServiceUnavailable', expect.stringContaining('region iad')]);
+    expect(answeredMs, 'ms before the 503').toBeLessThan(UNREACHABLE_ANSWER_MS);
+    console.log(`faults: a GET in fra of bytes only iad (cut off) holds answered 503 in ${answeredMs} ms`);
     // the cut lasts until deliveries each way have given up waiting for an answer
     const gaveUp = (name: string, dest: RegExp) => waitFor(`${name} giving up on a delivery to ${dest.source}`, () => dest.test(r(name).output().slice(marks.get(name))), 30_000);
     await Promise.all([gaveUp('fra', /replication to iad is failing/), gaveUp('iad', /replication to (fra|sin) is failing/)]);
