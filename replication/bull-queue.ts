@@ -16,6 +16,20 @@ export interface DeliveryJob {
   id: string;
 }
 
+/**
+ * How long a Redis client waits before reconnecting, attempt after attempt: doubling from
+ * 100 ms to at most 500 ms. (BullMQ's own default grows to 20 s, so after an outage of a dozen
+ * seconds a region went on replicating nothing for seconds more once Redis was back.)
+ */
+export function reconnectDelay(attempt: number): number {
+  return Math.min(500, 100 * 2 ** Math.min(10, Math.max(0, attempt - 1)));
+}
+
+/** the connection options of every queue and worker of a region's Redis */
+export function redisConnection(url: string, extra: { enableOfflineQueue?: boolean } = {}) {
+  return { url, retryStrategy: reconnectDelay, ...extra };
+}
+
 /** tries per job before BullMQ drops it (the relay re-adds it after resendAfterMs) */
 export const JOB_ATTEMPTS = 12;
 
@@ -35,7 +49,7 @@ export class BullQueues implements QueuePort {
     for (const dest of opts.dests) {
       // fail fast while Redis is away instead of queueing commands in memory
       const q = new Queue<DeliveryJob>(queueName(dest), {
-        connection: { url: opts.redisUrl, enableOfflineQueue: false },
+        connection: redisConnection(opts.redisUrl, { enableOfflineQueue: false }),
         defaultJobOptions: { attempts: JOB_ATTEMPTS, backoff: { type: 'custom' }, removeOnComplete: true, removeOnFail: true },
       });
       q.on('error', (err) => opts.onError?.(err));

@@ -9,7 +9,7 @@ import { Worker, type Job } from 'bullmq';
 import type { OutboxEntry } from '../metadata/changes.js';
 import { DeliveryBatcher } from './batcher.js';
 import type { OutboxPort, PeerPort } from './ports.js';
-import { queueName, type DeliveryJob } from './bull-queue.js';
+import { queueName, redisConnection, type DeliveryJob } from './bull-queue.js';
 
 export interface BackoffOptions {
   /** the first retry waits about this long; default 50 ms */
@@ -19,6 +19,15 @@ export interface BackoffOptions {
 }
 
 export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 50, capMs: 5_000 };
+
+/**
+ * A job's lock lasts this long unless its worker renews it (every half of it, while the
+ * delivery runs), and every this often a worker looks for jobs whose lock has lapsed: a job a
+ * dead gateway was delivering goes back to the queue within about three times this. (BullMQ's
+ * 30 s defaults left such an entry stuck for a minute or more after its gateway restarted:
+ * the relay cannot re-add a job that still exists.)
+ */
+export const JOB_LOCK_MS = 5_000;
 
 /** the wait before retry number `attempt` (1-based): doubling from baseMs up to capMs, ±20 % jitter */
 export function backoffDelay(attempt: number, o: BackoffOptions = DEFAULT_BACKOFF, random = Math.random): number {
@@ -53,8 +62,12 @@ export class DeliveryWorkers {
     const backoff = o.backoff ?? DEFAULT_BACKOFF;
     for (const dest of o.dests) {
       const w = new Worker<DeliveryJob>(queueName(dest), (job) => this.process(dest, job), {
-        connection: { url: o.redisUrl },
+        connection: redisConnection(o.redisUrl),
         concurrency: o.concurrency ?? 16,
+        lockDuration: JOB_LOCK_MS,
+        stalledInterval: JOB_LOCK_MS,
+        // a worker whose fetch failed (Redis away) tries again this soon, not after BullMQ's 15 s
+        runRetryDelay: 500,
         settings: { backoffStrategy: (attemptsMade: number) => backoffDelay(attemptsMade, backoff) },
       });
       w.on('error', (err) => o.onError?.(err));

@@ -54,12 +54,21 @@ export interface RegionFetchOptions {
   expect?: { size: number; etag: string };
   /** a socket idle this long (connecting or mid-body) is given up; default 30 s */
   timeoutMs?: number;
+  /**
+   * a region that has not answered (status and headers) by then is given up, however its
+   * socket behaves; default 5 s. A partition that drops traffic leaves a request waiting for
+   * nothing: the GET behind it answers 503 after this, not after the idle timeout.
+   */
+  answerTimeoutMs?: number;
 }
 
 /** the request target (path and query) for a version, exactly as signed */
 export function objectTarget(ref: RegionObjectRef): string {
   return `${OBJECT_PATH}?${new URLSearchParams({ bucket: ref.bucket, key: ref.key, versionId: ref.versionId }).toString()}`;
 }
+
+/** how long a region has to start answering a read (RegionFetchOptions.answerTimeoutMs) */
+export const ANSWER_TIMEOUT_MS = 5_000;
 
 const agents = {
   http: new http.Agent({ keepAlive: true, maxSockets: 64 }),
@@ -118,6 +127,10 @@ function getFrom(t: Topology, region: string, base: string, ref: RegionObjectRef
         resolve(exactly(res, length, () => new RegionFetchError('cut-short', region, `region ${region} cut the bytes of ${what} short`)));
       },
     );
+    const answerMs = opts.answerTimeoutMs ?? ANSWER_TIMEOUT_MS;
+    const noAnswer = setTimeout(() => req.destroy(unreachable(`no answer within ${answerMs / 1000} s`)), answerMs);
+    req.once('response', () => clearTimeout(noAnswer));
+    req.once('close', () => clearTimeout(noAnswer));
     const idleMs = opts.timeoutMs ?? 30_000;
     req.on('timeout', () => {
       // a body paused by its slow reader is not a region that stalled

@@ -10,6 +10,8 @@ import { isoDate } from '../xml.js';
 import type { ChecksumAlgorithm, ChecksumSet, ObjectVersion, WriteConditions } from '../../metadata/types.js';
 import { s3VersionId } from '../../metadata/version-order.js';
 import { openBytes } from './object-bytes.js';
+import { onCurrentVersion, VersionGone } from './current-version.js';
+import { MetadataError } from '../../metadata/errors.js';
 import { parseTaggingHeader } from './tagging.js';
 import { checkVersionId } from './version-param.js';
 import { headerText } from '../header-text.js';
@@ -123,14 +125,21 @@ async function copyObject(ctx: OpContext): Promise<OpResult> {
     const tags = newTags ?? s.tags;
     return { ...(replaced ?? { headers: s.headers, userMetadata: s.userMetadata }), ...(tags ? { tags } : {}) };
   };
-  const probe = await ctx.svc.layer.getObject(src.bucket, src.key, src.versionId);
-  if (probe.size > MAX_SINGLE_PUT_BYTES) {
-    throw new S3Error('InvalidRequest', `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_SINGLE_PUT_BYTES}`);
-  }
-  const streamed = probe.body?.kind === 'parts' || probe.body?.kind === 'remote' || (wantAlg !== undefined && !probe.checksums[wantAlg]);
-  const { source, version } = streamed
-    ? await copyBytes(ctx, probe, derive, cond, wantAlg, writerOf(ctx.auth, dstBucket))
-    : await ctx.svc.layer.copyObject({ source: src, bucket: ctx.bucket, key: ctx.key, owner: writerOf(ctx.auth, dstBucket), derive }, cond);
+  const copy = async () => {
+    const probe = await ctx.svc.layer.getObject(src.bucket, src.key, src.versionId);
+    if (probe.size > MAX_SINGLE_PUT_BYTES) {
+      throw new S3Error('InvalidRequest', `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_SINGLE_PUT_BYTES}`);
+    }
+    const streamed = probe.body?.kind === 'parts' || probe.body?.kind === 'remote' || (wantAlg !== undefined && !probe.checksums[wantAlg]);
+    if (streamed) return copyBytes(ctx, probe, derive, cond, wantAlg, writerOf(ctx.auth, dstBucket));
+    // the very version probed (a replicated write may make another one current meanwhile, whose bytes are elsewhere)
+    const pinned = { ...src, versionId: probe.versionId };
+    return ctx.svc.layer.copyObject({ source: pinned, bucket: ctx.bucket, key: ctx.key, owner: writerOf(ctx.auth, dstBucket), derive }, cond).catch((err: unknown) => {
+      if (src.versionId === undefined && err instanceof MetadataError && err.code === 'NoSuchVersion') throw new VersionGone(probe.versionId, 'The copy source was replaced while it was copied.');
+      throw err;
+    });
+  };
+  const { source, version } = src.versionId === undefined ? await onCurrentVersion(ctx.svc.layer, src.bucket, src.key, copy) : await copy();
 
   const result: Record<string, unknown> = { ETag: `"${version.etag}"`, LastModified: isoDate(version.lastModified) };
   for (const [alg, value] of Object.entries(version.checksums)) result['Checksum' + alg] = value;

@@ -7,9 +7,11 @@ import { parseRange } from '../range.js';
 import { checkKey, refuseSseC } from '../validate.js';
 import { checksumHeaders, objectResponseHeaders, RESPONSE_OVERRIDES } from './object-headers.js';
 import { openBytes } from './object-bytes.js';
+import { onCurrentVersion } from './current-version.js';
 import { selectPart } from './multipart-read.js';
 import { versionIdParam } from './version-param.js';
 import { s3VersionId } from '../../metadata/version-order.js';
+import type { BucketRecord } from '../../metadata/types.js';
 import { textAsHeader } from '../header-text.js';
 
 /** GetObject and HeadObject: conditionals, ranges, response-* overrides, checksum mode. */
@@ -19,7 +21,13 @@ export async function getObject(ctx: OpContext, head = false): Promise<OpResult>
   refuseSseC(ctx.headers);
   const bucket = await ctx.svc.layer.getBucket(ctx.bucket);
   requireBucketAccess(ctx.auth, bucket);
-  const v = await ctx.svc.layer.getObject(ctx.bucket, ctx.key, versionIdParam(ctx.query));
+  const versionId = versionIdParam(ctx.query);
+  // the current version's bytes may have just gone from the region holding them: read the next current one
+  return versionId === undefined ? onCurrentVersion(ctx.svc.layer, ctx.bucket, ctx.key, () => getVersion(ctx, bucket, head)) : getVersion(ctx, bucket, head, versionId);
+}
+
+async function getVersion(ctx: OpContext, bucket: BucketRecord, head: boolean, versionId?: string): Promise<OpResult> {
+  const v = await ctx.svc.layer.getObject(ctx.bucket, ctx.key, versionId);
 
   const headers = objectResponseHeaders(v);
   if (bucket.versioning !== 'Unversioned') headers['x-amz-version-id'] = s3VersionId(v);

@@ -5,6 +5,7 @@ import { S3Error } from '../errors.js';
 import { openRemoteBlob } from '../remote-blob.js';
 import type { ObjectVersion } from '../../metadata/types.js';
 import { RegionFetchError, type RegionFetchFailure } from '../../replication/region-fetch.js';
+import { VersionGone } from './current-version.js';
 import { readParts } from './multipart-read.js';
 
 type BytesServices = Pick<Services, 'blobs' | 'multipart' | 'remote' | 'regionBytes'>;
@@ -47,6 +48,7 @@ async function regionBytes(svc: BytesServices, v: ObjectVersion, region: string,
   try {
     return await svc.regionBytes.open({ region, bucket: v.bucket, key: v.key, versionId: v.versionId, size: v.size, etag: v.etag }, range);
   } catch (err) {
+    if (err instanceof RegionFetchError && err.reason === 'missing') throw new VersionGone(v.versionId, `${held}, ${WHY[err.reason]}.`);
     if (err instanceof RegionFetchError) throw new S3Error('ServiceUnavailable', `${held}, ${WHY[err.reason]}.`);
     throw err;
   }
