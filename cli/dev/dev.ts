@@ -39,12 +39,6 @@ interface Region {
   redis?: Supervised;
 }
 
-/** whether this build's `erne serve` joins a cluster (the replication transport has landed) */
-export function serveTakesCluster(): boolean {
-  const serve = COMMANDS.find((c) => c.path.join(' ') === 'serve');
-  return ['cluster', 'redis-url'].every((name) => serve?.flags.some((f) => f.name === name));
-}
-
 export async function dev(flags: FlagValues, deps: DevDeps): Promise<void> {
   const opts = devOptions(flags);
   const missing = await redisMissing('redis-server', deps.env);
@@ -54,10 +48,6 @@ export async function dev(flags: FlagValues, deps: DevDeps): Promise<void> {
   await prepareDataDir(dataDir);
   const lock = lockDataDir(dataDir);
   const creds = devCredentials(dataDir, rootFromEnv(deps.env));
-  const clustered = serveTakesCluster();
-  if (!clustered) {
-    deps.err('erne dev: warning: this erne serve has no --cluster yet, so the regions run side by side without replicating (one key works in all)\n');
-  }
 
   const fixed = opts.port !== 0 ? opts.regions.map((_, i) => opts.port + i) : [];
   const free = await freePorts(opts.regions.length * (fixed.length ? 1 : 2), fixed);
@@ -95,7 +85,7 @@ export async function dev(flags: FlagValues, deps: DevDeps): Promise<void> {
 
   let clusterFile: string;
   try {
-    clusterFile = await startRegions(regions, sup, { opts, dataDir, creds, clustered, env: deps.env });
+    clusterFile = await startRegions(regions, sup, { opts, dataDir, creds, env: deps.env });
   } catch (err) {
     // stopped by a signal: its handler finishes and exits
     if (stopping) return;
@@ -120,7 +110,7 @@ export async function dev(flags: FlagValues, deps: DevDeps): Promise<void> {
     latencyMs: opts.latencyMs ?? 0,
     dataDir: opts.dataDir,
     clusterFile,
-    replication: clustered,
+    replication: true,
   };
   deps.out(opts.json ? summaryJson(summary) : summaryText(summary));
 }
@@ -129,7 +119,6 @@ interface StartContext {
   opts: DevOptions;
   dataDir: string;
   creds: DevCredentials;
-  clustered: boolean;
   env: Record<string, string | undefined>;
 }
 
@@ -159,7 +148,7 @@ interface GatewayContext extends StartContext {
 function gatewaySpec(r: Region, ctx: GatewayContext): ChildSpec {
   const args = [ERNE_JS, 'serve', '--region', r.name, '--host', '127.0.0.1', '--port', String(r.s3Port), '--data-dir', join(ctx.dataDir, r.name)];
   args.push('--log-level', ctx.opts.verbose ? 'info' : 'warn');
-  if (ctx.clustered) args.push('--cluster', ctx.clusterFile, '--redis-url', `redis://127.0.0.1:${r.redisPort}`);
+  args.push('--cluster', ctx.clusterFile, '--redis-url', `redis://127.0.0.1:${r.redisPort}`);
   return {
     name: `${r.name} gateway`,
     command: process.execPath,
@@ -168,7 +157,7 @@ function gatewaySpec(r: Region, ctx: GatewayContext): ChildSpec {
       ...withoutServeSettings(ctx.env),
       ERNE_ROOT_ACCESS_KEY: ctx.creds.accessKeyId,
       ERNE_ROOT_SECRET_KEY: ctx.creds.secretAccessKey,
-      ...(ctx.clustered ? { ERNE_CLUSTER_SECRET: ctx.creds.clusterSecret } : {}),
+      ERNE_CLUSTER_SECRET: ctx.creds.clusterSecret,
     },
     ready: () => httpAnswers(r.s3Port),
     show: (line) => !SERVE_BANNER.test(line),

@@ -4,15 +4,14 @@
  * README.md, only the port and the path of Debian's aws CLI v2 are substituted.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, startChildGateway, type ChildGateway } from '../helpers/child.js';
+import { describeNeeds, program } from '../helpers/requires.js';
 
 const AWS = '/usr/bin/aws';
-const present = existsSync(AWS);
-if (!present && process.env.CI) throw new Error(`${AWS} (Debian's awscli) is missing: CI runs need it`);
 
 function walkThrough(): string {
   const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
@@ -21,7 +20,7 @@ function walkThrough(): string {
   return block;
 }
 
-describe.skipIf(!present)(`the README's aws CLI walk-through (needs ${AWS})`, () => {
+describeNeeds(program(AWS, ['--version'], 'awscli'))(`the README's aws CLI walk-through (${AWS})`, () => {
   let cwd: string;
   let g: ChildGateway;
   beforeAll(async () => {

@@ -149,7 +149,17 @@ async function startRegion(name: string, port: number, names: string[], via: (to
       await new Promise((r) => setTimeout(r, 50));
     }
   };
-  await startGateway();
+  try {
+    await startGateway();
+  } catch (err) {
+    // the region never joined the cluster's list: what it started is stopped here
+    if (proc && proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    await exited;
+    await redis.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(confDir, { recursive: true, force: true });
+    throw err;
+  }
   let meta: KvStore | undefined;
   const region: ProcRegion = {
     name,

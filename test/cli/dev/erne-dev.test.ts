@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveTakesCluster } from '../../../cli/dev/dev.js';
 import { redisPing } from '../../../cli/dev/redis.js';
 import { ORPHAN_GUARD } from '../../../cli/dev/supervisor.js';
 import { loadTopology } from '../../../replication/topology.js';
@@ -22,7 +21,6 @@ import { bodyBytes, tempDir, uniqueBucket } from '../../helpers/gateway.js';
 import { canRun, program } from '../../helpers/requires.js';
 
 const LATENCY = 25;
-const REPLICATING = serveTakesCluster();
 
 let dataDir: string;
 let dev: ErneDev;
@@ -84,9 +82,8 @@ describe('erne dev --regions iad,fra,sin --latency 25ms', () => {
     expect(s.regions.map((r) => r.name)).toEqual(['iad', 'fra', 'sin']);
     expect(s.control).toBe('iad');
     expect(s.latencyMs).toBe(LATENCY);
-    expect(s.replication).toBe(REPLICATING);
+    expect(s.replication).toBe(true);
     expect(new Set(s.regions.map((r) => r.endpoint)).size).toBe(3);
-    if (!REPLICATING) expect(dev.output()).toMatch(/warning: this erne serve has no --cluster yet, so the regions run side by side without replicating/);
     // the keys are the ones kept for the next run
     const kept = JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8')) as { accessKeyId: string; secretAccessKey: string };
     expect([kept.accessKeyId, kept.secretAccessKey]).toEqual([s.accessKeyId, s.secretAccessKey]);
@@ -123,8 +120,8 @@ describe('erne dev --regions iad,fra,sin --latency 25ms', () => {
     }
   });
 
-  (REPLICATING ? it : it.skip)(
-    `an object written in one region is read in the others${REPLICATING ? '' : ' [skipped: erne serve has no --cluster yet; runs once the replication branches are merged]'}`,
+  it(
+    'an object written in one region is read in the others',
     async () => {
       const iad = written.get('iad')!;
       for (const name of ['fra', 'sin']) {
