@@ -3,9 +3,9 @@
  * non-zero exit, never a stack trace, and a start that fails leaves no half-made data
  * directory behind. Each case runs the built command as a child process (`npm run build` first).
  */
-import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, REPO_ROOT } from '../helpers/child.js';
 import { runErne, STACK_FRAME, type RunOptions } from '../helpers/erne-run.js';
@@ -17,6 +17,9 @@ const NOBODY = 65534;
 let root: string;
 let busy: net.Server;
 let busyPort: number;
+
+/** directories given the search bit for the nobody child, with their modes before */
+const restoreModes: [string, number][] = [];
 
 beforeAll(async () => {
   root = tempDir('erne-mistakes-');
@@ -35,9 +38,21 @@ beforeAll(async () => {
   mkdirSync(join(root, 'read-only'), { mode: 0o755 });
   if (process.getuid?.() !== 0) chmodSync(join(root, 'read-only'), 0o555);
   chmodSync(root, 0o755);
+  // the child running as nobody must reach the built command: a checkout under a private
+  // directory (mktemp -d is 0700) gets the search bit, given back afterwards
+  if (process.getuid?.() === 0) {
+    for (let dir = REPO_ROOT; dir !== dirname(dir); dir = dirname(dir)) {
+      const mode = statSync(dir).mode & 0o777;
+      if ((mode & 0o001) === 0) {
+        chmodSync(dir, mode | 0o001);
+        restoreModes.push([dir, mode]);
+      }
+    }
+  }
 });
 
 afterAll(async () => {
+  for (const [dir, mode] of restoreModes) chmodSync(dir, mode);
   await new Promise((r) => busy?.close(r));
   if (root) rmSync(root, { recursive: true, force: true });
 });
