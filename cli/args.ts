@@ -102,6 +102,17 @@ export const COMMANDS: CommandSpec[] = [
       ...metadataFlags,
     ],
   },
+  {
+    path: ['buckets', 'set-locations'],
+    summary: "where a bucket's bytes live: global, a regions list (iad,fra) or a home region (home:fra); applies to new writes",
+    positionals: ['BUCKET'],
+    flags: [
+      { name: 'locations', kind: 'string', env: 'ERNE_LOCATIONS', value: 'global|R,R…|home:R', help: 'global (default), the regions that keep every byte, or the one region that serves every request' },
+      dataDir,
+      region,
+      ...metadataFlags,
+    ],
+  },
   BENCH_COMMAND,
   {
     path: ['dev'],

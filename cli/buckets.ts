@@ -11,7 +11,7 @@ import { CommandError } from './keys.js';
  * object readable by anyone, like a public bucket on Tigris or R2), apart from S3's ACLs.
  * Works on the region's metadata directly, as `erne keys` does, also while gateways run.
  */
-async function withRegion<T>(flags: FlagValues, fn: (layer: ObjectLayer, configs: BucketConfigStore) => Promise<T>): Promise<T> {
+async function withRegion<T>(flags: FlagValues, fn: (layer: ObjectLayer, configs: BucketConfigStore, regions: string[]) => Promise<T>): Promise<T> {
   // loaded lazily so argument errors and --help never need the metadata modules
   const { openMetadataStore } = await import('../metadata/open.js');
   const { createObjectLayer } = await import('../metadata/objects.js');
@@ -19,12 +19,13 @@ async function withRegion<T>(flags: FlagValues, fn: (layer: ObjectLayer, configs
   const { metadataOption } = await import('./metadata-flags.js');
   const chosen = metadataOption(flags)!;
   const kv = await openMetadataStore(chosen.backend === 'fdb' ? chosen : { backend: 'lmdb', dir: chosen.dir ?? join(String(flags['data-dir']), 'meta') });
-  const { toolWriter } = await import('../metadata/cluster-record.js');
+  const { readCluster, toolWriter } = await import('../metadata/cluster-record.js');
+  const cluster = await readCluster(kv);
   // in a cluster, the setting replicates (the gateway's relay carries it)
   const writer = await toolWriter(kv, String(flags['region']));
   const layer = createObjectLayer(kv, writer);
   try {
-    return await fn(layer, createBucketConfigStore(kv, writer));
+    return await fn(layer, createBucketConfigStore(kv, writer), cluster ? [cluster.self, ...cluster.peers] : [writer.region]);
   } finally {
     await layer.close();
   }
@@ -37,6 +38,29 @@ export function publicFlag(flags: FlagValues): boolean {
   if (on && off) throw new UsageError('--public and --no-public contradict each other');
   if (!on && !off) throw new UsageError('nothing to update: give --public or --no-public');
   return on;
+}
+
+/**
+ * `erne buckets set-locations NAME --locations global|iad,fra|home:fra`: where the bucket's
+ * bytes live from its next write on (metadata/bucket-locations.ts). Regions are checked
+ * against the cluster this metadata was last served in.
+ */
+export async function bucketsSetLocations(flags: FlagValues, name: string, out: (s: string) => void): Promise<void> {
+  const text = flags['locations'];
+  if (typeof text !== 'string' || text.trim() === '') throw new UsageError('give --locations global|R,R…|home:R');
+  const { parseLocations, formatLocations, LOCATIONS_KIND } = await import('../metadata/bucket-locations.js');
+  const chosen = await withRegion(flags, async (layer, configs, regions) => {
+    const parsed = parseLocations(text, regions);
+    if ('error' in parsed) throw new CommandError(`--locations ${text}: ${parsed.error}`);
+    await layer.getBucket(name).catch((err: unknown) => {
+      throw err instanceof MetadataError && err.code === 'NoSuchBucket' ? new CommandError(`no bucket ${name} in this region`) : err;
+    });
+    // stored in its text form, as the gateway stores X-Tigris-Regions (gateway/locations.ts)
+    if (parsed.type === 'global') await configs.delete(name, LOCATIONS_KIND);
+    else await configs.put(name, LOCATIONS_KIND, formatLocations(parsed));
+    return formatLocations(parsed);
+  });
+  out(`bucket ${name}: locations ${chosen} (applies to new writes)\n`);
 }
 
 export async function bucketsUpdate(flags: FlagValues, name: string, out: (s: string) => void): Promise<void> {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { UsageError, parseCommandLine } from './args.js';
-import { bucketsUpdate } from './buckets.js';
+import { bucketsSetLocations, bucketsUpdate } from './buckets.js';
 import { CommandError, keysCreate, keysDelete, keysList } from './keys.js';
 import { serve } from './serve.js';
 
@@ -41,6 +41,8 @@ async function main(argv: string[]): Promise<void> {
       return keysDelete(flags, positionals[0]!, out);
     case 'buckets update':
       return bucketsUpdate(flags, positionals[0]!, out);
+    case 'buckets set-locations':
+      return bucketsSetLocations(flags, positionals[0]!, out);
     case 'bench': {
       // loaded lazily, like serve: other commands should not pay for the load generator
       const { benchCommand } = await import('../bench/cli.js');

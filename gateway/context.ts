@@ -11,6 +11,19 @@ import type { AuthContext } from './auth/types.js';
 import type { Operation } from './router.js';
 import type { RegionBytes } from '../replication/region-bytes.js';
 import type { RegionForward } from './forward/proxy.js';
+import type { ReplicatedVersion } from '../metadata/changes.js';
+import type { ObjectVersion } from '../metadata/types.js';
+import type { HeldBlob } from '../replication/held-apply.js';
+import type { PlacementClient } from '../replication/placement.js';
+
+/** in a cluster: placing bytes in the regions a bucket lists (gateway/ops/placed-put.ts) */
+export interface Placement {
+  client: PlacementClient;
+  /** stores a version committed elsewhere here, with this region's blob or (none) the committer's bytes */
+  hereApply(bucketCreatedAt: number, version: ReplicatedVersion, blob: HeldBlob | undefined): Promise<void>;
+  /** drops a blob this node staged for a write that did not happen */
+  discardHere(blob: HeldBlob): Promise<void>;
+}
 
 /** What the handlers can reach: the region's metadata and this node's volume. */
 export interface Services {
@@ -36,6 +49,10 @@ export interface Services {
   namespace?: Pick<BucketNamespace, 'create' | 'delete'>;
   /** in a cluster: sends a request on to the region it belongs to (gateway/forward/: multipart uploads) */
   forward?: RegionForward;
+  /** in a cluster: pushes a write's bytes to the regions its bucket lists */
+  placement?: Placement;
+  /** in a cluster: x-amz-replication-status of a version (PENDING, COMPLETED, REPLICA) */
+  replicationStatus?: (v: ObjectVersion) => Promise<string>;
   /** Signature Version 2 requests and POST forms are accepted unless this is false (erne serve --no-sigv2) */
   sigv2?: boolean;
 }

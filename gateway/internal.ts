@@ -16,6 +16,7 @@ import { isBlobId } from '../cache/file-blob-store.js';
 import type { BlobStore, ByteRange } from '../cache/types.js';
 import { INTERNAL_PREFIX, signInternal, verifyInternal } from './internal-auth.js';
 import { REPLICATION_PREFIX } from './internal-replication.js';
+import { isPlacementPath } from './internal-placement.js';
 
 export { INTERNAL_PREFIX };
 
@@ -53,8 +54,10 @@ export function ready(s: Readable): Promise<Error | undefined> {
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
-export function createInternalHandler(deps: { blobs: BlobStore; secret: Buffer; log?: (line: string) => void; replication?: Handler; regionObject?: Handler }) {
+export function createInternalHandler(deps: { blobs: BlobStore; secret: Buffer; log?: (line: string) => void; replication?: Handler; regionObject?: Handler; placement?: Handler }) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    // another region pushing a write's bytes here (gateway/internal-placement.ts); signed with the cluster secret
+    if (deps.placement && isPlacementPath(req.url ?? '')) return deps.placement(req, res);
     // another region reading bytes held here (gateway/internal-object.ts); signed with the cluster secret
     if (deps.regionObject && (req.url ?? '').split('?')[0] === REGION_OBJECT_PATH) return deps.regionObject(req, res);
     const url = req.url ?? '/';

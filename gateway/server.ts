@@ -35,6 +35,7 @@ import { createReplicationMetrics } from './observe/replication-metrics.js';
 import { installLimits, RequestLimiter, resolveLimits, serverOptions, type LimitOptions } from './limits.js';
 import { openRegionBytes, type RegionBytes } from '../replication/region-bytes.js';
 import { createRegionObjectHandler } from './internal-object.js';
+import { clusterPlacement } from './cluster-placement.js';
 import { createRegionForwarder } from './forward/proxy.js';
 import { isBucketHome } from '../replication/bucket-home.js';
 import type { BucketRecord } from '../metadata/types.js';
@@ -186,12 +187,15 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const configs = createBucketConfigStore(replication?.store ?? kv, writer);
   // in a cluster: CreateBucket and DeleteBucket are decided by the control region
   const namespace = opts.cluster && new BucketNamespace({ topology: opts.cluster.topology, kv: replication?.store ?? kv, layer, configs, observe: (hlc) => void clock.update(hlc), log });
+  // in a cluster: writes to a bucket with a regions list push their bytes there first
+  const placed = opts.cluster && clusterPlacement({ topology: opts.cluster.topology, kv, layer, blobs, observe: (hlc) => void clock.update(hlc), log });
   const regionObject = opts.cluster && createRegionObjectHandler({ topology: opts.cluster.topology, svc: { layer, blobs, multipart, remote }, log });
   const internal = createInternalHandler({
     blobs,
     secret,
     log,
     regionObject,
+    placement: placed ? placed.handler : undefined,
     replication:
       opts.cluster &&
       createReplicationHandler({ kv, topology: opts.cluster.topology, observe: (hlc) => void clock.update(hlc), log, buckets: namespace, onApplied: (from, n) => replication?.monitor.applied(from, n) }),
@@ -212,7 +216,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   // in a cluster: requests for another region's multipart upload are served there
   const forward = opts.cluster && createRegionForwarder(opts.cluster.topology, { log });
   const app = createApp(
-    { layer, multipart, blobs, region: opts.region, regions: clusterRegions, signingRegions: signing, configs, remote, regionBytes, namespace, forward, sigv2: opts.sigv2 !== false },
+    { layer, multipart, blobs, region: opts.region, regions: clusterRegions, signingRegions: signing, configs, remote, regionBytes, namespace, forward, sigv2: opts.sigv2 !== false,
+      ...(placed ? { placement: placed.placement, replicationStatus: placed.replicationStatus } : {}) },
     { domain: opts.domain, log, observer },
   );
   const ops = createOpsHandler({
@@ -306,6 +311,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         await lifecycle.stop();
         await janitor.stop();
         namespace?.close();
+        placed?.close();
         await replication?.close();
         if (opsServer) await new Promise<void>((resolve) => opsServer.close(() => resolve()).closeAllConnections());
         await layer.close();

@@ -117,6 +117,11 @@ export class Outbox {
     });
   }
 
+  /** true while the entry `id` waits for some region (a version's replication status: metadata/outbox.ts outboxId) */
+  async has(id: string): Promise<boolean> {
+    return (await this.kv.read((tx) => tx.get(kEntry(id)))) !== undefined;
+  }
+
   /** per destination: entries waiting and the commit time of the oldest (for status and metrics) */
   async depth(dest: string, limit = 100_000): Promise<{ count: number; oldestAt?: number }> {
     return this.kv.read(async (tx) => {

@@ -98,7 +98,7 @@ async function applyOne(tx: KvTransaction, c: Change): Promise<boolean> {
 }
 
 /** false: the change belongs to a bucket deleted since (drop it); throws while the bucket has not arrived */
-async function bucketMatches(tx: KvReader, bucket: string, createdAt: number): Promise<boolean> {
+export async function bucketMatches(tx: KvReader, bucket: string, createdAt: number): Promise<boolean> {
   const local = await localCreatedAt(tx, bucket);
   if (local === createdAt) return true;
   const gone = await goneUpTo(tx, bucket);

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { RemoteCache, type RemoteCacheOptions, type RemoteCacheStats } from '../cache/remote-cache.js';
 import type { ByteRange } from '../cache/types.js';
-import { fetchRegionObject, type RegionObjectRef } from './region-fetch.js';
+import { fetchRegionObject, RegionFetchError, type RegionObjectRef } from './region-fetch.js';
 import type { Topology } from './topology.js';
 
 /** a version whose bytes `region` holds, with what this region's metadata says of it */
@@ -21,9 +21,18 @@ export interface RegionSource extends RegionObjectRef {
   etag: string;
 }
 
+/**
+ * A read whose bytes must not rest in this region (data residency: a bucket whose regions
+ * list leaves this region out): streamed straight from a listed region, never cached, trying
+ * `regions` after the source's region when it cannot be reached.
+ */
+export interface NoStore {
+  regions: readonly string[];
+}
+
 export interface RegionBytes {
   /** resolves once the bytes can be read (cached, or the region answered); RegionFetchError otherwise */
-  open(src: RegionSource, range?: ByteRange): Promise<Readable>;
+  open(src: RegionSource, range?: ByteRange, noStore?: NoStore): Promise<Readable>;
   stats(): RemoteCacheStats;
 }
 
@@ -39,7 +48,22 @@ export async function openRegionBytes(topology: Topology, dir: string, opts: Rem
     opts,
   );
   return {
-    open: (src, range) => cache.open({ id: regionCacheId(src), source: src, size: src.size }, range),
+    open: (src, range, noStore) => (noStore ? streamThrough(topology, src, range, noStore) : cache.open({ id: regionCacheId(src), source: src, size: src.size }, range)),
     stats: () => cache.stats(),
   };
+}
+
+/** the bytes from the source's region, or else from another listed one, through no cache */
+async function streamThrough(topology: Topology, src: RegionSource, range: ByteRange | undefined, noStore: NoStore): Promise<Readable> {
+  const order = [src.region, ...noStore.regions.filter((r) => r !== src.region && r !== topology.self)];
+  let last: unknown;
+  for (const region of order) {
+    try {
+      return await fetchRegionObject(topology, region, src, { range, expect: { size: src.size, etag: src.etag } });
+    } catch (err) {
+      if (!(err instanceof RegionFetchError)) throw err;
+      last = err;
+    }
+  }
+  throw last;
 }

@@ -9,6 +9,8 @@ import { DEFAULT_S3_REGION, locationConstraint, placeBucket } from './bucket-loc
 import { bucketsPage } from './list-buckets-page.js';
 import { ownerNames } from '../acl/owners.js';
 import { BUCKET_CANNED_ACLS, type CannedAcl } from '../../metadata/acl.js';
+import { formatLocations } from '../../metadata/bucket-locations.js';
+import { bucketLocations, LOCATIONS_HEADER, requestedLocations, setBucketLocations } from '../locations.js';
 
 /** ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation. */
 
@@ -35,10 +37,13 @@ export async function createBucket(ctx: OpContext): Promise<OpResult> {
   checkBucketName(ctx.bucket);
   const acl = (ctx.headers['x-amz-acl'] as string | undefined) ?? 'private';
   if (!CANNED_BUCKET_ACLS.has(acl)) throw new S3Error('NotImplemented', `The canned ACL ${acl} is not supported.`);
+  // X-Tigris-Regions / x-erne-regions: checked before anything is created
+  const locations = requestedLocations(ctx.svc, ctx.headers);
   const place = placeBucket(ctx.svc, locationConstraint(await readOptionalXmlBody(ctx)));
   try {
     const bucket = { name: ctx.bucket, owner, region: place.region, acl: acl as CannedAcl };
     await (ctx.svc.namespace ? ctx.svc.namespace.create(bucket) : ctx.svc.layer.createBucket(bucket));
+    if (locations) await setBucketLocations(ctx.svc, ctx.bucket, locations);
   } catch (err) {
     // S3 in us-east-1 answers a plain re-create of your own bucket with 200 (and changes nothing)
     const again = err instanceof MetadataError && err.code === 'BucketAlreadyOwnedByYou';
@@ -50,7 +55,7 @@ export async function createBucket(ctx: OpContext): Promise<OpResult> {
 export async function headBucket(ctx: OpContext): Promise<OpResult> {
   const b = await ctx.svc.layer.getBucket(ctx.bucket);
   requireBucketAccess(ctx.auth, b);
-  return { headers: { 'x-amz-bucket-region': b.region } };
+  return { headers: { 'x-amz-bucket-region': b.region, [LOCATIONS_HEADER]: formatLocations(await bucketLocations(ctx.svc, ctx.bucket)) } };
 }
 
 export async function deleteBucket(ctx: OpContext): Promise<OpResult> {
@@ -71,5 +76,8 @@ export async function getBucketLocation(ctx: OpContext): Promise<OpResult> {
   const b = await ctx.svc.layer.getBucket(ctx.bucket);
   requireBucketAccess(ctx.auth, b);
   // S3 answers an empty constraint for us-east-1
-  return { xml: { root: 'LocationConstraint', value: { '#text': b.region === 'us-east-1' ? '' : b.region } } };
+  return {
+    headers: { [LOCATIONS_HEADER]: formatLocations(await bucketLocations(ctx.svc, ctx.bucket)) },
+    xml: { root: 'LocationConstraint', value: { '#text': b.region === 'us-east-1' ? '' : b.region } },
+  };
 }

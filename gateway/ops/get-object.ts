@@ -31,6 +31,8 @@ async function getVersion(ctx: OpContext, bucket: BucketRecord, head: boolean, v
 
   const headers = objectResponseHeaders(v);
   if (bucket.versioning !== 'Unversioned') headers['x-amz-version-id'] = s3VersionId(v);
+  // in a cluster: PENDING / COMPLETED where it was written, REPLICA where it was received
+  if (ctx.svc.replicationStatus) headers['x-amz-replication-status'] = await ctx.svc.replicationStatus(v);
   const tagCount = Object.keys(v.tags ?? {}).length;
   if (tagCount) headers['x-amz-tagging-count'] = tagCount;
   try {

@@ -9,6 +9,8 @@ import { checksumHeaders } from './object-headers.js';
 import { parseTaggingHeader } from './tagging.js';
 import { s3VersionId } from '../../metadata/version-order.js';
 import type { BodyLocation } from '../../metadata/types.js';
+import { bucketLocations, requestedLocations } from '../locations.js';
+import { placedPut } from './placed-put.js';
 
 
 /**
@@ -27,8 +29,26 @@ export async function putObject(ctx: OpContext): Promise<OpResult> {
   const tagging = header(ctx.headers, 'x-amz-tagging');
   const tags = tagging === undefined ? undefined : parseTaggingHeader(tagging);
 
+  // X-Tigris-Regions on a PUT: this write is placed as if the bucket listed those regions
+  const asked = requestedLocations(ctx.svc, ctx.headers);
+
   const bucket = await ctx.svc.layer.getBucket(ctx.bucket);
   requireBucketAccess(ctx.auth, bucket);
+
+  const placement = ctx.svc.placement;
+  const where = placement && (asked ?? (await bucketLocations(ctx.svc, ctx.bucket)));
+  if (placement && where?.type === 'regions') {
+    const body = openBody(ctx.auth, ctx.req, ctx.headers, { maxSize: MAX_SINGLE_PUT_BYTES });
+    const object = { bucket: ctx.bucket, key: ctx.key, owner: writerOf(ctx.auth, bucket), headers: objectHeaders(ctx.headers), userMetadata: meta, ...(tags ? { tags } : {}) };
+    const v = await placedPut(ctx, placement, bucket, where.regions, { object, cond, body });
+    return {
+      headers: {
+        etag: `"${v.etag}"`,
+        ...checksumHeaders(v.checksums),
+        ...(bucket.versioning === 'Unversioned' ? {} : { 'x-amz-version-id': s3VersionId(v) }),
+      },
+    };
+  }
 
   const { stream, digest } = openBody(ctx.auth, ctx.req, ctx.headers, { maxSize: MAX_SINGLE_PUT_BYTES });
   const stored = await ctx.svc.blobs.ingest(stream, { maxSize: MAX_SINGLE_PUT_BYTES });
