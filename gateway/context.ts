@@ -51,6 +51,8 @@ export interface Services {
   forward?: RegionForward;
   /** in a cluster: pushes a write's bytes to the regions its bucket lists */
   placement?: Placement;
+  /** a pass of this node's janitor (frees released multipart parts and garbage blobs now) */
+  upkeep?: () => Promise<void>;
   /** in a cluster: x-amz-replication-status of a version (PENDING, COMPLETED, REPLICA) */
   replicationStatus?: (v: ObjectVersion) => Promise<string>;
   /** Signature Version 2 requests and POST forms are accepted unless this is false (erne serve --no-sigv2) */

@@ -40,11 +40,3 @@ export async function setBucketLocations(svc: Pick<Services, 'configs'>, bucket:
   if (l.type === 'global') await svc.configs.delete(bucket, LOCATIONS_KIND);
   else await svc.configs.put(bucket, LOCATIONS_KIND, formatLocations(l));
 }
-
-/**
- * A region outside a regions list must not keep a version's bytes: it streams them from a
- * listed region without caching. Undefined: the bytes may be cached here.
- */
-export function residency(l: BucketLocations, self: string): { regions: string[] } | undefined {
-  return l.type === 'regions' && !l.regions.includes(self) ? { regions: l.regions } : undefined;
-}

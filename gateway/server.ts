@@ -217,7 +217,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const forward = opts.cluster && createRegionForwarder(opts.cluster.topology, { log });
   const app = createApp(
     { layer, multipart, blobs, region: opts.region, regions: clusterRegions, signingRegions: signing, configs, remote, regionBytes, namespace, forward, sigv2: opts.sigv2 !== false,
-      ...(placed ? { placement: placed.placement, replicationStatus: placed.replicationStatus } : {}) },
+      ...(placed ? { placement: placed.placement, replicationStatus: placed.replicationStatus, upkeep: () => janitor.runOnce() } : {}) },
     { domain: opts.domain, log, observer },
   );
   const ops = createOpsHandler({

@@ -103,6 +103,8 @@ export interface MultipartLayer {
   listUploads(input: ListUploadsInput): Promise<ListUploadsPage>;
   /** NoSuchUpload; the parts are queued for release (the janitor frees them) */
   abortUpload(bucket: string, key: string, uploadId: string): Promise<void>;
+  /** a completed upload whose bytes were copied elsewhere (a placed completion): every part is queued for release */
+  releaseUpload(uploadId: string): Promise<void>;
 
   // completion steps (see the header comment)
   beginCompletion(bucket: string, key: string, uploadId: string, token: string): Promise<UploadRecord>;
@@ -218,6 +220,10 @@ class KvMultipartLayer implements MultipartLayer {
       tx.clear(kUpload(bucket, key, uploadId));
       tx.set(kRelease(uploadId), Buffer.alloc(0));
     });
+  }
+
+  async releaseUpload(uploadId: string): Promise<void> {
+    await this.kv.transact(async (tx) => tx.set(kRelease(uploadId), Buffer.alloc(0)));
   }
 
   async beginCompletion(bucket: string, key: string, uploadId: string, token: string): Promise<UploadRecord> {

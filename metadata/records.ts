@@ -42,6 +42,8 @@ interface StoredVersion {
   /** S3's 'null' version (written unversioned or suspended) */
   nl?: true;
   tg?: Record<string, string>;
+  /** ObjectVersion.keptIn */
+  ki?: string[];
 }
 
 export function encodeVersion(v: ObjectVersion): Buffer {
@@ -61,6 +63,7 @@ export function encodeVersion(v: ObjectVersion): Buffer {
   if (v.deleteMarker) s.dm = true;
   if (v.isNull) s.nl = true;
   if (v.tags && Object.keys(v.tags).length) s.tg = v.tags;
+  if (v.keptIn?.length) s.ki = v.keptIn;
   if (v.body?.kind === 'inline') s.bk = 'i';
   else if (v.body?.kind === 'blob') Object.assign(s, { bk: 'b', bl: v.body.blobId, nd: v.body.node });
   else if (v.body?.kind === 'parts') Object.assign(s, { bk: 'p', up: v.body.uploadId, pc: v.body.partCount });
@@ -93,6 +96,7 @@ export function decodeVersion(bucket: string, key: string, bytes: Uint8Array): D
   };
   if (s.nl) version.isNull = true;
   if (s.tg) version.tags = s.tg;
+  if (s.ki) version.keptIn = s.ki;
   if (s.bk === 'b') version.body = { kind: 'blob', blobId: s.bl!, node: s.nd! };
   else if (s.bk === 'p') version.body = { kind: 'parts', uploadId: s.up!, partCount: s.pc! };
   else if (s.bk === 'x') version.body = { kind: 'remote', region: s.rg! };

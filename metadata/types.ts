@@ -62,6 +62,11 @@ export interface ObjectVersion {
   isNull?: boolean;
   /** object tags (x-amz-tagging, PutObjectTagging) */
   tags?: Record<string, string>;
+  /**
+   * written to a bucket (or with X-Tigris-Regions) whose locations are a regions list: only
+   * these regions keep its bytes; others stream them from one of these, never storing them
+   */
+  keptIn?: string[];
 }
 
 export type BucketVersioning = 'Unversioned' | 'Enabled' | 'Suspended';
@@ -118,6 +123,8 @@ export interface NewObject {
   checksums: ChecksumSet;
   body: BodyLocation;
   tags?: Record<string, string>;
+  /** ObjectVersion.keptIn */
+  keptIn?: string[];
 }
 
 export interface ListBucketsInput {

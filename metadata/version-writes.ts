@@ -67,6 +67,7 @@ export class VersionWrites {
       ...(f.deleteMarker ? {} : { body: f.body }),
       ...(isNull ? { isNull: true } : {}),
       ...(f.tags && Object.keys(f.tags).length ? { tags: f.tags } : {}),
+      ...(f.keptIn?.length ? { keptIn: f.keptIn } : {}),
     };
     await this.merge(tx, b, version, false);
     return version;

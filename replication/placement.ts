@@ -68,6 +68,9 @@ export interface StageStream {
   stored: Promise<StagedBytes>;
 }
 
+/** a stage request silent this long (the receiver neither reads nor answers) is given up */
+export const STAGE_IDLE_MS = 10_000;
+
 const agents = { http: new http.Agent({ keepAlive: true, maxSockets: 64 }), https: new https.Agent({ keepAlive: true, maxSockets: 64 }) };
 
 export function stageTarget(bucket: string, key: string): string {
@@ -121,7 +124,7 @@ export class PlacementClient {
           });
         },
       );
-      req.setTimeout(30_000, () => req.destroy(new Error('no progress for 30 s')));
+      req.setTimeout(STAGE_IDLE_MS, () => req.destroy(new Error(`no progress for ${STAGE_IDLE_MS / 1000} s`)));
       req.once('error', (e) => fail(e.message));
     });
     stored.catch(() => undefined);

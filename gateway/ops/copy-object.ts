@@ -15,6 +15,8 @@ import { MetadataError } from '../../metadata/errors.js';
 import { parseTaggingHeader } from './tagging.js';
 import { checkVersionId } from './version-param.js';
 import { headerText } from '../header-text.js';
+import { bucketLocations } from '../locations.js';
+import { placedCopy } from './placed-copy.js';
 
 /**
  * CopyObject. A source stored inline or as a blob is copied in one metadata transaction: the
@@ -129,6 +131,11 @@ async function copyObject(ctx: OpContext): Promise<OpResult> {
     const probe = await ctx.svc.layer.getObject(src.bucket, src.key, src.versionId);
     if (probe.size > MAX_SINGLE_PUT_BYTES) {
       throw new S3Error('InvalidRequest', `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_SINGLE_PUT_BYTES}`);
+    }
+    // into a bucket with a regions list: placed there like a PUT's body
+    const where = ctx.svc.placement && (await bucketLocations(ctx.svc, ctx.bucket));
+    if (ctx.svc.placement && where?.type === 'regions') {
+      return placedCopy(ctx, ctx.svc.placement, dstBucket, where.regions, probe, derive(probe), cond, wantAlg, writerOf(ctx.auth, dstBucket));
     }
     const streamed = probe.body?.kind === 'parts' || probe.body?.kind === 'remote' || (wantAlg !== undefined && !probe.checksums[wantAlg]);
     if (streamed) return copyBytes(ctx, probe, derive, cond, wantAlg, writerOf(ctx.auth, dstBucket));

@@ -39,6 +39,8 @@ import type { XmlDoc } from '../xml-reader.js';
 import { CompositeChecksum, CrcCombiner } from './multipart-checksum.js';
 import { MIN_PART_BYTES } from './multipart-common.js';
 import { parseTaggingHeader } from './tagging.js';
+import { bucketLocations } from '../locations.js';
+import { placedCompletion } from './placed-complete.js';
 
 export interface RequestedPart {
   partNumber: number;
@@ -206,6 +208,16 @@ export async function completeMultipartUpload(ctx: OpContext): Promise<OpResult>
   }
 
   let version = current;
+  // a bucket with a regions list: the parts' bytes are placed there as one object, the parts released
+  const where = !version && ctx.svc.placement ? await bucketLocations(ctx.svc, ctx.bucket) : undefined;
+  if (where?.type === 'regions') {
+    try {
+      version = await placedCompletion(ctx, ctx.svc.placement!, bucket, where.regions, up, pending, tags, cond);
+    } catch (err) {
+      if (err instanceof MetadataError || err instanceof S3Error) await mp.abandonCompletion(ctx.bucket, ctx.key, uploadId, token).catch(() => undefined);
+      throw err;
+    }
+  }
   if (!version) {
     try {
       version = await ctx.svc.layer.putObject(
@@ -238,5 +250,10 @@ export async function completeMultipartUpload(ctx: OpContext): Promise<OpResult>
     ...(up.checksumType ? { checksumType: up.checksumType } : {}),
   };
   await mp.finishCompletion(ctx.bucket, ctx.key, uploadId, done);
+  if (where?.type === 'regions') {
+    // the parts' files go now (a janitor pass), not at the next timed pass: the bytes rest in the listed regions only
+    await mp.releaseUpload(uploadId);
+    await ctx.svc.upkeep?.().catch(() => undefined);
+  }
   return result(ctx, done, versioned);
 }

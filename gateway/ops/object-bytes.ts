@@ -7,9 +7,8 @@ import type { ObjectVersion } from '../../metadata/types.js';
 import { RegionFetchError, type RegionFetchFailure } from '../../replication/region-fetch.js';
 import { VersionGone } from './current-version.js';
 import { readParts } from './multipart-read.js';
-import { bucketLocations, residency } from '../locations.js';
 
-type BytesServices = Pick<Services, 'blobs' | 'multipart' | 'remote' | 'regionBytes'> & Partial<Pick<Services, 'configs' | 'region'>>;
+type BytesServices = Pick<Services, 'blobs' | 'multipart' | 'remote' | 'regionBytes'>;
 
 /**
  * A version's bytes (or a range of them), wherever they live, as a stream or small buffer.
@@ -47,8 +46,8 @@ async function regionBytes(svc: BytesServices, v: ObjectVersion, region: string,
   const held = `The object's bytes are held in region ${region}`;
   if (!svc.regionBytes) throw new S3Error('ServiceUnavailable', `${held}, and this gateway is not joined to a cluster.`);
   try {
-    // a bucket whose regions list leaves this region out: its bytes are streamed, never kept here
-    const noStore = svc.configs && svc.region ? residency(await bucketLocations({ configs: svc.configs }, v.bucket), svc.region) : undefined;
+    // written to a regions list that leaves this region out: streamed from there, never kept here
+    const noStore = v.keptIn?.length ? { regions: v.keptIn } : undefined;
     return await svc.regionBytes.open({ region, bucket: v.bucket, key: v.key, versionId: v.versionId, size: v.size, etag: v.etag }, range, noStore);
   } catch (err) {
     if (err instanceof RegionFetchError && err.reason === 'missing') throw new VersionGone(v.versionId, `${held}, ${WHY[err.reason]}.`);

@@ -61,7 +61,7 @@ export async function placedPut(ctx: OpContext, placement: Placement, bucket: Bu
     throw unreachable(regions, r.status === 'rejected' ? r.reason : new Error(`region ${streams[bad]!.region} stored other bytes than were sent`), 'nothing was stored');
   }
   const staged = new Map(streams.map((s, i) => [s.region, (results[i] as PromiseFulfilledResult<StagedBytes>).value.blob]));
-  const object = { ...w.object, size: digest.size, etag: digest.md5Hex, checksums: digest.checksums };
+  const object = { ...w.object, size: digest.size, etag: digest.md5Hex, checksums: digest.checksums, keptIn: regions };
 
   let version: ReplicatedVersion;
   let createdAt: number;
