@@ -68,6 +68,9 @@ export interface StageStream {
   stored: Promise<StagedBytes>;
 }
 
+/** how long a region that has not yet received a bucket is asked again */
+export const BUCKET_ARRIVAL_MS = 10_000;
+
 /** a stage request silent this long (the receiver neither reads nor answers) is given up */
 export const STAGE_IDLE_MS = 10_000;
 
@@ -131,20 +134,27 @@ export class PlacementClient {
     return { region, sink: req, stored };
   }
 
-  /** PreconditionFailed and the like: PlaceRefused; a region that does not answer: RegionUnreachable */
+  /**
+   * PreconditionFailed and the like: PlaceRefused; a region that does not answer:
+   * RegionUnreachable. NoSuchBucket is asked again for a while: the writer knows the bucket,
+   * so the committer most likely has not received it yet (it was created a moment ago).
+   */
   async commit(region: string, op: Extract<PlaceOp, { op: 'commit' }>): Promise<Committed> {
-    return (await this.place(region, op)) as Committed;
+    return (await this.retrying(region, op, (e) => e.code === 'NoSuchBucket')) as Committed;
   }
 
   /** retried while the receiver has not yet got the bucket (created a moment ago elsewhere) */
   async hold(region: string, op: Extract<PlaceOp, { op: 'hold' }>): Promise<void> {
-    const deadline = Date.now() + 10_000;
+    await this.retrying(region, op, (e) => e.notReady);
+  }
+
+  private async retrying(region: string, op: PlaceOp, again: (e: PlaceRefused) => boolean): Promise<unknown> {
+    const deadline = Date.now() + BUCKET_ARRIVAL_MS;
     for (;;) {
       try {
-        await this.place(region, op);
-        return;
+        return await this.place(region, op);
       } catch (err) {
-        if (!(err instanceof PlaceRefused && err.notReady) || Date.now() > deadline) throw err;
+        if (!(err instanceof PlaceRefused && again(err)) || Date.now() > deadline) throw err;
         await new Promise((r) => setTimeout(r, 100));
       }
     }

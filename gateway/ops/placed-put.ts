@@ -45,7 +45,7 @@ export async function placedPut(ctx: OpContext, placement: Placement, bucket: Bu
   try {
     await fanOut(w.body.stream, streams, (c) => sha.update(c));
   } catch (err) {
-    for (const s of streams) s.sink.destroy();
+    for (const s of streams) s.sink.destroy(new Error('the write was abandoned'));
     await settleAndDiscard(placement, streams);
     // the client's own error (a bad checksum, a body too large) stays the client's
     if (err instanceof S3Error) throw err;

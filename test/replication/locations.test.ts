@@ -71,6 +71,13 @@ describeNeeds(redisServer)('bucket locations across three region processes', () 
     expect(headers['x-erne-locations']).toBe('fra,iad');
     expect(output.LocationConstraint).toBe('fra');
 
+    // a PUT right after the CreateBucket: the regions it is placed in may not have the bucket yet
+    const fresh = uniqueBucket('loc');
+    await r('sin').s3.send(withHeaders(new CreateBucketCommand({ Bucket: fresh }), { 'X-Tigris-Regions': 'fra,iad' }));
+    await r('sin').s3.send(new PutObjectCommand({ Bucket: fresh, Key: 'first', Body: 'at once' }));
+    expect((await get(r('iad'), fresh, 'first')).toString()).toBe('at once');
+    expect((await get(r('fra'), fresh, 'first')).toString()).toBe('at once');
+
     const twin = uniqueBucket('loc');
     await r('iad').s3.send(withHeaders(new CreateBucketCommand({ Bucket: twin }), { 'x-erne-regions': 'home:sin' }));
     expect(await locationsIn(r('iad'), twin)).toBe('home:sin');
