@@ -209,11 +209,13 @@ describeNeeds(redisServer)('bucket locations across three region processes', () 
     const small = randomBytes(700);
     await r('sin').s3.send(new PutObjectCommand({ Bucket: b, Key: 'small', Body: small }));
     await r('sin').s3.send(new PutObjectCommand({ Bucket: b, Key: 'big', Body: big }));
+    await r('sin').s3.send(new PutObjectCommand({ Bucket: b, Key: 'empty', Body: Buffer.alloc(0) }));
     // nothing is waited for: what the answer promised holds at once
     await r('sin').killGateway();
     for (const name of ['iad', 'fra']) {
       expect((await get(r(name), b, 'big')).equals(big), `big in ${name}`).toBe(true);
       expect((await get(r(name), b, 'small')).equals(small), `small in ${name}`).toBe(true);
+      expect((await get(r(name), b, 'empty')).length, `empty in ${name}`).toBe(0);
     }
     // sin, not listed, kept none of the bytes
     expect(await filesHolding(r('sin').dataDir, [...needlesOf(big), ...needlesOf(small)])).toEqual([]);
