@@ -157,11 +157,15 @@ describeNeeds(redisServer)('bucket locations across three region processes', () 
     expect(await filesHolding(r('sin').dataDir, needles)).toEqual([]);
   }, 120_000);
 
-  it('answers 503 and leaves nothing visible when a listed region cannot be reached', async () => {
+  it('reads from another listed region when one is away, and answers a PUT 503 leaving nothing visible', async () => {
     const b = uniqueBucket('cut');
     await createWith(r('iad'), b, 'fra,iad');
+    const placed = randomBytes(64 * 1024);
+    await r('sin').s3.send(new PutObjectCommand({ Bucket: b, Key: 'placed', Body: placed }));
     cluster.cut('fra');
     try {
+      // sin keeps none of it: with fra (which committed it) away, it streams it from iad
+      expect((await get(r('sin'), b, 'placed')).equals(placed)).toBe(true);
       const err = await sdkError(r('sin').s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: randomBytes(100_000) })));
       expect(err).toMatchObject({ name: 'ServiceUnavailable', status: 503 });
       expect(err.message).toMatch(/fra/);
