@@ -1,34 +1,14 @@
-import { join } from 'node:path';
-import type { BucketConfigStore } from '../metadata/bucket-config.js';
-import { MetadataError } from '../metadata/errors.js';
-import type { ObjectLayer } from '../metadata/object-layer.js';
 import type { FlagValues } from './args.js';
 import { UsageError } from './args.js';
-import { CommandError } from './keys.js';
+import { withAdmin, type Env } from './admin/run.js';
+import { CommandError } from './errors.js';
 
 /**
  * `erne buckets update NAME --public|--no-public`: Erne's own public-bucket setting (every
  * object readable by anyone, like a public bucket on Tigris or R2), apart from S3's ACLs.
- * Works on the region's metadata directly, as `erne keys` does, also while gateways run.
+ * Works on the region's metadata directly, as `erne keys` does, also while gateways run, or
+ * on a running cluster through its admin API (--endpoint).
  */
-async function withRegion<T>(flags: FlagValues, fn: (layer: ObjectLayer, configs: BucketConfigStore) => Promise<T>): Promise<T> {
-  // loaded lazily so argument errors and --help never need the metadata modules
-  const { openMetadataStore } = await import('../metadata/open.js');
-  const { createObjectLayer } = await import('../metadata/objects.js');
-  const { createBucketConfigStore } = await import('../metadata/bucket-config.js');
-  const { metadataOption } = await import('./metadata-flags.js');
-  const chosen = metadataOption(flags)!;
-  const kv = await openMetadataStore(chosen.backend === 'fdb' ? chosen : { backend: 'lmdb', dir: chosen.dir ?? join(String(flags['data-dir']), 'meta') });
-  const { toolWriter } = await import('../metadata/cluster-record.js');
-  // in a cluster, the setting replicates (the gateway's relay carries it)
-  const writer = await toolWriter(kv, String(flags['region']));
-  const layer = createObjectLayer(kv, writer);
-  try {
-    return await fn(layer, createBucketConfigStore(kv, writer));
-  } finally {
-    await layer.close();
-  }
-}
 
 /** --public / --no-public → the setting; exactly one of them */
 export function publicFlag(flags: FlagValues): boolean {
@@ -39,15 +19,12 @@ export function publicFlag(flags: FlagValues): boolean {
   return on;
 }
 
-export async function bucketsUpdate(flags: FlagValues, name: string, out: (s: string) => void): Promise<void> {
+export async function bucketsUpdate(flags: FlagValues, name: string, out: (s: string) => void, env: Env = process.env): Promise<void> {
   const makePublic = publicFlag(flags);
-  const { PUBLIC_BUCKET_KIND } = await import('../metadata/bucket-config.js');
-  await withRegion(flags, async (layer, configs) => {
-    await layer.getBucket(name).catch((err: unknown) => {
-      throw err instanceof MetadataError && err.code === 'NoSuchBucket' ? new CommandError(`no bucket ${name} in this region`) : err;
-    });
-    if (makePublic) await configs.put(name, PUBLIC_BUCKET_KIND, true);
-    else await configs.delete(name, PUBLIC_BUCKET_KIND);
-  });
+  await withAdmin(flags, env, (admin) =>
+    admin.updateBucket(name, { public: makePublic }).catch((err: unknown) => {
+      throw (err as { code?: string }).code === 'NoSuchBucket' ? new CommandError(`no bucket ${name} in this region`) : err;
+    }),
+  );
   out(makePublic ? `bucket ${name}: public (anyone may read every object in it)\n` : `bucket ${name}: not public (its ACLs decide who reads)\n`);
 }
