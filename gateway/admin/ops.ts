@@ -171,8 +171,15 @@ export function localAdmin(d: AdminDeps): Admin {
         await getBucket(name);
         let objectsDeleted = 0;
         if (opts.force) objectsDeleted = await emptyBucket(d.layer, name);
-        if (d.namespace) await d.namespace.delete(name);
-        else {
+        if (d.namespace) {
+          const namespace = d.namespace;
+          // in a cluster the deletions made here reach the other regions through replication:
+          // until they have, those regions still hold objects and the control region refuses
+          await retryWhileNotEmpty(opts.force ? FORCE_WAIT_MS : 0, async () => {
+            if (opts.force) objectsDeleted += await emptyBucket(d.layer, name);
+            await namespace.delete(name);
+          });
+        } else {
           await d.layer.deleteBucket(name);
           // its configuration goes too, as after S3's DeleteBucket (gateway/ops/buckets.ts)
           await d.configs.clearBucket(name);
@@ -181,6 +188,22 @@ export function localAdmin(d: AdminDeps): Admin {
       }),
     close: async () => d.close?.(),
   };
+}
+
+/** how long destroy --force waits for its deletions to reach every region */
+const FORCE_WAIT_MS = 30_000;
+
+async function retryWhileNotEmpty(waitMs: number, attempt: () => Promise<void>): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  for (let pause = 50; ; pause = Math.min(pause * 2, 1000)) {
+    try {
+      return await attempt();
+    } catch (err) {
+      const notEmpty = err instanceof MetadataError && err.code === 'BucketNotEmpty';
+      if (!notEmpty || Date.now() + pause > deadline) throw err;
+    }
+    await new Promise((r) => setTimeout(r, pause));
+  }
 }
 
 /** deletes every version and delete marker, a page at a time; returns how many objects (not markers) went */

@@ -4,25 +4,19 @@
  * app that builds its S3 client with no settings at all; the key it got reaches its bucket and
  * no other; ReadOnly keys do not write; the admin API answers root keys only.
  */
-import { execFile } from 'node:child_process';
 import aws4 from 'aws4';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, ListBucketsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, startChildGateway, type ChildGateway } from '../helpers/child.js';
+import { startChildGateway, type ChildGateway } from '../helpers/child.js';
+import { asRoot, erneAt, runApp as runStorageApp, storageCreate } from '../helpers/storage-app.js';
 import { runErne, STACK_FRAME } from '../helpers/erne-run.js';
 import { ROOT, s3Client, tempDir, uniqueBucket } from '../helpers/gateway.js';
 import { rawRequest } from '../helpers/raw.js';
 
-const APP = join(REPO_ROOT, 'test', 'cli', 'fixtures', 's3-app.mjs');
-const ENV_LINE = /^(AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_ENDPOINT_URL_S3|AWS_REGION|BUCKET_NAME)=(\S+)$/;
-
 let g: ChildGateway;
 let home: string;
-/** the root key comes from the AWS_* pair here (flags and ERNE_ROOT_* are the other ways) */
-const asRoot = () => ({ AWS_ACCESS_KEY_ID: ROOT.accessKeyId, AWS_SECRET_ACCESS_KEY: ROOT.secretAccessKey, ERNE_ROOT_ACCESS_KEY: '', ERNE_ROOT_SECRET_KEY: '' });
-const erne = (args: string[], env: Record<string, string> = asRoot()) => runErne([...args, '--endpoint', g.url], { env });
+const erne = (args: string[], env: Record<string, string> = asRoot()) => erneAt(g.url, args, env);
 
 beforeAll(async () => {
   g = await startChildGateway();
@@ -33,34 +27,8 @@ afterAll(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
-/** `erne storage create` → its KEY=value lines as a table (and the raw text) */
-async function create(args: string[] = []): Promise<{ vars: Record<string, string>; stdout: string; stderr: string }> {
-  const r = await erne(['storage', 'create', ...args]);
-  expect(r.code, r.stderr).toBe(0);
-  const lines = r.stdout.trimEnd().split('\n');
-  const vars: Record<string, string> = {};
-  for (const l of lines) {
-    const m = ENV_LINE.exec(l);
-    expect(m, `not a KEY=value line: ${l}`).not.toBeNull();
-    vars[m![1]!] = m![2]!;
-  }
-  return { vars, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** the app, with only the pasted lines (and PATH, and an empty HOME: no ~/.aws) as its environment */
-function runApp(pasted: string, other?: string): Promise<Record<string, unknown>> {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: home };
-  for (const line of pasted.trimEnd().split('\n')) {
-    const i = line.indexOf('=');
-    env[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--no-warnings', APP, ...(other ? [other] : [])], { env, timeout: 30_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`app failed: ${err.message}\n${stderr}`));
-      else resolve(JSON.parse(String(stdout)) as Record<string, unknown>);
-    });
-  });
-}
+const create = (args: string[] = []) => storageCreate(g.url, args);
+const runApp = (pasted: string, other?: string) => runStorageApp(pasted, home, other);
 
 describe('erne storage create', () => {
   it('prints five KEY=value lines an unmodified SDK app uses as they are: it puts and gets in its bucket', async () => {
