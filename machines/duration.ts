@@ -1,21 +1,29 @@
 /**
- * Durations as Fly's configs and query strings write them: Go-style strings ("10s", "500ms",
- * "1m30s") or a bare number of seconds. Returns milliseconds; undefined when absent; throws a
- * one-line Error when the text is not a duration.
+ * Durations as Fly's configs write them (Go's time.ParseDuration): "10s", "500ms", "1m30s",
+ * "1.5h", "0". A bare number is taken as seconds, as fly.toml does for kill_timeout.
  */
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-export function parseDuration(v: unknown, what: string): number | undefined {
-  if (v === undefined || v === null || v === '') return undefined;
-  if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return Math.round(v * 1000);
-  if (typeof v !== 'string') throw new Error(`${what}: expected a duration such as "10s", got ${JSON.stringify(v)}`);
-  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
-  const parts = [...v.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== v) throw new Error(`${what}: expected a duration such as "10s", got ${JSON.stringify(v)}`);
-  return Math.round(parts.reduce((sum, p) => sum + Number(p[1]) * UNIT_MS[p[2]!]!, 0));
+export class DurationError extends Error {
+  override readonly name = 'DurationError';
 }
 
-/** milliseconds back to the Go-style text Fly uses ("1.5s", "250ms") */
-export function formatDuration(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : ms > 1000 ? `${ms / 1000}s` : `${ms}ms`;
+/** milliseconds; `fallback` when the value is absent; throws DurationError on anything else */
+export function parseDuration(value: string | number | undefined | null, fallback: number): number {
+  if (value === undefined || value === null || value === '') return fallback;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value < 0) throw new DurationError(`not a duration: ${value}`);
+    return value * 1000;
+  }
+  const text = value.trim();
+  if (text === '0') return 0;
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
+  let total = 0;
+  let end = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    total += Number(m[1]) * UNIT_MS[m[2]!]!;
+    end = re.lastIndex;
+  }
+  if (end === 0 || end !== text.length) throw new DurationError(`not a duration: ${JSON.stringify(value)} (write e.g. "10s", "500ms", "1m")`);
+  return total;
 }

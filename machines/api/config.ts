@@ -47,9 +47,10 @@ export function validateConfig(raw: unknown): MachineConfig {
       if (ck.port === undefined && !c.services?.length) throw badRequest(`config.checks.${name}.port: needed when the config has no services`);
       for (const k of ['interval', 'timeout', 'grace_period'] as const) {
         try {
-          parseDuration(ck[k], `config.checks.${name}.${k}`);
+          if (ck[k] !== undefined && typeof ck[k] !== 'string' && typeof ck[k] !== 'number') throw new Error(`not a duration: ${JSON.stringify(ck[k])}`);
+          parseDuration(ck[k] as string | number | undefined, 0);
         } catch (err) {
-          throw badRequest((err as Error).message);
+          throw badRequest(`config.checks.${name}.${k}: ${(err as Error).message}`);
         }
       }
       if (ck.path !== undefined && (typeof ck.path !== 'string' || !ck.path.startsWith('/'))) throw badRequest(`config.checks.${name}.path: expected a path starting with /`);

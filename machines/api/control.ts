@@ -233,9 +233,9 @@ export class MachinesControl {
     if (!['started', 'stopped', 'suspended', 'destroyed'].includes(state)) throw badRequest(`state: expected started, stopped, suspended or destroyed, got ${q.state}`);
     let timeoutMs: number;
     try {
-      timeoutMs = parseDuration(q.timeout, 'timeout') ?? 60_000;
+      timeoutMs = parseDuration(q.timeout, 60_000);
     } catch (err) {
-      throw badRequest((err as Error).message);
+      throw badRequest(`timeout: ${(err as Error).message}`);
     }
     if (timeoutMs > 300_000) throw badRequest('timeout: at most 300 seconds');
     this.record(app, id);
@@ -305,7 +305,7 @@ function stopOptions(signal: unknown, timeout: unknown): { signal: NodeJS.Signal
   }
   let timeoutMs: number | undefined;
   try {
-    timeoutMs = parseDuration(timeout, 'timeout');
+    timeoutMs = timeout === undefined || timeout === '' ? undefined : parseDuration(timeout as string | number, 0);
   } catch (err) {
     throw badRequest((err as Error).message);
   }

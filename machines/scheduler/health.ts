@@ -59,7 +59,7 @@ export class HealthTracker {
     for (const [name, check] of checks) {
       let run = t.runs.get(name);
       if (!run) t.runs.set(name, (run = { nextAt: now, inFlight: false, failsInRow: 0 }));
-      const grace = parseDuration(check.grace_period, 'grace_period') ?? DEFAULTS.grace;
+      const grace = parseDuration(check.grace_period, DEFAULTS.grace);
       if (run.failsInRow >= FAILS_TO_REPLACE && now >= startedAt + grace) verdict.replace ??= name;
       if (!run.inFlight && now >= run.nextAt) this.start(m, name, check, run, t, host);
     }
@@ -68,8 +68,8 @@ export class HealthTracker {
   }
 
   private start(m: MachineRecord, name: string, check: MachineCheck, run: CheckRun, t: Tracked, host: string): void {
-    const interval = parseDuration(check.interval, 'interval') ?? DEFAULTS.interval;
-    const timeout = parseDuration(check.timeout, 'timeout') ?? DEFAULTS.timeout;
+    const interval = parseDuration(check.interval, DEFAULTS.interval);
+    const timeout = parseDuration(check.timeout, DEFAULTS.timeout);
     const port = check.port ?? m.config.services?.[0]?.internal_port;
     if (port === undefined) return;
     run.inFlight = true;

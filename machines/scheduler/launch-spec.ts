@@ -27,7 +27,6 @@ export function launchSpec(m: MachineRecord, dataDir: string): LaunchSpec {
     FLY_ALLOC_ID: m.id,
     FLY_REGION: m.region,
     FLY_MACHINE_VERSION: m.instance_id,
-    FLY_PRIVATE_IP: m.private_ip,
     ...(m.config.mounts?.length ? { MACHINE_VOLUME: volumeDir, ERNE_DATA_DIR: volumeDir } : {}),
     ...(m.config.env ?? {}),
   };
