@@ -43,8 +43,9 @@ export function gatewayConfig(g: GatewayMachine): MachineConfig {
     },
     guest: { cpus: 1, memory_mb: 512 },
     services: [{ internal_port: g.port, protocol: 'tcp', ports: [{ port: g.port, handlers: ['http'] }] }],
-    checks: { health: { type: 'http', port: g.port, path: '/.erne/health', interval: '5s', timeout: '2s', grace_period: '20s' } },
+    checks: { health: { type: 'http', port: g.port, path: '/.erne/health', interval: '2s', timeout: '2s', grace_period: '10s' } },
     restart: { policy: 'always' },
+    stop_config: { signal: 'SIGTERM', timeout: '5s' },
     mounts: [{ path: '/data', name: 'data' }],
     metadata: { erne_role: GATEWAY_ROLE },
   };

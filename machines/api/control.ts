@@ -233,7 +233,7 @@ export class MachinesControl {
     if (!['started', 'stopped', 'suspended', 'destroyed'].includes(state)) throw badRequest(`state: expected started, stopped, suspended or destroyed, got ${q.state}`);
     let timeoutMs: number;
     try {
-      timeoutMs = parseDuration(q.timeout, 60_000);
+      timeoutMs = parseDuration(seconds(q.timeout), 60_000);
     } catch (err) {
       throw badRequest(`timeout: ${(err as Error).message}`);
     }
@@ -305,7 +305,7 @@ function stopOptions(signal: unknown, timeout: unknown): { signal: NodeJS.Signal
   }
   let timeoutMs: number | undefined;
   try {
-    timeoutMs = timeout === undefined || timeout === '' ? undefined : parseDuration(timeout as string | number, 0);
+    timeoutMs = timeout === undefined || timeout === '' ? undefined : parseDuration(seconds(timeout as string | number), 0);
   } catch (err) {
     throw badRequest((err as Error).message);
   }
@@ -317,4 +317,9 @@ const SIGNALS = new Set<string>(['SIGABRT', 'SIGALRM', 'SIGFPE', 'SIGHUP', 'SIGI
 function numberedSignal(n: number): NodeJS.Signals | undefined {
   const byNumber: Record<number, NodeJS.Signals> = { 1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 6: 'SIGABRT', 9: 'SIGKILL', 10: 'SIGUSR1', 12: 'SIGUSR2', 15: 'SIGTERM' };
   return byNumber[n];
+}
+
+/** a bare number in a query string is seconds, as Fly's `timeout=60` */
+function seconds(v: string | number | undefined): string | number | undefined {
+  return typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
 }

@@ -65,6 +65,8 @@ export interface MachineConfig {
   restart?: MachineRestart;
   metadata?: Record<string, string>;
   mounts?: MachineMount[];
+  /** how a stop is done when the request says nothing: signal first, SIGKILL after timeout */
+  stop_config?: { signal?: string; timeout?: string | number; [unknown: string]: unknown };
   [unknown: string]: unknown;
 }
 

@@ -14,6 +14,7 @@ import type { MachinesControl } from '../api/control.js';
 import { machineEvent, newInstanceId } from '../api/control.js';
 import type { DriverStatus, MachineDriver } from '../drivers/types.js';
 import type { MachineRecord } from '../store.js';
+import { parseDuration } from '../duration.js';
 import { HealthTracker, type Probe } from './health.js';
 import { argvOf, launchSpec, machineDirs } from './launch-spec.js';
 import { DEFAULT_BACKOFF, backoffMs, shouldRestart, type Backoff } from './restart-policy.js';
@@ -164,7 +165,12 @@ export class Scheduler {
   }
 
   private async stopProcess(m: MachineRecord): Promise<void> {
-    await this.driver.stop(m.id, { signal: m.stop?.signal ?? 'SIGTERM', timeoutMs: m.stop?.timeout_ms ?? DEFAULT_STOP_TIMEOUT_MS });
+    // the stop request's own signal and timeout, else the config's stop_config, else Fly's defaults
+    const sc = m.config.stop_config;
+    const signal = m.stop?.signal ?? (typeof sc?.signal === 'string' ? (sc.signal as NodeJS.Signals) : 'SIGTERM');
+    let timeoutMs = m.stop?.timeout_ms ?? DEFAULT_STOP_TIMEOUT_MS;
+    if (m.stop?.timeout_ms === undefined && sc?.timeout !== undefined) timeoutMs = parseDuration(sc.timeout, DEFAULT_STOP_TIMEOUT_MS);
+    await this.driver.stop(m.id, { signal, timeoutMs });
     this.running.delete(m.id);
     this.health.forget(m.id);
   }
