@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { BENCH_COMMAND } from '../bench/flags.js';
 import { UNIVERSAL_REGIONS } from '../gateway/auth/regions.js';
+import { MACHINES_COMMANDS } from './machines/commands.js';
 
 /**
  * The `erne` command line as data: each command lists its flags once, and the parser, the
@@ -13,8 +14,6 @@ export type FlagKind = 'string' | 'boolean' | 'port' | 'bytes' | 'count';
 export interface FlagSpec {
   /** long name, kebab-case, without the dashes */
   name: string;
-  /** a one-letter alias (`-n`) */
-  short?: string;
   kind: FlagKind;
   /** environment twin (flag wins) */
   env?: string;
@@ -25,6 +24,8 @@ export interface FlagSpec {
   value?: string;
   /** may be given several times: the values are joined with ',' (the environment twin lists them so) */
   multiple?: boolean;
+  /** a one-letter alias, e.g. 'f' for -f */
+  short?: string;
   help: string;
 }
 
@@ -174,6 +175,7 @@ export const COMMANDS: CommandSpec[] = [
       json,
     ],
   },
+  ...MACHINES_COMMANDS,
 ];
 
 export type FlagValues = Record<string, string | number | boolean | undefined>;
@@ -265,7 +267,7 @@ function parse(argv: string[], env: Record<string, string | undefined>): ParsedC
   const rest = argv.slice(used);
   if (rest.includes('--help') || rest.includes('-h')) return { kind: 'help', text: commandHelp(spec) };
 
-  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {};
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {};
   for (const f of spec.flags) options[f.name] = { type: f.kind === 'boolean' ? 'boolean' : 'string', ...(f.multiple ? { multiple: true } : {}), ...(f.short ? { short: f.short } : {}) };
   const { values, positionals } = parseArgs({ args: rest, options, strict: true, allowPositionals: true });
 
