@@ -50,7 +50,15 @@ function invalid(message: string): AdminError {
   return new AdminError('InvalidArgument', message, 400);
 }
 
+/** a JSON body's field of the wrong type is named, not stored */
+function expectType(value: unknown, type: 'string' | 'boolean', field: string): void {
+  if (value !== undefined && typeof value !== type) throw invalid(`${field}: expected a ${type}`);
+}
+
 export function validateNewKey(input: NewKey): void {
+  for (const f of ['accessKeyId', 'secretAccessKey', 'name'] as const) expectType(input[f], 'string', f);
+  for (const f of ['root', 'scoped'] as const) expectType(input[f], 'boolean', f);
+  if (input.grants !== undefined && (input.grants === null || typeof input.grants !== 'object' || Array.isArray(input.grants))) throw invalid('grants: expected an object of bucket → role');
   if (input.secretAccessKey !== undefined && input.accessKeyId === undefined) throw invalid('a secret needs its access key id');
   if (input.accessKeyId !== undefined && !ACCESS_KEY_ID_PATTERN.test(input.accessKeyId)) throw invalid('access key id: 3 to 128 characters from A-Z a-z 0-9 . _ -');
   if (input.secretAccessKey !== undefined && !SECRET_KEY_PATTERN.test(input.secretAccessKey)) throw invalid('secret: 8 to 128 printable characters, no spaces');
@@ -152,7 +160,10 @@ export function localAdmin(d: AdminDeps): Admin {
       }),
     createBucket: (input) =>
       guard(async () => {
-        checkBucketName(input.name);
+        expectType(input.name, 'string', 'name');
+        expectType(input.public, 'boolean', 'public');
+        expectType(input.locations, 'string', 'locations');
+        checkBucketName(input.name ?? '');
         const locations = locationsOf(input.locations);
         const rec = { name: input.name, owner: d.owner, region: d.region };
         const made = await (d.namespace ? d.namespace.create(rec) : d.layer.createBucket(rec));
@@ -161,6 +172,8 @@ export function localAdmin(d: AdminDeps): Admin {
       }),
     updateBucket: (name, change) =>
       guard(async () => {
+        expectType(change.public, 'boolean', 'public');
+        expectType(change.locations, 'string', 'locations');
         const locations = locationsOf(change.locations);
         await getBucket(name);
         await apply(name, change, locations);

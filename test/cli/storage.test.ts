@@ -56,7 +56,8 @@ describe('erne storage create', () => {
     await root.send(new CreateBucketCommand({ Bucket: other }));
     await root.send(new PutObjectCommand({ Bucket: other, Key: 'secret.txt', Body: 'not yours' }));
     // even a bucket everyone may read is not this key's
-    await runErne(['buckets', 'update', other, '--public', '--endpoint', g.url], { env: asRoot() });
+    const made = await runErne(['buckets', 'update', other, '--public', '--endpoint', g.url], { env: asRoot() });
+    expect(made.stdout, made.stderr).toBe(`bucket ${other}: public (anyone may read every object in it)\n`);
     const { stdout, vars } = await create();
     const r = await runApp(stdout, other);
     expect(r.put).toBe('ok');
