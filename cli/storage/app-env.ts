@@ -6,59 +6,36 @@
  * the lease back. `check` is the part that changes nothing: it refuses an app that has no
  * machines or already sets any of the names.
  */
+import { MachinesApiError, MachinesClient } from '../../machines/client.js';
+import type { Machine } from '../../machines/api/types.js';
 
 export interface MachinesApi {
   endpoint: string;
   token: string;
 }
 
-/** the parts of Fly's Machine document used here; the config is sent back whole */
-interface Machine {
-  id: string;
-  state: string;
-  region?: string;
-  instance_id?: string;
-  config: { env?: Record<string, string> } & Record<string, unknown>;
-}
-
 export class MachinesError extends Error {
   override readonly name = 'MachinesError';
 }
 
-const NONCE_HEADER = 'fly-machine-lease-nonce';
 /** seconds: Fly's wait takes at most 60 per call */
 const WAIT_SECONDS = 60;
 
-async function call<T>(api: MachinesApi, method: string, path: string, opts: { body?: unknown; nonce?: string } = {}): Promise<T> {
-  const url = new URL(path.replace(/^\//, ''), api.endpoint.endsWith('/') ? api.endpoint : api.endpoint + '/');
-  const headers: Record<string, string> = { authorization: `Bearer ${api.token}` };
-  if (opts.body !== undefined) headers['content-type'] = 'application/json';
-  if (opts.nonce) headers[NONCE_HEADER] = opts.nonce;
-  let res: Response;
+/** a refusal of the API as one line naming the step */
+async function step<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
-    res = await fetch(url, { method, headers, ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}) });
+    return await fn();
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause;
-    throw new MachinesError(`cannot reach the Machines API at ${url.origin}: ${cause?.code ?? (err as Error).message}`);
+    if (err instanceof MachinesApiError) throw new MachinesError(err.status === 0 ? err.message : `Machines API: ${what} answered ${err.status}: ${err.message}`);
+    throw err;
   }
-  const text = await res.text();
-  if (!res.ok) {
-    let detail = text.trim();
-    try {
-      detail = (JSON.parse(text) as { error?: string }).error ?? detail;
-    } catch {
-      // not JSON: the text itself
-    }
-    throw new MachinesError(`Machines API: ${method} ${url.pathname} answered ${res.status}${detail ? `: ${detail}` : ''}`);
-  }
-  return (text === '' ? undefined : JSON.parse(text)) as T;
 }
-
-const appPath = (app: string) => `v1/apps/${encodeURIComponent(app)}/machines`;
 
 /** the app's machines (not destroyed); refuses, changing nothing, when there is none or a name is taken */
 export async function checkApp(api: MachinesApi, app: string, names: readonly string[]): Promise<Machine[]> {
-  const machines = (await call<Machine[]>(api, 'GET', appPath(app))).filter((m) => m.state !== 'destroyed' && m.state !== 'destroying');
+  const client = new MachinesClient(api);
+  const all = await step(`listing the machines of ${app}`, () => client.list(app));
+  const machines = all.filter((m) => m.state !== 'destroyed' && m.state !== 'destroying');
   if (machines.length === 0) throw new MachinesError(`app ${app} has no machines to give the variables to`);
   const taken = new Set<string>();
   for (const m of machines) for (const n of names) if (m.config.env && Object.hasOwn(m.config.env, n)) taken.add(n);
@@ -73,21 +50,21 @@ export async function checkApp(api: MachinesApi, app: string, names: readonly st
  * version runs (or, for one that was not running, once it is updated).
  */
 export async function rollEnv(api: MachinesApi, app: string, machines: Machine[], env: Record<string, string>, done: (id: string) => void = () => undefined): Promise<void> {
+  const client = new MachinesClient(api);
   for (const m of machines) {
-    const base = `${appPath(app)}/${encodeURIComponent(m.id)}`;
-    const lease = await call<{ data?: { nonce?: string } }>(api, 'POST', `${base}/lease`, { body: { ttl: 120, description: 'erne storage create: setting env' } });
+    const lease = await step(`leasing machine ${m.id}`, () => client.acquireLease(app, m.id, { ttl: 120, description: 'erne storage create: setting env' }));
     const nonce = lease?.data?.nonce;
     try {
+      // the whole config goes back (fields this client does not know included), env extended
       const config = { ...m.config, env: { ...(m.config.env ?? {}), ...env } };
-      const updated = await call<Machine>(api, 'POST', base, { body: { config, ...(m.region ? { region: m.region } : {}) }, nonce });
+      const updated = await step(`updating machine ${m.id}`, () => client.update(app, m.id, { config, region: m.region }, nonce));
       // a machine that was running runs its new version before the next one is touched
       if (m.state === 'started') {
-        const q = new URLSearchParams({ state: 'started', timeout: String(WAIT_SECONDS) });
-        if (updated?.instance_id) q.set('instance_id', updated.instance_id);
-        await call(api, 'GET', `${base}/wait?${q}`);
+        const up = await step(`waiting for machine ${m.id}`, () => client.wait(app, m.id, 'started', { timeoutS: WAIT_SECONDS, instanceId: updated?.instance_id }));
+        if (!up) throw new MachinesError(`machine ${m.id} did not start its new version within ${WAIT_SECONDS} s`);
       }
     } finally {
-      if (nonce) await call(api, 'DELETE', `${base}/lease`, { nonce }).catch(() => undefined);
+      if (nonce) await client.releaseLease(app, m.id, nonce).catch(() => undefined);
     }
     done(m.id);
   }

@@ -141,7 +141,7 @@ describe('erne storage create -a APP', () => {
     expect(none.stderr).toBe('erne: app empty has no machines to give the variables to\n');
     const badToken = await erneAt(g.url, ['storage', 'create', '-a', 'web', '-y', '--machines-endpoint', machines.url], { ...machinesEnv(), ERNE_MACHINES_TOKEN: 'wrong' });
     expect(badToken.code).toBe(1);
-    expect(badToken.stderr).toMatch(/^erne: Machines API: GET \/v1\/apps\/web\/machines answered 401/);
+    expect(badToken.stderr).toMatch(/^erne: Machines API: listing the machines of web answered 401: /);
     expect((await erneAt(g.url, ['storage', 'list', '--json'])).stdout).toBe(buckets);
   });
 });
