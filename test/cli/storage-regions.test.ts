@@ -55,6 +55,20 @@ describe('erne keys and storage in a cluster', () => {
     inIad.destroy();
   });
 
+  it('--locations is stored as the bucket locations document and replicates; update changes it', async () => {
+    const { vars } = await storageCreate(cluster.region('iad').url, ['--locations', 'fra,iad']);
+    const bucket = vars.BUCKET_NAME!;
+    const locations = async (region: string) => (JSON.parse((await erneAt(cluster.region(region).url, ['storage', 'status', bucket, '--json'])).stdout) as { locations?: string }).locations;
+    await waitFor('sin to know the locations', async () => (await locations('sin')) === 'fra,iad');
+    const changed = await erneAt(cluster.region('sin').url, ['storage', 'update', bucket, '--locations', 'home:fra']);
+    expect(changed.stdout, changed.stderr).toBe(`bucket ${bucket}: private, locations home:fra\n`);
+    await waitFor('iad to know the new locations', async () => (await locations('iad')) === 'home:fra');
+    const bad = await erneAt(cluster.region('sin').url, ['storage', 'update', bucket, '--locations', 'iad,lhr']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe(`erne: locations: region "lhr" is not one of this cluster's regions (sin, iad, fra)\n`);
+    expect(await locations('sin')).toBe('home:fra');
+  });
+
   it('destroy --force through fra removes the objects and the bucket in every region', async () => {
     const fra = cluster.region('fra');
     const { vars } = await storageCreate(fra.url);
