@@ -8,13 +8,15 @@
  */
 import { rmSync } from 'node:fs';
 import { GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListBucketsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { s3Client, tempDir } from '../helpers/gateway.js';
 import { useRegions } from '../helpers/regions.js';
+import { redisServer } from '../helpers/redis.js';
+import { describeNeeds } from '../helpers/requires.js';
 import { erneAt, runApp, storageCreate } from '../helpers/storage-app.js';
 import { waitFor } from '../helpers/wait.js';
 
-describe('erne keys and storage in a cluster', () => {
+describeNeeds(redisServer)('erne keys and storage in a cluster', () => {
   const cluster = useRegions(['iad', 'fra', 'sin']);
   let home: string;
   beforeAll(() => void (home = tempDir('erne-app-home-')));
