@@ -87,10 +87,13 @@ describe('fly driver against Erne’s Machines API', () => {
   it('stop waits for stopped; a lease held by someone else is honoured: the stop waits until it is released', async () => {
     const m = await remoteMachine();
     const held = await remote.client.acquireLease(APP, m.id, { ttl: 60, description: 'an operator' });
+    const busy: string[] = [];
+    const patient = new FlyDriver({ endpoint: remote.url, token: MACHINES_TOKEN, app: APP, leaseWaitMs: 30_000, onLeaseBusy: (_id, msg) => busy.push(msg) });
     let stopped = false;
-    const stopping = driver.stop('local-1', { signal: 'SIGTERM', timeoutMs: 5_000 }).then(() => (stopped = true));
-    // while the lease is held the machine is not touched
-    await new Promise((r) => setTimeout(r, 1_000));
+    const stopping = patient.stop('local-1', { signal: 'SIGTERM', timeoutMs: 5_000 }).then(() => (stopped = true));
+    // the driver was refused the lease (twice, so it is waiting, not failing) and touched nothing
+    await waitFor('the driver to wait for the lease', () => busy.length >= 2);
+    expect(busy[0]).toMatch(/already has a lease, held by/);
     expect(stopped).toBe(false);
     expect((await remoteMachine()).state).toBe('started');
     await remote.client.releaseLease(APP, m.id, held.data.nonce);

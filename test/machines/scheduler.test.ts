@@ -208,6 +208,9 @@ describeNeeds(redisServer)('scheduler with real gateways', () => {
     expect(status).toMatch(/checks:\s+health passing/);
     const logs = await erneCli(['machines', 'logs', listed[0]!.id], cliEnv());
     expect(logs).toMatch(/serving S3 at/);
+    const jsonLines = (await erneCli(['machines', 'logs', listed[0]!.id, '--json'], cliEnv())).trim().split('\n').map((l) => JSON.parse(l) as { machine: string; line: string });
+    expect(jsonLines.every((l) => l.machine === listed[0]!.id)).toBe(true);
+    expect(jsonLines.some((l) => /serving S3 at/.test(l.line))).toBe(true);
 
     const out = JSON.parse(await erneCli(['machines', 'scale', '--count', '1', '--region', 'fra', '--json'], cliEnv())) as { created: string[]; destroyed: string[] };
     expect(out.created).toEqual([]);
