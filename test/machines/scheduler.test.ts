@@ -130,7 +130,7 @@ describeNeeds(redisServer)('scheduler with real gateways', () => {
     }
     // scaling again to the same count changes nothing
     expect(JSON.parse(await erneCli(['machines', 'scale', '--count', '2', '--region', 'iad,fra', '--json'], cliEnv()))).toEqual({ created: [], destroyed: [] });
-  });
+  }, 120_000);
 
   it('keeps two gateways per region through repeated SIGKILLs of machine processes', async () => {
     for (let round = 0; round < 3; round++) {
@@ -148,7 +148,7 @@ describeNeeds(redisServer)('scheduler with real gateways', () => {
       expect(after.map((m) => m.id).sort()).toEqual(before.map((m) => m.id).sort());
       expect(gatewayPids()).toHaveLength(4);
     }
-  });
+  }, 180_000);
 
   it('a gateway failing its health check past the grace period is replaced by a new instance', async () => {
     const before = await allServing({ iad: 2, fra: 2 });
@@ -169,7 +169,7 @@ describeNeeds(redisServer)('scheduler with real gateways', () => {
     await waitFor('the hung process gone', () => !alive(sick.erne!.pid!));
     await allServing({ iad: 2, fra: 2 });
     expect(gatewayPids()).toHaveLength(4);
-  });
+  }, 150_000);
 
   it('a restarted scheduler adopts the running gateways: same processes, no duplicates', async () => {
     const before = await allServing({ iad: 2, fra: 2 });
@@ -194,7 +194,7 @@ describeNeeds(redisServer)('scheduler with real gateways', () => {
     process.kill(after[0]!.erne!.pid!, 'SIGKILL');
     await waitFor('the killed gateway back', async () => (await t.client.get('erne', after[0]!.id)).erne?.pid !== after[0]!.erne!.pid);
     await allServing({ iad: 2, fra: 2 });
-  });
+  }, 120_000);
 
   it('erne machines list / status / logs show the gateways; scale down destroys the surplus', async () => {
     const listed = JSON.parse(await erneCli(['machines', 'list', '--region', 'fra', '--json'], cliEnv())) as Machine[];
@@ -217,5 +217,5 @@ describeNeeds(redisServer)('scheduler with real gateways', () => {
     expect(out.destroyed).toHaveLength(1);
     await allServing({ iad: 2, fra: 1 });
     await waitFor('three gateway processes', () => gatewayPids().length === 3);
-  });
+  }, 120_000);
 });
