@@ -8,6 +8,10 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FlyDriver } from '../../machines/drivers/fly/driver.js';
+import { runProbe } from '../../machines/scheduler/probe.js';
+import { startMachinesService } from '../../machines/service.js';
+import { tempDir } from '../helpers/gateway.js';
+import { rmSync } from 'node:fs';
 import type { LaunchSpec } from '../../machines/drivers/types.js';
 import type { Machine } from '../../machines/api/types.js';
 import { freePort } from '../helpers/child.js';
@@ -130,4 +134,46 @@ describe('fly driver against Erne’s Machines API', () => {
     expect(await driver.list()).toEqual([]);
     expect(await answers(port)).toBe(false);
   });
+});
+
+describe('the scheduler on the fly driver', () => {
+  it('runs a machine on the remote API, restarts it there when its process dies, and destroys it there', async () => {
+    const dataDir = tempDir('erne-machines-fly-');
+    const local = await startMachinesService({
+      dataDir,
+      host: '127.0.0.1',
+      port: 0,
+      token: 'local-token-123',
+      driver: new FlyDriver({ endpoint: remote.url, token: MACHINES_TOKEN, app: 'erne-remote', waitTimeoutS: 30 }),
+      probe: runProbe,
+      tickMs: 100,
+      backoff: { baseMs: 200, maxMs: 2_000 },
+    });
+    try {
+      const port = await freePort();
+      local.control.createApp({ app_name: 'web' });
+      const m = local.control.create('web', { region: 'iad', config: { init: { exec: httpServer(port) }, services: [{ internal_port: port }], restart: { policy: 'always' } } });
+      expect(await local.control.wait('web', m.id, { state: 'started', timeout: '30s' })).toBe(true);
+      const remoteOf = async () => (await remote.client.list('erne-remote')).find((r) => r.config.metadata?.['erne_machine_id'] === m.id);
+      const first = (await remoteOf())!;
+      expect(first.state).toBe('started');
+      expect(first.config.restart).toEqual({ policy: 'no' });
+      await waitFor('the machine to answer', () => answers(port));
+      // the remote process dies; the remote does not restart it (policy no), the local scheduler does
+      process.kill(first.erne!.pid!, 'SIGKILL');
+      await waitFor('a new remote process', async () => {
+        const r = await remoteOf();
+        return r?.state === 'started' && r.erne?.pid !== first.erne!.pid;
+      });
+      await waitFor('the machine to answer again', () => answers(port));
+      expect(local.control.get('web', m.id).events.some((e) => e.type === 'exit')).toBe(true);
+      local.control.destroy('web', m.id, true, undefined);
+      expect(await local.control.wait('web', m.id, { state: 'destroyed', timeout: '30s' })).toBe(true);
+      expect(await remoteOf()).toBeUndefined();
+      expect(await answers(port)).toBe(false);
+    } finally {
+      await local.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
