@@ -48,7 +48,8 @@ export class MachinesClient {
     try {
       res = await fetch(this.url(path, o.query), { method, headers, body: o.body === undefined ? undefined : JSON.stringify(o.body), signal: o.signal });
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code;
+      const c = (err as { cause?: { code?: string; message?: string } }).cause;
+      const cause = c?.code ?? c?.message;
       throw new MachinesApiError(0, `cannot reach the Machines API at ${this.opts.endpoint}${cause ? ` (${cause})` : ''}`);
     }
     const text = await res.text();

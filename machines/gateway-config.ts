@@ -43,7 +43,7 @@ export function gatewayConfig(g: GatewayMachine): MachineConfig {
     },
     guest: { cpus: 1, memory_mb: 512 },
     services: [{ internal_port: g.port, protocol: 'tcp', ports: [{ port: g.port, handlers: ['http'] }] }],
-    checks: { health: { type: 'http', port: g.port, path: '/.erne/health', interval: '2s', timeout: '2s', grace_period: '10s' } },
+    checks: { health: { type: 'http', port: g.port, path: '/.erne/health', interval: '2s', timeout: '3s', grace_period: '10s' } },
     restart: { policy: 'always' },
     stop_config: { signal: 'SIGTERM', timeout: '5s' },
     mounts: [{ path: '/data', name: 'data' }],

@@ -123,7 +123,7 @@ export async function machinesLogs(flags: FlagValues, id: string, { out }: Out):
   process.once('SIGINT', stop);
   try {
     await oneLine(flags, async () => {
-      for await (const line of c.logs(String(flags['app']), id, { follow: flags['follow'] === true, signal: ac.signal })) out(line + '\n');
+      for await (const line of c.logs(String(flags['app']), id, { follow: flags['follow'] === true, signal: ac.signal })) out(flags['json'] ? JSON.stringify({ machine: id, line }) + '\n' : line + '\n');
     });
   } finally {
     process.off('SIGINT', stop);

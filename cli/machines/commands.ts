@@ -51,5 +51,5 @@ export const MACHINES_COMMANDS: CommandSpec[] = [
   },
   { path: ['machines', 'restart'], summary: 'stop and start a machine again', positionals: ['ID'], flags: [...client, { name: 'signal', kind: 'string', value: 'SIG', help: 'default SIGTERM' }] },
   { path: ['machines', 'destroy'], summary: 'remove a machine and its volume', positionals: ['ID'], flags: [...client, { name: 'force', kind: 'boolean', help: 'also when it is running' }] },
-  { path: ['machines', 'logs'], summary: "a machine's log", positionals: ['ID'], flags: [app, endpoint, token, { name: 'follow', kind: 'boolean', short: 'f', help: 'keep printing new lines until Ctrl-C' }] },
+  { path: ['machines', 'logs'], summary: "a machine's log", positionals: ['ID'], flags: [app, endpoint, token, { name: 'follow', kind: 'boolean', short: 'f', help: 'keep printing new lines until Ctrl-C' }, { name: 'json', kind: 'boolean', help: 'one JSON object per line: {"machine","line"}' }] },
 ];

@@ -10,7 +10,7 @@ import type { MachineRecord } from '../store.js';
 
 export type Probe = (check: MachineCheck, target: { host: string; port: number }, timeoutMs: number) => Promise<{ ok: boolean; output: string }>;
 
-export const FAILS_TO_REPLACE = 2;
+export const FAILS_TO_REPLACE = 3;
 const DEFAULTS = { interval: 15_000, timeout: 2_000, grace: 10_000 };
 
 interface CheckRun {

@@ -22,6 +22,8 @@ export interface FlyDriverOptions {
   /** how long to wait for a lease someone else holds before giving up */
   leaseWaitMs?: number;
   waitTimeoutS?: number;
+  /** told each time a change waits for a lease someone else holds (its 409 text) */
+  onLeaseBusy?: (machineId: string, message: string) => void;
 }
 
 export class FlyDriver implements MachineDriver {
@@ -49,6 +51,7 @@ export class FlyDriver implements MachineDriver {
         break;
       } catch (err) {
         if (!(err instanceof MachinesApiError) || err.status !== 409 || Date.now() > deadline) throw err;
+        this.o.onLeaseBusy?.(id, err.message);
         await new Promise((r) => setTimeout(r, pause));
       }
     }
