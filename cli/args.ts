@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { BENCH_COMMAND } from '../bench/flags.js';
 import { UNIVERSAL_REGIONS } from '../gateway/auth/regions.js';
+import { MACHINES_COMMANDS } from './machines/commands.js';
 
 /**
  * The `erne` command line as data: each command lists its flags once, and the parser, the
@@ -23,6 +24,8 @@ export interface FlagSpec {
   value?: string;
   /** may be given several times: the values are joined with ',' (the environment twin lists them so) */
   multiple?: boolean;
+  /** a one-letter alias, e.g. 'f' for -f */
+  short?: string;
   help: string;
 }
 
@@ -45,6 +48,22 @@ const fdbApiVersionFlag: FlagSpec = { name: 'fdb-api-version', kind: 'count', en
 /** where the region's metadata lives: serve and the key commands read the same flags */
 const metadataFlags = [metadataFlag, metadataDirFlag, fdbClusterFileFlag, fdbApiVersionFlag];
 const json: FlagSpec = { name: 'json', kind: 'boolean', help: 'print JSON for machines' };
+/** a running cluster's gateway, through its admin API (cli/admin/open.ts), instead of --data-dir */
+const endpointFlag: FlagSpec = {
+  name: 'endpoint',
+  kind: 'string',
+  env: 'ERNE_ENDPOINT',
+  value: 'URL',
+  help: "a gateway of a running cluster: work through its admin API, signed with a root key (--root-access-key/--root-secret-key, else AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), not on --data-dir",
+};
+const rootKeyFlags: FlagSpec[] = [
+  { name: 'root-access-key', kind: 'string', env: 'ERNE_ROOT_ACCESS_KEY', value: 'ID', help: 'with --endpoint: the root key to sign with' },
+  { name: 'root-secret-key', kind: 'string', env: 'ERNE_ROOT_SECRET_KEY', value: 'SECRET', help: "with --endpoint: that key's secret" },
+];
+/** where `erne keys|buckets|storage` work: a data directory, or a cluster */
+const whereFlags = (): FlagSpec[] => [endpointFlag, ...rootKeyFlags, dataDir, region, ...metadataFlags];
+const yes: FlagSpec = { name: 'yes', short: 'y', kind: 'boolean', help: 'do not ask for confirmation' };
+const locationsFlag: FlagSpec = { name: 'locations', kind: 'string', value: 'global|R,R|home:R', help: "where the bucket's bytes live: global (default), these regions, or one home region" };
 
 export const COMMANDS: CommandSpec[] = [
   {
@@ -82,14 +101,13 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'name', kind: 'string', value: 'TEXT', help: 'a label to recognise the key by' },
       { name: 'bucket', kind: 'string', value: 'B[,B…]', help: 'give the key a role on these buckets (it owns only the buckets it creates)' },
       { name: 'role', kind: 'string', value: 'Editor|ReadOnly', help: 'with --bucket: ReadOnly reads and lists; Editor also writes and deletes objects' },
+      { name: 'scoped', kind: 'boolean', help: 'with --bucket: the key is refused on every other bucket and creates none' },
       json,
-      dataDir,
-      region,
-      ...metadataFlags,
+      ...whereFlags(),
     ],
   },
-  { path: ['keys', 'list'], summary: 'list access keys (secrets are not shown)', flags: [json, dataDir, region, ...metadataFlags] },
-  { path: ['keys', 'delete'], summary: 'remove an access key', positionals: ['ACCESS_KEY_ID'], flags: [dataDir, region, ...metadataFlags] },
+  { path: ['keys', 'list'], summary: 'list access keys (secrets are not shown)', flags: [json, ...whereFlags()] },
+  { path: ['keys', 'delete'], summary: 'remove an access key', positionals: ['ACCESS_KEY_ID'], flags: whereFlags() },
   {
     path: ['buckets', 'update'],
     summary: "change a bucket's Erne settings (not S3 ACLs)",
@@ -97,9 +115,7 @@ export const COMMANDS: CommandSpec[] = [
     flags: [
       { name: 'public', kind: 'boolean', help: 'anyone may read every object in the bucket (Erne’s public bucket; listing still follows its ACL)' },
       { name: 'no-public', kind: 'boolean', help: 'end that: its objects are read as their ACLs allow' },
-      dataDir,
-      region,
-      ...metadataFlags,
+      ...whereFlags(),
     ],
   },
   {
@@ -107,11 +123,44 @@ export const COMMANDS: CommandSpec[] = [
     summary: "where a bucket's bytes live: global, a regions list (iad,fra) or a home region (home:fra); applies to new writes",
     positionals: ['BUCKET'],
     flags: [
-      { name: 'locations', kind: 'string', env: 'ERNE_LOCATIONS', value: 'global|R,R…|home:R', help: 'global (default), the regions that keep every byte, or the one region that serves every request' },
-      dataDir,
-      region,
-      ...metadataFlags,
+      { ...locationsFlag, env: 'ERNE_LOCATIONS' },
+      ...whereFlags(),
     ],
+  },
+  {
+    path: ['storage', 'create'],
+    summary: 'a bucket and a key scoped to it; prints the AWS_* variables an S3 SDK reads (or sets them on an app)',
+    flags: [
+      { name: 'name', short: 'n', kind: 'string', value: 'NAME', help: 'the bucket name (default: a generated one)' },
+      { name: 'public', kind: 'boolean', help: 'anyone may read its objects' },
+      locationsFlag,
+      { name: 'role', kind: 'string', default: 'Editor', value: 'Editor|ReadOnly', help: "the key's role on the bucket" },
+      { name: 'app', short: 'a', kind: 'string', value: 'APP', help: "set the variables as env on this app's machines (a new version, one machine at a time), not printing the secret" },
+      { name: 's3-endpoint', kind: 'string', env: 'ERNE_S3_ENDPOINT', value: 'URL', help: 'the S3 URL apps are given as AWS_ENDPOINT_URL_S3 (default: --endpoint, else http://127.0.0.1:9000)' },
+      { name: 'machines-endpoint', kind: 'string', env: 'ERNE_MACHINES_ENDPOINT', value: 'URL', help: 'with --app: the Machines API (Fly-shaped, e.g. https://api.machines.dev)' },
+      { name: 'machines-token', kind: 'string', env: 'ERNE_MACHINES_TOKEN', value: 'TOKEN', help: 'with --app: its bearer token' },
+      yes,
+      ...whereFlags(),
+    ],
+  },
+  { path: ['storage', 'list'], summary: 'buckets with their settings', flags: [json, ...whereFlags()] },
+  { path: ['storage', 'status'], summary: "a bucket's settings, objects, size and keys", positionals: ['NAME'], flags: [json, ...whereFlags()] },
+  {
+    path: ['storage', 'update'],
+    summary: "change a bucket's public setting or locations",
+    positionals: ['NAME'],
+    flags: [
+      { name: 'public', kind: 'boolean', help: 'anyone may read its objects' },
+      { name: 'private', kind: 'boolean', help: 'end that' },
+      locationsFlag,
+      ...whereFlags(),
+    ],
+  },
+  {
+    path: ['storage', 'destroy'],
+    summary: 'delete a bucket (asks first; an empty one only, unless --force)',
+    positionals: ['NAME'],
+    flags: [{ name: 'force', kind: 'boolean', help: 'delete its objects (every version) first' }, yes, ...whereFlags()],
   },
   BENCH_COMMAND,
   {
@@ -135,6 +184,7 @@ export const COMMANDS: CommandSpec[] = [
       json,
     ],
   },
+  ...MACHINES_COMMANDS,
 ];
 
 export type FlagValues = Record<string, string | number | boolean | undefined>;
@@ -226,8 +276,8 @@ function parse(argv: string[], env: Record<string, string | undefined>): ParsedC
   const rest = argv.slice(used);
   if (rest.includes('--help') || rest.includes('-h')) return { kind: 'help', text: commandHelp(spec) };
 
-  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {};
-  for (const f of spec.flags) options[f.name] = { type: f.kind === 'boolean' ? 'boolean' : 'string', ...(f.multiple ? { multiple: true } : {}) };
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {};
+  for (const f of spec.flags) options[f.name] = { type: f.kind === 'boolean' ? 'boolean' : 'string', ...(f.multiple ? { multiple: true } : {}), ...(f.short ? { short: f.short } : {}) };
   const { values, positionals } = parseArgs({ args: rest, options, strict: true, allowPositionals: true });
 
   const wanted = spec.positionals ?? [];
@@ -249,7 +299,7 @@ function parse(argv: string[], env: Record<string, string | undefined>): ParsedC
 }
 
 function flagLine(f: FlagSpec): string {
-  const left = `  --${f.name}${f.kind === 'boolean' ? '' : ` ${f.value ?? 'VALUE'}`}`;
+  const left = `  ${f.short ? `-${f.short}, ` : ''}--${f.name}${f.kind === 'boolean' ? '' : ` ${f.value ?? 'VALUE'}`}`;
   const extra = [f.multiple ? 'may repeat' : '', f.env ? `env ${f.env}` : '', f.default !== undefined ? `default ${f.default}` : ''].filter(Boolean).join(', ');
   return `${left.padEnd(28)} ${f.help}${extra ? ` (${extra})` : ''}`;
 }

@@ -6,7 +6,7 @@
 import type { GatewayOptions } from '../gateway/server.js';
 import { loadTopology, TopologyError } from '../replication/topology.js';
 import { UsageError, type FlagValues } from './args.js';
-import { CommandError } from './keys.js';
+import { CommandError } from './errors.js';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 

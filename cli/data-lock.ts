@@ -7,7 +7,7 @@
  */
 import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CommandError } from './keys.js';
+import { CommandError } from './errors.js';
 
 export const LOCK_FILE = 'erne.lock';
 

@@ -11,6 +11,17 @@ function version(): string {
   return pkg.version;
 }
 
+/** a yes/no question on the terminal (stderr, so stdout stays the command's output) */
+async function askOnTerminal(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
 function usageError(message: string): never {
   process.stderr.write(`erne: ${message}\n`);
   process.exit(2);
@@ -43,6 +54,19 @@ async function main(argv: string[]): Promise<void> {
       return bucketsUpdate(flags, positionals[0]!, out);
     case 'buckets set-locations':
       return bucketsSetLocations(flags, positionals[0]!, out);
+    case 'storage create':
+    case 'storage list':
+    case 'storage status':
+    case 'storage update':
+    case 'storage destroy': {
+      const storage = await import('./storage/storage.js');
+      const io = { out, err: (s: string) => void process.stderr.write(s), env: process.env, ...(process.stdin.isTTY ? { confirm: askOnTerminal } : {}) };
+      if (command === 'storage create') return storage.storageCreate(flags, io);
+      if (command === 'storage list') return storage.storageList(flags, io);
+      if (command === 'storage status') return storage.storageStatus(flags, positionals[0]!, io);
+      if (command === 'storage update') return storage.storageUpdate(flags, positionals[0]!, io);
+      return storage.storageDestroy(flags, positionals[0]!, io);
+    }
     case 'bench': {
       // loaded lazily, like serve: other commands should not pay for the load generator
       const { benchCommand } = await import('../bench/cli.js');
@@ -57,6 +81,10 @@ async function main(argv: string[]): Promise<void> {
       return dev(flags, { out, err: (s) => void process.stderr.write(s), env: process.env, exit: (code) => process.exit(code) });
     }
     default:
+      if (command.startsWith('machines ')) {
+        const { machinesCommand } = await import('./machines/run.js');
+        return machinesCommand(command, flags, positionals, { out, err: (s) => void process.stderr.write(s), env: process.env, exit: (code) => process.exit(code) });
+      }
       return usageError(`command '${command}' is not implemented`);
   }
 }

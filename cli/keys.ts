@@ -1,48 +1,24 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AccessKeyRecord, BucketRole, RootSource } from '../metadata/types.js';
-import type { ObjectLayer } from '../metadata/object-layer.js';
+import type { BucketRole, RootSource } from '../metadata/types.js';
+import type { KeyInfo } from '../gateway/admin/types.js';
 import type { FlagValues } from './args.js';
 import { UsageError } from './args.js';
-import { ACCESS_KEY_ID_PATTERN, SECRET_KEY_PATTERN, generateAccessKeyId, generateSecretKey } from '../metadata/keygen.js';
+import { ACCESS_KEY_ID_PATTERN, SECRET_KEY_PATTERN } from '../metadata/keygen.js';
+import { withAdmin, type Env } from './admin/run.js';
+import { isRemote } from './admin/open.js';
+import { CommandError } from './errors.js';
 
 /**
- * `erne keys …` works on the region's metadata directly, chosen by the same flags as
- * `erne serve` (LMDB allows several processes; FDB is a cluster)
+ * `erne keys …`: on the region's metadata (--data-dir, as `erne serve` finds it), or on a
+ * running cluster through its admin API (--endpoint). In a cluster a key made or removed in
+ * one region replicates to every region (the gateway's relay carries it).
  */
-async function withLayer<T>(flags: FlagValues, fn: (layer: ObjectLayer) => Promise<T>): Promise<T> {
-  // loaded lazily so argument errors and --help never need the metadata modules
-  const { openMetadataStore } = await import('../metadata/open.js');
-  const { createObjectLayer } = await import('../metadata/objects.js');
-  const { metadataOption } = await import('./metadata-flags.js');
-  const chosen = metadataOption(flags)!;
-  // opening LMDB would make an empty region wherever the path points: say so instead
-  if (chosen.backend === 'lmdb') {
-    const dataDir = String(flags['data-dir']);
-    const dir = chosen.dir ?? join(dataDir, 'meta');
-    if (!existsSync(join(dir, 'data.mdb'))) {
-      throw new CommandError(
-        chosen.dir ? `no Erne metadata in --metadata-dir ${dir}: check the path, or start 'erne serve' with it first` : `no Erne data in --data-dir ${dataDir}: check the path, or start 'erne serve --data-dir ${dataDir}' first`,
-      );
-    }
-  }
-  const kv = await openMetadataStore(chosen.backend === 'fdb' ? chosen : { backend: 'lmdb', dir: chosen.dir ?? join(String(flags['data-dir']), 'meta') });
-  const { toolWriter } = await import('../metadata/cluster-record.js');
-  // in a cluster, a key made or removed here replicates (the gateway's relay carries it)
-  const layer = createObjectLayer(kv, await toolWriter(kv, String(flags['region'])));
-  try {
-    return await fn(layer);
-  } finally {
-    await layer.close();
-  }
-}
 
-export class CommandError extends Error {
-  override readonly name = 'CommandError';
-}
+export { CommandError };
 
 /** `warn` gets one line for stderr (a role on a bucket that does not exist yet) */
-export async function keysCreate(flags: FlagValues, out: (s: string) => void, warn: (s: string) => void = () => undefined): Promise<void> {
+/** `warn` gets one line for stderr (a role on a bucket that does not exist yet) */
+export async function keysCreate(flags: FlagValues, out: (s: string) => void, warn: (s: string) => void = () => undefined, env: Env = process.env): Promise<void> {
   const given = flags['access-key'] as string | undefined;
   const secretGiven = flags['secret-key'] as string | undefined;
   if (secretGiven !== undefined && given === undefined) throw new UsageError('--secret-key needs --access-key');
@@ -53,21 +29,17 @@ export async function keysCreate(flags: FlagValues, out: (s: string) => void, wa
     throw new UsageError('--secret-key: 8 to 128 printable characters, no spaces');
   }
   const grants = parseGrants(flags);
-  const rec: AccessKeyRecord = {
-    accessKeyId: given ?? generateAccessKeyId(),
-    secretAccessKey: secretGiven ?? generateSecretKey(),
-    root: flags['root'] === true,
-    createdAt: Date.now(),
-    ...(flags['name'] !== undefined ? { name: String(flags['name']) } : {}),
-    ...(grants ? { grants } : {}),
-  };
-  const missing = await withLayer(flags, async (layer) => {
-    if (await layer.getAccessKey(rec.accessKeyId)) throw new CommandError(`access key ${rec.accessKeyId} already exists`);
-    await layer.putAccessKey(rec);
-    const absent: string[] = [];
-    for (const b of Object.keys(rec.grants ?? {})) await layer.getBucket(b).catch(() => absent.push(b));
-    return absent;
-  });
+  if (flags['scoped'] === true && !grants) throw new UsageError('--scoped needs --bucket and --role');
+  const { key: rec, missingBuckets: missing } = await withAdmin(flags, env, (admin) =>
+    admin.createKey({
+      ...(given !== undefined ? { accessKeyId: given } : {}),
+      ...(secretGiven !== undefined ? { secretAccessKey: secretGiven } : {}),
+      root: flags['root'] === true,
+      ...(flags['name'] !== undefined ? { name: String(flags['name']) } : {}),
+      ...(grants ? { grants } : {}),
+      ...(flags['scoped'] === true ? { scoped: true } : {}),
+    }),
+  );
   // a role may be given ahead of the bucket, but a typo should not pass unnoticed
   if (missing.length > 0) {
     warn(`erne: warning: no bucket named ${missing.join(', ')} (yet); the key's role there applies once a bucket of that name exists\n`);
@@ -82,6 +54,7 @@ export async function keysCreate(flags: FlagValues, out: (s: string) => void, wa
         `Root:              ${rec.root ? 'yes' : 'no'}`,
         ...(rec.name !== undefined ? [`Name:              ${rec.name}`] : []),
         ...Object.entries(rec.grants ?? {}).map(([b, role]) => `Role:              ${role} on ${b}`),
+        ...(rec.scoped ? ['Scoped:            yes (refused on every other bucket; creates none)'] : []),
         '',
       ].join('\n'),
     );
@@ -120,16 +93,17 @@ function rootNote(source: RootSource | undefined, credentialsFile: string): stri
   return '';
 }
 
-export async function keysList(flags: FlagValues, out: (s: string) => void): Promise<void> {
-  const keys = await withLayer(flags, (layer) => layer.listAccessKeys());
+export async function keysList(flags: FlagValues, out: (s: string) => void, env: Env = process.env): Promise<void> {
+  const keys = await withAdmin(flags, env, (admin) => admin.listKeys());
   const { readRootCredentials, ROOT_CREDENTIALS_FILE } = await import('../gateway/credentials.js');
+  const remote = isRemote(flags);
   const dataDir = String(flags['data-dir']);
   // keys stored before the source was recorded: the generated one is the one in the file
-  const kept = (await readRootCredentials(dataDir))?.accessKeyId;
+  const kept = remote ? undefined : (await readRootCredentials(dataDir))?.accessKeyId;
   // secrets are shown once, at creation; a listing never repeats them
-  const rows = keys.map(({ accessKeyId, root, createdAt, name, grants, rootSource }) => {
-    const source = rootSource ?? (root && accessKeyId === kept ? 'generated' : undefined);
-    return { accessKeyId, root, createdAt, ...(source ? { rootSource: source } : {}), ...(name !== undefined ? { name } : {}), ...(grants ? { grants } : {}) };
+  const rows: KeyInfo[] = keys.map((k) => {
+    const source = k.rootSource ?? (k.root && k.accessKeyId === kept ? 'generated' : undefined);
+    return { ...k, ...(source ? { rootSource: source } : {}) };
   });
   if (flags['json']) {
     out(JSON.stringify(rows) + '\n');
@@ -139,16 +113,16 @@ export async function keysList(flags: FlagValues, out: (s: string) => void): Pro
     out('no access keys\n');
     return;
   }
-  const file = join(dataDir, ROOT_CREDENTIALS_FILE);
+  const file = remote ? `${ROOT_CREDENTIALS_FILE} of its data directory` : join(dataDir, ROOT_CREDENTIALS_FILE);
   const lines = rows.map((r) => {
-    const about = [r.name, roleText(r.grants), r.rootSource ? `(${rootNote(r.rootSource, file)})` : ''].filter(Boolean).join(' ');
+    const about = [r.name, roleText(r.grants), r.scoped ? '(scoped)' : '', r.rootSource ? `(${rootNote(r.rootSource, file)})` : ''].filter(Boolean).join(' ');
     return `${r.accessKeyId.padEnd(22)} ${(r.root ? 'root' : '-').padEnd(5)} ${new Date(r.createdAt).toISOString()}  ${about}`.trimEnd();
   });
   out([`${'ACCESS KEY ID'.padEnd(22)} ${'ROOT'.padEnd(5)} ${'CREATED'.padEnd(24)}  NAME`, ...lines, ''].join('\n'));
 }
 
-export async function keysDelete(flags: FlagValues, id: string, out: (s: string) => void): Promise<void> {
-  const existed = await withLayer(flags, (layer) => layer.deleteAccessKey(id));
+export async function keysDelete(flags: FlagValues, id: string, out: (s: string) => void, env: Env = process.env): Promise<void> {
+  const existed = await withAdmin(flags, env, (admin) => admin.deleteKey(id));
   if (!existed) throw new CommandError(`no access key ${id}`);
   out(`deleted ${id}\n`);
 }

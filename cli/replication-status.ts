@@ -8,7 +8,7 @@ import type { DestinationStatus } from '../replication/monitor.js';
 import { readStatuses, type StatusReading, type StatusSource } from '../replication/status-client.js';
 import { loadRegions, TopologyError } from '../replication/topology.js';
 import { UsageError, type FlagValues } from './args.js';
-import { CommandError } from './keys.js';
+import { CommandError } from './errors.js';
 
 export const DEFAULT_STATUS_ENDPOINT = 'http://127.0.0.1:9000';
 

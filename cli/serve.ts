@@ -1,6 +1,6 @@
 import type { GatewayOptions } from '../gateway/server.js';
 import { UsageError, type FlagValues } from './args.js';
-import { CommandError } from './keys.js';
+import { CommandError } from './errors.js';
 import { metadataOption } from './metadata-flags.js';
 import { clusterOption } from './cluster-flags.js';
 import { existsSync } from 'node:fs';

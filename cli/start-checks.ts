@@ -11,7 +11,7 @@ import { dirname } from 'node:path';
 import { ACCESS_KEY_ID_PATTERN, SECRET_KEY_PATTERN } from '../metadata/keygen.js';
 import { UsageError, type FlagValues } from './args.js';
 import { lockDataDir } from './data-lock.js';
-import { CommandError } from './keys.js';
+import { CommandError } from './errors.js';
 
 interface SystemError {
   code?: string;

@@ -185,6 +185,7 @@ export async function authorize(svc: Services, auth: AuthContext, key: AccessKey
   const rule = PERMISSIONS[r.op] ?? R('owner');
   if (key?.grants) roles.set(auth, rolesOf(key));
   if (rule.need === 'self') return;
+  if (key?.scoped && !auth.root) refuseOutsideScope(key, r);
   if (rule.need === 'signed' || !r.bucket) {
     requireSigned(auth);
     return;
@@ -206,6 +207,22 @@ export async function authorize(svc: Services, auth: AuthContext, key: AccessKey
   else throw new S3Error('AccessDenied');
   if (src && policy.source) grant(auth, src.bucket, true);
   else if (src) await authorizeCopySource(svc, auth, key, src);
+}
+
+/** whether a key has a role on `bucket` (its record is a plain object: `constructor` is no grant) */
+export function hasGrant(key: AccessKeyRecord, bucket: string): boolean {
+  return key.grants !== undefined && Object.hasOwn(key.grants, bucket);
+}
+
+/**
+ * A scoped key (AccessKeyRecord.scoped) is refused before policies and ACLs are asked: on
+ * every bucket it has no role on, as a copy source too, and for CreateBucket.
+ */
+function refuseOutsideScope(key: AccessKeyRecord, r: AccessRequest): void {
+  if (r.op === 'CreateBucket') throw new S3Error('AccessDenied', 'This access key is scoped to its buckets: it cannot create buckets.');
+  if (r.bucket !== undefined && !hasGrant(key, r.bucket)) throw new S3Error('AccessDenied');
+  const src = r.op === 'CopyObject' || r.op === 'UploadPartCopy' ? copySourceOf(r.headers) : undefined;
+  if (src && !hasGrant(key, src.bucket)) throw new S3Error('AccessDenied');
 }
 
 /** canned ACLs that give someone other than the bucket's owner access, and any x-amz-grant-* header */

@@ -3,7 +3,9 @@
  * setting, and the `X-Tigris-Regions` / `x-erne-regions` request header that sets it on
  * CreateBucket and, for one write, on PutObject.
  */
-import { formatLocations, GLOBAL, LOCATIONS_KIND, parseLocations, type BucketLocations } from '../metadata/bucket-locations.js';
+import { formatLocations, LOCATIONS_KIND, parseLocations, storedLocations, type BucketLocations } from '../metadata/bucket-locations.js';
+
+export { storedLocations };
 import type { Headers, Services } from './context.js';
 import { header } from './context.js';
 import { S3Error } from './errors.js';
@@ -19,16 +21,6 @@ export function requestedLocations(svc: Pick<Services, 'regions'>, headers: Head
   const parsed = parseLocations(text, svc.regions);
   if ('error' in parsed) throw new S3Error('InvalidArgument', `${name}: ${parsed.error}.`, { ArgumentName: name, ArgumentValue: text });
   return parsed;
-}
-
-/** the stored setting (its text form, or the value itself), global when none or unreadable */
-export function storedLocations(doc: unknown): BucketLocations {
-  if (typeof doc === 'string') {
-    const parsed = parseLocations(doc);
-    return 'error' in parsed ? GLOBAL : parsed;
-  }
-  if (doc && typeof doc === 'object' && typeof (doc as { type?: unknown }).type === 'string') return doc as BucketLocations;
-  return GLOBAL;
 }
 
 export async function bucketLocations(svc: Pick<Services, 'configs'>, bucket: string): Promise<BucketLocations> {

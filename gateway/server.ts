@@ -19,6 +19,7 @@ import { createObjectLayer } from '../metadata/objects.js';
 import { startReplication, type Replication } from '../replication/service.js';
 import type { Topology } from '../replication/topology.js';
 import { createApp } from './app.js';
+import { createAdminHandler, isAdminRequest } from './admin/http.js';
 import { signingRegions } from './auth/regions.js';
 import { ConnectionCap } from './connection-cap.js';
 import { holdContinue, sendContinue } from './continue.js';
@@ -215,11 +216,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const clusterRegions = [opts.region, ...(others ?? []).filter((r) => r !== opts.region)];
   // in a cluster: requests for another region's multipart upload are served there
   const forward = opts.cluster && createRegionForwarder(opts.cluster.topology, { log });
-  const app = createApp(
-    { layer, multipart, blobs, region: opts.region, regions: clusterRegions, signingRegions: signing, configs, remote, regionBytes, namespace, forward, sigv2: opts.sigv2 !== false,
-      ...(placed ? { placement: placed.placement, replicationStatus: placed.replicationStatus, upkeep: () => janitor.runOnce() } : {}) },
-    { domain: opts.domain, log, observer },
-  );
+  const svc = { layer, multipart, blobs, region: opts.region, regions: clusterRegions, signingRegions: signing, configs, remote, regionBytes, namespace, forward, sigv2: opts.sigv2 !== false,
+    ...(placed ? { placement: placed.placement, replicationStatus: placed.replicationStatus, upkeep: () => janitor.runOnce() } : {}) };
+  const app = createApp(svc, { domain: opts.domain, log, observer });
+  const admin = createAdminHandler(svc, log);
   const ops = createOpsHandler({
     registry: observer.metrics.registry,
     domain: opts.domain,
@@ -247,6 +247,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         if (internalReq) {
           sendContinue(req);
           void internal(req, res);
+        } else if (isAdminRequest(req, opts.domain)) {
+          sendContinue(req);
+          void admin(req, res);
         } else s3(req, res);
       };
       const options = { ...o, ...serverOptions(limits) };

@@ -60,3 +60,13 @@ export function formatLocations(l: BucketLocations): string {
       return `home:${l.region}`;
   }
 }
+
+/** a stored setting (its text form, or the value itself), global when none or unreadable */
+export function storedLocations(doc: unknown): BucketLocations {
+  if (typeof doc === 'string') {
+    const parsed = parseLocations(doc);
+    return 'error' in parsed ? GLOBAL : parsed;
+  }
+  if (doc && typeof doc === 'object' && typeof (doc as { type?: unknown }).type === 'string') return doc as BucketLocations;
+  return GLOBAL;
+}

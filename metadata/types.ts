@@ -93,6 +93,11 @@ export interface AccessKeyRecord {
   name?: string;
   /** roles on buckets the key does not own (gateway/access.ts says what each allows) */
   grants?: Record<string, BucketRole>;
+  /**
+   * the key may touch only the buckets of `grants` (what `erne storage create` makes): it
+   * creates no bucket, and no ACL or bucket policy of another bucket lets it in
+   */
+  scoped?: boolean;
   /** set on THE root key `erne serve` keeps (gateway/credentials.ts); keys made with `erne keys create --root` have none */
   rootSource?: RootSource;
 }

@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ACCESS_KEY_ID_PATTERN, SECRET_KEY_PATTERN, generateAccessKeyId, generateSecretKey } from '../../metadata/keygen.js';
 import { MIN_SECRET_LENGTH } from '../../replication/topology.js';
-import { CommandError } from '../keys.js';
+import { CommandError } from '../errors.js';
 
 export const CREDENTIALS_FILE = 'credentials.json';
 

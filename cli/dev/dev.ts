@@ -10,7 +10,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { COMMANDS, type FlagValues } from '../args.js';
 import { lockDataDir } from '../data-lock.js';
-import { CommandError } from '../keys.js';
+import { CommandError } from '../errors.js';
 import { prepareDataDir, probeListen, rootFromEnv } from '../start-checks.js';
 import { CLUSTER_FILE, clusterDoc, writeClusterFile } from './cluster-file.js';
 import { devCredentials, type DevCredentials } from './credentials.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { HandlerTable, OpContext, OpResult } from '../context.js';
 import { header } from '../context.js';
-import { mayAccessBucket } from '../access.js';
+import { hasGrant, mayAccessBucket } from '../access.js';
 import { isV2Form, verifyV2Form } from '../auth/v2-post.js';
 import { S3Error } from '../errors.js';
 import { formBoundary, readPostForm } from '../post-form.js';
@@ -122,6 +122,9 @@ async function postObject(ctx: OpContext): Promise<OpResult> {
     checkKey(key);
     // the form's signer is the caller: the bucket policy and public access block judge it as they would a PUT
     const signerAuth = { accessKeyId: signer.accessKeyId, root: signer.root, payload: { kind: 'none' as const }, presigned: false };
+    // a scoped key goes nowhere but its own buckets, whatever a policy allows (access.ts)
+    const signerKey = signer.root ? undefined : await ctx.svc.layer.getAccessKey(signer.accessKeyId);
+    if (signerKey?.scoped && !hasGrant(signerKey, ctx.bucket)) throw new S3Error('AccessDenied');
     const policy = await checkBucketPolicies(ctx.svc, signerAuth, undefined, {
       op: 'PostObject', bucket: ctx.bucket, key, query: ctx.query, headers: { 'x-amz-acl': fields.get('acl') },
       ...connectionOf(ctx.req.socket),

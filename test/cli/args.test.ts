@@ -122,6 +122,16 @@ const runs: Case[] = [
   ],
   ['keys delete ID', ['keys', 'delete', 'EKABC', '--data-dir', 'x'], {}, { command: 'keys delete', positionals: ['EKABC'], flags: { 'data-dir': 'x', region: 'local', ...META } }],
   [
+    'storage create with short flags, the cluster and root key from the environment',
+    ['storage', 'create', '-n', 'photos', '-a', 'web', '-y', '--public', '--locations', 'iad,fra'],
+    { ERNE_ENDPOINT: 'http://gw:9000', ERNE_ROOT_ACCESS_KEY: 'ROOTKEY', ERNE_ROOT_SECRET_KEY: 'rootsecret', ERNE_MACHINES_ENDPOINT: 'http://m:4280', ERNE_MACHINES_TOKEN: 'tok' },
+    {
+      command: 'storage create',
+      flags: expect.objectContaining({ name: 'photos', app: 'web', yes: true, public: true, locations: 'iad,fra', role: 'Editor', endpoint: 'http://gw:9000', 'root-access-key': 'ROOTKEY', 'root-secret-key': 'rootsecret', 'machines-endpoint': 'http://m:4280', 'machines-token': 'tok' }),
+    },
+  ],
+  ['storage destroy NAME -y --force', ['storage', 'destroy', 'photos', '-y', '--force'], {}, { command: 'storage destroy', positionals: ['photos'], flags: expect.objectContaining({ yes: true, force: true }) }],
+  [
     'replication status: --endpoint given several times',
     ['replication', 'status', '--endpoint', 'http://a:9000', '--endpoint', 'http://b:9000', '--json'],
     { ERNE_ENDPOINT: 'http://ignored:1' },

@@ -19,11 +19,12 @@ import {
   PutPublicAccessBlockCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keysCreate } from '../../cli/keys.js';
 import { REGION, ROOT, s3Client, sdkError, startTestGateway, tempDir, uniqueBucket, type Creds, type TestGateway } from '../helpers/gateway.js';
 import { parseError, rawRequest, type RawRequest, type RawResponse } from '../helpers/raw.js';
+import { postForm } from '../helpers/post-form.js';
 
 let t: TestGateway;
 let s3: S3Client;
@@ -197,22 +198,6 @@ describe('what a policy denies', () => {
     expect((await send({ method: 'GET', path: `/${b}/k` }, OWNER)).text).toBe('v');
   });
 });
-
-/** a browser POST form uploading `key`, its policy signed by `creds` */
-function postForm(bucket: string, key: string, creds: Creds, acl?: string): RawRequest {
-  const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
-  const credential = `${creds.accessKeyId}/${amzDate.slice(0, 8)}/${REGION}/s3/aws4_request`;
-  const fields: Record<string, string> = { key, ...(acl ? { acl } : {}), 'x-amz-algorithm': 'AWS4-HMAC-SHA256', 'x-amz-credential': credential, 'x-amz-date': amzDate };
-  const conditions = [{ bucket }, ...Object.entries(fields).map(([k, v]) => ({ [k]: v }))];
-  const policy = Buffer.from(JSON.stringify({ expiration: new Date(Date.now() + 300_000).toISOString(), conditions })).toString('base64');
-  const hmac = (k: Buffer | string, d: string) => createHmac('sha256', k).update(d).digest();
-  const signingKey = hmac(hmac(hmac(hmac('AWS4' + creds.secretAccessKey, amzDate.slice(0, 8)), REGION), 's3'), 'aws4_request');
-  Object.assign(fields, { policy, 'x-amz-signature': createHmac('sha256', signingKey).update(policy).digest('hex') });
-  const boundary = 'ernepolicyform';
-  const body = Object.entries(fields).map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`).join('')
-    + `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="f.txt"\r\nContent-Type: text/plain\r\n\r\nform bytes\r\n--${boundary}--\r\n`;
-  return { method: 'POST', path: `/${bucket}`, body, headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` } };
-}
 
 describe('browser POST forms', () => {
   it('judge the form\'s signer by the bucket policy, as a PUT would be', async () => {
