@@ -11,6 +11,8 @@ import type { AuthContext } from './auth/types.js';
 import type { Operation } from './router.js';
 import type { RegionBytes } from '../replication/region-bytes.js';
 import type { RegionForward } from './forward/proxy.js';
+import type { Forwarded } from './forward/forward-auth.js';
+import type { BucketRecord } from '../metadata/types.js';
 
 /** What the handlers can reach: the region's metadata and this node's volume. */
 export interface Services {
@@ -34,8 +36,12 @@ export interface Services {
   regionBytes?: RegionBytes;
   /** in a cluster: CreateBucket/DeleteBucket go through the control region (replication/bucket-namespace.ts) */
   namespace?: Pick<BucketNamespace, 'create' | 'delete'>;
-  /** in a cluster: sends a request on to the region it belongs to (gateway/forward/: multipart uploads) */
+  /** in a cluster: sends a request on to the region it belongs to (gateway/forward/: multipart uploads, home-region buckets, consistent requests) */
   forward?: RegionForward;
+  /** in a cluster: a bucket's home region, the leader of its keys (replication/bucket-home.ts) */
+  homeOf?: (bucket: BucketRecord) => string;
+  /** in a cluster: which region forwarded this request here, if one did (gateway/forward/forward-auth.ts) */
+  forwardedBy?: (req: IncomingMessage) => Forwarded | undefined;
   /** Signature Version 2 requests and POST forms are accepted unless this is false (erne serve --no-sigv2) */
   sigv2?: boolean;
 }

@@ -36,7 +36,8 @@ import { installLimits, RequestLimiter, resolveLimits, serverOptions, type Limit
 import { openRegionBytes, type RegionBytes } from '../replication/region-bytes.js';
 import { createRegionObjectHandler } from './internal-object.js';
 import { createRegionForwarder } from './forward/proxy.js';
-import { isBucketHome } from '../replication/bucket-home.js';
+import { forwardVerifier } from './forward/forward-auth.js';
+import { bucketHome, isBucketHome } from '../replication/bucket-home.js';
 import type { BucketRecord } from '../metadata/types.js';
 
 export interface GatewayOptions {
@@ -210,9 +211,13 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const signing = signingRegions(opts.region, others);
   const clusterRegions = [opts.region, ...(others ?? []).filter((r) => r !== opts.region)];
   // in a cluster: requests for another region's multipart upload are served there
+  // in a cluster: requests for another region's multipart upload, for a bucket homed in another
+  // region, or asking for consistency of a key another region leads are served there
   const forward = opts.cluster && createRegionForwarder(opts.cluster.topology, { log });
+  const homeOf = topology && ((b: BucketRecord) => bucketHome(topology, b));
+  const forwardedBy = topology && forwardVerifier(topology.secret);
   const app = createApp(
-    { layer, multipart, blobs, region: opts.region, regions: clusterRegions, signingRegions: signing, configs, remote, regionBytes, namespace, forward, sigv2: opts.sigv2 !== false },
+    { layer, multipart, blobs, region: opts.region, regions: clusterRegions, signingRegions: signing, configs, remote, regionBytes, namespace, forward, homeOf, forwardedBy, sigv2: opts.sigv2 !== false },
     { domain: opts.domain, log, observer },
   );
   const ops = createOpsHandler({

@@ -12,6 +12,12 @@
  * per request (no keep-alive): a pooled socket the other side closed would fail only once
  * body bytes were already taken from the client, when no other URL can be tried any more.
  * Forwarding is for a client that moved, rare enough that the handshake does not matter.
+ *
+ * What the forward adds (the loop guard, this region's request id) is signed with the cluster
+ * secret (forward-auth.ts), so the other region trusts it and a client cannot fake it. A
+ * target may ask for an answer deadline: the other region must answer (or say 100 Continue)
+ * within it once the whole request is sent, or the client gets the 503. A partition that
+ * accepts connections and then drops everything is found that way, not after the idle timeout.
  */
 import http, { type ClientRequest, type IncomingMessage, type OutgoingHttpHeader, type ServerResponse } from 'node:http';
 import https from 'node:https';
@@ -20,6 +26,7 @@ import { regionInfo, type Topology } from '../../replication/topology.js';
 import { sendContinue } from '../continue.js';
 import { S3Error } from '../errors.js';
 import { writeError } from '../respond.js';
+import { forwardHeaders, isForwardHeader } from './forward-auth.js';
 import { FORWARDED_FROM, SERVED_BY_REGION } from './upload-owner.js';
 
 export interface ForwardTarget {
@@ -28,6 +35,12 @@ export interface ForwardTarget {
   requestId: string;
   /** what belongs to the region, for the 503's message; default 'This request' */
   subject?: string;
+  /** the whole 503 message when the region cannot be reached or does not answer (instead of one made of `subject`) */
+  unreachable?: string;
+  /** instead of the forwarder's own connect timeout */
+  connectTimeoutMs?: number;
+  /** the other region must start answering within this long once the request is sent; default: only the idle timeout */
+  answerTimeoutMs?: number;
 }
 
 export type RegionForward = (req: IncomingMessage, res: ServerResponse, target: ForwardTarget) => Promise<void>;
@@ -52,7 +65,7 @@ export function createRegionForwarder(topology: Topology, opts: ForwardOptions =
   return async (req, res, target) => {
     const failures: string[] = [];
     for (const base of regionInfo(topology, target.region)?.internal ?? []) {
-      const a = await attempt(new URL(base), req, res, target, topology.self, connectMs, idleMs);
+      const a = await attempt(new URL(base), req, res, target, topology, target.connectTimeoutMs ?? connectMs, idleMs);
       if (a.connected) return;
       failures.push(`${base}: ${a.why}`);
     }
@@ -60,17 +73,22 @@ export function createRegionForwarder(topology: Topology, opts: ForwardOptions =
     // the body stays unread: the connection closes after the answer
     if (!req.complete) res.setHeader('connection', 'close');
     const subject = target.subject ?? 'This request';
-    const err = new S3Error('ServiceUnavailable', `${subject} belongs to region ${target.region}, which cannot be reached now.`, { Region: target.region });
+    const message = target.unreachable ?? `${subject} belongs to region ${target.region}, which cannot be reached now.`;
+    const err = new S3Error('ServiceUnavailable', message, { Region: target.region });
     writeError(res, err, target.requestId, req.url ?? '/', req.method === 'HEAD');
   };
 }
 
-/** the request's headers as received, plus the loop guard */
-function forwardedHeaders(req: IncomingMessage, self: string): OutgoingHttpHeader[] {
-  return [...req.rawHeaders, FORWARDED_FROM, self];
+/** the request's headers as received, plus the loop guard and the signed forward headers (none of them the client's) */
+function forwardedHeaders(req: IncomingMessage, topology: Topology, requestId: string): OutgoingHttpHeader[] {
+  const out: string[] = [];
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    if (!isForwardHeader(req.rawHeaders[i]!)) out.push(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+  }
+  return [...out, FORWARDED_FROM, topology.self, ...forwardHeaders(topology.secret, topology.self, req.method ?? 'GET', req.url ?? '/', requestId)];
 }
 
-function attempt(url: URL, req: IncomingMessage, res: ServerResponse, target: ForwardTarget, self: string, connectMs: number, idleMs: number): Promise<Attempt> {
+function attempt(url: URL, req: IncomingMessage, res: ServerResponse, target: ForwardTarget, topology: Topology, connectMs: number, idleMs: number): Promise<Attempt> {
   const secure = url.protocol === 'https:';
   return new Promise<Attempt>((resolve) => {
     let connected = false;
@@ -86,7 +104,7 @@ function attempt(url: URL, req: IncomingMessage, res: ServerResponse, target: Fo
       method: req.method,
       path: req.url,
       // an array: sent as is (case, order, repeats), and node adds no Host of its own
-      headers: forwardedHeaders(req, self) as unknown as http.OutgoingHttpHeaders,
+      headers: forwardedHeaders(req, topology, target.requestId) as unknown as http.OutgoingHttpHeaders,
       agent: false,
     });
     const connectTimer = setTimeout(() => up.destroy(new Error(`no connection within ${connectMs} ms`)), connectMs);
@@ -94,6 +112,16 @@ function attempt(url: URL, req: IncomingMessage, res: ServerResponse, target: Fo
       if (socket.connecting) socket.once(secure ? 'secureConnect' : 'connect', onConnected);
       else onConnected();
     });
+    // armed while the request is all sent (or waits for 100 Continue) and nothing has come back
+    let answerTimer: NodeJS.Timeout | undefined;
+    const awaitAnswer = () => {
+      if (target.answerTimeoutMs === undefined || answer) return;
+      clearTimeout(answerTimer);
+      answerTimer = setTimeout(() => up.destroy(new Error(`no answer within ${target.answerTimeoutMs} ms`)), target.answerTimeoutMs);
+    };
+    const answered = () => clearTimeout(answerTimer);
+    up.once('finish', awaitAnswer);
+    up.once('close', answered);
     up.on('error', (err) => {
       clearTimeout(connectTimer);
       if (!connected) return settle({ connected: false, why: err.message });
@@ -103,7 +131,8 @@ function attempt(url: URL, req: IncomingMessage, res: ServerResponse, target: Fo
       // connected, then lost: answer if nothing was answered yet, else cut the client off
       if (!res.headersSent) {
         if (!req.complete) res.setHeader('connection', 'close');
-        writeError(res, new S3Error('ServiceUnavailable', `Region ${target.region} failed while serving this request: ${err.message}`, { Region: target.region }), target.requestId, req.url ?? '/', false);
+        const message = target.unreachable ? `${target.unreachable} (${err.message})` : `Region ${target.region} failed while serving this request: ${err.message}`;
+        writeError(res, new S3Error('ServiceUnavailable', message, { Region: target.region }), target.requestId, req.url ?? '/', req.method === 'HEAD');
       } else res.destroy();
     });
 
@@ -125,7 +154,9 @@ function attempt(url: URL, req: IncomingMessage, res: ServerResponse, target: Fo
       if (expectsContinue(req)) {
         // the other region says 100 Continue once it accepted the request; the client hears it then
         up.flushHeaders();
+        awaitAnswer();
         up.once('continue', () => {
+          answered();
           sendContinue(req);
           req.pipe(up);
         });
@@ -136,6 +167,7 @@ function attempt(url: URL, req: IncomingMessage, res: ServerResponse, target: Fo
     const appended = new Set<string>();
     up.once('response', (ans: IncomingMessage) => {
       answer = ans;
+      answered();
       ans.on('error', () => undefined); // a cut answer is handled on its 'close'
       // an answer before the whole body came (a refusal): the client's connection cannot be reused
       if (!req.complete) res.setHeader('connection', 'close');
