@@ -3,15 +3,16 @@
  * one of its internal URLs (a gateway serves S3 on the same port). The request goes out as it
  * came: method, target (path and query) and every header as received, Host included, so the
  * client's own signature (SigV4 covers the host) verifies there, where the same keys live.
- * Only the loop guard is added. Bodies stream both ways under back-pressure (pipe), so a
- * 5 GiB part is never held here. The response comes back as the other region wrote it (its
- * x-amz-request-id included) and names the region that served it.
+ * Only the loop guard and this region's request id are added (the other region answers and
+ * logs under that id, so the client sees one id whichever region served it). Bodies stream
+ * both ways under back-pressure (pipe), so a 5 GiB part is never held here. The response
+ * comes back as the other region wrote it and names the region that served it.
  *
  * Each of the region's internal URLs is tried in turn until one accepts the connection; a
  * region none of whose URLs does gets `503 ServiceUnavailable` naming it. A fresh connection
  * per request (no keep-alive): a pooled socket the other side closed would fail only once
  * body bytes were already taken from the client, when no other URL can be tried any more.
- * Forwarding is for a client that moved, rare enough that the handshake does not matter.
+ * That costs a handshake per forward (one round trip to the other region).
  *
  * What the forward adds (the loop guard, this region's request id) is signed with the cluster
  * secret (forward-auth.ts), so the other region trusts it and a client cannot fake it. A
