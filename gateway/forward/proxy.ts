@@ -10,9 +10,11 @@
  *
  * Each of the region's internal URLs is tried in turn until one accepts the connection; a
  * region none of whose URLs does gets `503 ServiceUnavailable` naming it. A fresh connection
- * per request (no keep-alive): a pooled socket the other side closed would fail only once
- * body bytes were already taken from the client, when no other URL can be tried any more.
- * That costs a handshake per forward (one round trip to the other region).
+ * per request that carries a body: a pooled socket the other side closed would fail only once
+ * body bytes were already taken from the client, when no other URL can be tried any more. A
+ * request without one (GET, HEAD, DELETE: most consistent requests) goes over a kept-alive
+ * connection, and is sent again on a fresh one if that connection turns out closed before any
+ * answer, so it does not pay a handshake with the other region each time.
  *
  * What the forward adds (the loop guard, this region's request id) is signed with the cluster
  * secret (forward-auth.ts), so the other region trusts it and a client cannot fake it. A
@@ -57,16 +59,35 @@ export interface ForwardOptions {
 /** response headers of one connection only (RFC 9110 §7.6.1): the client's connection has its own */
 const HOP_BY_HOP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection']);
 
-type Attempt = { connected: false; why: string } | { connected: true };
+/** `again`: a kept-alive connection was found closed before anything was answered; try a fresh one */
+type Attempt = { connected: false; why: string; again?: boolean } | { connected: true };
+
+/** the other side closed the connection (a kept-alive one it had let go of) */
+function closedUnderUs(err: Error): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ECONNRESET' || code === 'EPIPE';
+}
+
+/** a request with no body to stream: it can go over a pooled connection and be sent twice */
+function bodyless(req: IncomingMessage): boolean {
+  const m = req.method ?? 'GET';
+  return (m === 'GET' || m === 'HEAD' || m === 'DELETE') && req.headers['transfer-encoding'] === undefined && Number(req.headers['content-length'] ?? 0) === 0;
+}
 
 export function createRegionForwarder(topology: Topology, opts: ForwardOptions = {}): RegionForward {
   const connectMs = opts.connectTimeoutMs ?? 5_000;
   const idleMs = opts.idleTimeoutMs ?? 5 * 60_000;
+  // idle pooled sockets do not keep the process alive (the agent unrefs them)
+  const pool = { http: new http.Agent({ keepAlive: true, maxSockets: 256 }), https: new https.Agent({ keepAlive: true, maxSockets: 256 }) };
 
   return async (req, res, target) => {
     const failures: string[] = [];
+    const reuse = bodyless(req);
     for (const base of regionInfo(topology, target.region)?.internal ?? []) {
-      const a = await attempt(new URL(base), req, res, target, topology, target.connectTimeoutMs ?? connectMs, idleMs);
+      const url = new URL(base);
+      const agent = reuse ? pool[url.protocol === 'https:' ? 'https' : 'http'] : undefined;
+      let a = await attempt(url, req, res, target, topology, target.connectTimeoutMs ?? connectMs, idleMs, agent);
+      if (!a.connected && a.again) a = await attempt(url, req, res, target, topology, target.connectTimeoutMs ?? connectMs, idleMs, undefined);
       if (a.connected) return;
       failures.push(`${base}: ${a.why}`);
     }
@@ -89,7 +110,16 @@ function forwardedHeaders(req: IncomingMessage, topology: Topology, requestId: s
   return [...out, FORWARDED_FROM, topology.self, ...forwardHeaders(topology.secret, topology.self, req.method ?? 'GET', req.url ?? '/', requestId)];
 }
 
-function attempt(url: URL, req: IncomingMessage, res: ServerResponse, target: ForwardTarget, topology: Topology, connectMs: number, idleMs: number): Promise<Attempt> {
+function attempt(
+  url: URL,
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: ForwardTarget,
+  topology: Topology,
+  connectMs: number,
+  idleMs: number,
+  agent: http.Agent | undefined,
+): Promise<Attempt> {
   const secure = url.protocol === 'https:';
   return new Promise<Attempt>((resolve) => {
     let connected = false;
@@ -106,7 +136,7 @@ function attempt(url: URL, req: IncomingMessage, res: ServerResponse, target: Fo
       path: req.url,
       // an array: sent as is (case, order, repeats), and node adds no Host of its own
       headers: forwardedHeaders(req, topology, target.requestId) as unknown as http.OutgoingHttpHeaders,
-      agent: false,
+      agent: agent ?? false,
     });
     const connectTimer = setTimeout(() => up.destroy(new Error(`no connection within ${connectMs} ms`)), connectMs);
     up.once('socket', (socket: Socket) => {
@@ -126,6 +156,9 @@ function attempt(url: URL, req: IncomingMessage, res: ServerResponse, target: Fo
     up.on('error', (err) => {
       clearTimeout(connectTimer);
       if (!connected) return settle({ connected: false, why: err.message });
+      // a kept-alive connection the other side had closed: nothing was sent that counts, send it again
+      // (not a deadline of ours running out: the region got the request and said nothing)
+      if (up.reusedSocket && closedUnderUs(err) && !answer && !res.headersSent && !res.destroyed) return settle({ connected: false, why: err.message, again: true });
       settle({ connected: true });
       // a whole answer was relayed (what follows is the other side closing), or nobody listens any more
       if (answer?.complete || res.destroyed) return;
@@ -147,6 +180,7 @@ function attempt(url: URL, req: IncomingMessage, res: ServerResponse, target: Fo
       });
       // the client going away ends the forwarded exchange too
       res.once('close', () => {
+        if (settled) return;
         if (!res.writableFinished) up.destroy(new Error('the client went away'));
         settle({ connected: true });
       });
@@ -161,7 +195,8 @@ function attempt(url: URL, req: IncomingMessage, res: ServerResponse, target: Fo
           sendContinue(req);
           req.pipe(up);
         });
-      } else req.pipe(up);
+      } else if (agent) up.end(); // no body (and one that may be sent a second time)
+      else req.pipe(up);
     }
 
     let answer: IncomingMessage | undefined;
