@@ -210,7 +210,6 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const others = opts.clusterRegions ?? opts.cluster?.topology.regions.map((r) => r.name);
   const signing = signingRegions(opts.region, others);
   const clusterRegions = [opts.region, ...(others ?? []).filter((r) => r !== opts.region)];
-  // in a cluster: requests for another region's multipart upload are served there
   // in a cluster: requests for another region's multipart upload, for a bucket homed in another
   // region, or asking for consistency of a key another region leads are served there
   const forward = opts.cluster && createRegionForwarder(opts.cluster.topology, { log });
