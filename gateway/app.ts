@@ -117,7 +117,10 @@ export function createApp(svc: Services, opts: AppOptions = {}): Hono<{ Bindings
       if (auth.presigned) headers = hoistPresignedHeaders(headers, query);
       // a home-region bucket, or a consistent request, is executed by the region that decides it
       // (forward/bucket-route.ts): its signature is checked here first, the rest is the other region's
-      const route = svc.forward && svc.homeOf && !via && addr.bucket ? await bucketRoute({ ...svc, homeOf: svc.homeOf }, { bucket: addr.bucket, op: op.name, headers }) : undefined;
+      // (forwarded here already: served here, unless this is the control region passing on a
+      // request for a bucket its sender did not know yet)
+      const routed = svc.forward && svc.homeOf && svc.control !== undefined && addr.bucket && (!via || svc.region === svc.control);
+      const route = routed ? await bucketRoute({ ...svc, homeOf: svc.homeOf!, control: svc.control! }, { bucket: addr.bucket!, op: op.name, headers, uploadId: query.get('uploadId') }) : undefined;
       if (route) {
         await svc.forward!(req, res, { region: route.region, requestId, unreachable: unreachableMessage(route, addr.bucket!), ...ROUTE_TIMEOUTS });
         return RESPONSE_ALREADY_SENT;

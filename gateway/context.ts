@@ -38,6 +38,8 @@ export interface Services {
   namespace?: Pick<BucketNamespace, 'create' | 'delete'>;
   /** in a cluster: sends a request on to the region it belongs to (gateway/forward/: multipart uploads, home-region buckets, consistent requests) */
   forward?: RegionForward;
+  /** in a cluster: the region that decides bucket creation and deletion */
+  control?: string;
   /** in a cluster: a bucket's home region, the leader of its keys (replication/bucket-home.ts) */
   homeOf?: (bucket: BucketRecord) => string;
   /** in a cluster: which region forwarded this request here, if one did (gateway/forward/forward-auth.ts) */

@@ -216,7 +216,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const homeOf = topology && ((b: BucketRecord) => bucketHome(topology, b));
   const forwardedBy = topology && forwardVerifier(topology.secret);
   const app = createApp(
-    { layer, multipart, blobs, region: opts.region, regions: clusterRegions, signingRegions: signing, configs, remote, regionBytes, namespace, forward, homeOf, forwardedBy, sigv2: opts.sigv2 !== false },
+    { layer, multipart, blobs, region: opts.region, regions: clusterRegions, signingRegions: signing, configs, remote, regionBytes, namespace, forward, control: topology?.control, homeOf, forwardedBy, sigv2: opts.sigv2 !== false },
     { domain: opts.domain, log, observer },
   );
   const ops = createOpsHandler({

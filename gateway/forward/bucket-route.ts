@@ -11,8 +11,14 @@
  *   atomic in one region's metadata transaction, a compare-and-swap across all regions.
  *   `X-Tigris-Consistent: false` opts a request out of a consistent bucket's default.
  *
- * A request another region forwarded is served where it arrives (the caller checks that
- * first), so two regions that briefly disagree on a bucket's home do not bounce it forever.
+ * Requests naming a multipart upload are served by the region the upload lives in, whatever
+ * the bucket says: its parts are there. An upload created with the header lives in the leader.
+ *
+ * A consistent request for a bucket this region does not know yet (made moments ago in
+ * another region) goes to the control region, which decided the bucket's creation and so has
+ * its record, and which sends it on to the leader. That is the one second hop: any other
+ * request another region forwarded is served where it arrives (the caller checks that), so
+ * two regions that briefly disagree on a bucket's home do not bounce it around.
  */
 import type { BucketConfigStore } from '../../metadata/bucket-config.js';
 import { CONSISTENT_KIND, LOCATIONS_KIND, type BucketLocations } from '../../metadata/bucket-locations.js';
@@ -21,11 +27,13 @@ import type { BucketRecord } from '../../metadata/types.js';
 import { header, type Headers } from '../context.js';
 
 /**
- * Deadlines of a routed forward: a leader that does not take the connection, or has not
- * begun to answer 10 s after the whole request went to it, is taken as unreachable (a 503 that
- * says so), rather than leaving the client waiting for the idle timeout.
+ * Deadlines of a routed forward: a leader that does not take the connection within 2 s, or has
+ * not begun to answer 3 s after the whole request went to it and then does not answer a ping
+ * within 10 s more, is taken as unreachable (a 503 that says so) rather than leaving the client
+ * waiting for the idle timeout. A leader that answers the ping is only busy: it is waited for
+ * (the ping's allowance is generous, as a loaded machine answers late but answers).
  */
-export const ROUTE_TIMEOUTS = { connectTimeoutMs: 2_000, answerTimeoutMs: 10_000 } as const;
+export const ROUTE_TIMEOUTS = { connectTimeoutMs: 2_000, probeAfterMs: 3_000, pingTimeoutMs: 10_000 } as const;
 
 export const CONSISTENT_HEADERS = ['x-tigris-consistent', 'x-erne-consistent'] as const;
 
@@ -43,7 +51,8 @@ const NOT_ROUTED: ReadonlySet<string> = new Set(['ListBuckets', 'CreateBucket'])
 
 export interface BucketRoute {
   region: string;
-  why: 'home' | 'consistent';
+  /** `unknown`: a consistent request for a bucket this region does not know yet, sent to the control region */
+  why: 'home' | 'consistent' | 'unknown';
 }
 
 export interface RouteView {
@@ -51,6 +60,8 @@ export interface RouteView {
   region: string;
   /** the cluster's regions */
   regions: readonly string[];
+  /** the region that decides bucket creation (replication/topology.ts) */
+  control: string;
   configs: Pick<BucketConfigStore, 'get'>;
   layer: Pick<ObjectLayer, 'getBucket'>;
   /** the bucket's home region (replication/bucket-home.ts) */
@@ -68,8 +79,10 @@ export function asksConsistent(h: Headers): boolean | undefined {
 }
 
 /** the other region that executes this request, or undefined: serve it here */
-export async function bucketRoute(v: RouteView, r: { bucket: string; op: string; headers: Headers }): Promise<BucketRoute | undefined> {
+export async function bucketRoute(v: RouteView, r: { bucket: string; op: string; headers: Headers; uploadId?: string | null }): Promise<BucketRoute | undefined> {
   if (NOT_ROUTED.has(r.op)) return undefined;
+  // an upload's requests are served where the upload lives (forward/upload-owner.ts): its parts are there
+  if (typeof r.uploadId === 'string') return undefined;
   const locations = await v.configs.get<BucketLocations>(r.bucket, LOCATIONS_KIND);
   // a home the cluster does not have (a region removed since) leaves the bucket to be served anywhere
   if (locations?.type === 'home' && v.regions.includes(locations.region)) {
@@ -78,16 +91,20 @@ export async function bucketRoute(v: RouteView, r: { bucket: string; op: string;
   if (!CONSISTENT_OPS.has(r.op)) return undefined;
   const wants = asksConsistent(r.headers) ?? (await v.configs.get<boolean>(r.bucket, CONSISTENT_KIND)) === true;
   if (!wants) return undefined;
-  // no such bucket here: answered here (NoSuchBucket), as the bucket's creation may not have arrived
   const record = await v.layer.getBucket(r.bucket).catch(() => undefined);
-  if (!record) return undefined;
-  const leader = v.homeOf(record);
-  return leader === v.region ? undefined : { region: leader, why: 'consistent' };
+  // not here (yet): the control region knows every bucket; if it has none, it answers NoSuchBucket
+  const leader = record ? v.homeOf(record) : v.control;
+  return leader === v.region ? undefined : { region: leader, why: record ? 'consistent' : 'unknown' };
 }
 
 /** the 503's message when the region that executes the request cannot be reached */
 export function unreachableMessage(route: BucketRoute, bucket: string): string {
-  return route.why === 'home'
-    ? `Bucket ${bucket} is served by its home region ${route.region}, which cannot be reached now.`
-    : `This consistent request is executed by bucket ${bucket}'s leader region ${route.region}, which cannot be reached now; requests without X-Tigris-Consistent are still served here.`;
+  switch (route.why) {
+    case 'home':
+      return `Bucket ${bucket} is served by its home region ${route.region}, which cannot be reached now.`;
+    case 'consistent':
+      return `This consistent request is executed by bucket ${bucket}'s leader region ${route.region}, which cannot be reached now; requests without X-Tigris-Consistent are still served here.`;
+    case 'unknown':
+      return `This consistent request names bucket ${bucket}, which this region does not know yet, and the control region ${route.region}, which knows every bucket, cannot be reached now.`;
+  }
 }

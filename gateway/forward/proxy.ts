@@ -42,8 +42,15 @@ export interface ForwardTarget {
   unreachable?: string;
   /** instead of the forwarder's own connect timeout */
   connectTimeoutMs?: number;
-  /** the other region must start answering within this long once the request is sent; default: only the idle timeout */
-  answerTimeoutMs?: number;
+  /**
+   * once the request is sent, an answer that has not begun within this long has the region
+   * pinged (on a connection of its own, given `pingTimeoutMs` to answer): a region that answers
+   * the ping is only slow and is waited for again; one that does not is given up (a 503).
+   * Default: only the idle timeout.
+   */
+  probeAfterMs?: number;
+  /** default 10 s */
+  pingTimeoutMs?: number;
 }
 
 export type RegionForward = (req: IncomingMessage, res: ServerResponse, target: ForwardTarget) => Promise<void>;
@@ -146,9 +153,17 @@ function attempt(
     // armed while the request is all sent (or waits for 100 Continue) and nothing has come back
     let answerTimer: NodeJS.Timeout | undefined;
     const awaitAnswer = () => {
-      if (target.answerTimeoutMs === undefined || answer) return;
+      const ms = target.probeAfterMs;
+      const pingMs = target.pingTimeoutMs ?? 10_000;
+      if (ms === undefined || answer) return;
       clearTimeout(answerTimer);
-      answerTimer = setTimeout(() => up.destroy(new Error(`no answer within ${target.answerTimeoutMs} ms`)), target.answerTimeoutMs);
+      answerTimer = setTimeout(() => {
+        void answersPing(url, pingMs).then((alive) => {
+          if (answer || up.destroyed) return;
+          if (alive) awaitAnswer();
+          else up.destroy(new Error(`no answer within ${ms} ms, nor to a ping within ${pingMs} ms more`));
+        });
+      }, ms);
     };
     const answered = () => clearTimeout(answerTimer);
     up.once('finish', awaitAnswer);
@@ -215,7 +230,8 @@ function attempt(
         appended.add(name.toLowerCase());
         res.appendHeader(name, ans.rawHeaders[i + 1]!);
       }
-      res.setHeader(SERVED_BY_REGION, target.region);
+      // passed on by the control region (forward/bucket-route.ts): the answer names the region that served it
+      if (!res.hasHeader(SERVED_BY_REGION)) res.setHeader(SERVED_BY_REGION, target.region);
       res.writeHead(ans.statusCode ?? 502, ans.statusMessage);
       ans.once('close', () => {
         // the other region cut its answer short: so is the client's
@@ -228,6 +244,21 @@ function attempt(
       });
       ans.pipe(res);
     });
+  });
+}
+
+/**
+ * Whether a region's gateway answers at all: any HTTP answer to an unsigned GET of an internal
+ * path (a refusal, at once, touching nothing) shows it is up and reachable.
+ */
+function answersPing(url: URL, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const ping = (url.protocol === 'https:' ? https : http).get(new URL('/.erne/internal/ping', url), { agent: false }, (r) => {
+      r.resume();
+      resolve(true);
+    });
+    ping.setTimeout(timeoutMs, () => ping.destroy(new Error('timeout')));
+    ping.once('error', () => resolve(false));
   });
 }
 

@@ -11,6 +11,7 @@ function view(buckets: Record<string, { region: string; locations?: BucketLocati
   return {
     region: 'fra',
     regions: ['fra', 'iad', 'sin'],
+    control: 'iad',
     configs: {
       async get<T>(bucket: string, kind: string): Promise<T | undefined> {
         const b = buckets[bucket];
@@ -43,7 +44,7 @@ const v = view({
 
 const T = { 'x-tigris-consistent': 'true' };
 
-const cases: { what: string; bucket: string; op: string; headers?: Record<string, string>; want?: { region: string; why: string } }[] = [
+const cases: { what: string; bucket: string; op: string; headers?: Record<string, string>; uploadId?: string; want?: { region: string; why: string } }[] = [
   { what: 'any operation on a bucket homed elsewhere', bucket: 'homed', op: 'ListObjectsV2', want: { region: 'sin', why: 'home' } },
   { what: 'a bucket config operation on a bucket homed elsewhere', bucket: 'homed', op: 'PutBucketCors', want: { region: 'sin', why: 'home' } },
   { what: 'a bucket homed here', bucket: 'homedHere', op: 'PutObject', headers: T },
@@ -51,7 +52,6 @@ const cases: { what: string; bucket: string; op: string; headers?: Record<string
   { what: 'CreateBucket of a homed name', bucket: 'homed', op: 'CreateBucket' },
   { what: 'a consistent GET of a key iad leads', bucket: 'iadMade', op: 'GetObject', headers: T, want: { region: 'iad', why: 'consistent' } },
   { what: 'the twin header', bucket: 'iadMade', op: 'HeadObject', headers: { 'x-erne-consistent': 'TRUE' }, want: { region: 'iad', why: 'consistent' } },
-  { what: 'a consistent completion', bucket: 'iadMade', op: 'CompleteMultipartUpload', headers: T, want: { region: 'iad', why: 'consistent' } },
   { what: 'a consistent upload creation (the upload then lives in the leader)', bucket: 'iadMade', op: 'CreateMultipartUpload', headers: T, want: { region: 'iad', why: 'consistent' } },
   { what: 'a consistent copy and delete', bucket: 'iadMade', op: 'CopyObject', headers: T, want: { region: 'iad', why: 'consistent' } },
   { what: 'a GET without the header', bucket: 'iadMade', op: 'GetObject' },
@@ -61,13 +61,16 @@ const cases: { what: string; bucket: string; op: string; headers?: Record<string
   { what: 'a consistent bucket, no header', bucket: 'strongIad', op: 'PutObject', want: { region: 'iad', why: 'consistent' } },
   { what: 'a consistent bucket, the header saying false', bucket: 'strongIad', op: 'PutObject', headers: { 'x-tigris-consistent': 'false' } },
   { what: 'a regions-list bucket: its creator leads', bucket: 'listed', op: 'GetObject', headers: T, want: { region: 'sin', why: 'consistent' } },
-  { what: 'a bucket that does not exist here', bucket: 'nope', op: 'GetObject', headers: T },
+  { what: 'a consistent request for a bucket not known here: the control region', bucket: 'nope', op: 'GetObject', headers: T, want: { region: 'iad', why: 'unknown' } },
+  { what: 'a bucket not known here, no header', bucket: 'nope', op: 'GetObject' },
+  { what: 'a consistent completion of an upload (served where the upload lives)', bucket: 'iadMade', op: 'CompleteMultipartUpload', headers: T, uploadId: 'x', want: undefined },
+  { what: 'a part of an upload in a bucket homed elsewhere (served where the upload lives)', bucket: 'homed', op: 'UploadPart', uploadId: 'x' },
 ];
 
 describe('bucketRoute', () => {
   for (const c of cases) {
     it(c.what, async () => {
-      expect(await bucketRoute(v, { bucket: c.bucket, op: c.op, headers: c.headers ?? {} })).toEqual(c.want);
+      expect(await bucketRoute(v, { bucket: c.bucket, op: c.op, headers: c.headers ?? {}, uploadId: c.uploadId ?? null })).toEqual(c.want);
     });
   }
 

@@ -184,6 +184,28 @@ describeNeeds(redisServer)('consistent requests and home-region buckets, three r
     again.destroy();
   }, 120_000);
 
+  it('a consistent request for a bucket not known yet where it arrives goes through the control region to the leader', async () => {
+    // sin hears nothing from iad (control) and fra until healed: a bucket made in fra stays unknown there
+    const links = [cluster.link('iad', 'sin'), cluster.link('fra', 'sin')];
+    for (const l of links) l.cut();
+    const s3 = client(r('sin'), true);
+    const served = servedBy(s3);
+    try {
+      const bucket = uniqueBucket('fresh');
+      await r('fra').s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      expect((await sdkError(r('sin').s3.send(new HeadBucketCommand({ Bucket: bucket })))).status).toBe(404);
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'first', IfNoneMatch: '*' }));
+      expect(served()).toBe('fra');
+      expect(await text(s3, bucket, 'k')).toBe('first');
+      expect((await sdkError(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'second', IfNoneMatch: '*' })))).status).toBe(412);
+      // a bucket no region has: NoSuchBucket from the control region
+      expect((await sdkError(s3.send(new GetObjectCommand({ Bucket: uniqueBucket('never'), Key: 'k' })))).name).toBe('NoSuchBucket');
+    } finally {
+      for (const l of links) l.heal();
+      s3.destroy();
+    }
+  }, 60_000);
+
   it('erne buckets update --consistent makes every object request of the bucket consistent; --no-consistent ends it', async () => {
     const bucket = await bucketEverywhere('bydefault', 'fra');
     const s3 = client(r('iad'), false);

@@ -108,6 +108,19 @@ describeNeeds(redisServer)('consistent requests: each operation executed by the 
     }
   }, 60_000);
 
+  it('the header on the completion of an upload made without it: served where the upload lives', async () => {
+    const bucket = await bucketFromFra('own-upload');
+    try {
+      const { UploadId } = await r('sin').s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'm' }));
+      expect(uploadIdRegion(UploadId!)).toBe('sin');
+      const p1 = await r('sin').s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'm', UploadId, PartNumber: 1, Body: 'only part' }));
+      await strong('sin').send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'm', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: p1.ETag }] } }));
+      expect(await text(r('sin').s3, bucket, 'm')).toBe('only part');
+    } finally {
+      for (const s3 of opened.splice(0)) s3.destroy();
+    }
+  }, 60_000);
+
   it('the forward keeps the arriving region’s request id; a client sending the forward’s headers itself is still forwarded', async () => {
     const bucket = await bucketFromFra('ids');
     await r('fra').s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'v' }));
