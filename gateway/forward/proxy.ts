@@ -9,12 +9,13 @@
  * comes back as the other region wrote it and names the region that served it.
  *
  * Each of the region's internal URLs is tried in turn until one accepts the connection; a
- * region none of whose URLs does gets `503 ServiceUnavailable` naming it. A fresh connection
- * per request that carries a body: a pooled socket the other side closed would fail only once
- * body bytes were already taken from the client, when no other URL can be tried any more. A
- * request without one (GET, HEAD, DELETE: most consistent requests) goes over a kept-alive
- * connection, and is sent again on a fresh one if that connection turns out closed before any
- * answer, so it does not pay a handshake with the other region each time.
+ * region none of whose URLs does gets `503 ServiceUnavailable` naming it. Requests go over
+ * kept-alive connections, so a forward does not pay a handshake with the other region each
+ * time (a consistent PUT across 100 ms of round trip: one round trip, not two). A pooled
+ * connection is let go after 30 s idle, well before the other side's keep-alive timeout (65 s)
+ * would close it under a request; one found closed anyway (the other gateway restarted) is
+ * tried again on a fresh connection when the request has no body, and is a 503 when body
+ * bytes were already taken from the client.
  *
  * What the forward adds (the loop guard, this region's request id) is signed with the cluster
  * secret (forward-auth.ts), so the other region trusts it and a client cannot fake it. A
@@ -75,7 +76,7 @@ function closedUnderUs(err: Error): boolean {
   return code === 'ECONNRESET' || code === 'EPIPE';
 }
 
-/** a request with no body to stream: it can go over a pooled connection and be sent twice */
+/** a request with no body to stream: it can be sent twice */
 function bodyless(req: IncomingMessage): boolean {
   const m = req.method ?? 'GET';
   return (m === 'GET' || m === 'HEAD' || m === 'DELETE') && req.headers['transfer-encoding'] === undefined && Number(req.headers['content-length'] ?? 0) === 0;
@@ -85,16 +86,18 @@ export function createRegionForwarder(topology: Topology, opts: ForwardOptions =
   const connectMs = opts.connectTimeoutMs ?? 5_000;
   const idleMs = opts.idleTimeoutMs ?? 5 * 60_000;
   // idle pooled sockets do not keep the process alive (the agent unrefs them)
-  const pool = { http: new http.Agent({ keepAlive: true, maxSockets: 256 }), https: new https.Agent({ keepAlive: true, maxSockets: 256 }) };
+  // no cap on sockets: a request queued in the agent would look like a region not connecting
+  const pooled = { keepAlive: true, timeout: 30_000 };
+  const pool = { http: new http.Agent(pooled), https: new https.Agent(pooled) };
 
   return async (req, res, target) => {
     const failures: string[] = [];
-    const reuse = bodyless(req);
+    const resend = bodyless(req);
     for (const base of regionInfo(topology, target.region)?.internal ?? []) {
       const url = new URL(base);
-      const agent = reuse ? pool[url.protocol === 'https:' ? 'https' : 'http'] : undefined;
-      let a = await attempt(url, req, res, target, topology, target.connectTimeoutMs ?? connectMs, idleMs, agent);
-      if (!a.connected && a.again) a = await attempt(url, req, res, target, topology, target.connectTimeoutMs ?? connectMs, idleMs, undefined);
+      const agent = pool[url.protocol === 'https:' ? 'https' : 'http'];
+      let a = await attempt(url, req, res, target, topology, target.connectTimeoutMs ?? connectMs, idleMs, agent, resend);
+      if (!a.connected && a.again) a = await attempt(url, req, res, target, topology, target.connectTimeoutMs ?? connectMs, idleMs, undefined, resend);
       if (a.connected) return;
       failures.push(`${base}: ${a.why}`);
     }
@@ -126,6 +129,8 @@ function attempt(
   connectMs: number,
   idleMs: number,
   agent: http.Agent | undefined,
+  /** no body: sent with end(), and may be sent again */
+  resend: boolean,
 ): Promise<Attempt> {
   const secure = url.protocol === 'https:';
   return new Promise<Attempt>((resolve) => {
@@ -173,7 +178,7 @@ function attempt(
       if (!connected) return settle({ connected: false, why: err.message });
       // a kept-alive connection the other side had closed: nothing was sent that counts, send it again
       // (not a deadline of ours running out: the region got the request and said nothing)
-      if (up.reusedSocket && closedUnderUs(err) && !answer && !res.headersSent && !res.destroyed) return settle({ connected: false, why: err.message, again: true });
+      if (resend && up.reusedSocket && closedUnderUs(err) && !answer && !res.headersSent && !res.destroyed) return settle({ connected: false, why: err.message, again: true });
       settle({ connected: true });
       // a whole answer was relayed (what follows is the other side closing), or nobody listens any more
       if (answer?.complete || res.destroyed) return;
@@ -210,7 +215,7 @@ function attempt(
           sendContinue(req);
           req.pipe(up);
         });
-      } else if (agent) up.end(); // no body (and one that may be sent a second time)
+      } else if (resend) up.end(); // no body (and one that may be sent a second time)
       else req.pipe(up);
     }
 
