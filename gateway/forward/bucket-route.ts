@@ -38,13 +38,12 @@ export const ROUTE_TIMEOUTS = { connectTimeoutMs: 2_000, probeAfterMs: 3_000, pi
 export const CONSISTENT_HEADERS = ['x-tigris-consistent', 'x-erne-consistent'] as const;
 
 /**
- * The operations a consistent request may name. CreateMultipartUpload is among them so the
+ * The operations a consistent request may name (beside CompleteMultipartUpload, which names
+ * its upload and is served where that lives). CreateMultipartUpload is among them so the
  * upload lives in the leader: its parts and its completion are then forwarded there too
  * (gateway/forward/upload-owner.ts), and the completion's conditions are checked there.
  */
-const CONSISTENT_OPS: ReadonlySet<string> = new Set([
-  'PutObject', 'GetObject', 'HeadObject', 'DeleteObject', 'CopyObject', 'CreateMultipartUpload', 'CompleteMultipartUpload',
-]);
+const CONSISTENT_OPS: ReadonlySet<string> = new Set(['PutObject', 'GetObject', 'HeadObject', 'DeleteObject', 'CopyObject', 'CreateMultipartUpload']);
 
 /** operations about no one bucket, or about a bucket that does not exist yet */
 const NOT_ROUTED: ReadonlySet<string> = new Set(['ListBuckets', 'CreateBucket']);
