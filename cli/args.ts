@@ -115,6 +115,8 @@ export const COMMANDS: CommandSpec[] = [
     flags: [
       { name: 'public', kind: 'boolean', help: 'anyone may read every object in the bucket (Erne’s public bucket; listing still follows its ACL)' },
       { name: 'no-public', kind: 'boolean', help: 'end that: its objects are read as their ACLs allow' },
+      { name: 'consistent', kind: 'boolean', help: 'every object request is strongly consistent, as with X-Tigris-Consistent: true (executed by the bucket’s home region)' },
+      { name: 'no-consistent', kind: 'boolean', help: 'end that: requests are served where they arrive unless they send the header' },
       ...whereFlags(),
     ],
   },

@@ -9,13 +9,20 @@ import { CommandError } from './errors.js';
  * Works on the region's metadata directly, as `erne keys` does, also while gateways run, or
  * on a running cluster through its admin API (--endpoint).
  */
-/** --public / --no-public → the setting; exactly one of them */
-export function publicFlag(flags: FlagValues): boolean {
-  const on = flags['public'] === true;
-  const off = flags['no-public'] === true;
-  if (on && off) throw new UsageError('--public and --no-public contradict each other');
-  if (!on && !off) throw new UsageError('nothing to update: give --public or --no-public');
-  return on;
+/** `--NAME` / `--no-NAME` → true / false; undefined when neither is given */
+function onOff(flags: FlagValues, name: string): boolean | undefined {
+  const on = flags[name] === true;
+  const off = flags[`no-${name}`] === true;
+  if (on && off) throw new UsageError(`--${name} and --no-${name} contradict each other`);
+  return on ? true : off ? false : undefined;
+}
+
+/** the settings to change: --public / --no-public, --consistent / --no-consistent (at least one) */
+export function updateFlags(flags: FlagValues): { public?: boolean; consistent?: boolean } {
+  const pub = onOff(flags, 'public');
+  const consistent = onOff(flags, 'consistent');
+  if (pub === undefined && consistent === undefined) throw new UsageError('nothing to update: give --public, --no-public, --consistent or --no-consistent');
+  return { ...(pub !== undefined ? { public: pub } : {}), ...(consistent !== undefined ? { consistent } : {}) };
 }
 
 /**
@@ -37,12 +44,25 @@ export async function bucketsSetLocations(flags: FlagValues, name: string, out: 
   out(`bucket ${name}: locations ${b.locations} (applies to new writes)\n`);
 }
 
+/**
+ * `--consistent`: every object request of the bucket is strongly consistent, as if it sent
+ * `X-Tigris-Consistent: true` (executed by the bucket's home region; gateway/forward/bucket-route.ts).
+ */
 export async function bucketsUpdate(flags: FlagValues, name: string, out: (s: string) => void, env: Env = process.env): Promise<void> {
-  const makePublic = publicFlag(flags);
+  const change = updateFlags(flags);
   await withAdmin(flags, env, (admin) =>
-    admin.updateBucket(name, { public: makePublic }).catch((err: unknown) => {
+    admin.updateBucket(name, change).catch((err: unknown) => {
       throw (err as { code?: string }).code === 'NoSuchBucket' ? new CommandError(`no bucket ${name} in this region`) : err;
     }),
   );
-  out(makePublic ? `bucket ${name}: public (anyone may read every object in it)\n` : `bucket ${name}: not public (its ACLs decide who reads)\n`);
+  if (change.public !== undefined) {
+    out(change.public ? `bucket ${name}: public (anyone may read every object in it)\n` : `bucket ${name}: not public (its ACLs decide who reads)\n`);
+  }
+  if (change.consistent !== undefined) {
+    out(
+      change.consistent
+        ? `bucket ${name}: consistent (every object request is executed by its home region, as with X-Tigris-Consistent: true)\n`
+        : `bucket ${name}: not consistent by default (requests are served where they arrive unless they send X-Tigris-Consistent: true)\n`,
+    );
+  }
 }

@@ -21,6 +21,7 @@ import { lingerOnClose } from './linger.js';
 import { textAsHeader } from './header-text.js';
 import { connectionOf } from './policy/context.js';
 import { uploadOwner } from './forward/upload-owner.js';
+import { bucketRoute, ROUTE_TIMEOUTS, unreachableMessage } from './forward/bucket-route.js';
 
 export interface AppOptions {
   /** virtual-host style base domain */
@@ -72,7 +73,9 @@ export function createApp(svc: Services, opts: AppOptions = {}): Hono<{ Bindings
   app.all('*', async (c) => {
     const req = c.env.incoming;
     const res = c.env.outgoing;
-    const requestId = nextId();
+    // a request another region forwarded keeps the id that region gave it (the client sees one id)
+    const via = svc.forwardedBy?.(req);
+    const requestId = via?.requestId ?? nextId();
     const trace = observer?.begin(req, res, requestId);
     // the signing key's record is kept for the access check (its bucket roles)
     let keyRecord: AccessKeyRecord | undefined;
@@ -112,6 +115,16 @@ export function createApp(svc: Services, opts: AppOptions = {}): Hono<{ Bindings
       const auth = await verifyRequest({ method, rawPath: addr.rawPath, rawQuery: addr.rawQuery, headers }, lookup, authOpts);
       if (trace) trace.accessKey = auth.accessKeyId;
       if (auth.presigned) headers = hoistPresignedHeaders(headers, query);
+      // a home-region bucket, or a consistent request, is executed by the region that decides it
+      // (forward/bucket-route.ts): its signature is checked here first, the rest is the other region's
+      // (forwarded here already: served here, unless this is the control region passing on a
+      // request for a bucket its sender did not know yet)
+      const routed = svc.forward && svc.homeOf && svc.control !== undefined && addr.bucket && (!via || svc.region === svc.control);
+      const route = routed ? await bucketRoute({ ...svc, homeOf: svc.homeOf!, control: svc.control! }, { bucket: addr.bucket!, op: op.name, headers, uploadId: query.get('uploadId') }) : undefined;
+      if (route) {
+        await svc.forward!(req, res, { region: route.region, requestId, unreachable: unreachableMessage(route, addr.bucket!), ...ROUTE_TIMEOUTS });
+        return RESPONSE_ALREADY_SENT;
+      }
       if (op.name === 'MethodNotAllowed') throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: addr.key ? 'OBJECT' : 'BUCKET' });
       await authorize(svc, auth, keyRecord, { op: op.name, bucket: addr.bucket, key: addr.key, query, headers, ...connectionOf(req.socket) });
       const handler = withCannedAcl(op.name, handlerFor(op.name));

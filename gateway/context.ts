@@ -24,6 +24,8 @@ export interface Placement {
   /** drops a blob this node staged for a write that did not happen */
   discardHere(blob: HeldBlob): Promise<void>;
 }
+import type { Forwarded } from './forward/forward-auth.js';
+import type { BucketRecord } from '../metadata/types.js';
 
 /** What the handlers can reach: the region's metadata and this node's volume. */
 export interface Services {
@@ -47,7 +49,7 @@ export interface Services {
   regionBytes?: RegionBytes;
   /** in a cluster: CreateBucket/DeleteBucket go through the control region (replication/bucket-namespace.ts) */
   namespace?: Pick<BucketNamespace, 'create' | 'delete'>;
-  /** in a cluster: sends a request on to the region it belongs to (gateway/forward/: multipart uploads) */
+  /** in a cluster: sends a request on to the region it belongs to (gateway/forward/: multipart uploads, home-region buckets, consistent requests) */
   forward?: RegionForward;
   /** in a cluster: pushes a write's bytes to the regions its bucket lists */
   placement?: Placement;
@@ -55,6 +57,12 @@ export interface Services {
   upkeep?: () => Promise<void>;
   /** in a cluster: x-amz-replication-status of a version (PENDING, COMPLETED, REPLICA) */
   replicationStatus?: (v: ObjectVersion) => Promise<string>;
+  /** in a cluster: the region that decides bucket creation and deletion */
+  control?: string;
+  /** in a cluster: a bucket's home region, the leader of its keys (replication/bucket-home.ts) */
+  homeOf?: (bucket: BucketRecord) => string;
+  /** in a cluster: which region forwarded this request here, if one did (gateway/forward/forward-auth.ts) */
+  forwardedBy?: (req: IncomingMessage) => Forwarded | undefined;
   /** Signature Version 2 requests and POST forms are accepted unless this is false (erne serve --no-sigv2) */
   sigv2?: boolean;
 }

@@ -38,7 +38,8 @@ import { openRegionBytes, type RegionBytes } from '../replication/region-bytes.j
 import { createRegionObjectHandler } from './internal-object.js';
 import { clusterPlacement } from './cluster-placement.js';
 import { createRegionForwarder } from './forward/proxy.js';
-import { isBucketHome } from '../replication/bucket-home.js';
+import { forwardVerifier } from './forward/forward-auth.js';
+import { bucketHome, isBucketHome } from '../replication/bucket-home.js';
 import type { BucketRecord } from '../metadata/types.js';
 
 export interface GatewayOptions {
@@ -214,9 +215,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const others = opts.clusterRegions ?? opts.cluster?.topology.regions.map((r) => r.name);
   const signing = signingRegions(opts.region, others);
   const clusterRegions = [opts.region, ...(others ?? []).filter((r) => r !== opts.region)];
-  // in a cluster: requests for another region's multipart upload are served there
+  // in a cluster: requests for another region's multipart upload, for a bucket homed in another
+  // region, or asking for consistency of a key another region leads are served there
   const forward = opts.cluster && createRegionForwarder(opts.cluster.topology, { log });
-  const svc = { layer, multipart, blobs, region: opts.region, regions: clusterRegions, signingRegions: signing, configs, remote, regionBytes, namespace, forward, sigv2: opts.sigv2 !== false,
+  const homeOf = topology && ((b: BucketRecord) => bucketHome(topology, b));
+  const forwardedBy = topology && forwardVerifier(topology.secret);
+  const svc = { layer, multipart, blobs, region: opts.region, regions: clusterRegions, signingRegions: signing, configs, remote, regionBytes, namespace, forward, control: topology?.control, homeOf, forwardedBy, sigv2: opts.sigv2 !== false,
     ...(placed ? { placement: placed.placement, replicationStatus: placed.replicationStatus, upkeep: () => janitor.runOnce() } : {}) };
   const app = createApp(svc, { domain: opts.domain, log, observer });
   const admin = createAdminHandler(svc, log);

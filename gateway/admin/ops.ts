@@ -7,7 +7,7 @@
  */
 import type { BucketConfigStore } from '../../metadata/bucket-config.js';
 import { PUBLIC_BUCKET_KIND } from '../../metadata/bucket-config.js';
-import { formatLocations, LOCATIONS_KIND, parseLocations, storedLocations, type BucketLocations } from '../../metadata/bucket-locations.js';
+import { CONSISTENT_KIND, formatLocations, LOCATIONS_KIND, parseLocations, storedLocations, type BucketLocations } from '../../metadata/bucket-locations.js';
 import { MetadataError } from '../../metadata/errors.js';
 import { ACCESS_KEY_ID_PATTERN, SECRET_KEY_PATTERN, generateAccessKeyId, generateSecretKey } from '../../metadata/keygen.js';
 import type { ObjectLayer } from '../../metadata/object-layer.js';
@@ -94,10 +94,13 @@ export function localAdmin(d: AdminDeps): Admin {
     owner: b.owner,
     public: (await d.configs.get<boolean>(b.name, PUBLIC_BUCKET_KIND)) === true,
     locations: formatLocations(storedLocations(await d.configs.get<unknown>(b.name, LOCATIONS_KIND))),
+    consistent: (await d.configs.get<boolean>(b.name, CONSISTENT_KIND)) === true,
   });
   const apply = async (name: string, change: BucketUpdate, locations: BucketLocations | undefined) => {
     if (change.public === true) await d.configs.put(name, PUBLIC_BUCKET_KIND, true);
     else if (change.public === false) await d.configs.delete(name, PUBLIC_BUCKET_KIND);
+    if (change.consistent === true) await d.configs.put(name, CONSISTENT_KIND, true);
+    else if (change.consistent === false) await d.configs.delete(name, CONSISTENT_KIND);
     // global is what no document means
     if (locations?.type === 'global') await d.configs.delete(name, LOCATIONS_KIND);
     // stored in its text form, as the gateway stores X-Tigris-Regions (gateway/locations.ts)
@@ -174,6 +177,7 @@ export function localAdmin(d: AdminDeps): Admin {
     updateBucket: (name, change) =>
       guard(async () => {
         expectType(change.public, 'boolean', 'public');
+        expectType(change.consistent, 'boolean', 'consistent');
         expectType(change.locations, 'string', 'locations');
         const locations = locationsOf(change.locations);
         await getBucket(name);

@@ -57,6 +57,8 @@ export interface BucketInfo {
   public: boolean;
   /** text form of metadata/bucket-locations.ts */
   locations: string;
+  /** strongly consistent by default */
+  consistent: boolean;
 }
 
 export interface BucketStatus extends BucketInfo {
@@ -80,6 +82,8 @@ export interface NewBucketInput {
 export interface BucketUpdate {
   public?: boolean;
   locations?: string;
+  /** strongly consistent by default (as if every request sent X-Tigris-Consistent: true) */
+  consistent?: boolean;
 }
 
 export interface ClusterInfo {

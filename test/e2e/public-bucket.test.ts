@@ -47,6 +47,7 @@ describe('erne buckets update --public', () => {
 
   it('refuses a bucket that does not exist, and a command with neither flag, in one line', async () => {
     await expect(update(uniqueBucket('nope'), '--public')).rejects.toThrow(/erne: no bucket nope-[^\n]* in this region\n$/);
-    await expect(erneCli(['buckets', 'update', 'x', '--data-dir', erne.dataDir])).rejects.toThrow(/erne: nothing to update: give --public or --no-public\n$/);
+    await expect(erneCli(['buckets', 'update', 'x', '--data-dir', erne.dataDir])).rejects.toThrow(/erne: nothing to update: give --public, --no-public, --consistent or --no-consistent\n$/);
+    await expect(erneCli(['buckets', 'update', 'x', '--consistent', '--no-consistent', '--data-dir', erne.dataDir])).rejects.toThrow(/erne: --consistent and --no-consistent contradict each other\n$/);
   });
 });
