@@ -37,6 +37,8 @@ export interface ProcessDriverOptions {
   baseEnv?: Record<string, string>;
   /** default stop timeout before SIGKILL (default 5 s, Fly's kill_timeout) */
   stopTimeoutMs?: number;
+  /** a machine's log moves to machine.log.1 past this size (default 32 MiB): two files at most */
+  logMaxBytes?: number;
 }
 
 export class MachineNotFoundError extends Error {
@@ -70,6 +72,8 @@ export class ProcessDriver implements MachineDriver {
   readonly network: RegionNetwork;
   private readonly index: MachineIndex;
   private readonly links = new Set<LatencyProxy>();
+  /** start, stop and destroy of one machine run one at a time (two starts must not make two runs) */
+  private readonly busy = new Map<string, Promise<unknown>>();
 
   constructor(private readonly opts: ProcessDriverOptions) {
     mkdirSync(opts.root, { recursive: true });
@@ -87,7 +91,11 @@ export class ProcessDriver implements MachineDriver {
     return this.network.place(region);
   }
 
-  async start(spec: LaunchSpec): Promise<void> {
+  start(spec: LaunchSpec): Promise<void> {
+    return this.serial(spec.machineId, () => this.startNow(spec));
+  }
+
+  private async startNow(spec: LaunchSpec): Promise<void> {
     if (!spec.argv.length) throw new Error(`machine ${spec.machineId}: no command to run`);
     const before = existsSync(spec.workDir) ? await this.status(spec.machineId).catch(() => undefined) : undefined;
     if (before?.state === 'running') {
@@ -128,7 +136,8 @@ export class ProcessDriver implements MachineDriver {
     const paths = files(spec.workDir);
     rmSync(paths.state, { force: true });
     rmSync(paths.exit, { force: true });
-    writeJson(paths.launch, { spec, runId, argv: place.wrap(spec.argv), env, cwd: spec.volumeDir, forwards, detail } satisfies LaunchRecord);
+    const logMaxBytes = this.opts.logMaxBytes;
+    writeJson(paths.launch, { spec, runId, argv: place.wrap(spec.argv), env, cwd: spec.volumeDir, forwards, detail, ...(logMaxBytes ? { logMaxBytes } : {}) } satisfies LaunchRecord);
 
     const sup = spawn(process.execPath, [supervisorPath(), spec.workDir], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
     let supErr = '';
@@ -181,7 +190,11 @@ export class ProcessDriver implements MachineDriver {
     process.kill(state.program.pid, signal);
   }
 
-  async stop(machineId: string, opts: StopOptions = {}): Promise<void> {
+  stop(machineId: string, opts: StopOptions = {}): Promise<void> {
+    return this.serial(machineId, () => this.stopNow(machineId, opts));
+  }
+
+  private async stopNow(machineId: string, opts: StopOptions): Promise<void> {
     const state = await this.running(machineId);
     if (!state) return;
     const timeoutMs = opts.timeoutMs ?? this.opts.stopTimeoutMs ?? 5000;
@@ -200,10 +213,14 @@ export class ProcessDriver implements MachineDriver {
     yield* readLog(files(workDir).log, opts);
   }
 
-  async destroy(machineId: string): Promise<void> {
+  destroy(machineId: string): Promise<void> {
+    return this.serial(machineId, () => this.destroyNow(machineId));
+  }
+
+  private async destroyNow(machineId: string): Promise<void> {
     const workDir = this.index.workDir(machineId);
     if (!workDir) return;
-    await this.stop(machineId);
+    await this.stopNow(machineId, {});
     const launch = readJson<LaunchRecord>(files(workDir).launch);
     if (launch) rmSync(launch.spec.volumeDir, { recursive: true, force: true });
     rmSync(workDir, { recursive: true, force: true });
@@ -250,6 +267,14 @@ export class ProcessDriver implements MachineDriver {
     await this.close();
     for (const id of this.index.ids()) await this.destroy(id);
     await this.network.teardown();
+  }
+
+  private serial<T>(machineId: string, fn: () => Promise<T>): Promise<T> {
+    const next = (this.busy.get(machineId) ?? Promise.resolve()).then(fn, fn);
+    const settled = next.catch(() => undefined);
+    this.busy.set(machineId, settled);
+    void settled.then(() => this.busy.get(machineId) === settled && this.busy.delete(machineId));
+    return next;
   }
 
   private async running(machineId: string): Promise<StateRecord | undefined> {

@@ -32,6 +32,8 @@ export interface LaunchRecord {
   env: Record<string, string>;
   cwd: string;
   forwards: Forward[];
+  /** the log moves to machine.log.1 past this size */
+  logMaxBytes?: number;
   /** facts for status().detail (network mode, address …) */
   detail: Record<string, string>;
 }

@@ -40,7 +40,7 @@ async function main(workDir: string): Promise<void> {
   const paths = files(workDir);
   const launch = readJson<LaunchRecord>(paths.launch);
   if (!launch) throw new Error(`no launch record in ${workDir}`);
-  const log = new LogWriter(paths.log);
+  const log = new LogWriter(paths.log, launch.logMaxBytes);
   const finish = (exit: Omit<ExitRecord, 'runId' | 'exitedAt'>) => {
     writeJson(paths.exit, { runId: launch.runId, exitedAt: new Date().toISOString(), ...exit } satisfies ExitRecord);
     log.close();
