@@ -80,6 +80,7 @@ describe('process driver', () => {
 
     const st = await driver.status(s.machineId);
     expect(st).toMatchObject({ state: 'running', detail: { network: 'loopback', instance: 'i-1' } });
+    expect(await driver.address(s.machineId)).toBe('127.0.0.1');
     // the gateway's data dir is the machine's volume (its cwd)
     expect(existsSync(s.volumeDir)).toBe(true);
 

@@ -69,6 +69,8 @@ describeNeeds(need(netnsUnavailable()))('process driver: regions as network name
     const st = await driver.status(s.machineId);
     expect(st).toMatchObject({ state: 'running', detail: { network: 'netns', netns: `${PREFIX}iad`, address: place.machineHost } });
     expect(ipOut(['netns', 'pids', `${PREFIX}iad`]).split('\n')).toContain(String(st.pid));
+    expect(await driver.address(s.machineId)).toBe(place.machineHost);
+    expect(st.detail?.published).toBe(`127.0.0.1:${hostPort}->9000`);
 
     const check = { type: 'http' as const, port: 9000, path: '/.erne/health', timeout: '1s' };
     await waitFor('the health check at the region address', async () => (await runCheck(check, { host: place.machineHost })).status === 'passing');

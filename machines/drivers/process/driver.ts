@@ -86,6 +86,16 @@ export class ProcessDriver implements MachineDriver {
     return join(this.opts.root, 'machines', encodeURIComponent(machineId));
   }
 
+  /**
+   * The address at which the host reaches a machine's ports (its internal ports, as Fly's
+   * checks use them): 127.0.0.1, or its region's address. Undefined for an unknown machine.
+   */
+  async address(machineId: string): Promise<string | undefined> {
+    const workDir = this.index.workDir(machineId);
+    const launch = workDir ? readJson<LaunchRecord>(files(workDir).launch) : undefined;
+    return launch ? (await this.network.place(launch.spec.region)).machineHost : undefined;
+  }
+
   /** where the host reaches a machine of `region`, and where such a machine reaches the host */
   async placement(region: string): Promise<Placement> {
     return this.network.place(region);
@@ -120,6 +130,9 @@ export class ProcessDriver implements MachineDriver {
       if (place.machineHost === '127.0.0.1' && p.host === p.internal && publishHost === '127.0.0.1') continue;
       forwards.push({ listenHost: publishHost, listenPort: p.host, targetHost: place.machineHost, targetPort: p.internal });
     }
+    if (forwards.length) detail.published = forwards.map((f) => `${f.listenHost}:${f.listenPort}->${f.targetPort}`).join(',');
+    // no cgroup of our own to put a child in on every host: the size is noted, not enforced
+    detail.guest = `cpus=${spec.guest.cpus} memory_mb=${spec.guest.memoryMb} (not enforced)`;
     const env = {
       ...(this.opts.baseEnv ?? defaultEnv()),
       // what Fly tells a machine about itself, so programs written for Fly find it here too
