@@ -84,7 +84,7 @@ const LOOPBACK = (reason: string): Placement => ({
   wrap: (argv) => argv,
   machineHost: '127.0.0.1',
   hostAddress: '127.0.0.1',
-  detail: { network: 'loopback', network_reason: reason },
+  detail: { network: 'loopback', network_reason: reason, address: '127.0.0.1' },
 });
 
 export class RegionNetwork {
