@@ -252,4 +252,13 @@ describe('process driver', () => {
     expect(kept.length).toBeLessThan(want.length);
     await small.stop(s.machineId);
   });
+
+  it('when the program ends, what it left running in its process group ends too', async () => {
+    const s = spec(['/bin/sh', '-c', 'sleep 1000 & echo "left $!"; exit 0']);
+    await driver.start(s);
+    await waitFor('the program to end', async () => (await driver.status(s.machineId)).state === 'exited');
+    const left = Number(/ out left (\d+)/.exec(await logText(s.machineId))?.[1]);
+    expect(left).toBeGreaterThan(0);
+    await waitFor('the leftover sleep to be gone', () => !existsSync(`/proc/${left}`) || readFileSync(`/proc/${left}/stat`, 'utf8').includes(') Z '));
+  });
 });
