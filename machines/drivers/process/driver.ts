@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -152,12 +152,15 @@ export class ProcessDriver implements MachineDriver {
     const logMaxBytes = this.opts.logMaxBytes;
     writeJson(paths.launch, { spec, runId, argv: place.wrap(spec.argv), env, cwd: spec.volumeDir, forwards, detail, ...(logMaxBytes ? { logMaxBytes } : {}) } satisfies LaunchRecord);
 
-    const sup = spawn(process.execPath, [supervisorPath(), spec.workDir], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
-    let supErr = '';
-    sup.stderr!.setEncoding('utf8').on('data', (d: string) => (supErr += d));
+    // the supervisor's own stderr goes to a file, never a pipe to this process: once this
+    // process is gone, a warning written to a broken pipe would end the supervisor
+    const errFd = openSync(paths.supervisorErr, 'a');
+    const sup = spawn(process.execPath, [supervisorPath(), spec.workDir], { detached: true, stdio: ['ignore', 'ignore', errFd] });
+    closeSync(errFd);
     let supEnded = false;
+    let spawnErr = '';
     sup.once('exit', () => (supEnded = true));
-    sup.once('error', (err) => ((supEnded = true), (supErr += err.message)));
+    sup.once('error', (err) => ((supEnded = true), (spawnErr = err.message)));
     try {
       const deadline = Date.now() + START_TIMEOUT_MS;
       for (;;) {
@@ -167,13 +170,15 @@ export class ProcessDriver implements MachineDriver {
           if (exit.error) throw new Error(`machine ${spec.machineId}: ${exit.error}`);
           return; // ran and ended already: status() tells how
         }
-        if (supEnded) throw new Error(`machine ${spec.machineId}: its supervisor ended before the program started${supErr ? `: ${supErr.trim()}` : ''}`);
+        if (supEnded) {
+          const why = spawnErr || tail(paths.supervisorErr);
+          throw new Error(`machine ${spec.machineId}: its supervisor ended before the program started${why ? `: ${why}` : ''}`);
+        }
         if (Date.now() > deadline) throw new Error(`machine ${spec.machineId}: not started within ${START_TIMEOUT_MS} ms`);
         await sleep(POLL_MS);
       }
     } finally {
-      // from here on the supervisor lives on its own: it must not hold this process open, nor die with it
-      sup.stderr!.destroy();
+      // from here on the supervisor lives on its own: it must not hold this process open
       sup.unref();
     }
   }
@@ -303,6 +308,15 @@ export class ProcessDriver implements MachineDriver {
       await sleep(POLL_MS);
     }
     return true;
+  }
+}
+
+/** the last line of a file (the supervisor's last word), or '' */
+function tail(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim().split('\n').at(-1) ?? '';
+  } catch {
+    return '';
   }
 }
 
