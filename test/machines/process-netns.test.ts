@@ -102,6 +102,15 @@ describeNeeds(need(netnsUnavailable()))('process driver: regions as network name
     await driver.start(linked);
     await waitFor('the linked probe to end', async () => (await driver.status(linked.machineId)).state === 'exited');
     expect(await output(linked.machineId)).toMatch(/ out got hello from fra$/);
+
+    // a link made again on its old port (a restarted scheduler) is where machines look for it
+    await link.close();
+    const again = await driver.link('iad', { host: fraHost, port: 8080 }, 0, { port: link.port });
+    expect(again.url).toBe(link.url);
+    const relinked = probe('probe-relink', `${again.url}/`);
+    await driver.start(relinked);
+    await waitFor('the relinked probe to end', async () => (await driver.status(relinked.machineId)).state === 'exited');
+    expect(await output(relinked.machineId)).toMatch(/ out got hello from fra$/);
   });
 
   it('destroyAll removes every machine, namespace and veth it made', async () => {

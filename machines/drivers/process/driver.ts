@@ -264,11 +264,12 @@ export class ProcessDriver implements MachineDriver {
   /**
    * A link from the machines of region `from` to `target` with a one-way delay each way (the
    * latency between regions; 0 for none), listening where those machines reach the host. It
-   * runs in this process: the caller keeps it, and close() ends it.
+   * runs in this process: the caller keeps it, and close() ends it. A caller that restarts
+   * passes the port it had (opts.port), so running machines find the link where it was.
    */
-  async link(from: string, target: { host: string; port: number }, delayMs: number): Promise<LatencyProxy> {
+  async link(from: string, target: { host: string; port: number }, delayMs: number, opts: { port?: number } = {}): Promise<LatencyProxy> {
     const place = await this.network.place(from);
-    const proxy = await startLatencyProxy({ target, delayMs, host: place.hostAddress });
+    const proxy = await startLatencyProxy({ target, delayMs, host: place.hostAddress, ...(opts.port ? { port: opts.port } : {}) });
     this.links.add(proxy);
     const close = proxy.close.bind(proxy);
     proxy.close = () => (this.links.delete(proxy), close());
