@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DriverStatus, LaunchSpec, MachineDriver, StopOptions } from '../types.js';
 import { readLog } from './log-file.js';
-import { files, MachineIndex, readJson, writeJson, type ExitRecord, type Forward, type LaunchRecord, type StateRecord } from './machine-files.js';
+import { launchRecord } from './launch-record.js';
+import { files, MachineIndex, readJson, writeJson, type ExitRecord, type LaunchRecord, type StateRecord } from './machine-files.js';
 import { RegionNetwork, type NetworkChoice, type Placement } from './network.js';
 import { isAlive } from './proc-identity.js';
 import { startLatencyProxy, type LatencyProxy } from '../../net/latency-proxy.js';
@@ -118,39 +119,11 @@ export class ProcessDriver implements MachineDriver {
     this.index.add(spec.machineId, spec.workDir);
 
     const place = await this.network.place(spec.region);
-    const publishHost = this.opts.publishHost ?? '127.0.0.1';
-    const forwards: Forward[] = [];
-    const detail: Record<string, string> = { ...place.detail };
-    for (const p of spec.ports) {
-      if (p.protocol !== 'tcp') {
-        detail[`port_${p.internal}_${p.protocol}`] = 'not published (the process driver forwards tcp only)';
-        continue;
-      }
-      // on loopback a port published as itself is the program's own listening socket
-      if (place.machineHost === '127.0.0.1' && p.host === p.internal && publishHost === '127.0.0.1') continue;
-      forwards.push({ listenHost: publishHost, listenPort: p.host, targetHost: place.machineHost, targetPort: p.internal });
-    }
-    if (forwards.length) detail.published = forwards.map((f) => `${f.listenHost}:${f.listenPort}->${f.targetPort}`).join(',');
-    // no cgroup of our own to put a child in on every host: the size is noted, not enforced
-    detail.guest = `cpus=${spec.guest.cpus} memory_mb=${spec.guest.memoryMb} (not enforced)`;
-    const env = {
-      ...(this.opts.baseEnv ?? defaultEnv()),
-      // what Fly tells a machine about itself, so programs written for Fly find it here too
-      FLY_MACHINE_ID: spec.machineId,
-      FLY_ALLOC_ID: spec.machineId,
-      FLY_APP_NAME: spec.app,
-      FLY_REGION: spec.region,
-      FLY_MACHINE_VERSION: spec.instanceId,
-      FLY_PRIVATE_IP: place.machineHost,
-      FLY_VM_MEMORY_MB: String(spec.guest.memoryMb),
-      ...spec.env,
-    };
     const runId = randomUUID();
     const paths = files(spec.workDir);
     rmSync(paths.state, { force: true });
     rmSync(paths.exit, { force: true });
-    const logMaxBytes = this.opts.logMaxBytes;
-    writeJson(paths.launch, { spec, runId, argv: place.wrap(spec.argv), env, cwd: spec.volumeDir, forwards, detail, ...(logMaxBytes ? { logMaxBytes } : {}) } satisfies LaunchRecord);
+    writeJson(paths.launch, launchRecord(spec, runId, place, { publishHost: this.opts.publishHost ?? '127.0.0.1', baseEnv: this.opts.baseEnv ?? defaultEnv(), logMaxBytes: this.opts.logMaxBytes }));
 
     // the supervisor's own stderr goes to a file, never a pipe to this process: once this
     // process is gone, a warning written to a broken pipe would end the supervisor
@@ -174,7 +147,11 @@ export class ProcessDriver implements MachineDriver {
           const why = spawnErr || tail(paths.supervisorErr);
           throw new Error(`machine ${spec.machineId}: its supervisor ended before the program started${why ? `: ${why}` : ''}`);
         }
-        if (Date.now() > deadline) throw new Error(`machine ${spec.machineId}: not started within ${START_TIMEOUT_MS} ms`);
+        if (Date.now() > deadline) {
+          // a run that comes later would be one nobody waits for
+          sup.kill('SIGKILL');
+          throw new Error(`machine ${spec.machineId}: not started within ${START_TIMEOUT_MS} ms`);
+        }
         await sleep(POLL_MS);
       }
     } finally {
