@@ -5,6 +5,8 @@
  * Needs `npm run build` (the gateway and the machine supervisor run from dist/).
  */
 import { spawn } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand, CreateBucketCommand } from '@aws-sdk/client-s3';
@@ -260,5 +262,34 @@ describe('process driver', () => {
     const left = Number(/ out left (\d+)/.exec(await logText(s.machineId))?.[1]);
     expect(left).toBeGreaterThan(0);
     await waitFor('the leftover sleep to be gone', () => !existsSync(`/proc/${left}`) || readFileSync(`/proc/${left}/stat`, 'utf8').includes(') Z '));
+  });
+
+  it('a link between regions is a process of its own: found by a new driver, cut and healed, closed', async () => {
+    const target = http.createServer((_, res) => res.end('through the link'));
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    const port = (target.address() as AddressInfo).port;
+    const get = (url: string) => fetch(url, { signal: AbortSignal.timeout(2000) }).then((r) => r.text());
+    try {
+      const link = await driver.link('iad-fra', 'iad', { host: '127.0.0.1', port }, 5);
+      expect(await get(link.url)).toBe('through the link');
+
+      const fresh = new ProcessDriver({ root });
+      expect(fresh.links.list()).toEqual([expect.objectContaining({ name: 'iad-fra', url: link.url, running: true })]);
+      // opening it again while it runs is the same link; asking for another target is refused
+      expect((await fresh.link('iad-fra', 'iad', { host: '127.0.0.1', port }, 5)).url).toBe(link.url);
+      await expect(fresh.link('iad-fra', 'iad', { host: '127.0.0.1', port: port + 1 }, 5)).rejects.toThrow(/close it first/);
+
+      fresh.links.cut('iad-fra');
+      await waitFor('the cut link to refuse', () => get(link.url).then(() => false, () => true));
+      fresh.links.heal('iad-fra');
+      await waitFor('the healed link to carry traffic', () => get(link.url).then((b) => b === 'through the link', () => false));
+
+      await fresh.links.close('iad-fra');
+      expect(fresh.links.list()).toEqual([]);
+      await expect(get(link.url)).rejects.toThrow();
+    } finally {
+      target.closeAllConnections();
+      await new Promise((r) => target.close(r));
+    }
   });
 });

@@ -97,15 +97,18 @@ describeNeeds(need(netnsUnavailable()))('process driver: regions as network name
     await waitFor('the direct probe to end', async () => (await driver.status(direct.machineId)).state === 'exited');
     expect(await output(direct.machineId)).toMatch(/ out failed /);
 
-    const link = await driver.link('iad', { host: fraHost, port: 8080 }, 20);
+    const link = await driver.link('iad-fra', 'iad', { host: fraHost, port: 8080 }, 20);
     const linked = probe('probe-link', `${link.url}/`);
     await driver.start(linked);
     await waitFor('the linked probe to end', async () => (await driver.status(linked.machineId)).state === 'exited');
     expect(await output(linked.machineId)).toMatch(/ out got hello from fra$/);
 
-    // a link made again on its old port (a restarted scheduler) is where machines look for it
-    await link.close();
-    const again = await driver.link('iad', { host: fraHost, port: 8080 }, 0, { port: link.port });
+    // the link is a process of its own: killed, it comes back on its old port, where machines look for it
+    const [running] = driver.links.list();
+    expect(running).toMatchObject({ name: 'iad-fra', from: 'iad', url: link.url, running: true });
+    await driver.links.close('iad-fra');
+    expect(driver.links.list()).toEqual([]);
+    const again = await driver.link('iad-fra', 'iad', { host: fraHost, port: 8080 }, 20, { port: link.port });
     expect(again.url).toBe(link.url);
     const relinked = probe('probe-relink', `${again.url}/`);
     await driver.start(relinked);

@@ -17,7 +17,7 @@ import { launchRecord } from './launch-record.js';
 import { files, MachineIndex, readJson, writeJson, type ExitRecord, type LaunchRecord, type StateRecord } from './machine-files.js';
 import { RegionNetwork, type NetworkChoice, type Placement } from './network.js';
 import { isAlive } from './proc-identity.js';
-import { startLatencyProxy, type LatencyProxy } from '../../net/latency-proxy.js';
+import { RegionLinks, type LinkInfo } from './links.js';
 
 export interface ProcessDriverOptions {
   /** holds the index of machines and the network record; a new driver on the same root finds them */
@@ -52,14 +52,14 @@ export class MachineNotFoundError extends Error {
 const START_TIMEOUT_MS = 15_000;
 const POLL_MS = 20;
 
-/** the compiled supervisor: beside this file in dist/, or dist/ itself when this runs from source (tests) */
-function supervisorPath(): string {
+/** a compiled entry point of this folder: beside this file in dist/, or in dist/ when this runs from source (tests) */
+function builtEntry(file: string): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const beside = join(here, 'supervisor.js');
+  const beside = join(here, file);
   if (existsSync(beside)) return beside;
-  const built = join(here, '..', '..', '..', 'dist', 'machines', 'drivers', 'process', 'supervisor.js');
+  const built = join(here, '..', '..', '..', 'dist', 'machines', 'drivers', 'process', file);
   if (existsSync(built)) return built;
-  throw new Error(`the machine supervisor is not built (${built}): run npm run build`);
+  throw new Error(`${built} is not built: run npm run build`);
 }
 
 function defaultEnv(): Record<string, string> {
@@ -72,13 +72,14 @@ export class ProcessDriver implements MachineDriver {
   readonly name = 'process';
   readonly network: RegionNetwork;
   private readonly index: MachineIndex;
-  private readonly links = new Set<LatencyProxy>();
+  readonly links: RegionLinks;
   /** start, stop and destroy of one machine run one at a time (two starts must not make two runs) */
   private readonly busy = new Map<string, Promise<unknown>>();
 
   constructor(private readonly opts: ProcessDriverOptions) {
     mkdirSync(opts.root, { recursive: true });
     this.index = new MachineIndex(opts.root);
+    this.links = new RegionLinks(opts.root, () => builtEntry('link-process.js'));
     this.network = new RegionNetwork({ root: opts.root, choice: opts.network ?? 'loopback', prefix: opts.netnsPrefix, subnet: opts.subnet });
   }
 
@@ -128,7 +129,7 @@ export class ProcessDriver implements MachineDriver {
     // the supervisor's own stderr goes to a file, never a pipe to this process: once this
     // process is gone, a warning written to a broken pipe would end the supervisor
     const errFd = openSync(paths.supervisorErr, 'a');
-    const sup = spawn(process.execPath, [supervisorPath(), spec.workDir], { detached: true, stdio: ['ignore', 'ignore', errFd] });
+    const sup = spawn(process.execPath, [builtEntry('supervisor.js'), spec.workDir], { detached: true, stdio: ['ignore', 'ignore', errFd] });
     closeSync(errFd);
     let supEnded = false;
     let spawnErr = '';
@@ -239,28 +240,22 @@ export class ProcessDriver implements MachineDriver {
   }
 
   /**
-   * A link from the machines of region `from` to `target` with a one-way delay each way (the
-   * latency between regions; 0 for none), listening where those machines reach the host. It
-   * runs in this process: the caller keeps it, and close() ends it. A caller that restarts
-   * passes the port it had (opts.port), so running machines find the link where it was.
+   * A link named `name` from the machines of region `from` to `target` with a one-way delay
+   * each way (the latency between regions; 0 for none), listening where those machines reach
+   * the host. It runs as a process of its own (links.ts) and outlives this driver, as machines
+   * do; opening it again while it runs returns it, and a dead one comes back on its old port.
    */
-  async link(from: string, target: { host: string; port: number }, delayMs: number, opts: { port?: number } = {}): Promise<LatencyProxy> {
+  async link(name: string, from: string, target: { host: string; port: number }, delayMs: number, opts: { port?: number } = {}): Promise<LinkInfo> {
     const place = await this.network.place(from);
-    const proxy = await startLatencyProxy({ target, delayMs, host: place.hostAddress, ...(opts.port ? { port: opts.port } : {}) });
-    this.links.add(proxy);
-    const close = proxy.close.bind(proxy);
-    proxy.close = () => (this.links.delete(proxy), close());
-    return proxy;
+    return this.links.open(name, { from, target, delayMs }, place.hostAddress, opts.port);
   }
 
-  /** ends this driver's links; machines keep running (a new driver adopts them) */
-  async close(): Promise<void> {
-    await Promise.all([...this.links].map((l) => l.close()));
-  }
+  /** nothing to end: machines and links run on their own (a new driver finds them) */
+  async close(): Promise<void> {}
 
   /** destroys every machine, then the regions' namespaces: nothing of this driver is left */
   async destroyAll(): Promise<void> {
-    await this.close();
+    await this.links.closeAll();
     for (const id of this.index.ids()) await this.destroy(id);
     await this.network.teardown();
   }
