@@ -148,6 +148,12 @@ describe('process driver', () => {
     const s = spec(['/nonexistent/erne-program']);
     await expect(driver.start(s)).rejects.toThrow(/cannot start \/nonexistent\/erne-program: .*ENOENT/);
     expect((await driver.status(s.machineId)).state).toBe('exited');
+    // nothing runs: a signal is refused, a stop has nothing to do
+    await expect(driver.signal(s.machineId, 'SIGTERM')).rejects.toThrow(/is not running/);
+    await driver.stop(s.machineId);
+    // a machine it never ran
+    expect(await driver.status('no-such-machine')).toEqual({ state: 'missing' });
+    await expect(logText('no-such-machine')).rejects.toThrow(/no machine no-such-machine/);
   });
 
   it('a machine outlives the scheduler that started it, and a new driver adopts it (never a reused pid)', async () => {
