@@ -1,7 +1,8 @@
 /**
  * The process driver's regions as network namespaces (root with iproute2): a real gateway in
  * one region answers at its region's address and at its published host port; regions do not
- * reach each other except through a latency link; destroyAll leaves no namespace or veth.
+ * reach each other except through a latency link; gateways of two regions, each reaching its
+ * Redis and the other region through links, replicate; destroyAll leaves no namespace or veth.
  */
 import { execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
