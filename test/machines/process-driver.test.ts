@@ -298,4 +298,17 @@ describe('process driver', () => {
       await new Promise((r) => target.close(r));
     }
   });
+
+  it('refuses to start a machine whose host port is taken, naming the port', async () => {
+    const busy = http.createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const taken = (busy.address() as AddressInfo).port;
+    try {
+      const s = spec(nodeProgram('setInterval(() => {}, 1000)'), { ports: [{ internal: await freePort(), host: taken, protocol: 'tcp' }] });
+      await expect(driver.start(s)).rejects.toThrow(new RegExp(`cannot publish port 127.0.0.1:${taken}: .*EADDRINUSE`));
+      expect((await driver.status(s.machineId)).state).toBe('exited');
+    } finally {
+      await new Promise((r) => busy.close(r));
+    }
+  });
 });
