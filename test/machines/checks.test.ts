@@ -41,6 +41,11 @@ describe('runCheck', () => {
   beforeAll(async () => {
     server = http.createServer((req, res) => {
       if (req.url === '/ok') return void res.end(req.method);
+      if (req.url === '/cut') {
+        res.writeHead(200, { 'content-length': '100' });
+        res.write('0123456789');
+        return void setTimeout(() => req.socket.destroy(), 20);
+      }
       if (req.url === '/header') return void res.writeHead(req.headers['x-probe'] === 'yes' ? 200 : 400).end();
       res.writeHead(503).end('not ready: metadata');
     });
@@ -63,6 +68,10 @@ describe('runCheck', () => {
     expect(await runCheck({ type: 'http', port, path: '/ok', method: 'head' }, at)).toMatchObject({ status: 'passing' });
     expect(await runCheck({ type: 'http', port, path: '/down' }, at)).toMatchObject({ status: 'failing', message: 'HTTP 503: not ready: metadata' });
     expect(await runCheck({ type: 'http', port, path: '/header', headers: [{ name: 'x-probe', values: ['yes'] }] }, at)).toMatchObject({ status: 'passing' });
+  });
+
+  it('an answer cut short mid-body is judged by its status, and nothing is left unheard', async () => {
+    expect(await runCheck({ type: 'http', port, path: '/cut' }, at)).toMatchObject({ status: 'passing', message: 'HTTP 200' });
   });
 
   it('a check against a closed port or a silent server fails, naming why', async () => {
