@@ -70,7 +70,7 @@ describe('runCheck', () => {
     expect(await runCheck({ type: 'http', port, path: '/header', headers: [{ name: 'x-probe', values: ['yes'] }] }, at)).toMatchObject({ status: 'passing' });
   });
 
-  it('an answer cut short mid-body is judged by its status, and nothing is left unheard', async () => {
+  it('an answer cut short mid-body is judged by its status', async () => {
     expect(await runCheck({ type: 'http', port, path: '/cut' }, at)).toMatchObject({ status: 'passing', message: 'HTTP 200' });
   });
 
