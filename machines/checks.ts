@@ -85,7 +85,7 @@ export async function runCheck(c: CheckConfig, target: { host: string; port?: nu
       const end = (r: CheckResult) => (s.destroy(), resolve(r));
       s.setTimeout(timeoutMs, () => end(done('failing', `no connection to ${target.host}:${port} within ${timeoutMs} ms`)));
       s.once('connect', () => end(done('passing', `connected to ${target.host}:${port}`)));
-      s.once('error', (err) => end(done('failing', `cannot connect to ${target.host}:${port}: ${err.message}`)));
+      s.on('error', (err) => end(done('failing', `cannot connect to ${target.host}:${port}: ${err.message}`)));
     });
   }
   const secure = c.protocol === 'https';
@@ -109,7 +109,7 @@ export async function runCheck(c: CheckConfig, target: { host: string; port?: nu
       resolve(r);
     };
     const timer = setTimeout(() => end(done('failing', `no answer within ${timeoutMs} ms`)), timeoutMs);
-    req.once('error', (err) => (clearTimeout(timer), end(done('failing', err.message))));
+    req.on('error', (err) => (clearTimeout(timer), end(done('failing', err.message))));
     req.once('response', (res) => {
       const code = res.statusCode ?? 0;
       let body = '';
@@ -126,6 +126,8 @@ export async function runCheck(c: CheckConfig, target: { host: string; port?: nu
       };
       res.once('end', finish);
       res.once('close', finish);
+      // a body cut short still has its status; an unheard error here would end the scheduler
+      res.on('error', finish);
     });
     req.end();
   });
