@@ -5,7 +5,9 @@
  * Needs `npm run build` (the gateway and the machine supervisor run from dist/).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand, CreateBucketCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,6 +82,7 @@ describe('process driver', () => {
 
     const st = await driver.status(s.machineId);
     expect(st).toMatchObject({ state: 'running', detail: { network: 'loopback', instance: 'i-1' } });
+    expect(await driver.address(s.machineId)).toBe('127.0.0.1');
     // the gateway's data dir is the machine's volume (its cwd)
     expect(existsSync(s.volumeDir)).toBe(true);
 
@@ -200,5 +203,93 @@ describe('process driver', () => {
     expect(await driver.status(s.machineId)).toEqual({ state: 'missing' });
     expect((await driver.list()).some((m) => m.machineId === s.machineId)).toBe(false);
     expect(existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ')).toBe(false);
+  });
+
+  it('two starts of one machine at once make one run', async () => {
+    const s = spec(nodeProgram('setInterval(() => {}, 1000)'));
+    await Promise.all([driver.start(s), driver.start(s)]);
+    expect((await logText(s.machineId)).split('program running as pid').length).toBe(2);
+    // a different instance while it runs is refused
+    await expect(driver.start({ ...s, instanceId: 'other' })).rejects.toThrow(/stop it before starting other/);
+    await driver.stop(s.machineId);
+  });
+
+  it('a machine whose supervisor was killed still runs, and is stopped; its end is then unknown', async () => {
+    const s = spec(nodeProgram('setInterval(() => {}, 1000)'));
+    await driver.start(s);
+    const state = readJson<StateRecord>(files(s.workDir).state)!;
+    process.kill(state.supervisor.pid, 'SIGKILL');
+    await waitFor('the supervisor to be gone', () => !existsSync(`/proc/${state.supervisor.pid}`) || readFileSync(`/proc/${state.supervisor.pid}/stat`, 'utf8').includes(') Z '));
+    expect(await driver.status(s.machineId)).toMatchObject({ state: 'running', pid: state.program.pid });
+    await driver.stop(s.machineId, { timeoutMs: 2000 });
+    expect(await driver.status(s.machineId)).toMatchObject({ state: 'exited', exitCode: null, signal: null, detail: { exit: 'unknown: the supervisor was killed' } });
+  });
+
+  it('keeps the log to two bounded files, and a follower goes on across the move', async () => {
+    const small = new ProcessDriver({ root, logMaxBytes: 500 });
+    const s = spec(nodeProgram(`let i = 0; process.on('SIGUSR1', () => console.log('line ' + String(i++).padStart(3, '0') + ' ' + 'x'.repeat(40))); setInterval(() => {}, 1000); console.log('ready')`));
+    await small.start(s);
+    const ac = new AbortController();
+    const seen: string[] = [];
+    const following = (async () => {
+      for await (const l of small.logs(s.machineId, { follow: true, signal: ac.signal })) seen.push(parseLogLine(l).text);
+    })();
+    await waitFor('the program to be ready', () => seen.includes('ready'));
+    const want: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      want.push(`line ${String(i).padStart(3, '0')} ${'x'.repeat(40)}`);
+      await small.signal(s.machineId, 'SIGUSR1');
+      await waitFor(`line ${i} in the followed log`, () => seen.includes(want[i]!));
+    }
+    ac.abort();
+    await following;
+    expect(seen.filter((l) => l.startsWith('line '))).toEqual(want);
+    const log = files(s.workDir).log;
+    expect(statSync(log).size).toBeLessThanOrEqual(500);
+    expect(statSync(`${log}.1`).size).toBeLessThanOrEqual(500);
+    // what is kept reads in order and ends with the last line; the oldest lines are gone
+    const kept = (await logText(s.machineId)).split('\n').map((l) => parseLogLine(l).text).filter((l) => l.startsWith('line '));
+    expect(kept.at(-1)).toBe(want.at(-1));
+    expect(kept).toEqual(want.slice(want.length - kept.length));
+    expect(kept.length).toBeLessThan(want.length);
+    await small.stop(s.machineId);
+  });
+
+  it('when the program ends, what it left running in its process group ends too', async () => {
+    const s = spec(['/bin/sh', '-c', 'sleep 1000 & echo "left $!"; exit 0']);
+    await driver.start(s);
+    await waitFor('the program to end', async () => (await driver.status(s.machineId)).state === 'exited');
+    const left = Number(/ out left (\d+)/.exec(await logText(s.machineId))?.[1]);
+    expect(left).toBeGreaterThan(0);
+    await waitFor('the leftover sleep to be gone', () => !existsSync(`/proc/${left}`) || readFileSync(`/proc/${left}/stat`, 'utf8').includes(') Z '));
+  });
+
+  it('a link between regions is a process of its own: found by a new driver, cut and healed, closed', async () => {
+    const target = http.createServer((_, res) => res.end('through the link'));
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    const port = (target.address() as AddressInfo).port;
+    const get = (url: string) => fetch(url, { signal: AbortSignal.timeout(2000) }).then((r) => r.text());
+    try {
+      const link = await driver.link('iad-fra', 'iad', { host: '127.0.0.1', port }, 5);
+      expect(await get(link.url)).toBe('through the link');
+
+      const fresh = new ProcessDriver({ root });
+      expect(fresh.links.list()).toEqual([expect.objectContaining({ name: 'iad-fra', url: link.url, running: true })]);
+      // opening it again while it runs is the same link; asking for another target is refused
+      expect((await fresh.link('iad-fra', 'iad', { host: '127.0.0.1', port }, 5)).url).toBe(link.url);
+      await expect(fresh.link('iad-fra', 'iad', { host: '127.0.0.1', port: port + 1 }, 5)).rejects.toThrow(/close it first/);
+
+      fresh.links.cut('iad-fra');
+      await waitFor('the cut link to refuse', () => get(link.url).then(() => false, () => true));
+      fresh.links.heal('iad-fra');
+      await waitFor('the healed link to carry traffic', () => get(link.url).then((b) => b === 'through the link', () => false));
+
+      await fresh.links.close('iad-fra');
+      expect(fresh.links.list()).toEqual([]);
+      await expect(get(link.url)).rejects.toThrow();
+    } finally {
+      target.closeAllConnections();
+      await new Promise((r) => target.close(r));
+    }
   });
 });

@@ -7,16 +7,17 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DriverStatus, LaunchSpec, MachineDriver, StopOptions } from '../types.js';
 import { readLog } from './log-file.js';
-import { files, MachineIndex, readJson, writeJson, type ExitRecord, type Forward, type LaunchRecord, type StateRecord } from './machine-files.js';
+import { launchRecord } from './launch-record.js';
+import { files, MachineIndex, readJson, writeJson, type ExitRecord, type LaunchRecord, type StateRecord } from './machine-files.js';
 import { RegionNetwork, type NetworkChoice, type Placement } from './network.js';
 import { isAlive } from './proc-identity.js';
-import { startLatencyProxy, type LatencyProxy } from '../../net/latency-proxy.js';
+import { RegionLinks, type LinkInfo } from './links.js';
 
 export interface ProcessDriverOptions {
   /** holds the index of machines and the network record; a new driver on the same root finds them */
@@ -37,6 +38,8 @@ export interface ProcessDriverOptions {
   baseEnv?: Record<string, string>;
   /** default stop timeout before SIGKILL (default 5 s, Fly's kill_timeout) */
   stopTimeoutMs?: number;
+  /** a machine's log moves to machine.log.1 past this size (default 32 MiB): two files at most */
+  logMaxBytes?: number;
 }
 
 export class MachineNotFoundError extends Error {
@@ -49,14 +52,14 @@ export class MachineNotFoundError extends Error {
 const START_TIMEOUT_MS = 15_000;
 const POLL_MS = 20;
 
-/** the compiled supervisor: beside this file in dist/, or dist/ itself when this runs from source (tests) */
-function supervisorPath(): string {
+/** a compiled entry point of this folder: beside this file in dist/, or in dist/ when this runs from source (tests) */
+function builtEntry(file: string): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const beside = join(here, 'supervisor.js');
+  const beside = join(here, file);
   if (existsSync(beside)) return beside;
-  const built = join(here, '..', '..', '..', 'dist', 'machines', 'drivers', 'process', 'supervisor.js');
+  const built = join(here, '..', '..', '..', 'dist', 'machines', 'drivers', 'process', file);
   if (existsSync(built)) return built;
-  throw new Error(`the machine supervisor is not built (${built}): run npm run build`);
+  throw new Error(`${built} is not built: run npm run build`);
 }
 
 function defaultEnv(): Record<string, string> {
@@ -69,11 +72,14 @@ export class ProcessDriver implements MachineDriver {
   readonly name = 'process';
   readonly network: RegionNetwork;
   private readonly index: MachineIndex;
-  private readonly links = new Set<LatencyProxy>();
+  readonly links: RegionLinks;
+  /** start, stop and destroy of one machine run one at a time (two starts must not make two runs) */
+  private readonly busy = new Map<string, Promise<unknown>>();
 
   constructor(private readonly opts: ProcessDriverOptions) {
     mkdirSync(opts.root, { recursive: true });
     this.index = new MachineIndex(opts.root);
+    this.links = new RegionLinks(opts.root, () => builtEntry('link-process.js'));
     this.network = new RegionNetwork({ root: opts.root, choice: opts.network ?? 'loopback', prefix: opts.netnsPrefix, subnet: opts.subnet });
   }
 
@@ -82,12 +88,26 @@ export class ProcessDriver implements MachineDriver {
     return join(this.opts.root, 'machines', encodeURIComponent(machineId));
   }
 
+  /**
+   * The address at which the host reaches a machine's ports (its internal ports, as Fly's
+   * checks use them): 127.0.0.1, or its region's address. Undefined for an unknown machine.
+   */
+  async address(machineId: string): Promise<string | undefined> {
+    const workDir = this.index.workDir(machineId);
+    const launch = workDir ? readJson<LaunchRecord>(files(workDir).launch) : undefined;
+    return launch ? (await this.network.place(launch.spec.region)).machineHost : undefined;
+  }
+
   /** where the host reaches a machine of `region`, and where such a machine reaches the host */
   async placement(region: string): Promise<Placement> {
     return this.network.place(region);
   }
 
-  async start(spec: LaunchSpec): Promise<void> {
+  start(spec: LaunchSpec): Promise<void> {
+    return this.serial(spec.machineId, () => this.startNow(spec));
+  }
+
+  private async startNow(spec: LaunchSpec): Promise<void> {
     if (!spec.argv.length) throw new Error(`machine ${spec.machineId}: no command to run`);
     const before = existsSync(spec.workDir) ? await this.status(spec.machineId).catch(() => undefined) : undefined;
     if (before?.state === 'running') {
@@ -100,42 +120,21 @@ export class ProcessDriver implements MachineDriver {
     this.index.add(spec.machineId, spec.workDir);
 
     const place = await this.network.place(spec.region);
-    const publishHost = this.opts.publishHost ?? '127.0.0.1';
-    const forwards: Forward[] = [];
-    const detail: Record<string, string> = { ...place.detail };
-    for (const p of spec.ports) {
-      if (p.protocol !== 'tcp') {
-        detail[`port_${p.internal}_${p.protocol}`] = 'not published (the process driver forwards tcp only)';
-        continue;
-      }
-      // on loopback a port published as itself is the program's own listening socket
-      if (place.machineHost === '127.0.0.1' && p.host === p.internal && publishHost === '127.0.0.1') continue;
-      forwards.push({ listenHost: publishHost, listenPort: p.host, targetHost: place.machineHost, targetPort: p.internal });
-    }
-    const env = {
-      ...(this.opts.baseEnv ?? defaultEnv()),
-      // what Fly tells a machine about itself, so programs written for Fly find it here too
-      FLY_MACHINE_ID: spec.machineId,
-      FLY_ALLOC_ID: spec.machineId,
-      FLY_APP_NAME: spec.app,
-      FLY_REGION: spec.region,
-      FLY_MACHINE_VERSION: spec.instanceId,
-      FLY_PRIVATE_IP: place.machineHost,
-      FLY_VM_MEMORY_MB: String(spec.guest.memoryMb),
-      ...spec.env,
-    };
     const runId = randomUUID();
     const paths = files(spec.workDir);
     rmSync(paths.state, { force: true });
     rmSync(paths.exit, { force: true });
-    writeJson(paths.launch, { spec, runId, argv: place.wrap(spec.argv), env, cwd: spec.volumeDir, forwards, detail } satisfies LaunchRecord);
+    writeJson(paths.launch, launchRecord(spec, runId, place, { publishHost: this.opts.publishHost ?? '127.0.0.1', baseEnv: this.opts.baseEnv ?? defaultEnv(), logMaxBytes: this.opts.logMaxBytes }));
 
-    const sup = spawn(process.execPath, [supervisorPath(), spec.workDir], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
-    let supErr = '';
-    sup.stderr!.setEncoding('utf8').on('data', (d: string) => (supErr += d));
+    // the supervisor's own stderr goes to a file, never a pipe to this process: once this
+    // process is gone, a warning written to a broken pipe would end the supervisor
+    const errFd = openSync(paths.supervisorErr, 'a');
+    const sup = spawn(process.execPath, [builtEntry('supervisor.js'), spec.workDir], { detached: true, stdio: ['ignore', 'ignore', errFd] });
+    closeSync(errFd);
     let supEnded = false;
+    let spawnErr = '';
     sup.once('exit', () => (supEnded = true));
-    sup.once('error', (err) => ((supEnded = true), (supErr += err.message)));
+    sup.once('error', (err) => ((supEnded = true), (spawnErr = err.message)));
     try {
       const deadline = Date.now() + START_TIMEOUT_MS;
       for (;;) {
@@ -145,13 +144,19 @@ export class ProcessDriver implements MachineDriver {
           if (exit.error) throw new Error(`machine ${spec.machineId}: ${exit.error}`);
           return; // ran and ended already: status() tells how
         }
-        if (supEnded) throw new Error(`machine ${spec.machineId}: its supervisor ended before the program started${supErr ? `: ${supErr.trim()}` : ''}`);
-        if (Date.now() > deadline) throw new Error(`machine ${spec.machineId}: not started within ${START_TIMEOUT_MS} ms`);
+        if (supEnded) {
+          const why = spawnErr || tail(paths.supervisorErr);
+          throw new Error(`machine ${spec.machineId}: its supervisor ended before the program started${why ? `: ${why}` : ''}`);
+        }
+        if (Date.now() > deadline) {
+          // a run that comes later would be one nobody waits for
+          sup.kill('SIGKILL');
+          throw new Error(`machine ${spec.machineId}: not started within ${START_TIMEOUT_MS} ms`);
+        }
         await sleep(POLL_MS);
       }
     } finally {
-      // from here on the supervisor lives on its own: it must not hold this process open, nor die with it
-      sup.stderr!.destroy();
+      // from here on the supervisor lives on its own: it must not hold this process open
       sup.unref();
     }
   }
@@ -181,7 +186,11 @@ export class ProcessDriver implements MachineDriver {
     process.kill(state.program.pid, signal);
   }
 
-  async stop(machineId: string, opts: StopOptions = {}): Promise<void> {
+  stop(machineId: string, opts: StopOptions = {}): Promise<void> {
+    return this.serial(machineId, () => this.stopNow(machineId, opts));
+  }
+
+  private async stopNow(machineId: string, opts: StopOptions): Promise<void> {
     const state = await this.running(machineId);
     if (!state) return;
     const timeoutMs = opts.timeoutMs ?? this.opts.stopTimeoutMs ?? 5000;
@@ -200,10 +209,14 @@ export class ProcessDriver implements MachineDriver {
     yield* readLog(files(workDir).log, opts);
   }
 
-  async destroy(machineId: string): Promise<void> {
+  destroy(machineId: string): Promise<void> {
+    return this.serial(machineId, () => this.destroyNow(machineId));
+  }
+
+  private async destroyNow(machineId: string): Promise<void> {
     const workDir = this.index.workDir(machineId);
     if (!workDir) return;
-    await this.stop(machineId);
+    await this.stopNow(machineId, {});
     const launch = readJson<LaunchRecord>(files(workDir).launch);
     if (launch) rmSync(launch.spec.volumeDir, { recursive: true, force: true });
     rmSync(workDir, { recursive: true, force: true });
@@ -227,29 +240,32 @@ export class ProcessDriver implements MachineDriver {
   }
 
   /**
-   * A link from the machines of region `from` to `target` with a one-way delay each way (the
-   * latency between regions; 0 for none), listening where those machines reach the host. It
-   * runs in this process: the caller keeps it, and close() ends it.
+   * A link named `name` from the machines of region `from` to `target` with a one-way delay
+   * each way (the latency between regions; 0 for none), listening where those machines reach
+   * the host. It runs as a process of its own (links.ts) and outlives this driver, as machines
+   * do; opening it again while it runs returns it, and a dead one comes back on its old port.
    */
-  async link(from: string, target: { host: string; port: number }, delayMs: number): Promise<LatencyProxy> {
+  async link(name: string, from: string, target: { host: string; port: number }, delayMs: number, opts: { port?: number } = {}): Promise<LinkInfo> {
     const place = await this.network.place(from);
-    const proxy = await startLatencyProxy({ target, delayMs, host: place.hostAddress });
-    this.links.add(proxy);
-    const close = proxy.close.bind(proxy);
-    proxy.close = () => (this.links.delete(proxy), close());
-    return proxy;
+    return this.links.open(name, { from, target, delayMs }, place.hostAddress, opts.port);
   }
 
-  /** ends this driver's links; machines keep running (a new driver adopts them) */
-  async close(): Promise<void> {
-    await Promise.all([...this.links].map((l) => l.close()));
-  }
+  /** nothing to end: machines and links run on their own (a new driver finds them) */
+  async close(): Promise<void> {}
 
   /** destroys every machine, then the regions' namespaces: nothing of this driver is left */
   async destroyAll(): Promise<void> {
-    await this.close();
+    await this.links.closeAll();
     for (const id of this.index.ids()) await this.destroy(id);
     await this.network.teardown();
+  }
+
+  private serial<T>(machineId: string, fn: () => Promise<T>): Promise<T> {
+    const next = (this.busy.get(machineId) ?? Promise.resolve()).then(fn, fn);
+    const settled = next.catch(() => undefined);
+    this.busy.set(machineId, settled);
+    void settled.then(() => this.busy.get(machineId) === settled && this.busy.delete(machineId));
+    return next;
   }
 
   private async running(machineId: string): Promise<StateRecord | undefined> {
@@ -265,6 +281,15 @@ export class ProcessDriver implements MachineDriver {
       await sleep(POLL_MS);
     }
     return true;
+  }
+}
+
+/** the last line of a file (the supervisor's last word), or '' */
+function tail(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim().split('\n').at(-1) ?? '';
+  } catch {
+    return '';
   }
 }
 

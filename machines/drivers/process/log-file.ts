@@ -5,7 +5,7 @@
  *   2026-12-06T04:10:00.123Z out serving S3 at http://0.0.0.0:9000
  *
  * The supervisor (shim.ts) writes it; the driver reads it, and follows it as `tail -F` does.
- * It is kept to a bounded size: past ROTATE_BYTES the file moves to `<name>.1` (the previous
+ * It is kept to a bounded size: past ROTATE_BYTES (or the driver's logMaxBytes) the file moves to `<name>.1` (the previous
  * `.1` is dropped) and a new one begins; a follower finishes the old file, then goes on.
  */
 import { closeSync, fstatSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
@@ -40,7 +40,10 @@ export class LogWriter {
   private size: number;
   private readonly partial = new Map<LogSource, string>();
 
-  constructor(private readonly path: string) {
+  constructor(
+    private readonly path: string,
+    private readonly maxBytes = ROTATE_BYTES,
+  ) {
     this.fd = openSync(path, 'a');
     this.size = fstatSync(this.fd).size;
   }
@@ -62,7 +65,7 @@ export class LogWriter {
   /** one whole line, stamped now */
   line(source: LogSource, text: string): void {
     const bytes = Buffer.from(formatLogLine({ time: new Date().toISOString(), source, text }) + '\n');
-    if (this.size + bytes.length > ROTATE_BYTES && this.size > 0) this.rotate();
+    if (this.size + bytes.length > this.maxBytes && this.size > 0) this.rotate();
     writeSync(this.fd, bytes);
     this.size += bytes.length;
   }
@@ -133,8 +136,10 @@ export async function* readLog(path: string, opts: { follow?: boolean; signal?: 
       if (fd === undefined && (ino = inode(path)) !== undefined) fd = openSync(path, 'r');
       if (fd !== undefined) yield* drain(fd, state);
       if (!opts.follow || opts.signal?.aborted) break;
-      // the writer moved this file away: finish it (done above), then start on the new one
+      // the writer moved this file away: finish it (what it wrote just before the move too),
+      // then start on the new one
       if (fd !== undefined && inode(path) !== ino) {
+        yield* drain(fd, state);
         if (state.rest) yield state.rest;
         closeSync(fd);
         fd = undefined;

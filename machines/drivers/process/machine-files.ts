@@ -7,6 +7,7 @@
  *   <workDir>/state.json            who runs it (supervisor and program pid + start time)
  *   <workDir>/exit.json             how the run ended: written by the supervisor
  *   <workDir>/machine.log           the program's output, stamped (log-file.ts)
+ *   <workDir>/supervisor.err        the supervisor's own stderr
  *
  * Each JSON file is written whole (temporary file, then rename), so a reader never sees half.
  */
@@ -32,6 +33,8 @@ export interface LaunchRecord {
   env: Record<string, string>;
   cwd: string;
   forwards: Forward[];
+  /** the log moves to machine.log.1 past this size */
+  logMaxBytes?: number;
   /** facts for status().detail (network mode, address …) */
   detail: Record<string, string>;
 }
@@ -58,6 +61,8 @@ export const files = (workDir: string) => ({
   state: join(workDir, 'state.json'),
   exit: join(workDir, 'exit.json'),
   log: join(workDir, 'machine.log'),
+  /** the supervisor's own stderr (its crash, if it ever has one) */
+  supervisorErr: join(workDir, 'supervisor.err'),
 });
 
 export function writeJson(path: string, value: unknown): void {

@@ -5,8 +5,9 @@
  *   the host by a veth pair; the host side has 10.77.<n>.1/24, the region side 10.77.<n>.2/24
  *   (one free <n> per region, chosen so two drivers on one host never share a subnet). The
  *   machine runs under `ip netns exec`, so its program listens on the region's address (it
- *   must listen on 0.0.0.0, as on Fly) and reaches the host at 10.77.<n>.1. Regions do not
- *   route to each other: traffic between regions goes through a latency link (link() in the
+ *   must listen on 0.0.0.0, as on Fly) and reaches the host at 10.77.<n>.1 (a host service
+ *   must listen there or on 0.0.0.0) and nothing else: no default route, so regions stay
+ *   apart even where the host forwards IP. Traffic between regions goes through a latency link (link() in the
  *   driver), the same userspace proxy `erne dev --latency` uses, since this kernel has no netem.
  * - loopback (no root, no `ip`, or asked for): machines run on the host's own network and
  *   listen on 127.0.0.1; a region is only a name. The status detail says which mode and why.
@@ -83,7 +84,7 @@ const LOOPBACK = (reason: string): Placement => ({
   wrap: (argv) => argv,
   machineHost: '127.0.0.1',
   hostAddress: '127.0.0.1',
-  detail: { network: 'loopback', network_reason: reason },
+  detail: { network: 'loopback', network_reason: reason, address: '127.0.0.1' },
 });
 
 export class RegionNetwork {
@@ -199,7 +200,11 @@ export class RegionNetwork {
     throw new Error(`no free subnet left in ${this.subnet}.0.0/16`);
   }
 
-  /** the veth pair between the host and the (new, empty) namespace, with addresses and a route */
+  /**
+   * The veth pair between the host and the (new, empty) namespace, with addresses. No default
+   * route: the region reaches the host's own address and nothing else, so regions stay apart
+   * even on a host that forwards IP; they meet only through links.
+   */
   private async join(rec: RegionRecord): Promise<void> {
     const host = `${this.subnet}.${rec.index}.1`;
     const inside = `${this.subnet}.${rec.index}.2`;
@@ -211,7 +216,6 @@ export class RegionNetwork {
     await inNs(['addr', 'add', `${inside}/24`, 'dev', peer]);
     await inNs(['link', 'set', peer, 'up']);
     await inNs(['link', 'set', 'lo', 'up']);
-    await inNs(['route', 'add', 'default', 'via', host]);
   }
 
   private async remove(rec: RegionRecord): Promise<void> {

@@ -7,7 +7,8 @@
  *   - records who runs (state.json) and, when the program ends, how (exit.json): a scheduler
  *     that restarted cannot wait() for a process it did not start, so the exit code would be
  *     lost without someone to write it down.
- * It ends when the program ends. Signals sent to it are passed on to the program.
+ * It ends when the program ends, taking the rest of the program's process group with it.
+ * Signals sent to it are passed on to the program.
  */
 import { spawn } from 'node:child_process';
 import net from 'node:net';
@@ -40,7 +41,7 @@ async function main(workDir: string): Promise<void> {
   const paths = files(workDir);
   const launch = readJson<LaunchRecord>(paths.launch);
   if (!launch) throw new Error(`no launch record in ${workDir}`);
-  const log = new LogWriter(paths.log);
+  const log = new LogWriter(paths.log, launch.logMaxBytes);
   const finish = (exit: Omit<ExitRecord, 'runId' | 'exitedAt'>) => {
     writeJson(paths.exit, { runId: launch.runId, exitedAt: new Date().toISOString(), ...exit } satisfies ExitRecord);
     log.close();
@@ -83,6 +84,13 @@ async function main(workDir: string): Promise<void> {
     log.line('erne', `program running as pid ${child.pid}`);
   });
   child.once('exit', (code, signal) => {
+    // a machine ends whole, as a VM does: what the program left running in its process group
+    // goes too (now, while the group id cannot yet belong to anyone else)
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // no one left
+    }
     void Promise.race([closed, new Promise((r) => setTimeout(r, DRAIN_MS))]).then(() => {
       for (const s of servers) s.close();
       log.flush();
