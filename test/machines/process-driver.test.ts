@@ -148,6 +148,12 @@ describe('process driver', () => {
     const s = spec(['/nonexistent/erne-program']);
     await expect(driver.start(s)).rejects.toThrow(/cannot start \/nonexistent\/erne-program: .*ENOENT/);
     expect((await driver.status(s.machineId)).state).toBe('exited');
+    // nothing runs: a signal is refused, a stop has nothing to do
+    await expect(driver.signal(s.machineId, 'SIGTERM')).rejects.toThrow(/is not running/);
+    await driver.stop(s.machineId);
+    // a machine it never ran
+    expect(await driver.status('no-such-machine')).toEqual({ state: 'missing' });
+    await expect(logText('no-such-machine')).rejects.toThrow(/no machine no-such-machine/);
   });
 
   it('a machine outlives the scheduler that started it, and a new driver adopts it (never a reused pid)', async () => {
@@ -290,6 +296,19 @@ describe('process driver', () => {
     } finally {
       target.closeAllConnections();
       await new Promise((r) => target.close(r));
+    }
+  });
+
+  it('refuses to start a machine whose host port is taken, naming the port', async () => {
+    const busy = http.createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const taken = (busy.address() as AddressInfo).port;
+    try {
+      const s = spec(nodeProgram('setInterval(() => {}, 1000)'), { ports: [{ internal: await freePort(), host: taken, protocol: 'tcp' }] });
+      await expect(driver.start(s)).rejects.toThrow(new RegExp(`cannot publish port 127.0.0.1:${taken}: .*EADDRINUSE`));
+      expect((await driver.status(s.machineId)).state).toBe('exited');
+    } finally {
+      await new Promise((r) => busy.close(r));
     }
   });
 });

@@ -1,10 +1,11 @@
 /**
  * The process driver's regions as network namespaces (root with iproute2): a real gateway in
  * one region answers at its region's address and at its published host port; regions do not
- * reach each other except through a latency link; destroyAll leaves no namespace or veth.
+ * reach each other except through a latency link; gateways of two regions, each reaching its
+ * Redis and the other region through links, replicate; destroyAll leaves no namespace or veth.
  */
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -13,7 +14,9 @@ import { netnsUnavailable, ProcessDriver } from '../../machines/drivers/process/
 import type { LaunchSpec } from '../../machines/drivers/types.js';
 import { ERNE_JS, freePort } from '../helpers/child.js';
 import { REGION, ROOT, s3Client, tempDir } from '../helpers/gateway.js';
-import { describeNeeds, need } from '../helpers/requires.js';
+import { CLUSTER_SECRET } from '../helpers/cluster.js';
+import { startRedis, redisServer, type TestRedis } from '../helpers/redis.js';
+import { describeNeeds, itNeeds, need } from '../helpers/requires.js';
 import { waitFor } from '../helpers/wait.js';
 
 const NODE = process.execPath;
@@ -114,6 +117,54 @@ describeNeeds(need(netnsUnavailable()))('process driver: regions as network name
     await driver.start(relinked);
     await waitFor('the relinked probe to end', async () => (await driver.status(relinked.machineId)).state === 'exited');
     expect(await output(relinked.machineId)).toMatch(/ out got hello from fra$/);
+  });
+
+  itNeeds(redisServer)('gateways in two regions replicate through links (Redis reached through a link too)', async () => {
+    const regions = ['iad', 'fra'];
+    // a region is one address: the first test's gateway still holds 9000 in iad
+    const GW = 9100;
+    const redis: TestRedis[] = [];
+    try {
+      const addr: Record<string, string> = {};
+      for (const r of regions) addr[r] = (await driver.placement(r)).machineHost;
+      const published: Record<string, number> = {};
+      for (const [i, r] of regions.entries()) {
+        const red = await startRedis();
+        redis.push(red);
+        const redisLink = await driver.link(`redis-${r}`, r, { host: '127.0.0.1', port: red.port }, 0);
+        const other = regions.find((o) => o !== r)!;
+        const peer = await driver.link(`${r}-to-${other}`, r, { host: addr[other]!, port: GW }, 10);
+        const clusterFile = join(root, `cluster-${r}.json`);
+        // each region names the other by the link from itself to it
+        writeFileSync(clusterFile, JSON.stringify({ control: 'iad', regions: regions.map((n) => ({ name: n, internal: [n === r ? `http://${addr[r]}:${GW}` : peer.url] })) }));
+        published[r] = await freePort();
+        await driver.start(
+          spec(`gw-repl-${r}`, r, [NODE, ERNE_JS, 'serve', '--host', '0.0.0.0', '--port', String(GW), '--data-dir', '.', '--region', r, '--cluster', clusterFile, '--redis-url', `redis://${redisLink.host}:${redisLink.port}`], {
+            instanceId: `i-${i}`,
+            env: { ERNE_ROOT_ACCESS_KEY: ROOT.accessKeyId, ERNE_ROOT_SECRET_KEY: ROOT.secretAccessKey, ERNE_CLUSTER_SECRET: CLUSTER_SECRET },
+            ports: [{ internal: GW, host: published[r]!, protocol: 'tcp' }],
+          }),
+        );
+      }
+      for (const r of regions) {
+        await waitFor(`the ${r} gateway`, async () => (await runCheck({ type: 'http', port: GW, path: '/.erne/health' }, { host: addr[r]! })).status === 'passing', 30_000);
+      }
+      for (const r of regions) expect((await driver.status(`gw-repl-${r}`)).state).toBe('running');
+      const iad = s3Client({ url: `http://127.0.0.1:${published.iad}` });
+      const fra = s3Client({ url: `http://127.0.0.1:${published.fra}` });
+      try {
+        await iad.send(new CreateBucketCommand({ Bucket: 'across-regions' }));
+        await iad.send(new PutObjectCommand({ Bucket: 'across-regions', Key: 'k', Body: 'written in iad' }));
+        const read = async () => (await fra.send(new GetObjectCommand({ Bucket: 'across-regions', Key: 'k' }))).Body!.transformToString();
+        expect(await waitFor('the object to be readable in fra', () => read().catch(() => undefined), 30_000)).toBe('written in iad');
+      } finally {
+        iad.destroy();
+        fra.destroy();
+      }
+      for (const r of regions) await driver.destroy(`gw-repl-${r}`);
+    } finally {
+      for (const r of redis) await r.stop();
+    }
   });
 
   it('destroyAll removes every machine, namespace and veth it made', async () => {

@@ -4,7 +4,7 @@
  * scheduler that opened it, as the machines using it do. SIGUSR1 cuts it (a partition),
  * SIGUSR2 heals it. Once listening it writes its port to the ready file.
  */
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { startLatencyProxy } from '../../net/latency-proxy.js';
 
 export interface LinkArgs {
@@ -20,7 +20,9 @@ async function main(args: LinkArgs): Promise<void> {
   process.on('SIGUSR1', () => proxy.cut());
   process.on('SIGUSR2', () => proxy.heal());
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => void proxy.close().then(() => process.exit(0)));
-  writeFileSync(args.readyFile, JSON.stringify({ port: proxy.port }));
+  // whole or not at all: the driver reads it as soon as it exists
+  writeFileSync(`${args.readyFile}.tmp`, JSON.stringify({ port: proxy.port }));
+  renameSync(`${args.readyFile}.tmp`, args.readyFile);
 }
 
 main(JSON.parse(process.argv[2] ?? '{}') as LinkArgs).catch((err: unknown) => {

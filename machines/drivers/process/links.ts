@@ -68,25 +68,28 @@ export class RegionLinks {
     let ended = false;
     child.once('exit', () => (ended = true));
     child.once('error', () => (ended = true));
+    child.unref();
     try {
       const deadline = Date.now() + READY_TIMEOUT_MS;
       while (!existsSync(ready)) {
         if (ended || Date.now() > deadline) {
-          child.kill('SIGKILL');
           const why = readFileSync(errFile, 'utf8').trim().split('\n').at(-1);
           throw new Error(`link ${name} did not start${why ? `: ${why}` : ''}`);
         }
         await sleep(20);
       }
+      const proc = identify(child.pid!);
+      if (!proc) throw new Error(`link ${name} ended as it started: ${readFileSync(errFile, 'utf8').trim()}`);
+      const rec: LinkRecord = { name, ...spec, host, port: (JSON.parse(readFileSync(ready, 'utf8')) as { port: number }).port, proc };
+      writeJson(this.path(name), rec);
+      return info(rec, true);
+    } catch (err) {
+      // a link not recorded must not run: nobody could find it to close it
+      if (!ended) child.kill('SIGKILL');
+      throw err;
     } finally {
-      child.unref();
+      rmSync(ready, { force: true });
     }
-    const proc = identify(child.pid!);
-    if (!proc) throw new Error(`link ${name} ended as it started: ${readFileSync(errFile, 'utf8').trim()}`);
-    const rec: LinkRecord = { name, ...spec, host, port: (JSON.parse(readFileSync(ready, 'utf8')) as { port: number }).port, proc };
-    writeJson(this.path(name), rec);
-    rmSync(ready, { force: true });
-    return info(rec, true);
   }
 
   list(): LinkInfo[] {

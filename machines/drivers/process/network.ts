@@ -7,8 +7,9 @@
  *   machine runs under `ip netns exec`, so its program listens on the region's address (it
  *   must listen on 0.0.0.0, as on Fly) and reaches the host at 10.77.<n>.1 (a host service
  *   must listen there or on 0.0.0.0) and nothing else: no default route, so regions stay
- *   apart even where the host forwards IP. Traffic between regions goes through a latency link (link() in the
- *   driver), the same userspace proxy `erne dev --latency` uses, since this kernel has no netem.
+ *   apart even where the host forwards IP. Traffic between regions goes through a latency
+ *   link (link() in the driver, links.ts): the same userspace proxy `erne dev --latency`
+ *   uses, since this kernel has no netem.
  * - loopback (no root, no `ip`, or asked for): machines run on the host's own network and
  *   listen on 127.0.0.1; a region is only a name. The status detail says which mode and why.
  *
