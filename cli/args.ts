@@ -322,11 +322,12 @@ export function commandHelp(spec: CommandSpec): string {
 
 function groupHelp(group: string): string {
   const subs = COMMANDS.filter((c) => c.path[0] === group);
-  return [`usage: erne ${group} <command> [flags]`, '', 'commands:', ...subs.map(commandSummary), '', `'erne ${group} <command> --help' for its flags`, ''].join('\n');
+  const width = Math.max(14, ...subs.map((c) => c.path.join(' ').length + 1));
+  return [`usage: erne ${group} <command> [flags]`, '', 'commands:', ...subs.map((c) => commandSummary(c, width)), '', `'erne ${group} <command> --help' for its flags`, ''].join('\n');
 }
 
-function commandSummary(c: CommandSpec): string {
-  return `  ${c.path.join(' ').padEnd(14)} ${c.summary}`;
+function commandSummary(c: CommandSpec, width = 14): string {
+  return `  ${c.path.join(' ').padEnd(width)} ${c.summary}`;
 }
 
 export function topHelp(): string {

@@ -44,7 +44,7 @@ export async function startMachinesService(o: MachinesServiceOptions): Promise<M
   const app = machinesRoutes({
     control,
     token: o.token,
-    logs: (id, opts) => o.driver.logs(id, opts),
+    logs: (id, opts) => logsOf(o.driver, id, opts),
     signal: (id, sig) => o.driver.signal(id, sig),
   });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
@@ -70,4 +70,13 @@ export async function startMachinesService(o: MachinesServiceOptions): Promise<M
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** a machine the driver never ran has no log yet: nothing, rather than an error mid-response */
+async function* logsOf(driver: MachineDriver, id: string, opts: { follow: boolean; signal: AbortSignal }): AsyncIterable<string> {
+  try {
+    yield* driver.logs(id, opts);
+  } catch (err) {
+    if ((err as Error).name !== 'MachineNotFoundError') throw err;
+  }
 }

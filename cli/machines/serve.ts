@@ -44,7 +44,10 @@ export async function machinesServe(flags: FlagValues, deps: ServeDeps): Promise
   const lock = lockDataDir(dataDir);
   let service;
   try {
-    service = await startMachinesService({ dataDir, host, port, token, driver, probe: runProbe, defaultRegion: String(flags['region']), log: (l) => deps.err(`erne machines: ${l}\n`) });
+    service = await startMachinesService({ dataDir, host, port, token, driver, probe: runProbe,
+      // each pass asks the driver for every machine's status: a remote API is asked less often
+      tickMs: driver.name === 'fly' ? 2_000 : 250,
+      defaultRegion: String(flags['region']), log: (l) => deps.err(`erne machines: ${l}\n`) });
   } catch (err) {
     lock.release();
     throw err;

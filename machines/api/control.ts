@@ -9,13 +9,13 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { MachineRecord, MachineStore, Desired } from '../store.js';
 import { parseDuration } from '../duration.js';
+import { seconds, stopOptions } from './stop-options.js';
 import { ApiError, badRequest, notFound } from './errors.js';
 import { checkLease } from './leases.js';
 import { validateConfig } from './config.js';
 import type { App, CreateMachineRequest, Machine, MachineEvent, MachineState } from './types.js';
 
 const APP_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
-const DEFAULT_SIGNAL: NodeJS.Signals = 'SIGTERM';
 
 export interface ControlOptions {
   /** the region a machine gets when its request names none */
@@ -293,33 +293,4 @@ export class MachinesControl {
     checkLease(m, nonce);
     return m;
   }
-}
-
-function stopOptions(signal: unknown, timeout: unknown): { signal: NodeJS.Signals; timeout_ms?: number } {
-  let sig: NodeJS.Signals = DEFAULT_SIGNAL;
-  if (signal !== undefined && signal !== '') {
-    const s = typeof signal === 'number' ? signal : String(signal).toUpperCase();
-    const named = typeof s === 'number' ? numberedSignal(s) : ((s.startsWith('SIG') ? s : `SIG${s}`) as NodeJS.Signals);
-    if (!named || !SIGNALS.has(named)) throw badRequest(`signal: not a signal: ${String(signal)}`);
-    sig = named;
-  }
-  let timeoutMs: number | undefined;
-  try {
-    timeoutMs = timeout === undefined || timeout === '' ? undefined : parseDuration(seconds(timeout as string | number), 0);
-  } catch (err) {
-    throw badRequest((err as Error).message);
-  }
-  return { signal: sig, ...(timeoutMs !== undefined ? { timeout_ms: timeoutMs } : {}) };
-}
-
-const SIGNALS = new Set<string>(['SIGABRT', 'SIGALRM', 'SIGFPE', 'SIGHUP', 'SIGILL', 'SIGINT', 'SIGKILL', 'SIGPIPE', 'SIGQUIT', 'SIGSEGV', 'SIGTERM', 'SIGTRAP', 'SIGUSR1', 'SIGUSR2']);
-
-function numberedSignal(n: number): NodeJS.Signals | undefined {
-  const byNumber: Record<number, NodeJS.Signals> = { 1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 6: 'SIGABRT', 9: 'SIGKILL', 10: 'SIGUSR1', 12: 'SIGUSR2', 15: 'SIGTERM' };
-  return byNumber[n];
-}
-
-/** a bare number in a query string is seconds, as Fly's `timeout=60` */
-function seconds(v: string | number | undefined): string | number | undefined {
-  return typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
 }

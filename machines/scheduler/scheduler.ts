@@ -6,8 +6,9 @@
  * adopts what the driver still runs (`driver.list()`): a scheduler restart never starts a
  * duplicate, and what no stored machine wants is stopped and removed.
  *
- * Passes run on a short tick and at once after an API change; each machine is reconciled by
- * one pass at a time.
+ * Passes run on a short tick and at once after an API change or a finished health probe; a
+ * machine is reconciled by one pass at a time, and a step that needs another (stop, then
+ * start) takes it on the next tick.
  */
 import { rmSync } from 'node:fs';
 import type { MachinesControl } from '../api/control.js';
@@ -92,10 +93,7 @@ export class Scheduler {
       if (m.state === 'destroyed' || this.busy.has(m.id)) continue;
       const work = this.reconcile(m)
         .catch((err: unknown) => this.opts.log?.(`machine ${m.id}: ${(err as Error).message}`))
-        .finally(() => {
-          this.busy.delete(m.id);
-          if (!this.stopped) this.again = true;
-        });
+        .finally(() => this.busy.delete(m.id));
       this.busy.set(m.id, work);
     }
   }

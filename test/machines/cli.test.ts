@@ -33,11 +33,15 @@ async function ok(args: string[]): Promise<string> {
   return r.stdout;
 }
 
-beforeAll(async () => {
-  dataDir = tempDir('erne-machines-cli-');
-  serve = spawn(process.execPath, [ERNE_JS, 'machines', 'serve', '--data-dir', dataDir, '--port', '0', '--token', TOKEN], { stdio: ['ignore', 'pipe', 'pipe'] });
+function startServe(port: number): void {
+  serve = spawn(process.execPath, [ERNE_JS, 'machines', 'serve', '--data-dir', dataDir, '--port', String(port), '--token', TOKEN], { stdio: ['ignore', 'pipe', 'pipe'] });
   serve.stdout!.on('data', (d: Buffer) => (serveOut += d.toString()));
   serve.stderr!.on('data', (d: Buffer) => (serveOut += d.toString()));
+}
+
+beforeAll(async () => {
+  dataDir = tempDir('erne-machines-cli-');
+  startServe(0);
   const m = await waitFor('machines serve to print its address', () => /Machines API at (http:\/\/[^/\s]+)\/v1/.exec(serveOut));
   endpoint = m![1]!;
 });
@@ -99,6 +103,22 @@ describe('erne machines against erne machines serve', () => {
     await waitFor('the new lines', () => out.split(`listening on ${port}`).length > seen);
     p.kill('SIGINT');
     expect(await exited).toBe(0);
+  });
+
+  it('stopping machines serve leaves the machine running; the next serve adopts it', async () => {
+    const before = JSON.parse(await ok(['machines', 'status', id, '--app', 'demo', '--json'])) as Machine;
+    const exited = new Promise<number | null>((r) => serve.once('exit', (code) => r(code)));
+    serve.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(serveOut).toMatch(/SIGTERM: stopping the API; the machines keep running/);
+    await waitFor('the machine to answer with no API running', async () => (await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text()).catch(() => '')) === 'ok');
+    serveOut = '';
+    startServe(Number(new URL(endpoint).port));
+    await waitFor('machines serve to start again', () => /Machines API at/.test(serveOut));
+    const after = JSON.parse(await ok(['machines', 'status', id, '--app', 'demo', '--json'])) as Machine;
+    expect(after.state).toBe('started');
+    expect(after.erne!.pid).toBe(before.erne!.pid);
+    expect(after.events[0]).toMatchObject({ type: 'adopt' });
   });
 
   it('destroy refuses a running machine without --force, in one line', async () => {

@@ -12,6 +12,9 @@ import { runProbe } from '../../machines/scheduler/probe.js';
 import { startMachinesService } from '../../machines/service.js';
 import { tempDir } from '../helpers/gateway.js';
 import { rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { MachinesClient } from '../../machines/client.js';
+import { ERNE_JS } from '../helpers/child.js';
 import type { LaunchSpec } from '../../machines/drivers/types.js';
 import type { Machine } from '../../machines/api/types.js';
 import { freePort } from '../helpers/child.js';
@@ -176,4 +179,37 @@ describe('the scheduler on the fly driver', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   }, 90_000);
+});
+
+describe('erne machines serve --driver fly', () => {
+  it('runs its machines on the remote API named by --fly-endpoint and --fly-app', async () => {
+    const dataDir = tempDir('erne-machines-flycli-');
+    const p = spawn(
+      process.execPath,
+      [ERNE_JS, 'machines', 'serve', '--data-dir', dataDir, '--port', '0', '--token', 'local-token-456', '--driver', 'fly', '--fly-endpoint', remote.url, '--fly-app', 'erne-cli-remote'],
+      { env: { ...process.env, FLY_API_TOKEN: MACHINES_TOKEN }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)));
+    try {
+      const url = (await waitFor('the API address', () => /Machines API at (\S+)\/v1 \(driver fly/.exec(out)))![1]!;
+      const local = new MachinesClient({ endpoint: url, token: 'local-token-456' });
+      const port = await freePort();
+      await local.createApp('web');
+      const m = await local.create('web', { region: 'ams', config: { init: { exec: httpServer(port) }, services: [{ internal_port: port }] } });
+      expect(await local.wait('web', m.id, 'started', { timeoutS: 30 })).toBe(true);
+      const there = await remote.client.list('erne-cli-remote');
+      expect(there.map((r) => [r.region, r.state, r.config.metadata?.['erne_machine_id']])).toEqual([['ams', 'started', m.id]]);
+      await waitFor('the machine to answer', () => answers(port));
+      await local.destroy('web', m.id, true);
+      expect(await local.wait('web', m.id, 'destroyed', { timeoutS: 30 })).toBe(true);
+      expect(await remote.client.list('erne-cli-remote')).toEqual([]);
+    } finally {
+      p.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -34,12 +34,32 @@ export class FlyDriver implements MachineDriver {
     this.client = new MachinesClient({ endpoint: o.endpoint, token: o.token });
   }
 
+  /** local machine id → the remote machine's id, so a status is one GET, not a listing of the app */
+  private readonly ids = new Map<string, string>();
+
   private async remote(machineId: string): Promise<Machine | undefined> {
+    const known = this.ids.get(machineId);
+    if (known) {
+      const m = await this.client.get(this.o.app, known).catch((err: unknown) => {
+        if (err instanceof MachinesApiError && err.status === 404) return undefined;
+        throw err;
+      });
+      if (m && m.state !== 'destroyed' && m.config.metadata?.[META_MACHINE] === machineId) return m;
+      this.ids.delete(machineId);
+    }
+    const found = (await this.listApp()).find((m) => m.config.metadata?.[META_MACHINE] === machineId);
+    return found;
+  }
+
+  /** the app's live machines that are ours; remembers their ids */
+  private async listApp(): Promise<Machine[]> {
     const all = await this.client.list(this.o.app).catch((err: unknown) => {
       if (err instanceof MachinesApiError && err.status === 404) return [] as Machine[];
       throw err;
     });
-    return all.find((m) => m.config.metadata?.[META_MACHINE] === machineId && m.state !== 'destroyed');
+    const ours = all.filter((m) => m.state !== 'destroyed' && m.config.metadata?.[META_MACHINE]);
+    for (const m of ours) this.ids.set(m.config.metadata![META_MACHINE]!, m.id);
+    return ours;
   }
 
   private async withLease<T>(id: string, fn: (nonce: string) => Promise<T>): Promise<T> {
@@ -73,6 +93,7 @@ export class FlyDriver implements MachineDriver {
     const r = await this.remote(spec.machineId);
     if (!r) {
       const made = await this.client.create(this.o.app, { name: `erne-${spec.machineId}`, region: spec.region, config });
+      this.ids.set(spec.machineId, made.id);
       return this.waitFor(made.id, 'started', made.instance_id);
     }
     if (r.config.metadata?.[META_INSTANCE] !== spec.instanceId) {
@@ -114,14 +135,11 @@ export class FlyDriver implements MachineDriver {
     if (!r) return;
     await this.withLease(r.id, (nonce) => this.client.destroy(this.o.app, r.id, true, nonce));
     await this.waitFor(r.id, 'destroyed');
+    this.ids.delete(machineId);
   }
 
   async list(): Promise<{ machineId: string; instanceId: string; status: DriverStatus }[]> {
-    const all = await this.client.list(this.o.app).catch((err: unknown) => {
-      if (err instanceof MachinesApiError && err.status === 404) return [] as Machine[];
-      throw err;
-    });
-    return all.flatMap((m) => {
+    return (await this.listApp()).flatMap((m) => {
       const machineId = m.config.metadata?.[META_MACHINE];
       const instanceId = m.config.metadata?.[META_INSTANCE];
       return machineId && instanceId && m.state !== 'destroyed' ? [{ machineId, instanceId, status: statusOf(m) }] : [];
