@@ -35,6 +35,9 @@ import { createReplicationMetrics } from './observe/replication-metrics.js';
 import { installLimits, RequestLimiter, resolveLimits, serverOptions, type LimitOptions } from './limits.js';
 import { openRegionBytes, type RegionBytes } from '../replication/region-bytes.js';
 import { createRegionObjectHandler } from './internal-object.js';
+import { createRepairHandler } from './internal-repair.js';
+import type { RepairService } from '../replication/repair/service.js';
+import { startRepair, type RepairSettings } from '../replication/repair/start.js';
 import { createRegionForwarder } from './forward/proxy.js';
 import { isBucketHome } from '../replication/bucket-home.js';
 import type { BucketRecord } from '../metadata/types.js';
@@ -96,7 +99,14 @@ export interface GatewayOptions {
    * outbox, moved through the region's Redis and applied by the other regions. `relay` and
    * `backoff` tune delivery (tests).
    */
-  cluster?: { topology: Topology; redisUrl: string; relay?: { intervalMs?: number; resendAfterMs?: number }; backoff?: { baseMs: number; capMs: number } };
+  cluster?: {
+    topology: Topology;
+    redisUrl: string;
+    relay?: { intervalMs?: number; resendAfterMs?: number };
+    backoff?: { baseMs: number; capMs: number };
+    /** anti-entropy passes and tombstone collection (replication/repair/) */
+    repair?: RepairSettings;
+  };
   /** with `cluster`: run the relay and delivery workers in this process (default true); one process per host is enough */
   replicationWorker?: boolean;
 }
@@ -116,6 +126,8 @@ export interface RunningGateway {
   regionBytes?: RegionBytes;
   /** the separate operator port (opts.opsPort), when asked for */
   opsUrl?: string;
+  /** in a cluster: anti-entropy repair and tombstone collection (tests run one with repair.run()) */
+  repair?: RepairService;
   close(): Promise<void>;
 }
 
@@ -186,6 +198,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const configs = createBucketConfigStore(replication?.store ?? kv, writer);
   // in a cluster: CreateBucket and DeleteBucket are decided by the control region
   const namespace = opts.cluster && new BucketNamespace({ topology: opts.cluster.topology, kv: replication?.store ?? kv, layer, configs, observe: (hlc) => void clock.update(hlc), log });
+  // in a cluster: anti-entropy passes (scheduled in the process that delivers) and on demand
+  const repair =
+    opts.cluster &&
+    startRepair({ kv, topology: opts.cluster.topology, observe: (hlc) => void clock.update(hlc), log, schedule: opts.replicationWorker !== false, settings: opts.cluster.repair });
   const regionObject = opts.cluster && createRegionObjectHandler({ topology: opts.cluster.topology, svc: { layer, blobs, multipart, remote }, log });
   const internal = createInternalHandler({
     blobs,
@@ -194,7 +210,15 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     regionObject,
     replication:
       opts.cluster &&
-      createReplicationHandler({ kv, topology: opts.cluster.topology, observe: (hlc) => void clock.update(hlc), log, buckets: namespace, onApplied: (from, n) => replication?.monitor.applied(from, n) }),
+      createReplicationHandler({
+        kv,
+        topology: opts.cluster.topology,
+        observe: (hlc) => void clock.update(hlc),
+        log,
+        buckets: namespace,
+        onApplied: (from, n) => replication?.monitor.applied(from, n),
+        repair: repair && createRepairHandler(opts.cluster.topology.secret, { kv, self: opts.region, marks: () => repair.service.marks(), run: (b) => repair.service.run(b) }, log),
+      }),
   });
   const servedBy = opts.servedByHeader ? `${nodeId}/${process.pid}` : undefined;
   const limits = resolveLimits(opts.limits);
@@ -288,6 +312,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     remote,
     regionBytes,
     opsUrl,
+    ...(repair ? { repair: repair.service } : {}),
     close() {
       closing ??= (async () => {
         // stop accepting; in-flight requests finish (bounded), keep-alive connections close as they go idle
@@ -306,6 +331,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         await lifecycle.stop();
         await janitor.stop();
         namespace?.close();
+        await repair?.close();
         await replication?.close();
         if (opsServer) await new Promise<void>((resolve) => opsServer.close(() => resolve()).closeAllConnections());
         await layer.close();
