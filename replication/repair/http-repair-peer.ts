@@ -3,7 +3,7 @@
  * caller, and the changes it lacks through its ordinary apply endpoint (http-peer.ts).
  */
 import type { Change } from '../../metadata/changes.js';
-import type { ClusterCaller } from '../cluster-call.js';
+import { RegionUnreachable, type ClusterCaller } from '../cluster-call.js';
 import { PeerError, type HttpPeer } from '../http-peer.js';
 import type { LowWaterMarks } from './horizon.js';
 import { REPAIR_PATH, type RepairOp } from './ops.js';
@@ -19,7 +19,15 @@ export class RepairCallError extends Error {
 }
 
 export async function callRepair<T>(caller: ClusterCaller, region: string, op: RepairOp): Promise<T> {
-  const r = await caller.call(region, REPAIR_PATH, op);
+  let r;
+  try {
+    r = await caller.call(region, REPAIR_PATH, op);
+  } catch (err) {
+    // a kept-alive connection the peer closed while this side scanned its own index is reset
+    // on reuse: every op is a read (or joins a run under way), so asking again is safe
+    if (!(err instanceof RegionUnreachable)) throw err;
+    r = await caller.call(region, REPAIR_PATH, op);
+  }
   if (r.status !== 200) throw new RepairCallError(`region ${region} answered ${r.status} to repair ${op.op}: ${typeof r.body === 'string' ? r.body.trim().slice(0, 200) : ''}`);
   return r.body as T;
 }

@@ -14,8 +14,6 @@
  *
  * Keys are lowercase hex strings of the index's byte keys: their string order is byte order.
  */
-import { createHash } from 'node:crypto';
-
 /** one entry of the index: its key and a digest of what both sides must agree on */
 export interface Entry {
   key: string;
@@ -74,29 +72,65 @@ export const DEFAULT_WALK: WalkOptions = { fanout: 16, leafSize: 256 };
 
 const EMPTY: Summary = { count: 0, hash: '' };
 
-/** the hash an entry adds to its range's summary */
-export function entryHash(e: Entry): Buffer {
-  return createHash('sha256').update(e.key).update('\0').update(e.digest).digest().subarray(0, 16);
+/**
+ * The hash an entry adds to its range's summary: 128 bits from four multiply-xorshift lanes
+ * over the key and the digest. Not cryptographic — only regions holding the cluster secret
+ * take part, so nobody crafts collisions; what matters is that two different ranges almost
+ * never sum alike (2^-128 by chance) and that hashing a million entries takes well under a
+ * second (a SHA-256 object per entry cost several times more than the scan itself).
+ */
+export function entryHash(e: Entry): Uint32Array {
+  let h0 = 0x9e3779b1;
+  let h1 = 0x85ebca77;
+  let h2 = 0xc2b2ae3d;
+  let h3 = 0x27d4eb2f;
+  const mix = (s: string) => {
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      h0 = Math.imul(h0 ^ c, 0x01000193);
+      h1 = Math.imul(h1 ^ c, 0x5bd1e995);
+      h2 = Math.imul(h2 ^ c, 0x1b873593);
+      h3 = Math.imul(h3 ^ c, 0xcc9e2d51);
+    }
+  };
+  mix(e.key);
+  mix('\0');
+  mix(e.digest);
+  const out = new Uint32Array(4);
+  // final avalanche of each lane, crossed with the others so every input bit reaches all 128
+  const fin = (h: number, k: number) => {
+    h ^= k;
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    return (h ^ (h >>> 16)) >>> 0;
+  };
+  out[0] = fin(h0, h3);
+  out[1] = fin(h1, h0);
+  out[2] = fin(h2, h1);
+  out[3] = fin(h3, h2);
+  return out;
 }
 
 /** a summary being accumulated */
 export class Accumulator {
   count = 0;
-  private acc = Buffer.alloc(16);
+  private readonly acc = new Uint32Array(4);
 
   add(e: Entry): void {
     const h = entryHash(e);
-    for (let i = 0; i < 16; i++) this.acc[i]! ^= h[i]!;
+    for (let i = 0; i < 4; i++) this.acc[i]! ^= h[i]!;
     this.count++;
   }
 
   merge(o: Accumulator): void {
-    for (let i = 0; i < 16; i++) this.acc[i]! ^= o.acc[i]!;
+    for (let i = 0; i < 4; i++) this.acc[i]! ^= o.acc[i]!;
     this.count += o.count;
   }
 
   summary(): Summary {
-    return this.count === 0 ? EMPTY : { count: this.count, hash: this.acc.toString('hex') };
+    return this.count === 0 ? EMPTY : { count: this.count, hash: [...this.acc].map((x) => x.toString(16).padStart(8, '0')).join('') };
   }
 }
 

@@ -13,9 +13,8 @@
  * tombstone horizon a region may have collected them while its peer has not yet, and that is
  * no difference to repair (metadata/tombstone-horizon.ts).
  */
-import { createHash } from 'node:crypto';
 import type { KvPair, KvReader, KvStore } from '../../metadata/kv.js';
-import { decode, decodeVersion } from '../../metadata/records.js';
+import { decode } from '../../metadata/records.js';
 import { belowHorizon } from '../../metadata/tombstone-horizon.js';
 import { pack, subspaceRange, unpackAfter } from '../../metadata/tuple.js';
 import { splitEntries, summarizeEntries, type Entry, type IndexSide, type KeyRange } from './range-tree.js';
@@ -47,18 +46,26 @@ function clamp(scope: IndexScope, r: KeyRange): Required<KeyRange> {
   return { lo, hi };
 }
 
-function versionDigest(bucket: string, key: string, value: Uint8Array): string {
-  const v = decodeVersion(bucket, key, value).version;
-  const tags = v.tags ? Object.keys(v.tags).sort().map((k) => [k, v.tags![k]]) : [];
-  const seen = JSON.stringify([v.etag, v.size, v.deleteMarker, !!v.isNull, tags]);
-  return createHash('sha256').update(seen).digest('base64').slice(0, 16);
+/** the fields of a stored version record (metadata/records.ts) a digest is made of */
+interface SeenFields {
+  et: string;
+  sz: number;
+  dm?: true;
+  nl?: true;
+  tg?: Record<string, string>;
+}
+
+function versionDigest(value: Uint8Array): string {
+  const v = decode<SeenFields>(value);
+  const tags = v.tg ? JSON.stringify(Object.keys(v.tg).sort().map((k) => [k, v.tg![k]])) : '';
+  return `${v.et}|${v.sz}|${v.dm ? 'm' : ''}|${v.nl ? 'n' : ''}|${tags}`;
 }
 
 /** the entry a row makes, or undefined when it is left out */
 async function entryOf(tx: KvReader, scope: IndexScope, space: Buffer, row: KvPair): Promise<Entry | undefined> {
   const key = Buffer.from(row.key).toString('hex');
+  if (scope.space === 'v') return { key, digest: versionDigest(row.value) };
   const t = unpackAfter(space, row.key) as string[];
-  if (scope.space === 'v') return { key, digest: versionDigest(scope.bucket, t[0]!, row.value) };
   if (scope.space === 't') return belowHorizon(t[1]!, scope.floorMs) ? undefined : { key, digest: '' };
   const mark = decode<string>(row.value);
   if (belowHorizon(mark, scope.floorMs) && (await tx.get(pack(['v', scope.bucket, t[0]!, mark]))) === undefined) return undefined;
