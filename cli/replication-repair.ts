@@ -62,8 +62,8 @@ export async function replicationRepair(flags: FlagValues, env: Record<string, s
   const sources = statusSources(flags);
   const bucket = typeof flags['bucket'] === 'string' ? flags['bucket'] : undefined;
   const results = await Promise.all(
-    sources.map(async (src, i) => {
-      const name = src.region ?? `target${i}`;
+    sources.map(async (src) => {
+      const name = src.region ?? new URL(src.urls[0]!).host;
       const caller = new ClusterCaller({ self: 'operator', control: name, secret, regions: [{ name, internal: src.urls }] }, 30 * 60_000);
       try {
         const run = await callRepair<RepairRun>(caller, name, bucket === undefined ? { op: 'run' } : { op: 'run', bucket });
