@@ -10,7 +10,7 @@
  * compared, and the process's peak RSS and heap while it ran (both regions live in this
  * process, so the figure covers both sides).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -31,6 +31,12 @@ import type { Topology } from '../replication/topology.js';
 const BUCKET = 'big';
 const CREATED = 1_700_000_000_000;
 const BATCH = 20_000;
+
+/** this process's anonymous resident memory (what it holds, without mapped files), bytes */
+function rssAnon(): number {
+  const m = /RssAnon:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -81,13 +87,15 @@ async function main(): Promise<void> {
     const peer = new HttpPeer(topology);
 
     global.gc?.();
-    const base = process.memoryUsage();
+    const base = { ...process.memoryUsage(), anon: rssAnon() };
     let peakRss = base.rss;
     let peakHeap = base.heapUsed;
+    let peakAnon = base.anon;
     const sampler = setInterval(() => {
       const m = process.memoryUsage();
       peakRss = Math.max(peakRss, m.rss);
       peakHeap = Math.max(peakHeap, m.heapUsed);
+      peakAnon = Math.max(peakAnon, rssAnon());
     }, 20);
     const report = await repairWith({ region: 'a', kv: a, apply: (c) => applyChanges(a, c) }, new HttpRepairPeer('b', caller, peer));
     clearInterval(sampler);
@@ -97,7 +105,8 @@ async function main(): Promise<void> {
     console.log(
       `compared ${report.entriesHere.toLocaleString('en-US')} entries here and ${report.entriesThere.toLocaleString('en-US')} there in ${(report.ms / 1000).toFixed(2)} s ` +
         `(${report.ranges} ranges compared, ${report.leaves} leaves, fetched ${report.fetched}, sent ${report.sent}); ` +
-        `peak RSS ${mib(peakRss)} (${mib(base.rss)} before), peak heap ${mib(peakHeap)} (${mib(base.heapUsed)} before)`,
+        `peak RssAnon ${mib(peakAnon)} (${mib(base.anon)} before), peak heap ${mib(peakHeap)} (${mib(base.heapUsed)} before); ` +
+        `peak VmRSS ${mib(peakRss)}, which also counts the pages of both LMDB files mapped while they were read (page cache, growing with the data read, not held by the pass)`,
     );
     await a.close();
     await b.close();

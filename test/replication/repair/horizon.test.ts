@@ -11,7 +11,7 @@ import { readHorizon } from '../../../metadata/tombstone-horizon.js';
 import { makeVersionId } from '../../../metadata/version-id.js';
 import { kBucket, kTombstone, kVersion } from '../../../metadata/version-store.js';
 import { applyChanges } from '../../../replication/apply.js';
-import { globalMark, lowWaterMarks } from '../../../replication/repair/horizon.js';
+import { globalMark, lowWaterMarks, type LowWaterMarks } from '../../../replication/repair/horizon.js';
 import { MemoryKv } from '../../helpers/memory-kv.js';
 
 const id = (wall: number) => makeVersionId({ wall, logical: 0 }, 'iad', null);
@@ -33,7 +33,7 @@ describe('tombstone horizon', () => {
 
   it('the global mark is the minimum over every pair, and none while a region is missing', () => {
     const regions = ['iad', 'fra', 'sin'];
-    const all = new Map([
+    const all = new Map<string, LowWaterMarks | undefined>([
       ['iad', { fra: 50, sin: 70 }],
       ['fra', { iad: 40, sin: 90 }],
       ['sin', { iad: 60, fra: 80 }],
