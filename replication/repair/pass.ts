@@ -88,7 +88,18 @@ export async function localHello(kv: KvStore, region: string, bucket?: string): 
   return { region, buckets, horizonMs: (await kv.read((tx) => readHorizon(tx))) ?? 0 };
 }
 
-export async function repairWith(local: LocalRegion, peer: RepairPeer, opts: { bucket?: string; walk?: WalkOptions; now?: () => number } = {}): Promise<RepairReport> {
+export class RepairStopped extends Error {
+  constructor() {
+    super('the repair pass was stopped (the gateway is closing)');
+    this.name = 'RepairStopped';
+  }
+}
+
+export async function repairWith(
+  local: LocalRegion,
+  peer: RepairPeer,
+  opts: { bucket?: string; walk?: WalkOptions; now?: () => number; stopped?: () => boolean } = {},
+): Promise<RepairReport> {
   const now = opts.now ?? Date.now;
   const started = now();
   const [mine, theirs] = await Promise.all([localHello(local.kv, local.region, opts.bucket), peer.hello(opts.bucket)]);
@@ -112,6 +123,8 @@ export async function repairWith(local: LocalRegion, peer: RepairPeer, opts: { b
   for (const bucket of both) {
     report.buckets++;
     for (const space of INDEX_SPACES) {
+      // a closing gateway waits for one index's walk at most
+      if (opts.stopped?.()) throw new RepairStopped();
       const scope: IndexScope = { bucket, space, floorMs };
       const stats = await walk(new KvIndexSide(local.kv, scope), peer.side(scope), rootRange(scope), opts.walk ?? DEFAULT_WALK, async (d) => {
         if (d.bLacks.length > 0) {

@@ -96,13 +96,13 @@ export class RepairService {
     const peers: RepairRun['peers'] = [];
     for (const peer of this.o.peers) {
       try {
-        peers.push(await repairWith({ region: this.o.self, kv: this.o.kv, apply: this.o.apply }, peer, { bucket, now: this.now }));
+        peers.push(await repairWith({ region: this.o.self, kv: this.o.kv, apply: this.o.apply }, peer, { bucket, now: this.now, stopped: () => this.closed }));
       } catch (err) {
         peers.push({ peer: peer.region, error: (err as Error).message });
       }
     }
     const run: RepairRun = { region: this.o.self, startedAt, ms: 0, peers, ...(bucket !== undefined ? { bucket } : {}) };
-    if (bucket === undefined) {
+    if (bucket === undefined && !this.closed) {
       run.collection = await collectRound({
         kv: this.o.kv,
         self: this.o.self,
@@ -114,6 +114,11 @@ export class RepairService {
     }
     run.ms = this.now() - startedAt;
     return run;
+  }
+
+  /** true once close() was called: a run under way stops at its next index */
+  get stopping(): boolean {
+    return this.closed;
   }
 
   /** a scheduled run says something only when it fixed or failed something */
