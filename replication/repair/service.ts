@@ -116,10 +116,6 @@ export class RepairService {
     return run;
   }
 
-  /** true once close() was called: a run under way stops at its next index */
-  get stopping(): boolean {
-    return this.closed;
-  }
 
   /** a scheduled run says something only when it fixed or failed something */
   private logRun(r: RepairRun): void {
