@@ -70,8 +70,8 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'no-sigv2', kind: 'boolean', env: 'ERNE_NO_SIGV2', help: 'refuse Signature Version 2 (AWS key:sig headers, v2 presigned URLs and POST forms): SigV4 only' },
       { name: 'cluster', kind: 'string', env: 'ERNE_CLUSTER', value: 'FILE', help: "join the cluster this JSON file describes (its regions, their internal URLs; the secret there or in ERNE_CLUSTER_SECRET); --region names this one" },
       { name: 'redis-url', kind: 'string', env: 'ERNE_REDIS_URL', value: 'URL', help: "with --cluster: this region's Redis, which queues changes for the other regions (default redis://127.0.0.1:6379)" },
-      { name: 'repair-interval', kind: 'string', env: 'ERNE_REPAIR_INTERVAL', default: '5m', value: 'TIME', help: 'with --cluster: compare this region with every other (anti-entropy) and collect tombstones this often, e.g. 30s, 5m; 0: only on `erne replication repair`' },
-      { name: 'tombstone-grace', kind: 'string', env: 'ERNE_TOMBSTONE_GRACE', default: '1h', value: 'TIME', help: 'with --cluster: tombstones are kept this long after every region acknowledged them; a repair can bring back a lost change only within it' },
+      { name: 'repair-interval', kind: 'string', env: 'ERNE_REPAIR_INTERVAL', value: 'TIME', help: 'with --cluster: compare this region with every other (anti-entropy) and collect tombstones this often (default 5m); 0: only on `erne replication repair`' },
+      { name: 'tombstone-grace', kind: 'string', env: 'ERNE_TOMBSTONE_GRACE', value: 'TIME', help: 'with --cluster: tombstones are kept this long after every region acknowledged them (default 1h); a repair can bring back a lost change only within it' },
     ],
   },
   {
