@@ -1,14 +1,17 @@
 /**
- * What a region sends to repair a peer's index: for entries of its version index the peer
- * lacks, the changes that would have carried them — a version (with its inline bytes and its
- * registers), a purge, an unversioned DELETE (erase) — read a bounded batch per transaction.
+ * What a region sends to repair a peer's index: for entries of its indexes the peer lacks, the
+ * changes that would have carried them — a version (with its inline bytes and its registers),
+ * a purge, an unversioned DELETE (erase), a bucket setting, an access key — read a bounded
+ * batch per transaction.
  * The receiver applies them through the ordinary apply path (apply.ts), so a change it
  * already has, or that lost to a newer one meanwhile, changes nothing.
  */
 import type { Change, ReplicatedVersion } from '../../metadata/changes.js';
-import { toReplicated } from '../../metadata/changes.js';
+import { toReplicated, VERSIONING_REGISTER } from '../../metadata/changes.js';
+import { kAccessKey } from '../../metadata/access-keys.js';
+import { kConfig } from '../../metadata/bucket-registers.js';
 import type { KvReader, KvStore } from '../../metadata/kv.js';
-import { decode, decodeBucket, decodeVersion } from '../../metadata/records.js';
+import { decode, decodeAccessKey, decodeBucket, decodeVersion } from '../../metadata/records.js';
 import type { StoredRegister } from '../../metadata/registers.js';
 import { pack, subspaceRange, unpackAfter } from '../../metadata/tuple.js';
 import { parseVersionId } from '../../metadata/version-id.js';
@@ -24,18 +27,39 @@ export async function changesFor(kv: KvStore, self: string, bucket: string, spac
     const batch = hexKeys.slice(i, i + CHANGES_BATCH);
     out.push(
       ...(await kv.read(async (tx) => {
+        const changes: Change[] = [];
+        if (space === 'ks') {
+          const prefix = pack(['ks']);
+          for (const hex of batch) {
+            const k = Buffer.from(hex, 'hex');
+            if (!k.subarray(0, prefix.length).equals(prefix)) continue;
+            const id = unpackAfter(prefix, k)[0] as string;
+            const stamp = await tx.get(k);
+            if (!stamp) continue;
+            const rec = await tx.get(kAccessKey(id));
+            changes.push({ kind: 'access-key', accessKeyId: id, record: rec ? decodeAccessKey(rec) : null, stamp: decode<string>(stamp) });
+          }
+          return changes;
+        }
         const raw = await tx.get(kBucket(bucket));
         if (!raw) return [];
-        const createdAt = decodeBucket(raw).createdAt;
+        const record = decodeBucket(raw);
+        const createdAt = record.createdAt;
         const prefix = pack([space, bucket]);
-        const changes: Change[] = [];
         for (const hex of batch) {
           const k = Buffer.from(hex, 'hex');
           // a key outside the scope is not one of this index's entries
           if (!k.subarray(0, prefix.length).equals(prefix)) continue;
           const t = unpackAfter(prefix, k) as string[];
           const key = t[0]!;
-          if (space === 't') changes.push({ kind: 'purge', bucketCreatedAt: createdAt, bucket, key, versionId: t[1]!, stamp: t[1]! });
+          if (space === 'br') {
+            const stamp = await tx.get(k);
+            if (!stamp) continue;
+            const cfg = key === VERSIONING_REGISTER ? undefined : await tx.get(kConfig(bucket, key));
+            const doc = cfg && decode<{ c: number; v: unknown }>(cfg);
+            const value = key === VERSIONING_REGISTER ? record.versioning : doc && doc.c === createdAt ? doc.v : null;
+            changes.push({ kind: 'bucket-register', bucketCreatedAt: createdAt, bucket, name: key, value, stamp: decode<string>(stamp) });
+          } else if (space === 't') changes.push({ kind: 'purge', bucketCreatedAt: createdAt, bucket, key, versionId: t[1]!, stamp: t[1]! });
           else if (space === 'v') changes.push(...(await versionChanges(tx, self, createdAt, bucket, key, t[1]!)));
           else {
             const mark = await tx.get(k);

@@ -1,6 +1,7 @@
 /**
- * One anti-entropy pass between this region and one peer: for every bucket both hold (the
- * same incarnation), each index of its versions (version-index.ts) is compared by the
+ * One anti-entropy pass between this region and one peer: the access keys, and for every
+ * bucket both hold (the same incarnation) each index of its versions and its settings'
+ * stamps (version-index.ts), are compared by the
  * range-hash walk; what the peer lacks is sent to it as changes, what this region lacks is
  * fetched from the peer as changes and applied here — both through the ordinary, idempotent
  * apply path. The peer is a port (RepairPeer): HTTP in production (http-repair-peer.ts), a
@@ -14,7 +15,7 @@ import { keyAfter, subspaceRange } from '../../metadata/tuple.js';
 import { NotReadyError } from '../apply.js';
 import { changesFor } from './changes-for.js';
 import { DEFAULT_WALK, walk, type IndexSide, type WalkOptions } from './range-tree.js';
-import { INDEX_SPACES, KvIndexSide, rootRange, type IndexScope, type IndexSpace } from './version-index.js';
+import { BUCKET_SPACES, KvIndexSide, rootRange, type IndexScope, type IndexSpace } from './version-index.js';
 
 export interface BucketIncarnation {
   name: string;
@@ -120,31 +121,34 @@ export async function repairWith(
       }
     }
   };
+  const compare = async (bucket: string, space: IndexSpace) => {
+    // a closing gateway waits for one index's walk at most
+    if (opts.stopped?.()) throw new RepairStopped();
+    const scope: IndexScope = { bucket, space, floorMs };
+    const stats = await walk(new KvIndexSide(local.kv, scope), peer.side(scope), rootRange(scope), opts.walk ?? DEFAULT_WALK, async (d) => {
+      if (d.bLacks.length > 0) {
+        const out = await changesFor(local.kv, local.region, bucket, space, d.bLacks.map((e) => e.key));
+        for (let i = 0; i < out.length; i += APPLY_BATCH) await peer.apply(out.slice(i, i + APPLY_BATCH));
+        report.changesSent += out.length;
+      }
+      if (d.aLacks.length > 0) {
+        const got = await peer.changes(bucket, space, d.aLacks.map((e) => e.key));
+        await applyHere(got);
+        report.changesFetched += got.length;
+      }
+    });
+    report.entriesHere += stats.countA;
+    report.entriesThere += stats.countB;
+    report.ranges += stats.ranges;
+    report.leaves += stats.leaves;
+    report.fetched += stats.aLacks;
+    report.sent += stats.bLacks;
+  };
+  // access keys are the cluster's, not a bucket's: compared on a whole pass
+  if (opts.bucket === undefined) await compare('', 'ks');
   for (const bucket of both) {
     report.buckets++;
-    for (const space of INDEX_SPACES) {
-      // a closing gateway waits for one index's walk at most
-      if (opts.stopped?.()) throw new RepairStopped();
-      const scope: IndexScope = { bucket, space, floorMs };
-      const stats = await walk(new KvIndexSide(local.kv, scope), peer.side(scope), rootRange(scope), opts.walk ?? DEFAULT_WALK, async (d) => {
-        if (d.bLacks.length > 0) {
-          const out = await changesFor(local.kv, local.region, bucket, space, d.bLacks.map((e) => e.key));
-          for (let i = 0; i < out.length; i += APPLY_BATCH) await peer.apply(out.slice(i, i + APPLY_BATCH));
-          report.changesSent += out.length;
-        }
-        if (d.aLacks.length > 0) {
-          const got = await peer.changes(bucket, space, d.aLacks.map((e) => e.key));
-          await applyHere(got);
-          report.changesFetched += got.length;
-        }
-      });
-      report.entriesHere += stats.countA;
-      report.entriesThere += stats.countB;
-      report.ranges += stats.ranges;
-      report.leaves += stats.leaves;
-      report.fetched += stats.aLacks;
-      report.sent += stats.bLacks;
-    }
+    for (const space of BUCKET_SPACES) await compare(bucket, space);
   }
   report.ms = now() - started;
   return report;

@@ -8,6 +8,8 @@
  *                           regions (a blob here, "remote" there) and is left out.
  *   ('t', bucket, key, id)  versions deleted for good;
  *   ('nv', bucket, key)     the key's null mark; digest: the id.
+ *   ('br', bucket, name)    the stamp of a bucket setting's last write (versioning, CORS, …);
+ *   ('ks', accessKeyId)     the stamp of an access key's last write (cluster-wide, not per bucket).
  *
  * Tombstones and null marks naming no stored version are left out below `floorMs`: under the
  * tombstone horizon a region may have collected them while its peer has not yet, and that is
@@ -19,8 +21,11 @@ import { belowHorizon } from '../../metadata/tombstone-horizon.js';
 import { pack, subspaceRange, unpackAfter } from '../../metadata/tuple.js';
 import { splitEntries, summarizeEntries, type Entry, type IndexSide, type KeyRange } from './range-tree.js';
 
-export type IndexSpace = 'v' | 't' | 'nv';
-export const INDEX_SPACES: readonly IndexSpace[] = ['v', 't', 'nv'];
+export type IndexSpace = 'v' | 't' | 'nv' | 'br' | 'ks';
+/** what is compared per bucket */
+export const BUCKET_SPACES: readonly IndexSpace[] = ['v', 't', 'nv', 'br'];
+/** every index, the cluster-wide one ('ks': access keys, its scope's bucket unused) included */
+export const INDEX_SPACES: readonly IndexSpace[] = [...BUCKET_SPACES, 'ks'];
 
 export interface IndexScope {
   bucket: string;
@@ -34,7 +39,7 @@ export const SCAN_PAGE = 2000;
 
 /** the whole index of a scope, as hex keys */
 export function rootRange(scope: Pick<IndexScope, 'bucket' | 'space'>): Required<KeyRange> {
-  const r = subspaceRange([scope.space, scope.bucket]);
+  const r = subspaceRange(scope.space === 'ks' ? ['ks'] : [scope.space, scope.bucket]);
   return { lo: r.begin.toString('hex'), hi: r.end.toString('hex') };
 }
 
@@ -65,6 +70,7 @@ function versionDigest(value: Uint8Array): string {
 async function entryOf(tx: KvReader, scope: IndexScope, space: Buffer, row: KvPair): Promise<Entry | undefined> {
   const key = Buffer.from(row.key).toString('hex');
   if (scope.space === 'v') return { key, digest: versionDigest(row.value) };
+  if (scope.space === 'br' || scope.space === 'ks') return { key, digest: decode<string>(row.value) };
   const t = unpackAfter(space, row.key) as string[];
   if (scope.space === 't') return belowHorizon(t[1]!, scope.floorMs) ? undefined : { key, digest: '' };
   const mark = decode<string>(row.value);
@@ -86,7 +92,7 @@ export class KvIndexSide implements IndexSide {
   async *scan(r: KeyRange, limit = Infinity): AsyncGenerator<Entry> {
     const { lo, hi } = clamp(this.scope, r);
     if (lo >= hi) return;
-    const space = pack([this.scope.space, this.scope.bucket]);
+    const space = pack(this.scope.space === 'ks' ? ['ks'] : [this.scope.space, this.scope.bucket]);
     let begin = Buffer.from(lo, 'hex');
     const end = Buffer.from(hi, 'hex');
     let given = 0;

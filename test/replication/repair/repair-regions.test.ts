@@ -4,7 +4,7 @@
  * entries acknowledged while the destination was down, so nothing will ever resend them —
  * leave the regions apart; `erne replication repair` in one region fetches what it lacks and
  * sends what the others lack, and every region converges (versions, delete markers, versions
- * deleted for good, unversioned deletes, bytes). Then tombstone collection: with a zero grace,
+ * deleted for good, unversioned deletes, bytes, a bucket setting, an access key). Then tombstone collection: with a zero grace,
  * a collection round in every region leaves no tombstone behind, and a late copy of a version
  * deleted for good is refused.
  */
@@ -13,7 +13,10 @@ import { promisify } from 'node:util';
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
+  GetBucketTaggingCommand,
   GetObjectCommand,
+  ListBucketsCommand,
+  PutBucketTaggingCommand,
   HeadBucketCommand,
   ListObjectVersionsCommand,
   PutBucketVersioningCommand,
@@ -30,7 +33,7 @@ import { ClusterCaller } from '../../../replication/cluster-call.js';
 import { callRepair } from '../../../replication/repair/http-repair-peer.js';
 import type { RepairHello } from '../../../replication/repair/pass.js';
 import { CLUSTER_SECRET, post, signApply, testTopology } from '../../helpers/cluster.js';
-import { bodyBytes, uniqueBucket } from '../../helpers/gateway.js';
+import { bodyBytes, s3Client, uniqueBucket } from '../../helpers/gateway.js';
 import { useRegions, type TestRegion } from '../../helpers/regions.js';
 import { redisServer } from '../../helpers/redis.js';
 import { describeNeeds } from '../../helpers/requires.js';
@@ -99,6 +102,9 @@ describeNeeds(redisServer)('repair between regions', () => {
     await iad.send(new DeleteObjectCommand({ Bucket: ver, Key: 'a0', VersionId: first[0] })); // deleted for good: a tombstone
     await iad.send(new DeleteObjectCommand({ Bucket: ver, Key: 'a1' })); // a delete marker
     await iad.send(new DeleteObjectCommand({ Bucket: plain, Key: 'p0' })); // an unversioned delete: a null mark
+    await iad.send(new PutBucketTaggingCommand({ Bucket: ver, Tagging: { TagSet: [{ Key: 'team', Value: 'repair' }] } })); // a bucket setting
+    const key = { accessKeyId: 'AKREPAIRTEST0000001', secretAccessKey: 'repair-test-secret-0123456789' };
+    await run(process.execPath, [ERNE, 'keys', 'create', '--data-dir', r('iad').dataDir, '--metadata-dir', r('iad').metaDir, '--access-key', key.accessKeyId, '--secret-key', key.secretAccessKey]);
     await waitFor('sin has what iad wrote', async () => (await outboxDepth(r('iad'), 'sin')) === 0);
     expect(await loseMessages(r('iad'), 'fra')).toBeGreaterThan(30);
     await r('fra').start();
@@ -127,6 +133,11 @@ describeNeeds(redisServer)('repair between regions', () => {
       expect(await versions(r(name), ver), `${name}/${ver}`).toEqual(want);
       expect(await versions(r(name), plain), `${name}/${plain}`).toEqual(await versions(r('iad'), plain));
     }
+    const tags = await r('fra').s3.send(new GetBucketTaggingCommand({ Bucket: ver }));
+    expect(tags.TagSet).toEqual([{ Key: 'team', Value: 'repair' }]);
+    const asKey = s3Client(r('fra').gw!.gw, key);
+    await expect(asKey.send(new ListBucketsCommand({}))).resolves.toBeDefined();
+    asKey.destroy();
     const got = await r('fra').s3.send(new GetObjectCommand({ Bucket: ver, Key: 'a5' }));
     expect((await bodyBytes(got.Body)).toString()).toBe('second 5');
     const p0 = await r('fra').s3.send(new GetObjectCommand({ Bucket: plain, Key: 'p0' })).catch((e: Error) => e.name);
