@@ -52,7 +52,13 @@ export async function changesFor(kv: KvStore, self: string, bucket: string, spac
           if (!k.subarray(0, prefix.length).equals(prefix)) continue;
           const t = unpackAfter(prefix, k) as string[];
           const key = t[0]!;
-          if (space === 'br') {
+          if (space === 'vr') {
+            const row = await tx.get(k);
+            if (!row) continue;
+            const reg = decode<StoredRegister>(row);
+            const [, versionId, name] = t as [string, string, string];
+            if (name === 'tags' || name === 'acl') changes.push({ kind: 'version-register', bucketCreatedAt: createdAt, bucket, key, versionId, name, value: reg.v as never, stamp: reg.s });
+          } else if (space === 'br') {
             const stamp = await tx.get(k);
             if (!stamp) continue;
             const cfg = key === VERSIONING_REGISTER ? undefined : await tx.get(kConfig(bucket, key));

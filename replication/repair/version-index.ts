@@ -8,6 +8,8 @@
  *                           regions (a blob here, "remote" there) and is left out.
  *   ('t', bucket, key, id)  versions deleted for good;
  *   ('nv', bucket, key)     the key's null mark; digest: the id.
+ *   ('vr', bucket, key, id, name)  a version's register (tags, ACL); digest: its stamp (an ACL
+ *                           lives beside the version record, so only this row tells it apart);
  *   ('br', bucket, name)    the stamp of a bucket setting's last write (versioning, CORS, …);
  *   ('ks', accessKeyId)     the stamp of an access key's last write (cluster-wide, not per bucket).
  *
@@ -21,9 +23,9 @@ import { belowHorizon } from '../../metadata/tombstone-horizon.js';
 import { pack, subspaceRange, unpackAfter } from '../../metadata/tuple.js';
 import { splitEntries, summarizeEntries, type Entry, type IndexSide, type KeyRange } from './range-tree.js';
 
-export type IndexSpace = 'v' | 't' | 'nv' | 'br' | 'ks';
+export type IndexSpace = 'v' | 't' | 'nv' | 'vr' | 'br' | 'ks';
 /** what is compared per bucket */
-export const BUCKET_SPACES: readonly IndexSpace[] = ['v', 't', 'nv', 'br'];
+export const BUCKET_SPACES: readonly IndexSpace[] = ['v', 't', 'nv', 'vr', 'br'];
 /** every index, the cluster-wide one ('ks': access keys, its scope's bucket unused) included */
 export const INDEX_SPACES: readonly IndexSpace[] = [...BUCKET_SPACES, 'ks'];
 
@@ -71,6 +73,7 @@ async function entryOf(tx: KvReader, scope: IndexScope, space: Buffer, row: KvPa
   const key = Buffer.from(row.key).toString('hex');
   if (scope.space === 'v') return { key, digest: versionDigest(row.value) };
   if (scope.space === 'br' || scope.space === 'ks') return { key, digest: decode<string>(row.value) };
+  if (scope.space === 'vr') return { key, digest: decode<{ s: string }>(row.value).s };
   const t = unpackAfter(space, row.key) as string[];
   if (scope.space === 't') return belowHorizon(t[1]!, scope.floorMs) ? undefined : { key, digest: '' };
   const mark = decode<string>(row.value);

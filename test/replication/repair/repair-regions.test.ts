@@ -4,7 +4,7 @@
  * entries acknowledged while the destination was down, so nothing will ever resend them —
  * leave the regions apart; `erne replication repair` in one region fetches what it lacks and
  * sends what the others lack, and every region converges (versions, delete markers, versions
- * deleted for good, unversioned deletes, bytes, a bucket setting, an access key). Then tombstone collection: with a zero grace,
+ * deleted for good, unversioned deletes, bytes, an object ACL, a bucket setting, an access key). Then tombstone collection: with a zero grace,
  * a collection round in every region leaves no tombstone behind, and a late copy of a version
  * deleted for good is refused.
  */
@@ -14,6 +14,8 @@ import {
   CreateBucketCommand,
   DeleteObjectCommand,
   GetBucketTaggingCommand,
+  GetObjectAclCommand,
+  PutObjectAclCommand,
   GetObjectCommand,
   ListBucketsCommand,
   PutBucketTaggingCommand,
@@ -90,6 +92,10 @@ describeNeeds(redisServer)('repair between regions', () => {
     for (const name of ['fra', 'sin']) for (const b of [ver, plain]) await waitFor(`${b} in ${name}`, () => exists(r(name), b));
     await waitFor('versioning everywhere', async () => (await Promise.all(['iad', 'fra', 'sin'].map((n) => outboxDepth(r(n))))).every((d) => d === 0));
 
+    // an object every region has: only a later change of it will be lost
+    await r('iad').s3.send(new PutObjectCommand({ Bucket: ver, Key: 'b0', Body: 'everywhere' }));
+    await waitFor('b0 everywhere', async () => (await Promise.all(['iad', 'fra', 'sin'].map((n) => outboxDepth(r(n))))).every((d) => d === 0));
+
     // fra is down while iad takes writes; iad's messages to fra are then lost
     await r('fra').stop();
     const iad = r('iad').s3;
@@ -102,6 +108,7 @@ describeNeeds(redisServer)('repair between regions', () => {
     await iad.send(new DeleteObjectCommand({ Bucket: ver, Key: 'a0', VersionId: first[0] })); // deleted for good: a tombstone
     await iad.send(new DeleteObjectCommand({ Bucket: ver, Key: 'a1' })); // a delete marker
     await iad.send(new DeleteObjectCommand({ Bucket: plain, Key: 'p0' })); // an unversioned delete: a null mark
+    await iad.send(new PutObjectAclCommand({ Bucket: ver, Key: 'b0', ACL: 'public-read' })); // a register of a version fra has
     await iad.send(new PutBucketTaggingCommand({ Bucket: ver, Tagging: { TagSet: [{ Key: 'team', Value: 'repair' }] } })); // a bucket setting
     const key = { accessKeyId: 'AKREPAIRTEST0000001', secretAccessKey: 'repair-test-secret-0123456789' };
     await run(process.execPath, [ERNE, 'keys', 'create', '--data-dir', r('iad').dataDir, '--metadata-dir', r('iad').metaDir, '--access-key', key.accessKeyId, '--secret-key', key.secretAccessKey]);
@@ -118,7 +125,7 @@ describeNeeds(redisServer)('repair between regions', () => {
     await waitFor('every outbox empty', async () => (await Promise.all(['iad', 'fra', 'sin'].map((n) => outboxDepth(r(n))))).every((d) => d === 0));
 
     const want = await versions(r('iad'), ver);
-    expect(want.length).toBe(20 - 1 + 1 + 5); // 20 versions, one deleted for good, a marker, fra's five
+    expect(want.length).toBe(1 + 20 - 1 + 1 + 5); // b0, 20 versions, one deleted for good, a marker, fra's five
     expect(await versions(r('fra'), ver)).not.toEqual(want);
     expect(await versions(r('sin'), ver)).not.toEqual(want);
 
@@ -133,6 +140,9 @@ describeNeeds(redisServer)('repair between regions', () => {
       expect(await versions(r(name), ver), `${name}/${ver}`).toEqual(want);
       expect(await versions(r(name), plain), `${name}/${plain}`).toEqual(await versions(r('iad'), plain));
     }
+    const acl = async (name: string) => (await r(name).s3.send(new GetObjectAclCommand({ Bucket: ver, Key: 'b0' }))).Grants;
+    expect(await acl('fra')).toEqual(await acl('iad'));
+    expect(JSON.stringify(await acl('fra'))).toContain('AllUsers');
     const tags = await r('fra').s3.send(new GetBucketTaggingCommand({ Bucket: ver }));
     expect(tags.TagSet).toEqual([{ Key: 'team', Value: 'repair' }]);
     const asKey = s3Client(r('fra').gw!.gw, key);
