@@ -12,6 +12,8 @@ import { makeVersionId } from '../../../metadata/version-id.js';
 import { kBucket, kTombstone, kVersion } from '../../../metadata/version-store.js';
 import { applyChanges } from '../../../replication/apply.js';
 import { globalMark, lowWaterMarks, type LowWaterMarks } from '../../../replication/repair/horizon.js';
+import { HybridClock } from '../../../metadata/hlc.js';
+import { createObjectLayer } from '../../../metadata/objects.js';
 import { MemoryKv } from '../../helpers/memory-kv.js';
 
 const id = (wall: number) => makeVersionId({ wall, logical: 0 }, 'iad', null);
@@ -57,5 +59,15 @@ describe('tombstone horizon', () => {
     await applyChanges(kv, [put(1000), put(3000)]);
     expect(await kv.read((tx) => tx.get(kVersion('b', 'k', id(1000))))).toBeUndefined();
     expect(await kv.read((tx) => tx.get(kVersion('b', 'k', id(3000))))).toBeDefined();
+  });
+
+  it('a process whose clock is behind the horizon still writes versions that are kept', async () => {
+    const kv = new MemoryKv();
+    await kv.transact(async (tx) => tx.set(kBucket('b'), encodeBucket({ name: 'b', owner: 'o', createdAt: 1, region: 'iad', versioning: 'Enabled', acl: 'private' })));
+    await collectTombstones(kv, 2000);
+    const layer = createObjectLayer(kv, { region: 'iad', clock: new HybridClock(() => 500) });
+    const v = await layer.putObject({ bucket: 'b', key: 'fresh', size: 1, etag: 'e', owner: 'o', headers: {}, userMetadata: {}, checksums: {}, body: { kind: 'inline', data: Buffer.from('x') } });
+    expect(v.hlc.wall).toBeGreaterThanOrEqual(2000);
+    expect(await kv.read((tx) => tx.get(kVersion('b', 'fresh', v.versionId)))).toBeDefined();
   });
 });
