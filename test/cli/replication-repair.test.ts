@@ -5,6 +5,7 @@
  * repair itself runs against real regions in test/replication/repair/repair-regions.test.ts.)
  */
 import { describe, expect, it } from 'vitest';
+import { parseTime } from '../../cli/cluster-flags.js';
 import { runLines } from '../../cli/replication-repair.js';
 import { freePort } from '../helpers/child.js';
 import { runErne } from '../helpers/erne-run.js';
@@ -28,6 +29,20 @@ describe('erne replication repair', () => {
       '  with sin: failed: region sin cannot be reached: connect ECONNREFUSED',
       '  tombstones: none collected: sin did not answer',
     ]);
+  });
+
+  it.each([
+    ['5m', 300_000],
+    ['30s', 30_000],
+    ['1h', 3_600_000],
+    ['250ms', 250],
+    ['0', 0],
+  ])('serve --repair-interval %s is %i ms', (text, ms) => {
+    expect(parseTime('repair-interval', text)).toBe(ms);
+  });
+
+  it.each(['5', 'soon', '-1s', '1d'])('serve --repair-interval %s is refused in one line', (text) => {
+    expect(() => parseTime('repair-interval', text)).toThrow(`--repair-interval: expected a time like 30s, 5m or 1h (0: off), got ${JSON.stringify(text)}`);
   });
 
   it('without the cluster secret: one line, nothing asked', async () => {
