@@ -57,11 +57,16 @@ describeNeeds(redisServer)('tombstones under churn', () => {
     const quietMs = Date.now() - started - churnMs;
 
     let rounds = 0;
+    const collected = { tombstones: 0, nullMarks: 0 };
     await waitFor(
       'collection rounds leave nothing in any region',
       async () => {
         rounds++;
         const runs = await Promise.all(names.map((n) => r(n).gw!.gw.repair!.run()));
+        for (const x of runs) {
+          collected.tombstones += x.collection?.collected?.tombstones ?? 0;
+          collected.nullMarks += x.collection?.collected?.nullMarks ?? 0;
+        }
         return runs.every((x) => x.collection?.collected && x.collection.collected.kept.tombstones + x.collection.collected.kept.nullMarks === 0);
       },
       30_000,
@@ -80,7 +85,11 @@ describeNeeds(redisServer)('tombstones under churn', () => {
       await kv.close();
       await r(n).start();
     }
-    console.log(`${CYCLES} cycles in ${churnMs} ms, quiet ${quietMs} ms later, ${rounds} collection round(s); left: ${JSON.stringify(counts)}`);
+    console.log(`${CYCLES} cycles in ${churnMs} ms, quiet ${quietMs} ms later, ${rounds} collection round(s) collected ${JSON.stringify(collected)} over the regions; left: ${JSON.stringify(counts)}`);
+    // the churn made tombstones (versions deleted for good) and null marks (unversioned deletes) in every region
+    // (every other cycle purges its own version; the others end with one null mark per key they use)
+    expect(collected.tombstones).toBeGreaterThanOrEqual(3 * Math.floor(CYCLES / 2));
+    expect(collected.nullMarks).toBeGreaterThanOrEqual(3 * Math.min(KEYS / 2, Math.floor(CYCLES / 2)));
     for (const n of names) expect(counts[n], n).toEqual({ tombstones: 0, erasedMarks: 0, outboxRows: 0 });
   }, 1_800_000);
 });
