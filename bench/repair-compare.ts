@@ -1,6 +1,7 @@
 /**
  * How long, and in how much memory, anti-entropy compares a big bucket on which two regions
- * already agree: `node dist/bench/repair-compare.js [--keys 1000000]`.
+ * already agree: `node dist/bench/repair-compare.js [--keys 1000000] [--missing N]` (with
+ * --missing, region b lacks N versions spread over the bucket: the pass finds and sends them).
  *
  * Two LMDB stores get the same N versions of one bucket, written straight into them (a
  * thousandth of the time HTTP PUTs would take; the fill is not what is measured). Region "b"
@@ -16,9 +17,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRepairHandler } from '../gateway/internal-repair.js';
+import { createReplicationHandler } from '../gateway/internal-replication.js';
 import { open } from 'lmdb';
 import { openLmdb } from '../metadata/lmdb.js';
 import { encodeBucket, encodeVersion } from '../metadata/records.js';
+import { subspaceRange } from '../metadata/tuple.js';
 import { makeVersionId } from '../metadata/version-id.js';
 import { kBucket, kCurrent, kData, kVersion } from '../metadata/version-store.js';
 import { applyChanges } from '../replication/apply.js';
@@ -44,13 +47,14 @@ function arg(name: string, fallback: number): number {
 }
 
 /** the rows straight through lmdb-js (the same layout and options as metadata/lmdb.ts), a batch per transaction */
-async function fill(dir: string, keys: number): Promise<void> {
+async function fill(dir: string, keys: number, skip: (i: number) => boolean = () => false): Promise<void> {
   const db = open<Buffer, Buffer>({ path: dir, keyEncoding: 'binary', encoding: 'binary', pageSize: 8192, noMemInit: true, mapSize: 8 << 30 });
   const tx = { set: (k: Uint8Array, v: Uint8Array) => void db.put(Buffer.from(k), Buffer.from(v)) };
   await db.transaction(() => tx.set(kBucket(BUCKET), encodeBucket({ name: BUCKET, owner: 'AK', createdAt: CREATED, region: 'a', versioning: 'Enabled', acl: 'private' })));
   for (let start = 0; start < keys; start += BATCH) {
     await db.transaction(() => {
       for (let i = start; i < Math.min(keys, start + BATCH); i++) {
+        if (skip(i)) continue;
         const key = `objects/${String(i).padStart(8, '0')}`;
         const hlc = { wall: CREATED + 1000 + i, logical: 0 };
         const versionId = makeVersionId(hlc, 'a', null);
@@ -66,18 +70,27 @@ async function fill(dir: string, keys: number): Promise<void> {
 
 async function main(): Promise<void> {
   const keys = arg('keys', 1_000_000);
+  // versions region b lacks, spread over the key space: what the descent finds and fetches
+  const missing = arg('missing', 0);
+  const every = missing > 0 ? Math.floor(keys / missing) : 0;
   const dir = mkdtempSync(join(tmpdir(), 'erne-repair-bench-'));
   const secret = 'bench-cluster-secret-0123456789';
   let server: http.Server | undefined;
   try {
     const t0 = performance.now();
     await fill(join(dir, 'a'), keys);
-    await fill(join(dir, 'b'), keys);
+    await fill(join(dir, 'b'), keys, (i) => every > 0 && i % every === every - 1);
     const a = await openLmdb(join(dir, 'a'), { mapSizeBytes: 8 << 30 });
     const b = await openLmdb(join(dir, 'b'), { mapSizeBytes: 8 << 30 });
     console.log(`filled two regions with ${keys.toLocaleString('en-US')} versions each in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-    const handler = createRepairHandler(secret, { kv: b, self: 'b', marks: async () => ({}) });
+    // b answers the repair requests and, for what it lacks, the apply requests, as a gateway does
+    const regions = [{ name: 'a', internal: ['http://127.0.0.1:1'] }, { name: 'b', internal: ['http://127.0.0.1:1'] }];
+    const handler = createReplicationHandler({
+      kv: b,
+      topology: { self: 'b', control: 'a', secret, regions },
+      repair: createRepairHandler(secret, { kv: b, self: 'b', marks: async () => ({}) }),
+    });
     server = http.createServer((req, res) => void handler(req, res));
     server.keepAliveTimeout = 65_000; // as a gateway's
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
@@ -102,6 +115,10 @@ async function main(): Promise<void> {
     caller.close();
     peer.close();
     const mib = (n: number) => `${(n / 1048576).toFixed(0)} MiB`;
+    if (missing > 0) {
+      const back = await b.read((tx) => tx.getRange(subspaceRange(['v', BUCKET]).begin, subspaceRange(['v', BUCKET]).end));
+      console.log(`region b holds ${back.length.toLocaleString('en-US')} versions after the pass`);
+    }
     console.log(
       `compared ${report.entriesHere.toLocaleString('en-US')} entries here and ${report.entriesThere.toLocaleString('en-US')} there in ${(report.ms / 1000).toFixed(2)} s ` +
         `(${report.ranges} ranges compared, ${report.leaves} leaves, fetched ${report.fetched}, sent ${report.sent}); ` +
