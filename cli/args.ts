@@ -89,6 +89,8 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'no-sigv2', kind: 'boolean', env: 'ERNE_NO_SIGV2', help: 'refuse Signature Version 2 (AWS key:sig headers, v2 presigned URLs and POST forms): SigV4 only' },
       { name: 'cluster', kind: 'string', env: 'ERNE_CLUSTER', value: 'FILE', help: "join the cluster this JSON file describes (its regions, their internal URLs; the secret there or in ERNE_CLUSTER_SECRET); --region names this one" },
       { name: 'redis-url', kind: 'string', env: 'ERNE_REDIS_URL', value: 'URL', help: "with --cluster: this region's Redis, which queues changes for the other regions (default redis://127.0.0.1:6379)" },
+      { name: 'repair-interval', kind: 'string', env: 'ERNE_REPAIR_INTERVAL', value: 'TIME', help: 'with --cluster: compare this region with every other (anti-entropy) and collect tombstones this often (default 5m); 0: only on `erne replication repair`' },
+      { name: 'tombstone-grace', kind: 'string', env: 'ERNE_TOMBSTONE_GRACE', value: 'TIME', help: 'with --cluster: tombstones are kept this long after every region acknowledged them (default 1h); a repair can bring back a lost change only within it' },
     ],
   },
   {
@@ -174,6 +176,16 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'data-dir', kind: 'string', env: 'ERNE_DEV_DATA_DIR', default: './erne-dev', value: 'DIR', help: 'one data directory per region in here, the cluster file and the keys' },
       { name: 'port', kind: 'port', env: 'ERNE_DEV_PORT', default: 0, value: 'N', help: "the first region's S3 port, the next regions the next ports (0: any free ports)" },
       { name: 'verbose', kind: 'boolean', env: 'ERNE_DEV_VERBOSE', help: 'gateways log every request, not only warnings' },
+      json,
+    ],
+  },
+  {
+    path: ['replication', 'repair'],
+    summary: 'compare a region with every other now (Merkle-style anti-entropy), fetch and send what either lacks, collect tombstones; report what was fixed',
+    flags: [
+      { name: 'endpoint', kind: 'string', env: 'ERNE_ENDPOINT', multiple: true, value: 'URL', help: "the gateway of the region that runs the pass (once per region to run it in several; default http://127.0.0.1:9000); signed with ERNE_CLUSTER_SECRET" },
+      { name: 'cluster', kind: 'string', env: 'ERNE_CLUSTER', value: 'FILE', help: 'run it in every region this cluster file lists (the secret from the file or ERNE_CLUSTER_SECRET)' },
+      { name: 'bucket', kind: 'string', env: 'ERNE_BUCKET', value: 'NAME', help: 'compare only this bucket (no tombstone collection then)' },
       json,
     ],
   },

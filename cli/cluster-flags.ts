@@ -16,7 +16,8 @@ export function clusterOption(flags: FlagValues, env: Record<string, string | un
   const redisUrl = String(flags['redis-url'] ?? DEFAULT_REDIS_URL);
   if (!isRedisUrl(redisUrl)) throw new UsageError(`--redis-url: expected redis://HOST:PORT (or rediss://), got ${JSON.stringify(redisUrl)}`);
   try {
-    return { topology: loadTopology(file, String(flags['region']), env), redisUrl };
+    const repair = { intervalMs: timeFlag(flags, 'repair-interval', 5 * 60_000), graceMs: timeFlag(flags, 'tombstone-grace', 60 * 60_000) };
+    return { topology: loadTopology(file, String(flags['region']), env), redisUrl, repair };
   } catch (err) {
     if (err instanceof TopologyError) throw new CommandError(err.message);
     throw err;
@@ -30,4 +31,17 @@ function isRedisUrl(u: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** "30s", "5m", "1h", "250ms", "0": milliseconds */
+export function parseTime(name: string, text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m || (m[2] === undefined && Number(m[1]) !== 0)) throw new UsageError(`--${name}: expected a time like 30s, 5m or 1h (0: off), got ${JSON.stringify(text)}`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 'ms']!;
+  return Math.round(Number(m[1]) * unit);
+}
+
+function timeFlag(flags: FlagValues, name: string, fallback: number): number {
+  const v = flags[name];
+  return v === undefined ? fallback : parseTime(name, String(v));
 }

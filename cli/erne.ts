@@ -72,6 +72,10 @@ async function main(argv: string[]): Promise<void> {
       const { benchCommand } = await import('../bench/cli.js');
       return benchCommand(flags, out);
     }
+    case 'replication repair': {
+      const { replicationRepair } = await import('./replication-repair.js');
+      return replicationRepair(flags, process.env, out, (s) => void process.stderr.write(s));
+    }
     case 'replication status': {
       const { replicationStatus } = await import('./replication-status.js');
       return replicationStatus(flags, out, (s) => void process.stderr.write(s));

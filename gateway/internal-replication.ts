@@ -19,6 +19,7 @@ import { applyChanges, NotReadyError } from '../replication/apply.js';
 import { BUCKET_PATH, type BucketOp, type BucketOpAnswer } from '../replication/bucket-namespace.js';
 import { NonceWindow, verifyClusterRequest } from '../replication/cluster-auth.js';
 import type { Topology } from '../replication/topology.js';
+import { REPAIR_PATH } from '../replication/repair/ops.js';
 import { APPLY_PATH, decodeApplyBody, MalformedApplyBody, MAX_APPLY_BODY_BYTES } from '../replication/wire.js';
 
 export const REPLICATION_PREFIX = '/.erne/internal/replication/';
@@ -33,6 +34,8 @@ export interface ReplicationEndpointDeps {
   buckets?: { handle(op: BucketOp): Promise<BucketOpAnswer> };
   /** `n` changes from region `from` were applied (the applied metric) */
   onApplied?: (from: string, n: number) => void;
+  /** the repair endpoint (gateway/internal-repair.ts) */
+  repair?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 }
 
 function reply(res: ServerResponse, status: number, message?: string): void {
@@ -76,6 +79,7 @@ export function createReplicationHandler(deps: ReplicationEndpointDeps) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const target = req.url ?? '/';
     const path = target.split('?')[0]!;
+    if (path === REPAIR_PATH && deps.repair) return deps.repair(req, res);
     if (path !== APPLY_PATH && !(path === BUCKET_PATH && deps.buckets)) return reply(res, 404, 'no such replication resource');
     if (req.method !== 'POST') return reply(res, 405, 'POST only');
     const auth = verifyClusterRequest(deps.topology.secret, 'POST', target, req.headers, nonces);

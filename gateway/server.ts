@@ -37,6 +37,9 @@ import { installLimits, RequestLimiter, resolveLimits, serverOptions, type Limit
 import { openRegionBytes, type RegionBytes } from '../replication/region-bytes.js';
 import { createRegionObjectHandler } from './internal-object.js';
 import { clusterPlacement } from './cluster-placement.js';
+import { createRepairHandler } from './internal-repair.js';
+import type { RepairService } from '../replication/repair/service.js';
+import { startRepair, type RepairSettings } from '../replication/repair/start.js';
 import { createRegionForwarder } from './forward/proxy.js';
 import { forwardVerifier } from './forward/forward-auth.js';
 import { bucketHome, isBucketHome } from '../replication/bucket-home.js';
@@ -99,7 +102,14 @@ export interface GatewayOptions {
    * outbox, moved through the region's Redis and applied by the other regions. `relay` and
    * `backoff` tune delivery (tests).
    */
-  cluster?: { topology: Topology; redisUrl: string; relay?: { intervalMs?: number; resendAfterMs?: number }; backoff?: { baseMs: number; capMs: number } };
+  cluster?: {
+    topology: Topology;
+    redisUrl: string;
+    relay?: { intervalMs?: number; resendAfterMs?: number };
+    backoff?: { baseMs: number; capMs: number };
+    /** anti-entropy passes and tombstone collection (replication/repair/) */
+    repair?: RepairSettings;
+  };
   /** with `cluster`: run the relay and delivery workers in this process (default true); one process per host is enough */
   replicationWorker?: boolean;
 }
@@ -119,6 +129,8 @@ export interface RunningGateway {
   regionBytes?: RegionBytes;
   /** the separate operator port (opts.opsPort), when asked for */
   opsUrl?: string;
+  /** in a cluster: anti-entropy repair and tombstone collection (tests run one with repair.run()) */
+  repair?: RepairService;
   close(): Promise<void>;
 }
 
@@ -191,6 +203,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const namespace = opts.cluster && new BucketNamespace({ topology: opts.cluster.topology, kv: replication?.store ?? kv, layer, configs, observe: (hlc) => void clock.update(hlc), log });
   // in a cluster: writes to a bucket with a regions list push their bytes there first
   const placed = opts.cluster && clusterPlacement({ topology: opts.cluster.topology, kv, layer, blobs, observe: (hlc) => void clock.update(hlc), log });
+  // in a cluster: anti-entropy passes (scheduled in the process that delivers) and on demand
+  const repair =
+    opts.cluster &&
+    startRepair({ kv, topology: opts.cluster.topology, observe: (hlc) => void clock.update(hlc), log, schedule: opts.replicationWorker !== false, settings: opts.cluster.repair });
   const regionObject = opts.cluster && createRegionObjectHandler({ topology: opts.cluster.topology, svc: { layer, blobs, multipart, remote }, log });
   const internal = createInternalHandler({
     blobs,
@@ -200,7 +216,15 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     placement: placed ? placed.handler : undefined,
     replication:
       opts.cluster &&
-      createReplicationHandler({ kv, topology: opts.cluster.topology, observe: (hlc) => void clock.update(hlc), log, buckets: namespace, onApplied: (from, n) => replication?.monitor.applied(from, n) }),
+      createReplicationHandler({
+        kv,
+        topology: opts.cluster.topology,
+        observe: (hlc) => void clock.update(hlc),
+        log,
+        buckets: namespace,
+        onApplied: (from, n) => replication?.monitor.applied(from, n),
+        repair: repair && createRepairHandler(opts.cluster.topology.secret, { kv, self: opts.region, marks: () => repair.service.marks(), run: (b) => repair.service.run(b) }, log),
+      }),
   });
   const servedBy = opts.servedByHeader ? `${nodeId}/${process.pid}` : undefined;
   const limits = resolveLimits(opts.limits);
@@ -300,6 +324,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     remote,
     regionBytes,
     opsUrl,
+    ...(repair ? { repair: repair.service } : {}),
     close() {
       closing ??= (async () => {
         // stop accepting; in-flight requests finish (bounded), keep-alive connections close as they go idle
@@ -319,6 +344,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         await janitor.stop();
         namespace?.close();
         placed?.close();
+        await repair?.close();
         await replication?.close();
         if (opsServer) await new Promise<void>((resolve) => opsServer.close(() => resolve()).closeAllConnections());
         await layer.close();

@@ -6,6 +6,7 @@
 import type { KvReader, KvTransaction } from './kv.js';
 import type { KeyFacts, Plan } from './merge.js';
 import { encode } from './records.js';
+import { belowHorizon, readHorizon } from './tombstone-horizon.js';
 import { clearVersionRegisters, findVersion, kNull, kTombstone, kVersion, nullMarkOf, removeVersion } from './version-store.js';
 
 /** the merge's facts about one key, read for the ids a plan about `id` can name */
@@ -14,7 +15,9 @@ export async function factsFor(tx: KvReader, bucket: string, key: string, id: st
   const ids = nullMark === undefined || nullMark === id ? [id] : [id, nullMark];
   const stored = new Set<string>();
   for (const x of ids) if ((await tx.get(kVersion(bucket, key, x))) !== undefined) stored.add(x);
-  const tomb = (await tx.get(kTombstone(bucket, key, id))) !== undefined;
+  // below the tombstone horizon every version not stored counts as deleted for good: its
+  // tombstone may have been collected (tombstone-horizon.ts)
+  const tomb = (await tx.get(kTombstone(bucket, key, id))) !== undefined || belowHorizon(id, await readHorizon(tx));
   return { stored: (x) => stored.has(x), tombstoned: (x) => x === id && tomb, nullMark };
 }
 

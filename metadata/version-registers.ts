@@ -9,6 +9,7 @@ import type { VersionRegisterChange } from './changes.js';
 import type { KvTransaction } from './kv.js';
 import { takesRegister } from './merge.js';
 import { encode } from './records.js';
+import { belowHorizon, readHorizon } from './tombstone-horizon.js';
 import { readVersionRegister, writeVersionRegister } from './registers.js';
 import type { ObjectVersion } from './types.js';
 import { findVersion, kObjectAcl, kTombstone, kVersionRegister, rewriteVersion } from './version-store.js';
@@ -20,6 +21,8 @@ export async function applyVersionRegister(tx: KvTransaction, c: VersionRegister
   if ((await tx.get(kTombstone(c.bucket, c.key, c.versionId))) !== undefined) return;
   const cur = await readVersionRegister(tx, c.bucket, c.key, c.versionId, c.name);
   const found = await findVersion(tx, c.bucket, c.key, c.versionId);
+  // a version below the tombstone horizon that is not here never will be: its register would wait for nothing
+  if (!found && belowHorizon(c.versionId, await readHorizon(tx))) return;
   if (!takesRegister(cur?.s ?? found?.version.versionId, c.stamp)) return;
   writeVersionRegister(tx, c.bucket, c.key, c.versionId, c.name, { s: c.stamp, v: c.value });
   if (!found) return;

@@ -29,6 +29,7 @@ import { releaseParts } from './multipart-release.js';
 import { decode, decodeVersion, encode, encodeVersion, type DecodedVersion } from './records.js';
 import { pack, subspaceRange, unpackAfter } from './tuple.js';
 import type { Hlc, ObjectVersion } from './types.js';
+import { readHorizon } from './tombstone-horizon.js';
 import { parseVersionId } from './version-id.js';
 import { currentOf, indexEntryFor } from './version-order.js';
 
@@ -73,7 +74,7 @@ export async function newestVersions(tx: KvReader, bucket: string, key: string, 
 
 /**
  * The times of the newest ids the key has seen: its newest stored version, its null mark,
- * its newest version deleted for good. A new version must sort after all of them, even when
+ * its newest version deleted for good, and the tombstone horizon. A new version must sort after all of them, even when
  * this process's clock is behind them (it restarted behind a region it had followed).
  */
 export async function newestSeen(tx: KvReader, bucket: string, key: string): Promise<Hlc[]> {
@@ -87,6 +88,10 @@ export async function newestSeen(tx: KvReader, bucket: string, key: string): Pro
   const [tomb] = await tx.getRange(t.begin, t.end, { limit: 1 });
   const tombHlc = tomb && parseVersionId(unpackAfter(pack(['t', bucket, key]), tomb.key)[0] as string)?.hlc;
   if (tombHlc) out.push(tombHlc);
+  // the tombstone horizon stands for every tombstone collected under it: a process whose clock
+  // is far behind must not make an id the merge would take for a collected one
+  const horizon = await readHorizon(tx);
+  if (horizon !== undefined) out.push({ wall: horizon, logical: 0 });
   return out;
 }
 

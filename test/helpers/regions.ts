@@ -7,6 +7,7 @@
 import { rmSync } from 'node:fs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll } from 'vitest';
+import type { RepairSettings } from '../../replication/repair/start.js';
 import { freePort } from './child.js';
 import { testTopology } from './cluster.js';
 import { s3Client, startTestGateway, tempDir, type TestGateway } from './gateway.js';
@@ -34,7 +35,7 @@ export interface TestCluster {
 }
 
 /** vitest hooks: the regions start before the file's tests and stop after them */
-export function useRegions(names: string[]): TestCluster {
+export function useRegions(names: string[], opts: { repair?: RepairSettings } = {}): TestCluster {
   const regions: TestRegion[] = [];
   beforeAll(async () => {
     const ports = await Promise.all(names.map(() => freePort()));
@@ -59,7 +60,7 @@ export function useRegions(names: string[]): TestCluster {
             port: r.port,
             dataDir: r.dataDir,
             metadata: { backend: 'lmdb', dir: r.metaDir },
-            cluster: { topology: testTopology(name, urls), redisUrl: r.redis.url, backoff: { baseMs: 20, capMs: 500 } },
+            cluster: { topology: testTopology(name, urls), redisUrl: r.redis.url, backoff: { baseMs: 20, capMs: 500 }, ...(opts.repair ? { repair: opts.repair } : {}) },
             log: (l) => r.logs.push(l),
           });
         },

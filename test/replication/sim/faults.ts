@@ -4,6 +4,7 @@
  * memory lost), its Redis restarted empty or down for a while. Each ends by itself; `heal`
  * ends them all (the network stays slow, but loses and duplicates nothing any more).
  */
+import { loseMessages } from './repair.js';
 import { REGIONS, type World } from './world.js';
 
 export function injectFault(w: World): void {
@@ -11,6 +12,7 @@ export function injectFault(w: World): void {
   const kind = rng.int(0, 5);
   const r = rng.pick(REGIONS);
   const region = w.regions.get(r)!;
+  if (w.mode === 'lose' && rng.chance(0.4)) return void loseMessages(w, r);
   const until = rng.int(10, 700);
   if (kind === 0) {
     const other = rng.pick(REGIONS.filter((x) => x !== r));

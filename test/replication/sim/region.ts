@@ -27,6 +27,8 @@ export interface RegionOptions {
   pageSize: number;
   sendTimeoutMs: number;
   queue: QueueOptions;
+  /** called when the region's process starts (the run adds its collection loop) */
+  onStart?: (region: Region, proc: Process) => void;
 }
 
 /** what one run of the region's process holds; all lost in a crash */
@@ -80,6 +82,7 @@ export class Region {
     proc.relay = new Relay({ dests: this.peers, outbox: this.outbox, queue: proc.redis, now: () => this.wall(), resendAfterMs: this.opts.resendAfterMs, pageSize: this.opts.pageSize });
     this.proc = proc;
     void this.relayLoop(proc);
+    this.opts.onStart?.(this, proc);
   }
 
   /** the process dies: its memory (clock, relay, queue, messages it awaits) is gone */

@@ -7,6 +7,13 @@
  *
  * - every outbox is empty (no entry, no pending mark) and every region holds the same object
  *   records, byte for byte;
+ * Each seed runs in one of three modes (repair.ts): replication alone; with faults that lose
+ * messages for good (their outbox entries acknowledged unsent), repaired by anti-entropy passes
+ * between every pair of regions once the run is quiet; or with every region collecting
+ * tombstones as it runs. In every mode, late copies of changes committed earlier arrive again
+ * at random moments, and at the end a repair pass and a collection well after the last write
+ * run everywhere: no tombstone may remain, and no collected version may have come back.
+ *
  * - that state is the merge (model.ts) of the changes of every COMMITTED write. A write is
  *   committed when its metadata transaction committed; its region then answered it (the
  *   write is acknowledged) unless the answer was lost on the way back (committed, not
@@ -20,6 +27,7 @@ import { kBucket } from '../../../metadata/version-store.js';
 import { checkConverged } from './checks.js';
 import { heal, injectFault } from './faults.js';
 import { Network } from './network.js';
+import { collectLoop, finalCollect, finalRepair, replayOld } from './repair.js';
 import { EPOCH_MS, Region, type Cluster, type RegionOptions } from './region.js';
 import { Rng } from './rng.js';
 import { Scheduler } from './scheduler.js';
@@ -50,7 +58,7 @@ export async function runSeed(seed: number): Promise<SimResult> {
   const trace: string[] = [];
   const log = (line: string) => void trace.push(`${String(sched.now).padStart(6)} ${line}`);
   const net = new Network(sched, rng, log, { drop: rng.float() * 0.3, dup: rng.float() * 0.2, maxDelay: rng.int(2, 120) });
-  const w: World = { rng, sched, net, regions: new Map(), log };
+  const w: World = { mode: 'plain', history: [], rng, sched, net, regions: new Map(), log };
   const cluster: Cluster = { sched, net, region: (n) => w.regions.get(n)!, trace: log };
   const opts: RegionOptions = {
     relayEveryMs: rng.int(40, 160),
@@ -59,6 +67,10 @@ export async function runSeed(seed: number): Promise<SimResult> {
     sendTimeoutMs: 300,
     queue: { concurrency: rng.int(1, 2), batch: rng.int(1, 4), attempts: rng.int(1, 4), backoffMs: 30, maxBackoffMs: 400 },
   };
+  w.mode = rng.pick(['plain', 'lose', 'collect'] as const);
+  const collectEvery = rng.int(20, 300);
+  const graceMs = rng.pick([0, 0, 50, 500]);
+  if (w.mode === 'collect') opts.onStart = (region, proc) => void collectLoop(w, region, proc, collectEvery, graceMs);
   // one key makes every write a conflict; three spread them
   const keys = KEYS.slice(0, rng.pick([1, 1, 2, 3]));
   // wall clocks disagree by a few ms, tens of ms, or most of a second (a restarted process then
@@ -72,11 +84,15 @@ export async function runSeed(seed: number): Promise<SimResult> {
     });
     r.start();
   }
-  log(`seed ${seed}: ${JSON.stringify({ net: net.faults, keys: keys.length, skew, ...opts })}`);
+  log(`seed ${seed}: ${JSON.stringify({ mode: w.mode, ...(w.mode === 'collect' ? { collectEvery, graceMs } : {}), net: net.faults, keys: keys.length, skew, ...opts })}`);
 
   const workload = new Workload(w, keys);
   const nWrites = rng.int(5, 30);
   for (let n = 0; n < nWrites; n++) sched.after(rng.int(0, FAULT_MS - 1), () => void workload.write(n));
+  // late copies: a change committed earlier arrives again (a delayed duplicate, a retry), during
+  // the faults and while the run settles — after tombstones may have been collected
+  const nReplays = rng.int(0, 12);
+  for (let i = 0; i < nReplays; i++) sched.after(rng.int(0, FAULT_MS + 1500), () => void replayOld(w));
   const nFaults = rng.int(0, 8);
   let healed = false;
   for (let i = 0; i < nFaults; i++) sched.after(rng.int(0, FAULT_MS - 1), () => healed || injectFault(w));
@@ -105,6 +121,9 @@ export async function runSeed(seed: number): Promise<SimResult> {
   for (const r of w.regions.values()) if (r.proc) r.proc.alive = false;
   await sched.run(Infinity);
 
+  // what lost messages left out is repaired; then every tombstone is collected, everywhere
+  await finalRepair(w);
+  problems.push(...(await finalCollect(w, 10_000)));
   problems.push(...(await checkConverged([...w.regions.values()], workload.writes)));
   return { seed, problems, trace, writes: workload.writes, settleMs, events: sched.events };
 }

@@ -41,7 +41,7 @@ describe('replication simulation', () => {
     }
     console.log(`${seeds.length} seeds; writes: ${[...outcomes].map(([k, n]) => `${n} ${k}`).join(', ')}; longest settling ${settle} simulated ms`);
     expect(failed.map((r) => r.seed), `failing seeds (replay: ERNE_SIM_SEED=<n> npx vitest run test/replication/sim)`).toEqual([]);
-  }, 60_000 + 100 * seeds.length);
+  }, 60_000 + 300 * seeds.length);
 
   it('a seed replays exactly: the same trace and the same outcome', async () => {
     const seed = seeds[0]!;

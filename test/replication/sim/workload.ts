@@ -63,6 +63,7 @@ export class Workload {
     } else {
       const got = await region.capture.around(run);
       rec.changes = got.changes;
+      this.w.history.push(...got.changes);
       for (const c of got.changes) if (c.kind === 'version') this.ids.set(`${c.version.bucket}/${c.version.key}`, [...this.idsOf(c.version.bucket, c.version.key), c.version.versionId]);
       // an error after a commit (none of these operations has one) would still leave the write committed
       if (got.changes.length > 0) rec.outcome = got.error === undefined && !rng.chance(0.1) ? 'acknowledged' : 'committed, answer lost';
