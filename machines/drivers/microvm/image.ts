@@ -3,7 +3,7 @@
  * directory by a hash of their inputs (kernel, busybox, init, node, the project): vmlinux,
  * the shared initramfs, and the read-only squashfs. Nothing is downloaded.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,8 +23,15 @@ export interface MicroVmImage {
   projectRoot: string;
 }
 
-/** dist/machines/drivers/microvm → the project root */
-export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+/** The project this code belongs to (from dist/… when built, from the source under vitest). */
+export const PROJECT_ROOT = findProjectRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findProjectRoot(from: string): string {
+  for (let dir = from; dirname(dir) !== dir; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'dist'))) return dir;
+  }
+  return join(from, '..', '..', '..', '..');
+}
 
 export function defaultCacheDir(): string {
   if (process.env.ERNE_MICROVM_CACHE) return process.env.ERNE_MICROVM_CACHE;

@@ -19,7 +19,8 @@ export interface QemuPlan {
   /** none/directsync bypass the host page cache (O_DIRECT); writethrough where O_DIRECT fails */
   volumeCache: 'none' | 'directsync' | 'writethrough';
   consoleLog: string;
-  /** abstract unix socket names (no file to clean up, no 108-byte path limit) */
+  /** abstract unix socket names (no file to clean up, no 108-byte path limit); tight=off
+   *  because Node pads abstract addresses to the full sun_path */
   consoleSocket: string;
   qmpSocket: string;
   ports: PortMapping[];
@@ -43,16 +44,16 @@ export function qemuArgs(p: QemuPlan): string[] {
   const fwd = p.ports.map((m) => `,hostfwd=${m.protocol}:${p.hostAddress}:${m.host}-:${m.internal}`).join('');
   return [
     '-M', 'microvm,rtc=on',
-    ...(p.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg,tb-size=32', '-cpu', 'max']),
+    ...(p.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg', '-cpu', 'max']),
     '-smp', String(p.cpus),
     '-m', `${p.memoryMb}M`,
     '-nodefaults', '-no-user-config', '-nographic', '-no-reboot',
     '-kernel', p.vmlinux,
     '-initrd', p.initrd,
     '-append', kernelCommandLine(p),
-    '-chardev', `socket,id=con,path=${opt(p.consoleSocket)},abstract=on,server=on,wait=off,logfile=${opt(p.consoleLog)},logappend=on`,
+    '-chardev', `socket,id=con,path=${opt(p.consoleSocket)},abstract=on,tight=off,server=on,wait=off,logfile=${opt(p.consoleLog)},logappend=on`,
     '-serial', 'chardev:con',
-    '-chardev', `socket,id=qmp,path=${opt(p.qmpSocket)},abstract=on,server=on,wait=off`,
+    '-chardev', `socket,id=qmp,path=${opt(p.qmpSocket)},abstract=on,tight=off,server=on,wait=off`,
     '-mon', 'chardev=qmp,mode=control',
     '-drive', `id=root,file=${opt(p.rootfs)},format=raw,if=none,readonly=on`,
     '-device', 'virtio-blk-device,drive=root',
