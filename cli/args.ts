@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { BENCH_COMMAND } from '../bench/flags.js';
 import { UNIVERSAL_REGIONS } from '../gateway/auth/regions.js';
+import { MACHINES_COMMANDS } from './machines/commands.js';
 
 /**
  * The `erne` command line as data: each command lists its flags once, and the parser, the
@@ -23,6 +24,8 @@ export interface FlagSpec {
   value?: string;
   /** may be given several times: the values are joined with ',' (the environment twin lists them so) */
   multiple?: boolean;
+  /** a one-letter alias, e.g. 'f' for -f */
+  short?: string;
   help: string;
 }
 
@@ -124,6 +127,7 @@ export const COMMANDS: CommandSpec[] = [
       json,
     ],
   },
+  ...MACHINES_COMMANDS,
 ];
 
 export type FlagValues = Record<string, string | number | boolean | undefined>;
@@ -215,8 +219,8 @@ function parse(argv: string[], env: Record<string, string | undefined>): ParsedC
   const rest = argv.slice(used);
   if (rest.includes('--help') || rest.includes('-h')) return { kind: 'help', text: commandHelp(spec) };
 
-  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {};
-  for (const f of spec.flags) options[f.name] = { type: f.kind === 'boolean' ? 'boolean' : 'string', ...(f.multiple ? { multiple: true } : {}) };
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {};
+  for (const f of spec.flags) options[f.name] = { type: f.kind === 'boolean' ? 'boolean' : 'string', ...(f.multiple ? { multiple: true } : {}), ...(f.short ? { short: f.short } : {}) };
   const { values, positionals } = parseArgs({ args: rest, options, strict: true, allowPositionals: true });
 
   const wanted = spec.positionals ?? [];
@@ -238,7 +242,7 @@ function parse(argv: string[], env: Record<string, string | undefined>): ParsedC
 }
 
 function flagLine(f: FlagSpec): string {
-  const left = `  --${f.name}${f.kind === 'boolean' ? '' : ` ${f.value ?? 'VALUE'}`}`;
+  const left = `  ${f.short ? `-${f.short}, ` : ''}--${f.name}${f.kind === 'boolean' ? '' : ` ${f.value ?? 'VALUE'}`}`;
   const extra = [f.multiple ? 'may repeat' : '', f.env ? `env ${f.env}` : '', f.default !== undefined ? `default ${f.default}` : ''].filter(Boolean).join(', ');
   return `${left.padEnd(28)} ${f.help}${extra ? ` (${extra})` : ''}`;
 }

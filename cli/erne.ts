@@ -55,6 +55,10 @@ async function main(argv: string[]): Promise<void> {
       return dev(flags, { out, err: (s) => void process.stderr.write(s), env: process.env, exit: (code) => process.exit(code) });
     }
     default:
+      if (command.startsWith('machines ')) {
+        const { machinesCommand } = await import('./machines/run.js');
+        return machinesCommand(command, flags, positionals, { out, err: (s) => void process.stderr.write(s), env: process.env, exit: (code) => process.exit(code) });
+      }
       return usageError(`command '${command}' is not implemented`);
   }
 }

@@ -1,0 +1,68 @@
+/**
+ * `erne machines serve`: the Machines API and its scheduler in this process until SIGINT or
+ * SIGTERM. Stopping it leaves the machines running; the next `serve` on the same data
+ * directory adopts them.
+ */
+import { resolve } from 'node:path';
+import { DriverSettingsError, openDriver } from '../../machines/drivers/open.js';
+import type { NetworkChoice } from '../../machines/drivers/process/network.js';
+import { runProbe } from '../../machines/scheduler/probe.js';
+import { startMachinesService } from '../../machines/service.js';
+import type { FlagValues } from '../args.js';
+import { lockDataDir } from '../data-lock.js';
+import { CommandError } from '../keys.js';
+import { prepareDataDir, probeListen } from '../start-checks.js';
+
+export interface ServeDeps {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  exit: (code: number) => void;
+}
+
+export async function machinesServe(flags: FlagValues, deps: ServeDeps): Promise<void> {
+  const token = flags['token'];
+  if (typeof token !== 'string' || token.length < 8) throw new CommandError('machines serve needs an API token of 8 characters or more: --token or ERNE_MACHINES_TOKEN');
+  const network = String(flags['network']);
+  if (network !== 'loopback' && network !== 'auto') throw new CommandError(`--network: loopback or auto, not ${JSON.stringify(network)}`);
+  const dataDir = resolve(String(flags['data-dir']));
+  const host = String(flags['host']);
+  const port = Number(flags['port']);
+  let driver;
+  try {
+    driver = openDriver({
+      kind: String(flags['driver']),
+      dataDir,
+      network: network as NetworkChoice,
+      fly: { endpoint: flags['fly-endpoint'] as string | undefined, token: flags['fly-token'] as string | undefined, app: flags['fly-app'] as string | undefined, image: flags['fly-image'] as string | undefined },
+    });
+  } catch (err) {
+    if (err instanceof DriverSettingsError) throw new CommandError(err.message);
+    throw err;
+  }
+  await probeListen(host, port);
+  await prepareDataDir(dataDir);
+  const lock = lockDataDir(dataDir);
+  let service;
+  try {
+    service = await startMachinesService({ dataDir, host, port, token, driver, probe: runProbe, defaultRegion: String(flags['region']), log: (l) => deps.err(`erne machines: ${l}\n`) });
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+  deps.out(`Erne Machines API at ${service.url}/v1 (driver ${driver.name}, data ${dataDir})\n`);
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return deps.exit(signal === 'SIGINT' ? 130 : 143);
+    stopping = true;
+    deps.err(`erne machines: ${signal}: stopping the API; the machines keep running\n`);
+    service
+      .close()
+      .then(() => driver.close?.())
+      .then(
+        () => (lock.release(), deps.exit(0)),
+        (e: unknown) => (deps.err(`erne: ${(e as Error).message}\n`), lock.release(), deps.exit(1)),
+      );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
