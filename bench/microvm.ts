@@ -5,6 +5,7 @@
  *   npm run build && node dist/bench/microvm.js [--seconds 5] [--concurrency 8]
  */
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -101,6 +102,7 @@ async function main(): Promise<void> {
     await firstAnswer(`http://127.0.0.1:${hostPort}/`);
     const hostRate = await rate(`http://127.0.0.1:${hostPort}/`);
     host.kill('SIGTERM');
+    await once(host, 'exit');
 
     const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
     console.log(JSON.stringify({ accel: status.detail?.accel, coldMs, suspendMs, resumeMs, rssBootMb: rssBoot, rssWarmMb: rssWarm, rssResumedMb: rssResumed, vmRate, hostRate, concurrency: CONCURRENCY, loadavg: load }));
