@@ -52,7 +52,10 @@ export class MicroVmDriver implements MachineDriver {
   }
 
   /** Builds (or finds) the images; start does it too, this lets a caller do it ahead. */
-  prepare(): Promise<MicroVmImage> {
+  async prepare(): Promise<MicroVmImage> {
+    // another driver may have pruned the image this one built before: build it again then
+    const known = await this.image?.catch(() => undefined);
+    if (known && ![known.vmlinux, known.initramfs, known.rootfs].every((f) => existsSync(f))) this.image = undefined;
     this.image ??= ensureImage(this.cacheDir, this.opts.projectRoot, (l) => this.opts.log?.(l)).catch((err: unknown) => {
       this.image = undefined;
       throw err;

@@ -3,7 +3,7 @@
  * directory by a hash of their inputs (kernel, busybox, init, node, the project): vmlinux,
  * the shared initramfs, and the read-only squashfs. Nothing is downloaded.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,5 +54,21 @@ export async function ensureImage(cacheDir = defaultCacheDir(), projectRoot = PR
     }
   });
   for (const [what, f] of [['vmlinux', vmlinux], ['initramfs', initramfs], ['image', rootfs]] as const) if (f.built) log(`microvm: built ${what} ${f.path}`);
+  if (rootfs.built) pruneImages(cacheDir, KEEP_IMAGES);
   return { kernel, vmlinux: vmlinux.path, initramfs: initramfs.path, rootfs: rootfs.path, binds: plan.binds, projectRoot };
+}
+
+/** Squashfs images kept: each project build makes one (~150 MB). */
+const KEEP_IMAGES = 3;
+
+/**
+ * Removes all but the newest `keep` squashfs images. A running VM keeps its open (unlinked)
+ * image; a suspended one whose image is gone boots cold instead of resuming.
+ */
+function pruneImages(cacheDir: string, keep: number): void {
+  const images = readdirSync(cacheDir)
+    .filter((f) => /^rootfs-[0-9a-f]+\.sqfs$/.test(f))
+    .map((f) => ({ path: join(cacheDir, f), mtime: statSync(join(cacheDir, f)).mtimeMs }))
+    .sort((a, b) => b.mtime - a.mtime);
+  for (const old of images.slice(keep)) rmSync(old.path, { force: true });
 }
