@@ -82,7 +82,7 @@ describeNeeds(microvmNeeds)('microvm driver under the Machines API', () => {
       expect(await roundTrip(url, 'a.txt')).toBe('through the API');
 
       await roundTrip(url, 'b.txt', 'before the suspend');
-      await client.request('POST', `/v1/apps/erne/machines/${id}/suspend`, {});
+      await client.request('POST', `/apps/erne/machines/${id}/suspend`, {});
       expect(await client.wait('erne', id, 'suspended', { timeoutS: 60 })).toBe(true);
       expect(processesMentioning(workDir)).toEqual([]);
       await client.start('erne', id);
