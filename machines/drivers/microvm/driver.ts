@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import type { DriverStatus, LaunchSpec, MachineDriver, StopOptions } from '../types.js';
@@ -15,7 +15,8 @@ import { chooseAccel } from './accel.js';
 import { defaultCacheDir, ensureImage, type MicroVmImage } from './image.js';
 import { QEMU, tscKhz } from './host.js';
 import { machineArchive } from './initramfs.js';
-import { EXIT_MARK, shQuote } from './init-script.js';
+import { shQuote } from './init-script.js';
+import { consoleLines, DRIVER_MARK, guestExit } from './console-log.js';
 import { qemuArgs } from './qemu-args.js';
 import { Qmp } from './qmp.js';
 import { qemuAlive, Records, type VmRecord } from './records.js';
@@ -36,7 +37,6 @@ export interface MicroVmDriverOptions {
 }
 
 const FILES = { log: 'console.log', state: 'vm.state', args: 'qemu-args.json', initrd: 'initrd.cpio', qemuOut: 'qemu.out' };
-const DRIVER_MARK = 'erne-microvm: ';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -268,30 +268,11 @@ export class MicroVmDriver implements MachineDriver {
     const detail = { accel: rec.accel, boot: rec.boot };
     if (qemuAlive(rec)) return { state: 'running', pid: rec.pid, detail };
     if (existsSync(join(rec.workDir, FILES.state))) return { state: 'suspended', detail };
-    return { state: 'exited', ...exitOf(join(rec.workDir, FILES.log)), detail };
+    return { state: 'exited', ...guestExit(join(rec.workDir, FILES.log)), detail };
   }
 
-  async *logs(machineId: string, opts: { follow?: boolean; signal?: AbortSignal } = {}): AsyncIterable<string> {
-    const file = join(this.record(machineId).workDir, FILES.log);
-    let offset = 0;
-    let partial = '';
-    for (;;) {
-      const size = existsSync(file) ? statSync(file).size : 0;
-      if (size > offset) {
-        const fd = openSync(file, 'r');
-        const buf = Buffer.alloc(size - offset);
-        readSync(fd, buf, 0, buf.length, offset);
-        closeSync(fd);
-        offset = size;
-        const lines = (partial + buf.toString('utf8')).split('\n');
-        partial = lines.pop()!;
-        for (const l of lines) yield l.replace(/\r$/, '');
-      }
-      if (!opts.follow || opts.signal?.aborted) break;
-      await sleep(200);
-      if (opts.signal?.aborted) break;
-    }
-    if (partial) yield partial.replace(/\r$/, '');
+  logs(machineId: string, opts: { follow?: boolean; signal?: AbortSignal } = {}): AsyncIterable<string> {
+    return consoleLines(join(this.record(machineId).workDir, FILES.log), opts);
   }
 
   async destroy(machineId: string): Promise<void> {
@@ -317,23 +298,4 @@ export class MicroVmDriver implements MachineDriver {
 function socketNames(workDir: string): { console: string; qmp: string } {
   const h = createHash('sha256').update(workDir).digest('hex').slice(0, 16);
   return { console: `erne-microvm-${h}-console`, qmp: `erne-microvm-${h}-qmp` };
-}
-
-/** The guest program's exit as the init printed it; no mark means qemu died (killed) first. */
-function exitOf(logFile: string): { exitCode: number | null; signal: string | null } {
-  let tail = '';
-  try {
-    const size = statSync(logFile).size;
-    const fd = openSync(logFile, 'r');
-    const buf = Buffer.alloc(Math.min(size, 64 * 1024));
-    readSync(fd, buf, 0, buf.length, size - buf.length);
-    closeSync(fd);
-    tail = buf.toString('utf8');
-  } catch {
-    return { exitCode: null, signal: null };
-  }
-  const lastBoot = Math.max(tail.lastIndexOf(`${DRIVER_MARK}cold boot`), tail.lastIndexOf(`${DRIVER_MARK}resuming`));
-  const at = tail.lastIndexOf(EXIT_MARK);
-  if (at < 0 || at < lastBoot) return { exitCode: null, signal: 'SIGKILL' };
-  return { exitCode: Number.parseInt(tail.slice(at + EXIT_MARK.length), 10), signal: null };
 }
