@@ -2,6 +2,8 @@
  * Figures for the microvm driver, measured on this machine: cold boot to the first S3 answer,
  * suspend and resume times, qemu's RSS, and the request rate of the same gateway inside the VM
  * and on the host (keep-alive GETs answered with S3 error XML: the gateway's HTTP path, no disk).
+ * qemu's CPU seconds up to the first answer are printed too: on a shared, loaded host they
+ * say what a boot costs when wall-clock times mostly say how busy the host was.
  *   npm run build && node dist/bench/microvm.js [--seconds 5] [--concurrency 8]
  */
 import { spawn } from 'node:child_process';
@@ -61,6 +63,11 @@ async function rate(url: string): Promise<number> {
   return Math.round(counts.reduce((a, b) => a + b, 0) / ((Date.now() - t0) / 1000));
 }
 
+/** CPU seconds a process has used (user + system): boot cost that does not depend on the host's load */
+const cpuSeconds = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100/s on Linux)
+};
 const rssMb = (pid: number) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024);
 
 async function main(): Promise<void> {
@@ -83,6 +90,7 @@ async function main(): Promise<void> {
     await firstAnswer(url);
     const coldMs = Date.now() - t0;
     const status = await driver.status('bench');
+    const coldCpuS = cpuSeconds(status.pid!);
     const rssBoot = rssMb(status.pid!);
     const vmRate = await rate(url);
     const rssWarm = rssMb((await driver.status('bench')).pid!);
@@ -93,7 +101,9 @@ async function main(): Promise<void> {
     await driver.start(spec);
     await firstAnswer(url);
     const resumeMs = Date.now() - t0;
-    const rssResumed = rssMb((await driver.status('bench')).pid!);
+    const resumedPid = (await driver.status('bench')).pid!;
+    const resumeCpuS = cpuSeconds(resumedPid);
+    const rssResumed = rssMb(resumedPid);
     await driver.destroy('bench');
 
     const hostPort = await freePort();
@@ -105,7 +115,7 @@ async function main(): Promise<void> {
     await once(host, 'exit');
 
     const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-    console.log(JSON.stringify({ accel: status.detail?.accel, coldMs, suspendMs, resumeMs, rssBootMb: rssBoot, rssWarmMb: rssWarm, rssResumedMb: rssResumed, vmRate, hostRate, concurrency: CONCURRENCY, loadavg: load }));
+    console.log(JSON.stringify({ accel: status.detail?.accel, coldMs, coldCpuS, suspendMs, resumeMs, resumeCpuS, rssBootMb: rssBoot, rssWarmMb: rssWarm, rssResumedMb: rssResumed, vmRate, hostRate, concurrency: CONCURRENCY, loadavg: load }));
   } finally {
     for (const m of await driver.list()) await driver.destroy(m.machineId);
     rmSync(dir, { recursive: true, force: true });
