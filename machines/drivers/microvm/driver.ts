@@ -120,6 +120,7 @@ export class MicroVmDriver implements MachineDriver {
       ports: spec.ports,
       hostAddress: this.opts.hostAddress ?? '127.0.0.1',
       tscKhz: tscKhz(),
+      tcgCpu: process.env.ERNE_MICROVM_TCG_CPU,
     });
     writeFileSync(join(spec.workDir, FILES.args), JSON.stringify(args));
     this.note(spec.workDir, `cold boot, accel ${choice.accel} (${choice.reason}), volume cache=${volumeCache}`);

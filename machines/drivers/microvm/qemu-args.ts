@@ -27,6 +27,8 @@ export interface QemuPlan {
   /** the host address the forwarded ports listen on */
   hostAddress: string;
   tscKhz: number;
+  /** the CPU model TCG emulates (default max) */
+  tcgCpu?: string;
   /** extra kernel arguments (the KVM probe adds erne.probe) */
   append?: string[];
 }
@@ -44,7 +46,7 @@ export function qemuArgs(p: QemuPlan): string[] {
   const fwd = p.ports.map((m) => `,hostfwd=${m.protocol}:${p.hostAddress}:${m.host}-:${m.internal}`).join('');
   return [
     '-M', 'microvm,rtc=on',
-    ...(p.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg', '-cpu', 'max']),
+    ...(p.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg', '-cpu', p.tcgCpu ?? 'max']),
     '-smp', String(p.cpus),
     '-m', `${p.memoryMb}M`,
     '-nodefaults', '-no-user-config', '-nographic', '-no-reboot',
