@@ -1,0 +1,32 @@
+/** `--shadow-*` flags as the admin API's shadow document, and how a migration reads for people. */
+import type { MigrationState, ShadowInput } from '../../gateway/shadow/types.js';
+import { UsageError, type FlagValues } from '../args.js';
+
+const REQUIRED = ['shadow-endpoint', 'shadow-bucket', 'shadow-access-key', 'shadow-secret-key'] as const;
+
+/** undefined when no --shadow-* flag is given; all four required ones otherwise */
+export function shadowFromFlags(flags: FlagValues): ShadowInput | undefined {
+  const given = Object.keys(flags).filter((k) => k.startsWith('shadow-') && flags[k] !== undefined && flags[k] !== false);
+  if (given.length === 0) return undefined;
+  const missing = REQUIRED.filter((f) => typeof flags[f] !== 'string');
+  if (missing.length) throw new UsageError(`a shadow source needs ${missing.map((m) => '--' + m).join(', ')} too`);
+  const endpoint = flags['shadow-endpoint'] as string;
+  if (!/^https?:\/\/[^/]/.test(endpoint)) throw new UsageError(`--shadow-endpoint: expected an http(s) URL, got ${JSON.stringify(endpoint)}`);
+  return {
+    endpoint,
+    bucket: flags['shadow-bucket'] as string,
+    accessKeyId: flags['shadow-access-key'] as string,
+    secretAccessKey: flags['shadow-secret-key'] as string,
+    ...(typeof flags['shadow-region'] === 'string' ? { region: flags['shadow-region'] } : {}),
+    ...(flags['shadow-write-through'] === true ? { writeThrough: true } : {}),
+  };
+}
+
+/** one line: where a migration stands */
+export function migrationLine(m: MigrationState): string {
+  const migrated = m.copied + m.skipped;
+  const of = m.total === undefined ? ' (counting the source)' : `/${m.total}`;
+  const detail = `${migrated}${of} objects migrated (${m.copied} copied, ${m.skipped} already here)`;
+  if (m.state === 'failed') return `failed: ${detail}: ${m.error ?? 'no reason given'}`;
+  return `${m.state}: ${detail}`;
+}
