@@ -4,10 +4,18 @@ import { UsageError, type FlagValues } from '../args.js';
 
 const REQUIRED = ['shadow-endpoint', 'shadow-bucket', 'shadow-access-key', 'shadow-secret-key'] as const;
 
-/** undefined when no --shadow-* flag is given; all four required ones otherwise */
+/**
+ * undefined when no shadow is asked for (--shadow-endpoint or --shadow-bucket), all four
+ * required flags otherwise. The keys alone ask for nothing: they may come from the
+ * environment (ERNE_SHADOW_ACCESS_KEY, ERNE_SHADOW_SECRET_KEY), kept out of shell history.
+ */
 export function shadowFromFlags(flags: FlagValues): ShadowInput | undefined {
-  const given = Object.keys(flags).filter((k) => k.startsWith('shadow-') && flags[k] !== undefined && flags[k] !== false);
-  if (given.length === 0) return undefined;
+  const asked = flags['shadow-endpoint'] !== undefined || flags['shadow-bucket'] !== undefined;
+  if (!asked) {
+    const stray = ['shadow-region', 'shadow-write-through'].find((f) => flags[f] !== undefined && flags[f] !== false);
+    if (stray) throw new UsageError(`--${stray} sets up a shadow source: give --shadow-endpoint and --shadow-bucket with it`);
+    return undefined;
+  }
   const missing = REQUIRED.filter((f) => typeof flags[f] !== 'string');
   if (missing.length) throw new UsageError(`a shadow source needs ${missing.map((m) => '--' + m).join(', ')} too`);
   const endpoint = flags['shadow-endpoint'] as string;
