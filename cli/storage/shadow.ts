@@ -33,8 +33,7 @@ export function shadowFromFlags(flags: FlagValues): ShadowInput | undefined {
 /** one line: where a migration stands */
 export function migrationLine(m: MigrationState): string {
   const migrated = m.copied + m.skipped;
-  const of = m.total === undefined ? ' (counting the source)' : `/${m.total}`;
-  const detail = `${migrated}${of} objects migrated (${m.copied} copied, ${m.skipped} already here)`;
+  const detail = m.total === undefined ? "counting the source's objects" : `${migrated}/${m.total} objects migrated (${m.copied} copied, ${m.skipped} already here)`;
   if (m.state === 'failed') return `failed: ${detail}: ${m.error ?? 'no reason given'}`;
   return `${m.state}: ${detail}`;
 }
