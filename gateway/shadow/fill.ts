@@ -88,7 +88,12 @@ export class ShadowFills {
     if (!a) return 'missing';
     const { size, etag, md5, seen, toStore, toClient } = this.split(a, wantBytes);
     if (toClient) answered({ tap: { headers: objectHeadersOf(a.headers), body: toClient } });
-    const stored = await this.svc.blobs.ingest(toStore);
+    const stored = await this.svc.blobs.ingest(toStore).catch((err: unknown) => {
+      // the volume failed: the client (if any) still gets the bytes, no longer held back by it
+      a.body.unpipe(toStore);
+      if (toClient) a.body.resume();
+      throw err;
+    });
     const drop = () => (stored.blobId ? this.svc.blobs.delete(stored.blobId).catch(() => undefined) : undefined);
     if ((size !== undefined && seen() !== size) || (/^[0-9a-f]{32}$/.test(etag) && md5() !== etag)) {
       await drop();

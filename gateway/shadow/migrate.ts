@@ -14,6 +14,8 @@ import { MIGRATION_KIND, SHADOW_KIND, type MigrationState, type ShadowConfig } f
 
 const PAGE = 1000;
 const CURSOR_EVERY = 20;
+/** how long a shutdown waits for migrations to reach their next key */
+const CLOSE_WAIT_MS = 5_000;
 
 export interface MigrationDeps {
   layer: ObjectLayer;
@@ -41,8 +43,9 @@ export class Migrations {
     if (!config) throw new MigrationRefused(`bucket ${bucket} has no shadow source to migrate from (erne storage update ${bucket} --shadow-endpoint … first)`);
     const state = await this.d.configs.get<MigrationState>(bucket, MIGRATION_KIND);
     if (this.running.has(bucket) && state) return state;
-    const fresh: MigrationState =
-      state?.state === 'running' ? { ...state, region: this.d.region } : { state: 'running', region: this.d.region, copied: 0, skipped: 0, startedAt: Date.now() };
+    // one cut short (or failed) goes on after its cursor; one done starts a new pass
+    const resumed = state && state.state !== 'done' ? (({ error: _e, finishedAt: _f, ...rest }) => rest)(state) : undefined;
+    const fresh: MigrationState = resumed ? { ...resumed, state: 'running', region: this.d.region } : { state: 'running', region: this.d.region, copied: 0, skipped: 0, startedAt: Date.now() };
     await this.d.configs.put(bucket, MIGRATION_KIND, fresh);
     this.launch(bucket, config, fresh);
     return fresh;
@@ -66,7 +69,10 @@ export class Migrations {
   /** stops every migration at its next key (their state says running: the next start resumes them) */
   async close(): Promise<void> {
     this.stopping = true;
-    await Promise.allSettled(this.running.values());
+    // a source that hangs does not hold the shutdown: the cursor saved last is where it resumes
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled(this.running.values()), new Promise((r) => (timer = setTimeout(r, CLOSE_WAIT_MS)))]);
+    clearTimeout(timer);
   }
 
   private launch(bucket: string, config: ShadowConfig, state: MigrationState): void {

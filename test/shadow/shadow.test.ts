@@ -5,7 +5,7 @@
  * written with @aws-sdk/client-s3.
  */
 import { createHash } from 'node:crypto';
-import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, paginateListObjectsV2, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, paginateListObjectsV2, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChildGateway, type ChildGateway } from '../helpers/child.js';
 import { startCountProxy, type CountProxy } from '../helpers/count-proxy.js';
@@ -107,6 +107,11 @@ describe('a shadow bucket', () => {
       ),
     );
     expect(reads).toEqual(Array(8).fill(body.length));
+    // a ranged read of a key not yet here is answered from the copy
+    await src.send(new PutObjectCommand({ Bucket: srcBucket, Key: 'ranged.txt', Body: '0123456789' }));
+    const part = await here.send(new GetObjectCommand({ Bucket: name, Key: 'ranged.txt', Range: 'bytes=2-4' }));
+    expect((await bodyBytes(part.Body)).toString()).toBe('234');
+    expect(part.ContentRange).toBe('bytes 2-4/10');
     expect(proxy.count('GET', `/${srcBucket}/busy.bin`)).toBe(1);
   });
 
@@ -136,6 +141,8 @@ describe('a shadow bucket', () => {
     const there = await src.send(new HeadObjectCommand({ Bucket: srcBucket, Key: 'wt/new.txt' }));
     expect(there.ContentType).toBe('text/plain');
     expect(there.Metadata).toEqual({ who: 'app' });
+    await here.send(new CopyObjectCommand({ Bucket: name, Key: 'wt/copy.txt', CopySource: `${name}/wt/new.txt` }));
+    expect(await text(src, srcBucket, 'wt/copy.txt')).toBe('written here');
     await here.send(new DeleteObjectCommand({ Bucket: name, Key: 'wt/new.txt' }));
     expect((await sdkError(src.send(new HeadObjectCommand({ Bucket: srcBucket, Key: 'wt/new.txt' })))).status).toBe(404);
 
@@ -146,6 +153,11 @@ describe('a shadow bucket', () => {
     const e = await sdkError(here.send(new PutObjectCommand({ Bucket: down, Key: 'k', Body: 'v' })));
     expect(e.status).toBe(503);
     expect(e.message).toMatch(/Stored in Erne, but the shadow source did not take the change.*cannot be reached/);
+    // what was written is in Erne all the same; a miss the source cannot answer is a 503 too
+    expect(await text(here, down, 'k')).toBe('v');
+    const miss = await sdkError(here.send(new GetObjectCommand({ Bucket: down, Key: 'not-here' })));
+    expect(miss.status).toBe(503);
+    expect(miss.message).toMatch(/The object is not here and its shadow source failed.*cannot be reached/);
   });
 });
 
