@@ -51,6 +51,8 @@ beforeAll(async () => {
   g = await startChildGateway();
   src = s3Client(source.gw);
   here = s3Client(g);
+  srcBucket = uniqueBucket('src');
+  await src.send(new CreateBucketCommand({ Bucket: srcBucket }));
 });
 afterAll(async () => {
   src?.destroy();
@@ -61,11 +63,6 @@ afterAll(async () => {
 });
 
 describe('a shadow bucket', () => {
-  beforeAll(async () => {
-    srcBucket = uniqueBucket('src');
-    await src.send(new CreateBucketCommand({ Bucket: srcBucket }));
-  });
-
   it('serves an object of the source on its first GET and HEAD, with the same bytes, ETag and metadata, and keeps it', async () => {
     const body = Buffer.alloc(300_000, 'x');
     for (const key of ['first/get.bin', 'first/head.bin']) {
@@ -158,6 +155,37 @@ describe('a shadow bucket', () => {
     const miss = await sdkError(here.send(new GetObjectCommand({ Bucket: down, Key: 'not-here' })));
     expect(miss.status).toBe(503);
     expect(miss.message).toMatch(/The object is not here and its shadow source failed.*cannot be reached/);
+  });
+});
+
+describe('shadow settings', () => {
+  it('are never shown with their secret; mistakes are one line and change nothing', async () => {
+    const name = await shadowBucket(['--shadow-region', 'eu-test-1']);
+    const status = await erne(['storage', 'status', name, '--json']);
+    expect(JSON.parse(status.stdout).shadow).toEqual({ endpoint: proxy.url, bucket: srcBucket, accessKeyId: ROOT.accessKeyId, region: 'eu-test-1', writeThrough: false });
+    const listed = await erne(['storage', 'list', '--json']);
+    for (const out of [status.stdout, listed.stdout]) expect(out).not.toContain(ROOT.secretAccessKey);
+
+    const lonely = uniqueBucket('lonely');
+    const half = await erne(['storage', 'create', '-n', lonely, '--shadow-endpoint', proxy.url]);
+    expect(half.code).toBe(2);
+    expect(half.stderr).toMatch(/^erne: a shadow source needs --shadow-bucket, --shadow-access-key, --shadow-secret-key too\n/);
+    const both = await erne(['storage', 'update', name, '--no-shadow', ...shadowArgs(srcBucket)]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/^erne: --no-shadow and --shadow-\* contradict each other\n/);
+    const bad = await erne(['storage', 'update', name, ...shadowArgs(srcBucket).map((a) => (a === proxy.url ? 'ftp://x' : a))]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--shadow-endpoint: expected an http\(s\) URL/);
+    // nothing changed: no bucket made, the shadow as it was
+    expect((await erne(['storage', 'status', lonely])).stderr).toBe(`erne: no bucket ${lonely}\n`);
+    expect(JSON.parse((await erne(['storage', 'status', name, '--json'])).stdout).shadow.region).toBe('eu-test-1');
+
+    const plain = uniqueBucket('plain');
+    expect((await erne(['storage', 'create', '-n', plain])).code).toBe(0);
+    const none = await erne(['storage', 'migrate', plain]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toBe(`erne: bucket ${plain} has no shadow source to migrate from (erne storage update ${plain} --shadow-endpoint … first)\n`);
+    expect(none.stderr).not.toMatch(/\bat .*\.js:\d+/);
   });
 });
 
