@@ -206,11 +206,12 @@ describe('erne storage migrate', () => {
     expect(started.code, started.stderr).toBe(0);
     expect(started.stdout).toMatch(new RegExp(`^${name}: running: `));
     const objectGets = () => all.reduce((n, k) => n + proxy.count('GET', `/${from}/${k}`), 0);
-    await waitFor('the migration to have copied 20 objects', async () => {
-      const s = await erne(['storage', 'status', name, '--json']);
-      const m = (JSON.parse(s.stdout) as { migration?: { copied: number; skipped: number } }).migration;
-      return m && m.copied + m.skipped >= 20;
-    });
+    // the migration waits on the source (every object before it copied), its progress shows
+    await waitFor('the migration to wait on the held source', () => proxy.held() === 1);
+    const s = await erne(['storage', 'status', name, '--json']);
+    const m = (JSON.parse(s.stdout) as { migration: { state: string; copied: number; skipped: number; total: number } }).migration;
+    expect(m).toMatchObject({ state: 'running', total: 60, copied: 19, skipped: 1 });
+    expect((await erne(['storage', 'status', name])).stdout).toMatch(/^Migration:  running: 20\/60 objects migrated \(19 copied, 1 already here\)$/m);
     await g.kill();
     // what the killed gateway asked for is dropped, not answered later
     await waitFor('the killed gateway\'s held requests to be dropped', () => proxy.held() === 0);
