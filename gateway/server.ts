@@ -223,7 +223,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const homeOf = topology && ((b: BucketRecord) => bucketHome(topology, b));
   const forwardedBy = topology && forwardVerifier(topology.secret);
   // shadow buckets: read-through copies from their sources, and migrations run here
-  const fills = new ShadowFills({ layer, blobs }, log);
+  const fills = new ShadowFills({ layer, blobs });
   const migrations = new Migrations({ layer, configs, fills, region: opts.region, log });
   const shadow = { fills, migrations, log };
   const svc = { shadow, layer, multipart, blobs, region: opts.region, regions: clusterRegions, signingRegions: signing, configs, remote, regionBytes, namespace, forward, control: topology?.control, homeOf, forwardedBy, sigv2: opts.sigv2 !== false,
