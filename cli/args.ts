@@ -65,6 +65,16 @@ const whereFlags = (): FlagSpec[] => [endpointFlag, ...rootKeyFlags, dataDir, re
 const yes: FlagSpec = { name: 'yes', short: 'y', kind: 'boolean', help: 'do not ask for confirmation' };
 const locationsFlag: FlagSpec = { name: 'locations', kind: 'string', value: 'global|R,R|home:R', help: "where the bucket's bytes live: global (default), these regions, or one home region" };
 
+/** a shadow source (gateway/shadow/): reads that miss are served from it and copied in */
+const shadowFlags: FlagSpec[] = [
+  { name: 'shadow-endpoint', kind: 'string', value: 'URL', help: 'shadow source: the S3 endpoint reads that miss go to (path-style)' },
+  { name: 'shadow-bucket', kind: 'string', value: 'NAME', help: 'shadow source: its bucket' },
+  { name: 'shadow-access-key', kind: 'string', env: 'ERNE_SHADOW_ACCESS_KEY', value: 'ID', help: 'shadow source: the access key to read it with' },
+  { name: 'shadow-secret-key', kind: 'string', env: 'ERNE_SHADOW_SECRET_KEY', value: 'SECRET', help: "shadow source: that key's secret (stored in the bucket's metadata)" },
+  { name: 'shadow-region', kind: 'string', value: 'REGION', help: 'shadow source: the SigV4 region it expects (default us-east-1)' },
+  { name: 'shadow-write-through', kind: 'boolean', help: 'shadow source: PUTs and DELETEs go to it too' },
+];
+
 export const COMMANDS: CommandSpec[] = [
   {
     path: ['serve'],
@@ -143,6 +153,7 @@ export const COMMANDS: CommandSpec[] = [
       { name: 's3-endpoint', kind: 'string', env: 'ERNE_S3_ENDPOINT', value: 'URL', help: 'the S3 URL apps are given as AWS_ENDPOINT_URL_S3 (default: --endpoint, else http://127.0.0.1:9000)' },
       { name: 'machines-endpoint', kind: 'string', env: 'ERNE_MACHINES_ENDPOINT', value: 'URL', help: 'with --app: the Machines API (Fly-shaped, e.g. https://api.machines.dev)' },
       { name: 'machines-token', kind: 'string', env: 'ERNE_MACHINES_TOKEN', value: 'TOKEN', help: 'with --app: its bearer token' },
+      ...shadowFlags,
       yes,
       ...whereFlags(),
     ],
@@ -151,14 +162,22 @@ export const COMMANDS: CommandSpec[] = [
   { path: ['storage', 'status'], summary: "a bucket's settings, objects, size and keys", positionals: ['NAME'], flags: [json, ...whereFlags()] },
   {
     path: ['storage', 'update'],
-    summary: "change a bucket's public setting or locations",
+    summary: "change a bucket's public setting, locations or shadow source",
     positionals: ['NAME'],
     flags: [
       { name: 'public', kind: 'boolean', help: 'anyone may read its objects' },
       { name: 'private', kind: 'boolean', help: 'end that' },
       locationsFlag,
+      ...shadowFlags,
+      { name: 'no-shadow', kind: 'boolean', help: 'the bucket has no shadow source any more (after its migration)' },
       ...whereFlags(),
     ],
+  },
+  {
+    path: ['storage', 'migrate'],
+    summary: "copy everything from the bucket's shadow source into it, in the background of the gateway; prints progress",
+    positionals: ['NAME'],
+    flags: [{ name: 'detach', kind: 'boolean', help: 'start it and return (erne storage status NAME shows progress)' }, json, ...whereFlags()],
   },
   {
     path: ['storage', 'destroy'],

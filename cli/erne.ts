@@ -58,6 +58,7 @@ async function main(argv: string[]): Promise<void> {
     case 'storage list':
     case 'storage status':
     case 'storage update':
+    case 'storage migrate':
     case 'storage destroy': {
       const storage = await import('./storage/storage.js');
       const io = { out, err: (s: string) => void process.stderr.write(s), env: process.env, ...(process.stdin.isTTY ? { confirm: askOnTerminal } : {}) };
@@ -65,6 +66,7 @@ async function main(argv: string[]): Promise<void> {
       if (command === 'storage list') return storage.storageList(flags, io);
       if (command === 'storage status') return storage.storageStatus(flags, positionals[0]!, io);
       if (command === 'storage update') return storage.storageUpdate(flags, positionals[0]!, io);
+      if (command === 'storage migrate') return (await import('./storage/migrate.js')).storageMigrate(flags, positionals[0]!, io);
       return storage.storageDestroy(flags, positionals[0]!, io);
     }
     case 'bench': {

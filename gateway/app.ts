@@ -22,6 +22,7 @@ import { textAsHeader } from './header-text.js';
 import { connectionOf } from './policy/context.js';
 import { uploadOwner } from './forward/upload-owner.js';
 import { bucketRoute, ROUTE_TIMEOUTS, unreachableMessage } from './forward/bucket-route.js';
+import { shadowed } from './shadow/hooks.js';
 
 export interface AppOptions {
   /** virtual-host style base domain */
@@ -127,7 +128,8 @@ export function createApp(svc: Services, opts: AppOptions = {}): Hono<{ Bindings
       }
       if (op.name === 'MethodNotAllowed') throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: addr.key ? 'OBJECT' : 'BUCKET' });
       await authorize(svc, auth, keyRecord, { op: op.name, bucket: addr.bucket, key: addr.key, query, headers, ...connectionOf(req.socket) });
-      const handler = withCannedAcl(op.name, handlerFor(op.name));
+      const found = withCannedAcl(op.name, handlerFor(op.name));
+      const handler = found && shadowed(svc.shadow, op.name, found);
       if (!handler) throw new S3Error('NotImplemented', `${op.name} is not implemented by Erne.`);
       const ctx: OpContext = { requestId, op, bucket: addr.bucket ?? '', key: addr.key ?? '', query, headers, req, auth, svc };
       // a body the operation has no use for is still checked against its signature before

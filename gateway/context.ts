@@ -26,6 +26,7 @@ export interface Placement {
 }
 import type { Forwarded } from './forward/forward-auth.js';
 import type { BucketRecord } from '../metadata/types.js';
+import type { ShadowServices } from './shadow/hooks.js';
 
 /** What the handlers can reach: the region's metadata and this node's volume. */
 export interface Services {
@@ -63,6 +64,8 @@ export interface Services {
   homeOf?: (bucket: BucketRecord) => string;
   /** in a cluster: which region forwarded this request here, if one did (gateway/forward/forward-auth.ts) */
   forwardedBy?: (req: IncomingMessage) => Forwarded | undefined;
+  /** shadow buckets' read-through copies and migrations (gateway/shadow/); absent: shadows are ignored */
+  shadow?: ShadowServices;
   /** Signature Version 2 requests and POST forms are accepted unless this is false (erne serve --no-sigv2) */
   sigv2?: boolean;
 }

@@ -21,6 +21,8 @@ import { startReplication, type Replication } from '../replication/service.js';
 import type { Topology } from '../replication/topology.js';
 import { createApp } from './app.js';
 import { createAdminHandler, isAdminRequest } from './admin/http.js';
+import { ShadowFills } from './shadow/fill.js';
+import { Migrations } from './shadow/migrate.js';
 import { signingRegions } from './auth/regions.js';
 import { ConnectionCap } from './connection-cap.js';
 import { holdContinue, sendContinue } from './continue.js';
@@ -244,7 +246,11 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const forward = opts.cluster && createRegionForwarder(opts.cluster.topology, { log });
   const homeOf = topology && ((b: BucketRecord) => bucketHome(topology, b));
   const forwardedBy = topology && forwardVerifier(topology.secret);
-  const svc = { layer, multipart, blobs, region: opts.region, regions: clusterRegions, signingRegions: signing, configs, remote, regionBytes, namespace, forward, control: topology?.control, homeOf, forwardedBy, sigv2: opts.sigv2 !== false,
+  // shadow buckets: read-through copies from their sources, and migrations run here
+  const fills = new ShadowFills({ layer, blobs });
+  const migrations = new Migrations({ layer, configs, fills, region: opts.region, log });
+  const shadow = { fills, migrations, log };
+  const svc = { shadow, layer, multipart, blobs, region: opts.region, regions: clusterRegions, signingRegions: signing, configs, remote, regionBytes, namespace, forward, control: topology?.control, homeOf, forwardedBy, sigv2: opts.sigv2 !== false,
     ...(placed ? { placement: placed.placement, replicationStatus: placed.replicationStatus, upkeep: () => janitor.runOnce() } : {}) };
   const app = createApp(svc, { domain: opts.domain, log, observer });
   const admin = createAdminHandler(svc, log);
@@ -313,6 +319,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const opsUrl = opsServer ? `http://${host}:${(opsServer.address() as AddressInfo).port}` : undefined;
   await registerNode(kv, nodeId, opts.internalUrl ?? callable);
   replication?.start();
+  await migrations.resumeAll().catch((err: unknown) => log(`shadow: resuming migrations failed: ${(err as Error).message}`));
   let closing: Promise<void> | undefined;
   return {
     url,
@@ -338,6 +345,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
           });
           server.closeIdleConnections();
         });
+        await migrations.close();
         // uploads cut off above remove their temp files before the process may exit
         await blobs.idle();
         await lifecycle.stop();

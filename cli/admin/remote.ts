@@ -5,6 +5,7 @@
  */
 import aws4 from 'aws4';
 import { ADMIN_PREFIX, AdminError, type Admin, type BucketInfo, type BucketStatus, type ClusterInfo, type DeletedBucket, type KeyInfo, type NewKeyResult } from '../../gateway/admin/types.js';
+import type { MigrationState } from '../../gateway/shadow/types.js';
 
 export interface RootCredentials {
   accessKeyId: string;
@@ -62,6 +63,8 @@ export function remoteAdmin(endpoint: string, creds: RootCredentials): Admin {
     createBucket: (input) => call<BucketInfo>('POST', 'buckets', input),
     updateBucket: (b, change) => call<BucketInfo>('PATCH', `buckets/${name(b)}`, change),
     deleteBucket: (b, opts) => call<DeletedBucket>('DELETE', `buckets/${name(b)}${opts.force ? '?force=true' : ''}`),
+    migrate: (b) => call<MigrationState>('POST', `buckets/${name(b)}/migrate`),
+    migration: (b) => call<MigrationState>('GET', `buckets/${name(b)}/migrate`),
     close: async () => undefined,
   };
 }

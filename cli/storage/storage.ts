@@ -14,6 +14,7 @@ import { withAdmin, type Env } from '../admin/run.js';
 import { CommandError } from '../errors.js';
 import { checkApp, MachinesError, rollEnv, type MachinesApi } from './app-env.js';
 import { generateBucketName } from './names.js';
+import { migrationLine, shadowFromFlags } from './shadow.js';
 
 export interface StorageIo {
   out: (s: string) => void;
@@ -62,7 +63,12 @@ function machinesApi(flags: FlagValues): MachinesApi {
 
 /** a generated name until one is free, or the one asked for */
 async function makeBucket(admin: Admin, flags: FlagValues): Promise<BucketInfo> {
-  const input = { ...(flags['public'] === true ? { public: true } : {}), ...(typeof flags['locations'] === 'string' ? { locations: flags['locations'] } : {}) };
+  const shadow = shadowFromFlags(flags);
+  const input = {
+    ...(flags['public'] === true ? { public: true } : {}),
+    ...(typeof flags['locations'] === 'string' ? { locations: flags['locations'] } : {}),
+    ...(shadow ? { shadow } : {}),
+  };
   const asked = flags['name'];
   if (typeof asked === 'string') return admin.createBucket({ name: asked, ...input });
   for (let i = 1; ; i++) {
@@ -155,6 +161,8 @@ export async function storageStatus(flags: FlagValues, name: string, io: Storage
       `Locations:  ${s.locations}`,
       `Versioning: ${s.versioning}`,
       `Objects:    ${s.objectsCapped ? '≥ ' : ''}${s.objects} (${s.bytes} bytes)`,
+      ...(s.shadow ? [`Shadow:     ${s.shadow.endpoint} bucket ${s.shadow.bucket}${s.shadow.writeThrough ? ' (write-through)' : ''}`] : []),
+      ...(s.migration ? [`Migration:  ${migrationLine(s.migration)}`] : []),
       ...(s.keys.length === 0 ? ['Keys:       none'] : s.keys.map((k, i) => `${i === 0 ? 'Keys:      ' : '           '} ${k.accessKeyId} ${k.role}${k.scoped ? ' (scoped)' : ''}`)),
       '',
     ].join('\n'),
@@ -166,9 +174,14 @@ export async function storageUpdate(flags: FlagValues, name: string, io: Storage
   const off = flags['private'] === true;
   if (on && off) throw new UsageError('--public and --private contradict each other');
   const locations = flags['locations'] as string | undefined;
-  if (!on && !off && locations === undefined) throw new UsageError('nothing to update: give --public, --private or --locations');
-  const b = await withAdmin(flags, io.env, (admin) => admin.updateBucket(name, { ...(on || off ? { public: on } : {}), ...(locations !== undefined ? { locations } : {}) }));
-  io.out(`bucket ${b.name}: ${b.public ? 'public' : 'private'}, locations ${b.locations}\n`);
+  const shadow = shadowFromFlags(flags);
+  const noShadow = flags['no-shadow'] === true;
+  if (shadow && noShadow) throw new UsageError('--no-shadow and --shadow-* contradict each other');
+  if (!on && !off && locations === undefined && !shadow && !noShadow) throw new UsageError('nothing to update: give --public, --private, --locations, --shadow-* or --no-shadow');
+  const change = { ...(on || off ? { public: on } : {}), ...(locations !== undefined ? { locations } : {}), ...(shadow ? { shadow } : noShadow ? { shadow: null } : {}) };
+  const b = await withAdmin(flags, io.env, (admin) => admin.updateBucket(name, change));
+  const shadowText = b.shadow ? `, shadow ${b.shadow.endpoint} bucket ${b.shadow.bucket}${b.shadow.writeThrough ? ' (write-through)' : ''}` : '';
+  io.out(`bucket ${b.name}: ${b.public ? 'public' : 'private'}, locations ${b.locations}${shadowText}\n`);
 }
 
 export async function storageDestroy(flags: FlagValues, name: string, io: StorageIo): Promise<void> {

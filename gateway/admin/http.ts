@@ -73,6 +73,8 @@ const NAME = '([^/?]+)';
 type Route = [method: string, path: RegExp, run: (admin: Admin, m: string[], body: Buffer, query: URLSearchParams) => Promise<[number, unknown]>];
 
 const ROUTES: Route[] = [
+  ['POST', new RegExp(`^buckets/${NAME}/migrate$`), async (a, m) => [202, await a.migrate(m[1]!)]],
+  ['GET', new RegExp(`^buckets/${NAME}/migrate$`), async (a, m) => [200, await a.migration(m[1]!)]],
   ['GET', /^cluster$/, async (a) => [200, await a.cluster()]],
   ['GET', /^keys$/, async (a) => [200, await a.listKeys()]],
   ['POST', /^keys$/, async (a, _m, body) => [201, await a.createKey(json<NewKey>(body))]],
@@ -109,7 +111,7 @@ export function createAdminHandler(svc: Services, log?: (line: string) => void):
       if (routes.length === 0) throw new AdminError('NotFound', `no admin resource ${url.pathname}`, 404);
       const route = routes.find(([m]) => m === method);
       if (!route) throw new AdminError('MethodNotAllowed', `${method} is not allowed on ${url.pathname}`, 405);
-      const admin = localAdmin({ layer: svc.layer, configs: svc.configs, namespace: svc.namespace, region: svc.region, regions: svc.regions, owner: caller });
+      const admin = localAdmin({ layer: svc.layer, configs: svc.configs, namespace: svc.namespace, region: svc.region, regions: svc.regions, owner: caller, ...(svc.shadow ? { migrations: svc.shadow.migrations } : {}) });
       const [status, answer] = await route[2](admin, route[1].exec(rest)!, body, url.searchParams);
       send(res, status, answer);
     } catch (err) {

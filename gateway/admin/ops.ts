@@ -16,6 +16,10 @@ import { s3VersionId } from '../../metadata/version-order.js';
 import type { Services } from '../context.js';
 import { S3Error, toS3Error } from '../errors.js';
 import { checkBucketName } from '../validate.js';
+import { shadowConfigOf } from '../shadow/config.js';
+import type { Migrations } from '../shadow/migrate.js';
+import { MigrationRefused } from '../shadow/migrate.js';
+import { MIGRATION_KIND, SHADOW_KIND, shadowInfo, type MigrationState, type ShadowConfig } from '../shadow/types.js';
 import { AdminError, type Admin, type BucketInfo, type BucketStatus, type BucketUpdate, type KeyInfo, type NewBucketInput, type NewKey } from './types.js';
 
 export interface AdminDeps {
@@ -28,6 +32,8 @@ export interface AdminDeps {
   regions: readonly string[];
   /** who new buckets belong to: the root key that asked */
   owner: string;
+  /** on a gateway: shadow migrations run there (absent on a data directory) */
+  migrations?: Migrations;
   /** closes what was opened for this (the CLI's metadata); the gateway's stays open */
   close?: () => Promise<void>;
 }
@@ -87,6 +93,10 @@ export function localAdmin(d: AdminDeps): Admin {
     if ('error' in parsed) throw invalid(`locations: ${parsed.error}`);
     return parsed;
   };
+  const shadowOf = async (name: string) => {
+    const c = await d.configs.get<ShadowConfig>(name, SHADOW_KIND);
+    return c ? { shadow: shadowInfo(c) } : {};
+  };
   const info = async (b: BucketRecord): Promise<BucketInfo> => ({
     name: b.name,
     region: b.region,
@@ -95,12 +105,15 @@ export function localAdmin(d: AdminDeps): Admin {
     public: (await d.configs.get<boolean>(b.name, PUBLIC_BUCKET_KIND)) === true,
     locations: formatLocations(storedLocations(await d.configs.get<unknown>(b.name, LOCATIONS_KIND))),
     consistent: (await d.configs.get<boolean>(b.name, CONSISTENT_KIND)) === true,
+    ...(await shadowOf(b.name)),
   });
   const apply = async (name: string, change: BucketUpdate, locations: BucketLocations | undefined) => {
     if (change.public === true) await d.configs.put(name, PUBLIC_BUCKET_KIND, true);
     else if (change.public === false) await d.configs.delete(name, PUBLIC_BUCKET_KIND);
     if (change.consistent === true) await d.configs.put(name, CONSISTENT_KIND, true);
     else if (change.consistent === false) await d.configs.delete(name, CONSISTENT_KIND);
+    if (change.shadow === null) await d.configs.delete(name, SHADOW_KIND);
+    else if (change.shadow !== undefined) await d.configs.put(name, SHADOW_KIND, shadowConfigOf(change.shadow));
     // global is what no document means
     if (locations?.type === 'global') await d.configs.delete(name, LOCATIONS_KIND);
     // stored in its text form, as the gateway stores X-Tigris-Regions (gateway/locations.ts)
@@ -160,7 +173,8 @@ export function localAdmin(d: AdminDeps): Admin {
           const role = k.grants && Object.hasOwn(k.grants, name) ? k.grants[name] : undefined;
           if (role) keys.push({ accessKeyId: k.accessKeyId, role, ...(k.name !== undefined ? { name: k.name } : {}), ...(k.scoped ? { scoped: true } : {}) });
         }
-        return { ...(await info(b)), versioning: b.versioning, objects, bytes, ...(capped ? { objectsCapped: true as const } : {}), keys };
+        const migration = await d.configs.get<MigrationState>(name, MIGRATION_KIND);
+        return { ...(await info(b)), versioning: b.versioning, objects, bytes, ...(capped ? { objectsCapped: true as const } : {}), keys, ...(migration ? { migration } : {}) };
       }),
     createBucket: (input) =>
       guard(async () => {
@@ -169,9 +183,11 @@ export function localAdmin(d: AdminDeps): Admin {
         expectType(input.locations, 'string', 'locations');
         checkBucketName(input.name ?? '');
         const locations = locationsOf(input.locations);
+        // checked before the bucket is made
+        if (input.shadow !== undefined) shadowConfigOf(input.shadow);
         const rec = { name: input.name, owner: d.owner, region: d.region };
         const made = await (d.namespace ? d.namespace.create(rec) : d.layer.createBucket(rec));
-        await apply(made.name, { public: input.public === true ? true : undefined }, locations?.type === 'global' ? undefined : locations);
+        await apply(made.name, { public: input.public === true ? true : undefined, ...(input.shadow !== undefined ? { shadow: input.shadow } : {}) }, locations?.type === 'global' ? undefined : locations);
         return info(made);
       }),
     updateBucket: (name, change) =>
@@ -180,6 +196,7 @@ export function localAdmin(d: AdminDeps): Admin {
         expectType(change.consistent, 'boolean', 'consistent');
         expectType(change.locations, 'string', 'locations');
         const locations = locationsOf(change.locations);
+        if (change.shadow !== undefined && change.shadow !== null) shadowConfigOf(change.shadow);
         await getBucket(name);
         await apply(name, change, locations);
         return info(await getBucket(name));
@@ -203,6 +220,21 @@ export function localAdmin(d: AdminDeps): Admin {
           await d.configs.clearBucket(name);
         }
         return { deleted: name, objectsDeleted };
+      }),
+    migrate: (name) =>
+      guard(async () => {
+        await getBucket(name);
+        if (!d.migrations) throw new AdminError('NotImplemented', 'a migration runs in a gateway: give --endpoint', 501);
+        return d.migrations.start(name).catch((err: unknown) => {
+          throw err instanceof MigrationRefused ? new AdminError('InvalidRequest', err.message, 400) : err;
+        });
+      }),
+    migration: (name) =>
+      guard(async () => {
+        await getBucket(name);
+        const state = await d.configs.get<MigrationState>(name, MIGRATION_KIND);
+        if (!state) throw new AdminError('NoSuchMigration', `bucket ${name} has no migration: erne storage migrate ${name} starts one`, 404);
+        return state;
       }),
     close: async () => d.close?.(),
   };

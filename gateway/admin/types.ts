@@ -12,11 +12,14 @@
  *   GET    /.erne/admin/buckets/NAME        → BucketStatus
  *   PATCH  /.erne/admin/buckets/NAME        BucketUpdate → BucketInfo
  *   DELETE /.erne/admin/buckets/NAME[?force=true] → { deleted: NAME, objectsDeleted }
+ *   POST   /.erne/admin/buckets/NAME/migrate → MigrationState (starts or resumes the shadow migration)
+ *   GET    /.erne/admin/buckets/NAME/migrate → MigrationState (404 NoSuchMigration when none)
  *   GET    /.erne/admin/cluster             → ClusterInfo
  *
  * Failures: the status of the S3 error and `{ "error": { "code", "message" } }`.
  */
 import type { AccessKeyRecord, BucketRole, RootSource } from '../../metadata/types.js';
+import type { MigrationState, ShadowInfo, ShadowInput } from '../shadow/types.js';
 
 export const ADMIN_PREFIX = '/.erne/admin/';
 
@@ -59,6 +62,8 @@ export interface BucketInfo {
   locations: string;
   /** strongly consistent by default */
   consistent: boolean;
+  /** the shadow source reads miss to (its secret never shown) */
+  shadow?: ShadowInfo;
 }
 
 export interface BucketStatus extends BucketInfo {
@@ -70,6 +75,8 @@ export interface BucketStatus extends BucketInfo {
   objectsCapped?: true;
   /** keys with a role on it */
   keys: { accessKeyId: string; role: BucketRole; name?: string; scoped?: boolean }[];
+  /** the shadow migration, once one was started */
+  migration?: MigrationState;
 }
 
 export interface NewBucketInput {
@@ -77,6 +84,8 @@ export interface NewBucketInput {
   public?: boolean;
   /** text form: global, iad,fra, home:fra */
   locations?: string;
+  /** a shadow source (gateway/shadow/types.ts); its secret is stored in the metadata */
+  shadow?: ShadowInput;
 }
 
 export interface BucketUpdate {
@@ -84,6 +93,8 @@ export interface BucketUpdate {
   locations?: string;
   /** strongly consistent by default (as if every request sent X-Tigris-Consistent: true) */
   consistent?: boolean;
+  /** a new shadow source, or null: none any more */
+  shadow?: ShadowInput | null;
 }
 
 export interface ClusterInfo {
@@ -111,6 +122,10 @@ export interface Admin {
   updateBucket(name: string, change: BucketUpdate): Promise<BucketInfo>;
   /** BucketNotEmpty unless `force`, which deletes every object version first */
   deleteBucket(name: string, opts: { force: boolean }): Promise<DeletedBucket>;
+  /** starts (or resumes) copying the bucket's shadow source in, on the gateway asked */
+  migrate(name: string): Promise<MigrationState>;
+  /** the migration's state; NoSuchMigration when none was started */
+  migration(name: string): Promise<MigrationState>;
   close(): Promise<void>;
 }
 

@@ -6,6 +6,9 @@ import { ownerNames, ownersOf, type OwnerXml } from '../acl/owners.js';
 import type { ObjectVersion } from '../../metadata/types.js';
 import { s3VersionId } from '../../metadata/version-order.js';
 import { checkVersionId } from './version-param.js';
+import { mergePages, sourcePage, type Listed, type MergedPage } from '../shadow/list-merge.js';
+import { ShadowSource } from '../shadow/source.js';
+import { shadowOf } from '../shadow/hooks.js';
 
 /** ListObjectsV2, ListObjects (v1) and ListObjectVersions over the backend-independent listings of metadata/. */
 
@@ -41,7 +44,7 @@ export function decodeToken(token: string): string {
   return text.slice(2);
 }
 
-function contentsXml(v: ObjectVersion, enc: (s: string) => string, owner: OwnerXml | undefined): Record<string, unknown> {
+function contentsXml(v: Listed, enc: (s: string) => string, owner: OwnerXml | undefined): Record<string, unknown> {
   const el: Record<string, unknown> = {
     Key: enc(v.key),
     LastModified: isoDate(v.lastModified),
@@ -63,14 +66,20 @@ async function page(ctx: OpContext, after: string | undefined, maxKeys: number) 
   requireBucketAccess(ctx.auth, bucket);
   const prefix = ctx.query.get('prefix') ?? '';
   const delimiter = ctx.query.get('delimiter') ?? '';
-  const result = await ctx.svc.layer.listObjects({
+  const here = await ctx.svc.layer.listObjects({
     bucket: ctx.bucket,
     prefix: prefix || undefined,
     delimiter: delimiter || undefined,
     after,
     maxKeys,
   });
-  return { prefix, delimiter, result };
+  // a shadow bucket lists what is here and what its source holds (gateway/shadow/list-merge.ts)
+  const shadow = ctx.svc.shadow && maxKeys > 0 ? await shadowOf(ctx) : undefined;
+  if (!shadow) return { prefix, delimiter, result: here as MergedPage };
+  const source = await sourcePage(new ShadowSource(shadow), { prefix, delimiter, after, maxKeys }, bucket.owner).catch((err: unknown) => {
+    throw new S3Error('ServiceUnavailable', `The bucket's shadow source cannot be listed: ${(err as Error).message}`);
+  });
+  return { prefix, delimiter, result: mergePages(here, source, maxKeys) };
 }
 
 export async function listObjectsV2(ctx: OpContext): Promise<OpResult> {

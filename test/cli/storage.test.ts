@@ -142,7 +142,7 @@ describe('erne storage list, status, update, destroy', () => {
     expect((await anonymous()).status).toBe(403);
     const none = await erne(['storage', 'update', name]);
     expect(none.code).toBe(2);
-    expect(none.stderr).toBe('erne: nothing to update: give --public, --private or --locations\n');
+    expect(none.stderr).toBe('erne: nothing to update: give --public, --private, --locations, --shadow-* or --no-shadow\n');
     root.destroy();
   });
 
