@@ -26,6 +26,8 @@ export interface GatewayMachine {
   env?: Record<string, string>;
   erneJs?: string;
   node?: string;
+  /** serve's --log-level (default warn) */
+  logLevel?: 'info' | 'warn';
 }
 
 export const GATEWAY_ROLE = 'gateway';
@@ -33,7 +35,7 @@ export const GATEWAY_ROLE = 'gateway';
 export function gatewayConfig(g: GatewayMachine): MachineConfig {
   return {
     init: {
-      exec: [g.node ?? process.execPath, g.erneJs ?? ERNE_JS, 'serve', '--host', g.host ?? '127.0.0.1', '--port', String(g.port), '--region', g.region, '--cluster', g.clusterFile, '--log-level', 'warn'],
+      exec: [g.node ?? process.execPath, g.erneJs ?? ERNE_JS, 'serve', '--host', g.host ?? '127.0.0.1', '--port', String(g.port), '--region', g.region, '--cluster', g.clusterFile, '--log-level', g.logLevel ?? 'warn'],
     },
     env: {
       ...g.env,
