@@ -136,4 +136,30 @@ describe('erne dev --regions iad,fra --driver process', () => {
     expect(dev.output().match(/died \(/g)).toHaveLength(1);
     await expect(fetch(`${api}/v1/apps`)).rejects.toThrow();
   }, 90_000);
+
+  it('machines left running by a SIGKILLed erne dev are removed by the next run, which finds the data', async () => {
+    const killed = await startErneDev(['--regions', 'iad,fra', '--driver', 'process', '--data-dir', dataDir]);
+    const gateways = killed.summary.regions.map((r) => r.gatewayPid!);
+    let next: ErneDev | undefined;
+    try {
+      killed.proc.kill('SIGKILL');
+      await killed.stop();
+      // machines outlive their scheduler by design (a restarted scheduler adopts them)
+      expect(gateways.filter((pid) => commandOf(pid) !== undefined)).toHaveLength(2);
+      next = await startErneDev(['--regions', 'iad,fra', '--driver', 'process', '--data-dir', dataDir]);
+      for (const r of killed.summary.regions) {
+        expect(next.output()).toContain(`erne dev: stopping machine ${r.machineId} (pid `);
+      }
+      expect(gateways.filter((pid) => commandOf(pid) !== undefined)).toEqual([]);
+      dev = next;
+      expect((await readThrough('fra')).equals(body)).toBe(true);
+      expect((await listMachines()).map((m) => m.id).sort()).toEqual(next.summary.regions.map((r) => r.machineId).sort());
+      const started = descendants(next.proc.pid!);
+      expect(await next.stop('SIGINT')).toBe(0);
+      expect(started.filter((pid) => commandOf(pid) !== undefined)).toEqual([]);
+    } finally {
+      for (const pid of [...gateways, ...(next ? descendants(next.proc.pid!) : [])]) if (commandOf(pid)) process.kill(pid, 'SIGKILL');
+      if (next) await next.stop('SIGKILL');
+    }
+  }, 120_000);
 });
