@@ -8,7 +8,7 @@
  * that was killed outright (they outlive their scheduler by design) are removed first.
  */
 import { createHmac } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MachineEvent } from '../../machines/api/types.js';
 import type { MachineRecord } from '../../machines/store.js';
@@ -21,6 +21,8 @@ import { CommandError } from '../errors.js';
 import { gatewaySecrets, httpAnswers, SERVE_BANNER, type GatewayPlan } from './gateway.js';
 
 export const DEV_APP = 'erne';
+/** the Machines API's token, beside its store */
+export const TOKEN_FILE = 'token';
 const READY_TIMEOUT_MS = 60_000;
 const DESTROY_TIMEOUT = '60s';
 
@@ -79,6 +81,9 @@ export class DevGatewayMachines {
       await driver.destroy(left.machineId);
     }
     for (const part of ['machines.json', 'volumes', 'machines']) rmSync(join(dir, part), { recursive: true, force: true });
+    // for `ERNE_MACHINES_TOKEN=$(cat DATA_DIR/machines/token) erne machines …`
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, TOKEN_FILE), opts.token + '\n', { mode: 0o600 });
     const service = await startMachinesService({ dataDir: dir, host: '127.0.0.1', port: opts.apiPort, token: opts.token, driver, probe: runProbe, log: (l) => opts.notice(`scheduler: ${l}`) });
     service.control.createApp({ app_name: DEV_APP });
     return new DevGatewayMachines(entry, driver, service, opts);

@@ -6,7 +6,8 @@
  * `erne machines list` against the printed Machines API shows the machines; Ctrl-C leaves no
  * process it started running (checked by pid: redis-servers, machine supervisors, gateways).
  */
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -77,6 +78,7 @@ describe('erne dev --regions iad,fra --driver process', () => {
   it('runs each gateway as a machine: the printed Machines API lists them started, with the printed pids', async () => {
     const s = dev.summary;
     expect(s.machines).toMatchObject({ driver: 'process', app: 'erne' });
+    expect(readFileSync(join(dataDir, 'machines', 'token'), 'utf8')).toBe(`${s.machines!.token}\n`);
     const machines = await listMachines();
     expect(machines.map((m) => [m.region, m.state]).sort()).toEqual([
       ['fra', 'started'],
