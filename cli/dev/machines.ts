@@ -8,17 +8,18 @@
  * that was killed outright (they outlive their scheduler by design) are removed first.
  */
 import { createHmac } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MachineEvent } from '../../machines/api/types.js';
 import type { MachineRecord } from '../../machines/store.js';
-import { gatewayConfig } from '../../machines/gateway-config.js';
 import { driverEntry, type DriverEntry, type OpenedDriver } from '../../machines/drivers/index.js';
 import { parseLogLine } from '../../machines/drivers/process/log-file.js';
 import { runProbe } from '../../machines/scheduler/probe.js';
 import { startMachinesService, type MachinesService } from '../../machines/service.js';
 import { CommandError } from '../errors.js';
-import { gatewaySecrets, httpAnswers, SERVE_BANNER, type GatewayPlan } from './gateway.js';
+import type { ClusterFileDoc } from './cluster-file.js';
+import { httpAnswers, SERVE_BANNER, type GatewayPlan } from './gateway.js';
+import { devGatewayConfig } from './gateway-machine.js';
 
 export const DEV_APP = 'erne';
 /** the Machines API's token, beside its store */
@@ -96,21 +97,12 @@ export class DevGatewayMachines {
   /** creates the region's gateway machine and resolves once it answers HTTP: its id and pid */
   async start(g: GatewayPlan): Promise<{ machineId: string; pid: number | undefined }> {
     const local = this.entry.local!;
-    const config = gatewayConfig({
-      region: g.region,
-      port: g.port,
-      host: local.listenHost,
-      clusterFile: g.clusterFile,
-      redisUrl: g.redisUrl,
-      metadataDir: join(g.dataDir, 'meta'),
-      logLevel: g.verbose ? 'info' : 'warn',
-      // the region's data where erne dev without --driver keeps it: switching drivers keeps the data
-      env: { ...gatewaySecrets(g.creds), ERNE_DATA_DIR: g.dataDir },
-    });
+    const config = devGatewayConfig(g, local, JSON.parse(readFileSync(g.clusterFile, 'utf8')) as ClusterFileDoc);
     const m = this.service.control.create(DEV_APP, { region: g.region, name: `${g.region}-gateway`, config });
     this.watched.set(m.id, { region: g.region, port: g.port, down: false });
     void this.follow(m.id, g.region);
-    const deadline = Date.now() + READY_TIMEOUT_MS;
+    const readyMs = local.readyTimeoutMs ?? READY_TIMEOUT_MS;
+    const deadline = Date.now() + readyMs;
     for (;;) {
       const rec = this.record(m.id);
       if (this.stopping) throw new CommandError(`${g.region} gateway was not started: stopping`);
@@ -120,7 +112,7 @@ export class DevGatewayMachines {
         this.watched.get(m.id)!.pid = rec.erne.pid;
         return { machineId: m.id, pid: rec.erne.pid };
       }
-      if (Date.now() > deadline) throw new CommandError(`${g.region} gateway (machine ${m.id}) was not ready within ${READY_TIMEOUT_MS / 1000} s${await this.lastWord(m.id)}`);
+      if (Date.now() > deadline) throw new CommandError(`${g.region} gateway (machine ${m.id}) was not ready within ${readyMs / 1000} s${await this.lastWord(m.id)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }

@@ -29,6 +29,10 @@ export interface LocalMachines {
   hostAddress: string;
   /** the address a machine's program listens on so that its published ports reach it */
   listenHost: string;
+  /** the machine sees this host's files at their paths (a process does; a VM sees its image and its volume only) */
+  hostFiles: boolean;
+  /** how long a new machine may take to answer on its port (default 60 s; a VM boots first) */
+  readyTimeoutMs?: number;
 }
 
 export interface DriverEntry {
@@ -51,7 +55,7 @@ const ENTRIES: DriverEntry[] = [
     name: 'process',
     summary: 'each machine a supervised child process on this host',
     open: (s) => new ProcessDriver({ root: join(s.dataDir, 'driver'), network: s.network ?? 'loopback' }),
-    local: { hostAddress: '127.0.0.1', listenHost: '127.0.0.1' },
+    local: { hostAddress: '127.0.0.1', listenHost: '127.0.0.1', hostFiles: true },
   },
   {
     name: 'fly',
