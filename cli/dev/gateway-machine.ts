@@ -35,6 +35,7 @@ export function devGatewayConfig(g: GatewayPlan, local: LocalMachines, cluster: 
   });
   // where the region's other gateways would reach this one: the host's address as the machines see it
   config.env!['ERNE_INTERNAL_URL'] = `http://${local.hostAddress}:${g.port}`;
+  if (local.checkGracePeriod !== undefined) for (const check of Object.values(config.checks ?? {})) check.grace_period = local.checkGracePeriod;
   if (local.hostFiles) return config;
   const argv = [...config.init!.exec!];
   const at = argv.indexOf('--cluster');

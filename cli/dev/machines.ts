@@ -199,7 +199,8 @@ export class DevGatewayMachines {
     try {
       for await (const raw of this.driver.logs(id, { follow: true, signal: this.logs.signal })) {
         const line = parseLogLine(raw);
-        if (line.source === 'erne' || line.text.trim() === '' || SERVE_BANNER.test(line.text)) continue;
+        // the driver's own stamped notes are not the gateway's; a line in no stamp (a VM's console) is
+        if ((line.source === 'erne' && line.time !== '') || line.text.trim() === '' || SERVE_BANNER.test(line.text)) continue;
         this.opts.log(`[${region} gateway] ${line.text}`);
       }
     } catch {

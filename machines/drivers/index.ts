@@ -33,6 +33,8 @@ export interface LocalMachines {
   hostFiles: boolean;
   /** how long a new machine may take to answer on its port (default 60 s; a VM boots first) */
   readyTimeoutMs?: number;
+  /** the grace period of a gateway's health check (Fly's duration; default the gateway config's): a VM's boot must fit in it */
+  checkGracePeriod?: string;
 }
 
 export interface DriverEntry {

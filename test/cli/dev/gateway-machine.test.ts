@@ -30,7 +30,7 @@ const cluster: ClusterFileDoc = {
   ],
 };
 const PROCESS: LocalMachines = { hostAddress: '127.0.0.1', listenHost: '127.0.0.1', hostFiles: true };
-const VM: LocalMachines = { hostAddress: '10.0.2.2', listenHost: '0.0.0.0', hostFiles: false };
+const VM: LocalMachines = { hostAddress: '10.0.2.2', listenHost: '0.0.0.0', hostFiles: false, checkGracePeriod: '120s' };
 
 describe('devGatewayConfig', () => {
   it('a process sees the host: data and metadata where erne dev keeps them, the cluster file by its path', () => {
@@ -68,6 +68,9 @@ describe('devGatewayConfig', () => {
       ],
     });
     expect(c.mounts?.length).toBe(1);
+    // its boot fits in the health check's grace period
+    expect(c.checks?.['health']?.grace_period).toBe('120s');
+    expect(devGatewayConfig(plan, PROCESS, cluster).checks?.['health']?.grace_period).toBe('10s');
   });
 
   it("the VM's shell step writes the document to a file of its machine and hands the gateway that file", async () => {
