@@ -1,5 +1,6 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileDurably } from './durable-file.js';
 import { generateAccessKeyId, generateSecretKey } from '../metadata/keygen.js';
 import type { ObjectLayer } from '../metadata/object-layer.js';
 import type { RootSource } from '../metadata/types.js';
@@ -49,8 +50,7 @@ export async function ensureRootKey(layer: ObjectLayer, dataDir: string, given?:
     pair = kept ?? generateKeyPair();
     if (!kept) {
       await mkdir(dataDir, { recursive: true });
-      await writeFile(file + '.tmp', JSON.stringify(pair, null, 2) + '\n', { mode: 0o600 });
-      await rename(file + '.tmp', file);
+      await writeFileDurably(file, JSON.stringify(pair, null, 2) + '\n', 0o600);
     }
   }
   for (const k of await layer.listAccessKeys()) {

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import http, { type Server } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { writeFileDurably } from './durable-file.js';
 import { createAdaptorServer } from '@hono/node-server';
 import { openBlobStore } from '../cache/file-blob-store.js';
 import { RemoteCache, type RemoteBlobCache } from '../cache/remote-cache.js';
@@ -126,13 +127,12 @@ export interface RunningGateway {
 export async function nodeIdFor(dataDir: string, given?: string): Promise<string> {
   if (given) return given;
   const file = join(dataDir, 'node-id');
-  try {
-    return (await readFile(file, 'utf8')).trim();
-  } catch {
-    const id = 'n' + randomBytes(6).toString('hex');
-    await writeFile(file, id + '\n');
-    return id;
-  }
+  const kept = await readFile(file, 'utf8').then((s) => s.trim(), () => '');
+  // empty: an id written without fsync by an older version, lost to a power cut; make a new one
+  if (kept) return kept;
+  const id = 'n' + randomBytes(6).toString('hex');
+  await writeFileDurably(file, id + '\n');
+  return id;
 }
 
 /** One region, one process: LMDB metadata under <data>/meta, bytes under <data>/volume. */

@@ -19,7 +19,7 @@ export const MACHINES_COMMANDS: CommandSpec[] = [
       { name: 'host', kind: 'string', env: 'ERNE_MACHINES_HOST', default: '127.0.0.1', value: 'ADDR', help: 'address the API listens on' },
       { name: 'port', kind: 'port', env: 'ERNE_MACHINES_PORT', default: 4280, value: 'N', help: 'TCP port of the API (0: any free port)' },
       token,
-      { name: 'driver', kind: 'string', env: 'ERNE_MACHINES_DRIVER', default: 'process', value: 'process|fly', help: 'what runs the machines: child processes here, or another Machines API (Fly)' },
+      { name: 'driver', kind: 'string', env: 'ERNE_MACHINES_DRIVER', default: 'process', value: 'process|microvm|fly', help: 'what runs the machines: child processes here, QEMU microVMs here, or another Machines API (Fly)' },
       { name: 'network', kind: 'string', env: 'ERNE_MACHINES_NETWORK', default: 'loopback', value: 'loopback|auto', help: 'process driver: auto gives each region a network namespace when run as root with iproute2' },
       { name: 'region', kind: 'string', env: 'ERNE_MACHINES_REGION', default: 'local', value: 'NAME', help: 'the region of a machine whose request names none' },
       { name: 'fly-endpoint', kind: 'string', env: 'FLY_API_HOSTNAME', default: 'https://api.machines.dev', value: 'URL', help: 'fly driver: the Machines API it drives' },

@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { FlyDriver } from './fly/driver.js';
+import { MicroVmDriver } from './microvm/driver.js';
 import { ProcessDriver } from './process/index.js';
 import type { NetworkChoice } from './process/network.js';
 import type { MachineDriver } from './types.js';
@@ -58,6 +59,14 @@ const ENTRIES: DriverEntry[] = [
     summary: 'each machine a supervised child process on this host',
     open: (s) => new ProcessDriver({ root: join(s.dataDir, 'driver'), network: s.network ?? 'loopback' }),
     local: { hostAddress: '127.0.0.1', listenHost: '127.0.0.1', hostFiles: true },
+  },
+  {
+    name: 'microvm',
+    summary: 'each machine a QEMU microvm on this host, booting the host’s kernel (images cached in ~/.cache/erne/microvm)',
+    open: (s) => new MicroVmDriver({ stateDir: join(s.dataDir, 'driver-microvm'), log: s.log }),
+    // user-mode networking: the host is 10.0.2.2 to the guest, and hostfwd reaches 0.0.0.0 in it;
+    // a cold boot under TCG on a busy host took 30-70 s here
+    local: { hostAddress: '10.0.2.2', listenHost: '0.0.0.0', hostFiles: false, readyTimeoutMs: 300_000, checkGracePeriod: '300s' },
   },
   {
     name: 'fly',

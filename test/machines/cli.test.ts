@@ -141,7 +141,7 @@ describe('operator mistakes: one line, no stack', () => {
     ['scale of gateways without a cluster file', ['machines', 'scale', '--count', '1', '--region', 'iad', '--app', 'erne'], {}, 1, /^erne: machines scale: new gateways need --cluster FILE/],
     ['a bad --redis-url', ['machines', 'scale', '--count', '1', '--region', 'iad', '--redis-url', 'redis://x'], {}, 2, /^erne: --redis-url: expected REGION=VALUE/],
     ['serve without a token', ['machines', 'serve', '--port', '0'], { ERNE_MACHINES_TOKEN: '' }, 1, /^erne: machines serve needs an API token/],
-    ['serve with a driver that does not exist', ['machines', 'serve', '--port', '0', '--driver', 'docker'], {}, 1, /^erne: --driver: process or fly, not "docker"/],
+    ['serve with a driver that does not exist', ['machines', 'serve', '--port', '0', '--driver', 'docker'], {}, 1, /^erne: --driver: process, microvm or fly, not "docker"/],
     ['serve with the fly driver but no app', ['machines', 'serve', '--port', '0', '--driver', 'fly', '--fly-token', 'x'], {}, 1, /^erne: the fly driver needs --fly-app/],
   ] as const)('%s', async (_what, args, env, code, line) => {
     const r = await run([...args], env as Record<string, string>);

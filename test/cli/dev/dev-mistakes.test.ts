@@ -37,11 +37,11 @@ const cases: { name: string; args: () => string[]; env?: () => Record<string, st
   { name: 'an empty region list', args: () => ['--regions', ','], message: /^erne: --regions: name at least one region, e.g. --regions iad,fra,sin$/, code: 2 },
   { name: 'no region list at all', args: () => ['--regions', ''], message: /^erne: --regions: expected a value$/, code: 2 },
   { name: 'a region named twice', args: () => ['--regions', 'iad,fra,iad'], message: /^erne: --regions: iad is named twice$/, code: 2 },
-  { name: 'a driver that does not exist', args: () => ['--driver', 'docker'], message: /^erne: --driver: no driver "docker"; choose process$/, code: 2 },
+  { name: 'a driver that does not exist', args: () => ['--driver', 'docker'], message: /^erne: --driver: no driver "docker"; choose process or microvm$/, code: 2 },
   {
     name: 'a driver whose machines run elsewhere',
     args: () => ['--driver', 'fly'],
-    message: /^erne: --driver: the fly driver runs its machines elsewhere, erne dev runs them on this machine; choose process$/,
+    message: /^erne: --driver: the fly driver runs its machines elsewhere, erne dev runs them on this machine; choose process or microvm$/,
     code: 2,
   },
   {

@@ -1,0 +1,74 @@
+/**
+ * The three files every microVM boots from, built at first use and cached under the cache
+ * directory by a hash of their inputs (kernel, busybox, init, node, the project): vmlinux,
+ * the shared initramfs, and the read-only squashfs. Nothing is downloaded.
+ */
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cachedFile, hashOf } from './cache-file.js';
+import { findKernel, type HostKernel } from './host.js';
+import { buildInitramfs, initramfsKey } from './initramfs.js';
+import { buildRootfs, planRootfs, rootfsKey } from './rootfs.js';
+import { extractVmlinux } from './vmlinux.js';
+
+export interface MicroVmImage {
+  kernel: HostKernel;
+  vmlinux: string;
+  initramfs: string;
+  rootfs: string;
+  /** image directories bound at the same path in the guest */
+  binds: string[];
+  projectRoot: string;
+}
+
+/** The project this code belongs to (from dist/… when built, from the source under vitest). */
+export const PROJECT_ROOT = findProjectRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findProjectRoot(from: string): string {
+  for (let dir = from; dirname(dir) !== dir; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'dist'))) return dir;
+  }
+  return join(from, '..', '..', '..', '..');
+}
+
+export function defaultCacheDir(): string {
+  if (process.env.ERNE_MICROVM_CACHE) return process.env.ERNE_MICROVM_CACHE;
+  const base = process.env.XDG_CACHE_HOME ?? (homedir() ? join(homedir(), '.cache') : tmpdir());
+  return join(base, 'erne', 'microvm');
+}
+
+export async function ensureImage(cacheDir = defaultCacheDir(), projectRoot = PROJECT_ROOT, log: (line: string) => void = () => undefined): Promise<MicroVmImage> {
+  const kernel = findKernel();
+  if (!kernel) throw new Error('no kernel with modules found in /boot and /lib/modules (apt-get install linux-image-amd64)');
+  const vmlinux = await cachedFile(cacheDir, `vmlinux-${kernel.version}-${hashOf([kernel.vmlinuz, initramfsKey(kernel)[1]])}`, (tmp) => extractVmlinux(kernel.vmlinuz, tmp));
+  const initramfs = await cachedFile(cacheDir, `initramfs-${hashOf(initramfsKey(kernel))}.cpio`, async (tmp) => writeFileSync(tmp, buildInitramfs(kernel)));
+  const plan = await planRootfs(projectRoot);
+  const rootfs = await cachedFile(cacheDir, `rootfs-${hashOf(rootfsKey(plan))}.sqfs`, async (tmp) => {
+    const staging = mkdtempSync(join(cacheDir, 'staging-'));
+    try {
+      await buildRootfs(plan, staging, tmp);
+    } finally {
+      rmSync(staging, { recursive: true, force: true });
+    }
+  });
+  for (const [what, f] of [['vmlinux', vmlinux], ['initramfs', initramfs], ['image', rootfs]] as const) if (f.built) log(`microvm: built ${what} ${f.path}`);
+  if (rootfs.built) pruneImages(cacheDir, KEEP_IMAGES);
+  return { kernel, vmlinux: vmlinux.path, initramfs: initramfs.path, rootfs: rootfs.path, binds: plan.binds, projectRoot };
+}
+
+/** Squashfs images kept: each project build makes one (~150 MB). */
+const KEEP_IMAGES = 3;
+
+/**
+ * Removes all but the newest `keep` squashfs images. A running VM keeps its open (unlinked)
+ * image; a suspended one whose image is gone boots cold instead of resuming.
+ */
+function pruneImages(cacheDir: string, keep: number): void {
+  const images = readdirSync(cacheDir)
+    .filter((f) => /^rootfs-[0-9a-f]+\.sqfs$/.test(f))
+    .map((f) => ({ path: join(cacheDir, f), mtime: statSync(join(cacheDir, f)).mtimeMs }))
+    .sort((a, b) => b.mtime - a.mtime);
+  for (const old of images.slice(keep)) rmSync(old.path, { force: true });
+}

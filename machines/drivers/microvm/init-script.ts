@@ -1,0 +1,111 @@
+/**
+ * The guest's /init (busybox sh, pid 1) and the per-machine settings it sources. The init
+ * loads the modules, mounts the read-only image and the machine's volume, brings up the
+ * user-mode network, runs the machine's argv, relays signal requests that arrive as lines on
+ * the console (the driver writes them to the serial port's socket), and powers off when the
+ * program exits, printing its exit code for the driver to read from the log.
+ */
+
+/** Loaded in this order with busybox insmod (no modprobe, no depmod in the guest). */
+export const GUEST_MODULES = [
+  'virtio_ring',
+  'virtio',
+  'virtio_mmio',
+  'failover',
+  'net_failover',
+  'virtio_net',
+  'virtio_blk',
+  'squashfs',
+  'crc16',
+  'mbcache',
+  'jbd2',
+  'crc32c_generic',
+  'ext4',
+];
+
+/** The line the init prints when the program has exited: `erne-microvm: exited <code>`. */
+export const EXIT_MARK = 'erne-microvm: exited ';
+/** Printed when a KVM probe boot reaches userspace. */
+export const PROBE_MARK = 'erne-microvm: probe ok';
+/** Printed right before the program starts. */
+export const READY_MARK = 'erne-microvm: starting ';
+
+export const INIT_SCRIPT = `#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mkdir -p /proc /sys /dev /tmp /run /root
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+for m in $(cat /modules/order); do insmod /modules/$m.ko 2>/dev/null || echo "erne-microvm: insmod $m failed"; done
+if grep -q erne.probe /proc/cmdline; then echo "${PROBE_MARK}"; poweroff -f; fi
+. /etc/erne-machine.sh
+mkdir -p /.ro
+mount -t squashfs -o ro /dev/vda /.ro || echo "erne-microvm: cannot mount the image"
+for d in $ERNE_BINDS; do mkdir -p "$d"; mount --bind "/.ro$d" "$d"; done
+[ -e /lib64 ] || ln -s usr/lib64 /lib64
+[ -e /lib ] || ln -s usr/lib /lib
+mkdir -p "$ERNE_VOLUME"
+mount -t ext4 -o noatime /dev/vdb "$ERNE_VOLUME" || echo "erne-microvm: cannot mount the volume"
+echo "root:x:0:0:root:/root:/bin/sh" > /etc/passwd
+echo "root:x:0:" > /etc/group
+printf '127.0.0.1 localhost\\n10.0.2.15 %s\\n' "$ERNE_HOSTNAME" > /etc/hosts
+echo "nameserver 10.0.2.3" > /etc/resolv.conf
+hostname "$ERNE_HOSTNAME"
+ip link set lo up
+ip link set eth0 up
+ip addr add 10.0.2.15/24 dev eth0
+ip route add default via 10.0.2.2
+stty -F /dev/console -echo
+export PATH=/usr/local/bin:/usr/bin:/bin HOME=/root TZ=UTC
+erne_env
+cd "$ERNE_CWD" 2>/dev/null || cd /
+echo "${READY_MARK}$1 (guest up $(cut -d" " -f1 /proc/uptime) s)"
+# the program writes to a pipe, not to the console tty: a tty-owning program (node) would
+# otherwise keep the relay below from reading the console
+mkfifo /run/out
+cat /run/out >/dev/console &
+"$@" </dev/null >/run/out 2>&1 &
+pid=$!
+(while read -r cmd sig; do [ "$cmd" = erne-signal ] && kill -"$sig" "$pid"; done) </dev/console &
+wait "$pid"
+code=$?
+echo "${EXIT_MARK}$code"
+sync
+umount "$ERNE_VOLUME" 2>/dev/null
+poweroff -f
+`;
+
+/** Single-quoted for sh: any byte is safe inside '…' except ' itself. */
+export function shQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export interface GuestSettings {
+  argv: string[];
+  env: Record<string, string>;
+  /** where the volume disk is mounted in the guest (the same path the argv names) */
+  volumePath: string;
+  /** directories of the image bound to the same paths in the guest */
+  binds: string[];
+  cwd: string;
+  hostname: string;
+}
+
+/** /etc/erne-machine.sh: sourced by the init; sets the argv as $@ and defines erne_env. */
+export function machineScript(s: GuestSettings): string {
+  for (const k of Object.keys(s.env)) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`bad environment variable name: ${k}`);
+  const lines = [
+    `ERNE_VOLUME=${shQuote(s.volumePath)}`,
+    `ERNE_BINDS=${shQuote(s.binds.join(' '))}`,
+    `ERNE_CWD=${shQuote(s.cwd)}`,
+    `ERNE_HOSTNAME=${shQuote(s.hostname)}`,
+    `erne_env() {`,
+    ...Object.entries(s.env).map(([k, v]) => `  export ${k}=${shQuote(v)}`),
+    `  :`,
+    `}`,
+    `set -- ${s.argv.map(shQuote).join(' ')}`,
+    '',
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,67 @@
+/**
+ * The QEMU command line for one microVM. A pure function of its inputs, so that a suspended
+ * VM can be resumed by a qemu with exactly the same devices (saved beside the state file).
+ */
+import type { PortMapping } from '../types.js';
+
+export type Accel = 'kvm' | 'tcg';
+
+export interface QemuPlan {
+  accel: Accel;
+  cpus: number;
+  memoryMb: number;
+  vmlinux: string;
+  initrd: string;
+  /** the read-only squashfs (the guest's /dev/vda) */
+  rootfs: string;
+  /** the machine's volume, raw ext4 (the guest's /dev/vdb) */
+  volume: string;
+  /** none/directsync bypass the host page cache (O_DIRECT); writethrough where O_DIRECT fails */
+  volumeCache: 'none' | 'directsync' | 'writethrough';
+  consoleLog: string;
+  /** abstract unix socket names (no file to clean up, no 108-byte path limit); tight=off
+   *  because Node pads abstract addresses to the full sun_path */
+  consoleSocket: string;
+  qmpSocket: string;
+  ports: PortMapping[];
+  /** the host address the forwarded ports listen on */
+  hostAddress: string;
+  tscKhz: number;
+  /** the CPU model TCG emulates (default max) */
+  tcgCpu?: string;
+  /** extra kernel arguments (the KVM probe adds erne.probe) */
+  append?: string[];
+}
+
+function opt(s: string): string {
+  // QEMU's option syntax: a comma inside a value is written twice
+  return s.replace(/,/g, ',,');
+}
+
+export function kernelCommandLine(p: Pick<QemuPlan, 'tscKhz' | 'append'>): string {
+  return ['console=ttyS0', 'quiet', 'panic=-1', `tsc_early_khz=${p.tscKhz}`, `lpj=${p.tscKhz * 4}`, ...(p.append ?? [])].join(' ');
+}
+
+export function qemuArgs(p: QemuPlan): string[] {
+  const fwd = p.ports.map((m) => `,hostfwd=${m.protocol}:${p.hostAddress}:${m.host}-:${m.internal}`).join('');
+  return [
+    '-M', 'microvm,rtc=on',
+    ...(p.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg', '-cpu', p.tcgCpu ?? 'max']),
+    '-smp', String(p.cpus),
+    '-m', `${p.memoryMb}M`,
+    '-nodefaults', '-no-user-config', '-nographic', '-no-reboot',
+    '-kernel', p.vmlinux,
+    '-initrd', p.initrd,
+    '-append', kernelCommandLine(p),
+    '-chardev', `socket,id=con,path=${opt(p.consoleSocket)},abstract=on,tight=off,server=on,wait=off,logfile=${opt(p.consoleLog)},logappend=on`,
+    '-serial', 'chardev:con',
+    '-chardev', `socket,id=qmp,path=${opt(p.qmpSocket)},abstract=on,tight=off,server=on,wait=off`,
+    '-mon', 'chardev=qmp,mode=control',
+    '-drive', `id=root,file=${opt(p.rootfs)},format=raw,if=none,readonly=on`,
+    '-device', 'virtio-blk-device,drive=root',
+    '-drive', `id=vol,file=${opt(p.volume)},format=raw,if=none,cache=${p.volumeCache}`,
+    '-device', 'virtio-blk-device,drive=vol',
+    '-netdev', `user,id=net0${fwd}`,
+    '-device', 'virtio-net-device,netdev=net0',
+  ];
+}

@@ -1,0 +1,95 @@
+/**
+ * The microvm driver's pure parts, without booting: the guest settings script (argv and env
+ * must reach the program byte for byte through sh), the initramfs archive, the QEMU command
+ * line, and which packages go into the image.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cpioArchive } from '../../machines/drivers/microvm/cpio.js';
+import { PROJECT_ROOT } from '../../machines/drivers/microvm/image.js';
+import { machineScript } from '../../machines/drivers/microvm/init-script.js';
+import { kernelCommandLine, qemuArgs, type QemuPlan } from '../../machines/drivers/microvm/qemu-args.js';
+import { runtimePackages } from '../../machines/drivers/microvm/rootfs.js';
+import { tempDir } from '../helpers/gateway.js';
+import { itNeeds, program } from '../helpers/requires.js';
+
+const busybox = program('/bin/busybox', ['true'], 'busybox-static');
+
+describe('guest settings script', () => {
+  itNeeds(busybox)('hands argv and env to the program unchanged, whatever they contain', () => {
+    const dir = tempDir('erne-mvparts-');
+    try {
+      const argv = ['/usr/bin/node', "it's", 'a b', '$HOME', '`x`', 'line\nbreak', '"q"', ''];
+      const env = { PLAIN: 'v', TRICKY: "a'b\"c $d `e` \\f\ng" };
+      const script = join(dir, 'machine.sh');
+      writeFileSync(script, machineScript({ argv, env, volumePath: '/data/vol', binds: ['/usr', '/srv/erne'], cwd: '/', hostname: 'm1' }));
+      const out = execFileSync('/bin/busybox', ['sh', '-c', `. ${script}; erne_env; printf '%s\\0' "$@" "$TRICKY" "$PLAIN" "$ERNE_VOLUME" "$ERNE_BINDS"`]).toString();
+      expect(out.split('\0').slice(0, -1)).toEqual([...argv, env.TRICKY, 'v', '/data/vol', '/usr /srv/erne']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses an environment name sh cannot export', () => {
+    expect(() => machineScript({ argv: ['x'], env: { 'A-B': '1' }, volumePath: '/v', binds: [], cwd: '/', hostname: 'h' })).toThrow(/A-B/);
+  });
+});
+
+describe('initramfs archive', () => {
+  itNeeds(busybox)('is a newc cpio that cpio reads, also when two are concatenated', () => {
+    const dir = tempDir('erne-mvparts-');
+    try {
+      const a = cpioArchive([
+        { path: 'bin', kind: 'dir' },
+        { path: 'bin/hello', kind: 'file', data: Buffer.from('hi\n'), mode: 0o755 },
+        { path: 'bin/sh', kind: 'symlink', target: 'busybox' },
+        { path: 'dev/console', kind: 'chardev', major: 5, minor: 1 },
+      ]);
+      expect(a.length % 512).toBe(0);
+      const file = join(dir, 'a.cpio');
+      writeFileSync(file, a);
+      const listing = execFileSync('/bin/busybox', ['sh', '-c', `busybox cpio -t < ${file}`], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+      expect(listing.trim().split('\n')).toEqual(['bin', 'bin/hello', 'bin/sh', 'dev/console']);
+      const out = join(dir, 'out');
+      execFileSync('/bin/busybox', ['sh', '-c', `mkdir ${out} && cd ${out} && busybox cpio -i -d -u < ${file} 2>/dev/null; true`]);
+      expect(execFileSync('/bin/busybox', ['cat', join(out, 'bin/hello')]).toString()).toBe('hi\n');
+      expect(execFileSync('/bin/busybox', ['readlink', join(out, 'bin/sh')]).toString()).toBe('busybox\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('qemu command line', () => {
+  const plan: QemuPlan = {
+    accel: 'tcg', cpus: 1, memoryMb: 512, vmlinux: '/c/vmlinux', initrd: '/w,1/initrd', rootfs: '/c/rootfs.sqfs', volume: '/v/vol.img',
+    volumeCache: 'none', consoleLog: '/w,1/console.log', consoleSocket: 'erne-con', qmpSocket: 'erne-qmp',
+    ports: [{ internal: 9000, host: 19000, protocol: 'tcp' }, { internal: 53, host: 1053, protocol: 'udp' }], hostAddress: '127.0.0.1', tscKhz: 2_600_000,
+  };
+  const after = (args: string[], flag: string) => args.filter((_, i) => args[i - 1] === flag);
+
+  it('tells the kernel the TSC rate (lpj = 4 × kHz at HZ=250) and keeps it quiet', () => {
+    expect(kernelCommandLine(plan)).toBe('console=ttyS0 quiet panic=-1 tsc_early_khz=2600000 lpj=10400000');
+  });
+  it('forwards every port, opens the volume without the host cache, doubles commas in paths', () => {
+    const args = qemuArgs(plan);
+    expect(after(args, '-netdev')).toEqual(['user,id=net0,hostfwd=tcp:127.0.0.1:19000-:9000,hostfwd=udp:127.0.0.1:1053-:53']);
+    expect(after(args, '-drive')).toEqual(['id=root,file=/c/rootfs.sqfs,format=raw,if=none,readonly=on', 'id=vol,file=/v/vol.img,format=raw,if=none,cache=none']);
+    expect(after(args, '-initrd')).toEqual(['/w,1/initrd']); // a plain argument, not an option list
+    expect(after(args, '-chardev')[0]).toContain('logfile=/w,,1/console.log');
+    expect(after(args, '-accel')).toEqual(['tcg']);
+    expect(after(qemuArgs({ ...plan, accel: 'kvm' }), '-cpu')).toEqual(['host']);
+  });
+});
+
+describe('image contents', () => {
+  it('carries the runtime dependencies and none of the dev ones', () => {
+    const pkgs = runtimePackages(PROJECT_ROOT).map((p) => p.slice(PROJECT_ROOT.length + 1));
+    expect(pkgs).toContain('node_modules/lmdb');
+    expect(pkgs).toContain('node_modules/hono');
+    expect(pkgs.some((p) => p.includes('vitest') || p.includes('typescript') || p.includes('@aws-sdk'))).toBe(false);
+    expect(existsSync(join(PROJECT_ROOT, 'package.json'))).toBe(true);
+  });
+});

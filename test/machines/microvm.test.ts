@@ -1,0 +1,118 @@
+/**
+ * The microvm driver end to end: a real gateway in a real QEMU microVM, driven through the
+ * MachineDriver interface, reached with @aws-sdk/client-s3 through user-mode networking.
+ */
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, expect } from 'vitest';
+import { MicroVmDriver } from '../../machines/drivers/microvm/driver.js';
+import { s3Client, tempDir } from '../helpers/gateway.js';
+import { answers, BOOT_TIMEOUT_MS, gatewaySpec, microvmNeeds, processesMentioning } from '../helpers/microvm.js';
+import { describeNeeds, itNeeds } from '../helpers/requires.js';
+import { waitFor } from '../helpers/wait.js';
+
+const dir = tempDir('erne-microvm-');
+const driver = new MicroVmDriver({ stateDir: join(dir, 'driver-state') });
+
+afterAll(async () => {
+  for (const m of await driver.list().catch(() => [])) await driver.destroy(m.machineId).catch(() => undefined);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function getText(url: string, bucket: string, key: string): Promise<string> {
+  // a fresh client each time: connections made to a qemu that has since stopped are dead
+  const s3 = s3Client({ url });
+  try {
+    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return await res.Body!.transformToString();
+  } finally {
+    s3.destroy();
+  }
+}
+
+async function put(url: string, bucket: string, key: string, body: string): Promise<void> {
+  const s3 = s3Client({ url });
+  try {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  } finally {
+    s3.destroy();
+  }
+}
+
+describeNeeds(microvmNeeds)('microvm driver', () => {
+  itNeeds(microvmNeeds)(
+    'boots a gateway VM, keeps its volume across stop/start, suspends and resumes it, and destroy leaves nothing',
+    async () => {
+      const spec = await gatewaySpec(dir, 'gw1');
+      await driver.start(spec);
+      const first = await driver.status('gw1');
+      expect(first.state).toBe('running');
+      expect(['tcg', 'kvm']).toContain(first.detail?.accel);
+      await waitFor('the VM gateway to answer', () => answers(spec.url), BOOT_TIMEOUT_MS, 200);
+
+      const s3 = s3Client({ url: spec.url });
+      await s3.send(new CreateBucketCommand({ Bucket: 'vm-bucket' }));
+      s3.destroy();
+      await put(spec.url, 'vm-bucket', 'before-stop.txt', 'kept on the volume');
+      expect(await getText(spec.url, 'vm-bucket', 'before-stop.txt')).toBe('kept on the volume');
+
+      // stop: the gateway inside gets SIGTERM and exits 0; the guest powers off
+      await driver.stop('gw1', { timeoutMs: 60_000 });
+      expect(await driver.status('gw1')).toMatchObject({ state: 'exited', exitCode: 0 });
+      const log: string[] = [];
+      for await (const line of driver.logs('gw1')) log.push(line);
+      expect(log.join('\n')).toContain('SIGTERM');
+      expect(log.join('\n')).toMatch(/accel (tcg|kvm)/);
+
+      await driver.start(spec);
+      await waitFor('the restarted VM gateway to answer', () => answers(spec.url), BOOT_TIMEOUT_MS, 200);
+      expect(await getText(spec.url, 'vm-bucket', 'before-stop.txt')).toBe('kept on the volume');
+
+      await put(spec.url, 'vm-bucket', 'before-suspend.txt', 'written before the suspend');
+      await driver.suspend!('gw1');
+      expect((await driver.status('gw1')).state).toBe('suspended');
+      expect(processesMentioning(spec.workDir)).toEqual([]);
+      expect(await answers(spec.url, 500)).toBe(false);
+
+      await driver.start(spec);
+      expect(await driver.status('gw1')).toMatchObject({ state: 'running', detail: { boot: 'resumed' } });
+      // resumed, not rebooted: the first request after cont is served by the same gateway
+      await waitFor('the resumed gateway to answer', () => answers(spec.url), 120_000, 50);
+      expect(await getText(spec.url, 'vm-bucket', 'before-suspend.txt')).toBe('written before the suspend');
+      await put(spec.url, 'vm-bucket', 'after-resume.txt', 'still writable');
+      expect(await getText(spec.url, 'vm-bucket', 'after-resume.txt')).toBe('still writable');
+      const resumedLog: string[] = [];
+      for await (const line of driver.logs('gw1')) resumedLog.push(line);
+      expect(resumedLog.join('\n')).toMatch(/resumed in \d+ ms/);
+      expect(resumedLog.filter((l) => l.includes('cold boot'))).toHaveLength(2); // not a third
+
+      await driver.destroy('gw1');
+      expect(await driver.status('gw1')).toEqual({ state: 'missing' });
+      expect(processesMentioning(spec.workDir)).toEqual([]);
+      expect(existsSync(spec.workDir)).toBe(false);
+      expect(existsSync(spec.volumeDir)).toBe(false);
+      expect(readdirSync(join(dir, 'driver-state'))).toEqual([]);
+      expect(await driver.list()).toEqual([]);
+    },
+    4 * BOOT_TIMEOUT_MS,
+  );
+
+  itNeeds(microvmNeeds)(
+    'a new driver adopts a running VM (list after a restart) and stop reaches it',
+    async () => {
+      const spec = await gatewaySpec(dir, 'gw2');
+      await driver.start(spec);
+      const again = new MicroVmDriver({ stateDir: join(dir, 'driver-state') });
+      const listed = await again.list();
+      expect(listed).toEqual([{ machineId: 'gw2', instanceId: 'v1', status: expect.objectContaining({ state: 'running' }) }]);
+      // starting what runs is a no-op: no second qemu
+      await again.start(spec);
+      expect(processesMentioning(spec.workDir)).toHaveLength(1);
+      await again.destroy('gw2');
+      expect(processesMentioning(spec.workDir)).toEqual([]);
+      expect(await driver.status('gw2')).toEqual({ state: 'missing' });
+    },
+    BOOT_TIMEOUT_MS,
+  );
+});
