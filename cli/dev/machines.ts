@@ -75,7 +75,7 @@ export class DevGatewayMachines {
     const entry = driverEntry(opts.driver);
     if (!entry.local) throw new CommandError(`--driver ${opts.driver}: erne dev runs its gateways on this machine, and the ${opts.driver} driver runs machines elsewhere`);
     const dir = join(opts.dataDir, 'machines');
-    const driver = entry.open({ dataDir: dir, log: (l) => opts.notice(`${opts.driver} driver: ${l}`) });
+    const driver = entry.open({ dataDir: dir, log: (l) => opts.notice(l.startsWith(`${opts.driver}: `) ? l : `${opts.driver}: ${l}`) });
     // an earlier erne dev killed outright left its machines running: they go, and so does its store
     for (const left of await driver.list()) {
       if (left.status.state === 'running') opts.notice(`stopping machine ${left.machineId} (pid ${left.status.pid}), left running by an earlier erne dev`);

@@ -65,8 +65,8 @@ const ENTRIES: DriverEntry[] = [
     summary: 'each machine a QEMU microvm on this host, booting the host’s kernel (images cached in ~/.cache/erne/microvm)',
     open: (s) => new MicroVmDriver({ stateDir: join(s.dataDir, 'driver-microvm'), log: s.log }),
     // user-mode networking: the host is 10.0.2.2 to the guest, and hostfwd reaches 0.0.0.0 in it;
-    // a cold boot under TCG on a busy host took 30-70 s here
-    local: { hostAddress: '10.0.2.2', listenHost: '0.0.0.0', hostFiles: false, readyTimeoutMs: 300_000, checkGracePeriod: '300s' },
+    // a cold boot under TCG on a busy host took 30-70 s here, and minutes at worst
+    local: { hostAddress: '10.0.2.2', listenHost: '0.0.0.0', hostFiles: false, readyTimeoutMs: 600_000, checkGracePeriod: '600s' },
   },
   {
     name: 'fly',

@@ -75,7 +75,7 @@ describe('erne dev mistakes', () => {
   it('--help lists its flags and their ERNE_DEV_ twins', async () => {
     const run = await runErne(['dev', '--help']);
     expect(run.code).toBe(0);
-    for (const flag of ['--regions R,R…', '--latency TIME', '--data-dir DIR', '--port N', '--verbose', '--driver process', '--machines-port N', '--json']) expect(run.stdout).toContain(flag);
+    for (const flag of ['--regions R,R…', '--latency TIME', '--data-dir DIR', '--port N', '--verbose', '--driver process|microvm', '--machines-port N', '--json']) expect(run.stdout).toContain(flag);
     for (const twin of ['ERNE_DEV_REGIONS', 'ERNE_DEV_LATENCY', 'ERNE_DEV_DATA_DIR', 'ERNE_DEV_PORT', 'ERNE_DEV_DRIVER', 'ERNE_DEV_MACHINES_PORT']) expect(run.stdout).toContain(twin);
   });
 });
