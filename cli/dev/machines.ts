@@ -100,7 +100,7 @@ export class DevGatewayMachines {
     const config = devGatewayConfig(g, local, JSON.parse(readFileSync(g.clusterFile, 'utf8')) as ClusterFileDoc);
     const m = this.service.control.create(DEV_APP, { region: g.region, name: `${g.region}-gateway`, config });
     this.watched.set(m.id, { region: g.region, port: g.port, down: false });
-    void this.follow(m.id, g.region);
+    let following = false;
     const readyMs = local.readyTimeoutMs ?? READY_TIMEOUT_MS;
     const deadline = Date.now() + readyMs;
     for (;;) {
@@ -108,6 +108,8 @@ export class DevGatewayMachines {
       if (this.stopping) throw new CommandError(`${g.region} gateway was not started: stopping`);
       const ended = rec.events.find((e) => e.type === 'exit' || (e.type === 'start' && e.status === 'failed'));
       if (ended) throw new CommandError(`${g.region} gateway (machine ${m.id}) ${startEnd(ended)} before it was ready${await this.lastWord(m.id)}`);
+      // the driver knows the machine (and its log) once it has started it
+      if (rec.state === 'started' && !following) following = (void this.follow(m.id, g.region), true);
       if (rec.state === 'started' && rec.erne?.pid !== undefined && (await httpAnswers(g.port))) {
         this.watched.get(m.id)!.pid = rec.erne.pid;
         return { machineId: m.id, pid: rec.erne.pid };
