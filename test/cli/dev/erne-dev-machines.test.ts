@@ -2,7 +2,8 @@
  * `erne dev --driver process` as people run it (a child process of dist/cli/erne.js; `npm run
  * build` first): each region's gateway is a machine of the process driver kept by the
  * scheduler. An object written in iad is read in fra with @aws-sdk/client-s3; a SIGKILLed
- * gateway machine is restarted by the scheduler, says so, and serves the object again;
+ * gateway machine is restarted by the scheduler, says so, and serves the object again; the
+ * gateways' log lines are shown as `[iad gateway] …`;
  * `erne machines list` against the printed Machines API shows the machines; Ctrl-C leaves no
  * process it started running (checked by pid: redis-servers, machine supervisors, gateways).
  */
@@ -27,7 +28,7 @@ const body = Buffer.from('written in iad, read in fra '.repeat(2000));
 
 beforeAll(async () => {
   dataDir = tempDir('erne-dev-machines-');
-  dev = await startErneDev(['--regions', 'iad,fra', '--driver', 'process', '--latency', `${LATENCY}ms`, '--data-dir', dataDir]);
+  dev = await startErneDev(['--regions', 'iad,fra', '--driver', 'process', '--latency', `${LATENCY}ms`, '--verbose', '--data-dir', dataDir]);
 }, 90_000);
 
 afterAll(async () => {
@@ -105,6 +106,8 @@ describe('erne dev --regions iad,fra --driver process', () => {
     await iad.send(new CreateBucketCommand({ Bucket: bucket }));
     await iad.send(new PutObjectCommand({ Bucket: bucket, Key: 'hello.txt', Body: body }));
     expect((await readThrough('fra')).equals(body)).toBe(true);
+    // the gateway's own log lines (--verbose: one per request) are shown as erne dev shows its children's
+    await dev.waitFor(/^\[iad gateway\] \{"level":"info".*"op":"PutObject"/m);
   }, 60_000);
 
   it("a SIGKILLed gateway machine is restarted by the scheduler, says so, and serves the object again", async () => {
