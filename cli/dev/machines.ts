@@ -201,8 +201,9 @@ export class DevGatewayMachines {
     try {
       for await (const raw of this.driver.logs(id, { follow: true, signal: this.logs.signal })) {
         const line = parseLogLine(raw);
-        // the driver's own stamped notes are not the gateway's; a line in no stamp (a VM's console) is
-        if ((line.source === 'erne' && line.time !== '') || line.text.trim() === '' || SERVE_BANNER.test(line.text)) continue;
+        // the driver's own stamped notes are not the gateway's; a line in no stamp (a VM's console)
+        // is, unless the driver says it is its own or the guest kernel's
+        if ((line.source === 'erne' && line.time !== '') || line.text.trim() === '' || SERVE_BANNER.test(line.text) || this.entry.local?.ownLines?.test(line.text)) continue;
         this.opts.log(`[${region} gateway] ${line.text}`);
       }
     } catch {

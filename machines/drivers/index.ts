@@ -34,6 +34,8 @@ export interface LocalMachines {
   hostFiles: boolean;
   /** how long a new machine may take to answer on its port (default 60 s; a VM boots first) */
   readyTimeoutMs?: number;
+  /** lines of a machine's log that are the driver's or the guest's own, not the program's (erne dev shows the program's) */
+  ownLines?: RegExp;
   /** the grace period of a gateway's health check (Fly's duration; default the gateway config's): a VM's boot must fit in it */
   checkGracePeriod?: string;
 }
@@ -66,7 +68,7 @@ const ENTRIES: DriverEntry[] = [
     open: (s) => new MicroVmDriver({ stateDir: join(s.dataDir, 'driver-microvm'), log: s.log }),
     // user-mode networking: the host is 10.0.2.2 to the guest, and hostfwd reaches 0.0.0.0 in it;
     // a cold boot under TCG on a busy host took 30-70 s here, and minutes at worst
-    local: { hostAddress: '10.0.2.2', listenHost: '0.0.0.0', hostFiles: false, readyTimeoutMs: 600_000, checkGracePeriod: '600s' },
+    local: { hostAddress: '10.0.2.2', listenHost: '0.0.0.0', hostFiles: false, readyTimeoutMs: 600_000, checkGracePeriod: '600s', ownLines: /^(\[\s*\d+\.\d+\] |erne-microvm: )/ },
   },
   {
     name: 'fly',
