@@ -48,7 +48,7 @@ export async function dev(flags: FlagValues, deps: DevDeps): Promise<void> {
   const dataDir = resolve(opts.dataDir);
   // with --driver the ports are probed once an earlier run's machines (which may hold them) are gone
   if (opts.port !== 0 && !opts.driver) await probePorts(opts);
-  if (opts.driver && opts.machinesPort !== 0) await probeListen('127.0.0.1', opts.machinesPort);
+  if (opts.driver && opts.machinesPort !== 0) await probeListen('127.0.0.1', opts.machinesPort, '--machines-port');
   await prepareDataDir(dataDir);
   const lock = lockDataDir(dataDir);
   const creds = devCredentials(dataDir, rootFromEnv(deps.env));

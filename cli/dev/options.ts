@@ -29,6 +29,9 @@ export function devOptions(flags: FlagValues): DevOptions {
   const port = Number(flags['port'] ?? 0);
   const regions = parseRegions(String(flags['regions'] ?? ''));
   if (port !== 0 && port + regions.length - 1 > 65535) throw new UsageError(`--port: ${regions.length} regions need ports ${port}..${port + regions.length - 1}, past 65535`);
+  const driver = flags['driver'] === undefined ? undefined : parseDriver(String(flags['driver']));
+  const machinesPort = Number(flags['machines-port'] ?? 0);
+  if (machinesPort !== 0 && driver === undefined) throw new UsageError('--machines-port: only with --driver (the Machines API serves the gateways when they are machines)');
   return {
     regions,
     latencyMs: flags['latency'] === undefined ? undefined : parseLatency(String(flags['latency'])),
@@ -36,8 +39,8 @@ export function devOptions(flags: FlagValues): DevOptions {
     port,
     verbose: flags['verbose'] === true,
     json: flags['json'] === true,
-    driver: flags['driver'] === undefined ? undefined : parseDriver(String(flags['driver'])),
-    machinesPort: Number(flags['machines-port'] ?? 0),
+    driver,
+    machinesPort,
   };
 }
 

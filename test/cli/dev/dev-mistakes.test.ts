@@ -57,6 +57,13 @@ const cases: { name: string; args: () => string[]; env?: () => Record<string, st
     message: /^erne: port \d+ on 127\.0\.0\.1 is already in use \(another server is listening there\); choose another with --port$/,
     code: 1,
   },
+  { name: '--machines-port without --driver', args: () => ['--machines-port', '4280'], message: /^erne: --machines-port: only with --driver \(the Machines API serves the gateways when they are machines\)$/, code: 2 },
+  {
+    name: 'a Machines API port in use',
+    args: () => ['--driver', 'process', '--machines-port', String(busyPort)],
+    message: /^erne: port \d+ on 127\.0\.0\.1 is already in use \(another server is listening there\); choose another with --machines-port$/,
+    code: 1,
+  },
 ];
 
 describe('erne dev mistakes', () => {
