@@ -163,13 +163,14 @@ export class DevGatewayMachines {
     if (!w || !m || m.desired === 'destroyed') return;
     // before it first answered, start() speaks for it
     if (w.pid === undefined) return;
-    const newest = m.events.find((e) => e.type === 'exit' || e.type === 'replace');
+    const newest = m.events.find((e) => e.type === 'exit' || e.type === 'replace' || (e.type === 'start' && e.status === 'failed'));
     if (newest && newest.id !== w.told) {
       w.told = newest.id;
       w.down = true;
       const wait = m.next_start_at !== undefined ? ` in ${Number((Math.max(0, m.next_start_at - Date.now()) / 1000).toFixed(2))} s` : '';
       const who = `${w.region} gateway (machine ${id}, pid ${w.pid})`;
       if (newest.type === 'replace') this.opts.notice(`${who} failed its health check; the scheduler replaces it${wait}`);
+      else if (newest.type === 'start') this.opts.notice(`${w.region} gateway (machine ${id}) could not be started again (${String(newest.request?.['error'] ?? 'unknown')}); ${m.desired === 'started' ? `the scheduler tries again${wait}` : 'its restart policy gives up'}`);
       else if (newest.status === 'starting') this.opts.notice(`${who} died (${exitCause(newest.request)}); the scheduler restarts it${wait} (restart policy ${m.config.restart?.policy ?? 'on-failure'})`);
       else this.opts.notice(`${who} ended (${exitCause(newest.request)}); its restart policy does not start it again`);
     }
