@@ -195,6 +195,8 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'data-dir', kind: 'string', env: 'ERNE_DEV_DATA_DIR', default: './erne-dev', value: 'DIR', help: 'one data directory per region in here, the cluster file and the keys' },
       { name: 'port', kind: 'port', env: 'ERNE_DEV_PORT', default: 0, value: 'N', help: "the first region's S3 port, the next regions the next ports (0: any free ports)" },
       { name: 'verbose', kind: 'boolean', env: 'ERNE_DEV_VERBOSE', help: 'gateways log every request, not only warnings' },
+      { name: 'driver', kind: 'string', env: 'ERNE_DEV_DRIVER', value: 'process|microvm', help: "run the gateways as machines of this driver, kept by a scheduler (default: erne dev's own supervisor)" },
+      { name: 'machines-port', kind: 'port', env: 'ERNE_DEV_MACHINES_PORT', default: 0, value: 'N', help: 'with --driver: TCP port of the Machines API on 127.0.0.1 (0: any free port)' },
       json,
     ],
   },

@@ -18,14 +18,16 @@ export interface GatewayMachine {
   clusterFile: string;
   /** the region's Redis (ERNE_REDIS_URL) */
   redisUrl: string;
-  /** the region's LMDB directory, shared by its gateways on this host (ERNE_METADATA_DIR) */
-  metadataDir: string;
+  /** the region's LMDB directory, shared by its gateways on this host (ERNE_METADATA_DIR); none: serve's default, DATA_DIR/meta */
+  metadataDir?: string;
   /** the address it listens on (0.0.0.0 in a network namespace, 127.0.0.1 on the host's own network) */
   host?: string;
   /** ERNE_CLUSTER_SECRET, ERNE_ROOT_ACCESS_KEY, ERNE_ROOT_SECRET_KEY … */
   env?: Record<string, string>;
   erneJs?: string;
   node?: string;
+  /** serve's --log-level (default warn) */
+  logLevel?: 'info' | 'warn';
 }
 
 export const GATEWAY_ROLE = 'gateway';
@@ -33,12 +35,12 @@ export const GATEWAY_ROLE = 'gateway';
 export function gatewayConfig(g: GatewayMachine): MachineConfig {
   return {
     init: {
-      exec: [g.node ?? process.execPath, g.erneJs ?? ERNE_JS, 'serve', '--host', g.host ?? '127.0.0.1', '--port', String(g.port), '--region', g.region, '--cluster', g.clusterFile, '--log-level', 'warn'],
+      exec: [g.node ?? process.execPath, g.erneJs ?? ERNE_JS, 'serve', '--host', g.host ?? '127.0.0.1', '--port', String(g.port), '--region', g.region, '--cluster', g.clusterFile, '--log-level', g.logLevel ?? 'warn'],
     },
     env: {
       ...g.env,
       ERNE_REDIS_URL: g.redisUrl,
-      ERNE_METADATA_DIR: g.metadataDir,
+      ...(g.metadataDir !== undefined ? { ERNE_METADATA_DIR: g.metadataDir } : {}),
       ERNE_INTERNAL_URL: `http://${g.host && g.host !== '0.0.0.0' ? g.host : '127.0.0.1'}:${g.port}`,
     },
     guest: { cpus: 1, memory_mb: 512 },

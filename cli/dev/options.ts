@@ -2,6 +2,7 @@
  * `erne dev`'s flags (parsed by cli/args.ts) as checked options: each mistake is a UsageError,
  * one line naming the flag.
  */
+import { DRIVERS, driverChoices, localDrivers } from '../../machines/drivers/index.js';
 import { UsageError, type FlagValues } from '../args.js';
 
 export interface DevOptions {
@@ -14,6 +15,10 @@ export interface DevOptions {
   /** gateways log every request (info) instead of warnings only */
   verbose: boolean;
   json: boolean;
+  /** undefined: the gateways are children of erne dev's own supervisor; else machines of this driver */
+  driver?: string;
+  /** the Machines API's port when there is a driver (0: a free one) */
+  machinesPort: number;
 }
 
 /** the topology's region names (replication/topology.ts) */
@@ -24,6 +29,9 @@ export function devOptions(flags: FlagValues): DevOptions {
   const port = Number(flags['port'] ?? 0);
   const regions = parseRegions(String(flags['regions'] ?? ''));
   if (port !== 0 && port + regions.length - 1 > 65535) throw new UsageError(`--port: ${regions.length} regions need ports ${port}..${port + regions.length - 1}, past 65535`);
+  const driver = flags['driver'] === undefined ? undefined : parseDriver(String(flags['driver']));
+  const machinesPort = Number(flags['machines-port'] ?? 0);
+  if (machinesPort !== 0 && driver === undefined) throw new UsageError('--machines-port: only with --driver (the Machines API serves the gateways when they are machines)');
   return {
     regions,
     latencyMs: flags['latency'] === undefined ? undefined : parseLatency(String(flags['latency'])),
@@ -31,7 +39,17 @@ export function devOptions(flags: FlagValues): DevOptions {
     port,
     verbose: flags['verbose'] === true,
     json: flags['json'] === true,
+    driver,
+    machinesPort,
   };
+}
+
+/** a driver whose machines run on this host (erne dev's regions are all here) */
+export function parseDriver(name: string): string {
+  const local = localDrivers();
+  if (local.some((e) => e.name === name)) return name;
+  const why = DRIVERS.has(name) ? `the ${name} driver runs its machines elsewhere, erne dev runs them on this machine` : `no driver ${JSON.stringify(name)}`;
+  throw new UsageError(`--driver: ${why}; choose ${driverChoices(local)}`);
 }
 
 export function parseRegions(text: string): string[] {

@@ -23,7 +23,7 @@ export interface ErneDev {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startErneDev(args: string[], env: Record<string, string> = {}): Promise<ErneDev> {
+export async function startErneDev(args: string[], env: Record<string, string> = {}, opts: { readyMs?: number } = {}): Promise<ErneDev> {
   const proc = spawn(process.execPath, [ERNE_JS, 'dev', '--json', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let stdout = '';
@@ -34,12 +34,13 @@ export async function startErneDev(args: string[], env: Record<string, string> =
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
 
-  const deadline = Date.now() + 60_000;
+  const readyMs = opts.readyMs ?? 60_000;
+  const deadline = Date.now() + readyMs;
   while (!stdout.includes('\n')) {
     if (proc.exitCode !== null) throw new Error(`erne dev exited early (code ${proc.exitCode}):\n${out}`);
     if (Date.now() > deadline) {
       proc.kill('SIGKILL');
-      throw new Error(`erne dev printed no endpoints within 60 s:\n${out}`);
+      throw new Error(`erne dev printed no endpoints within ${readyMs / 1000} s:\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -37,6 +37,13 @@ const cases: { name: string; args: () => string[]; env?: () => Record<string, st
   { name: 'an empty region list', args: () => ['--regions', ','], message: /^erne: --regions: name at least one region, e.g. --regions iad,fra,sin$/, code: 2 },
   { name: 'no region list at all', args: () => ['--regions', ''], message: /^erne: --regions: expected a value$/, code: 2 },
   { name: 'a region named twice', args: () => ['--regions', 'iad,fra,iad'], message: /^erne: --regions: iad is named twice$/, code: 2 },
+  { name: 'a driver that does not exist', args: () => ['--driver', 'docker'], message: /^erne: --driver: no driver "docker"; choose process or microvm$/, code: 2 },
+  {
+    name: 'a driver whose machines run elsewhere',
+    args: () => ['--driver', 'fly'],
+    message: /^erne: --driver: the fly driver runs its machines elsewhere, erne dev runs them on this machine; choose process or microvm$/,
+    code: 2,
+  },
   {
     name: 'redis-server not installed',
     args: () => [],
@@ -48,6 +55,13 @@ const cases: { name: string; args: () => string[]; env?: () => Record<string, st
     name: 'a region port in use',
     args: () => ['--port', String(busyPort - 1), '--regions', 'a,b'],
     message: /^erne: port \d+ on 127\.0\.0\.1 is already in use \(another server is listening there\); choose another with --port$/,
+    code: 1,
+  },
+  { name: '--machines-port without --driver', args: () => ['--machines-port', '4280'], message: /^erne: --machines-port: only with --driver \(the Machines API serves the gateways when they are machines\)$/, code: 2 },
+  {
+    name: 'a Machines API port in use',
+    args: () => ['--driver', 'process', '--machines-port', String(busyPort)],
+    message: /^erne: port \d+ on 127\.0\.0\.1 is already in use \(another server is listening there\); choose another with --machines-port$/,
     code: 1,
   },
 ];
@@ -68,7 +82,7 @@ describe('erne dev mistakes', () => {
   it('--help lists its flags and their ERNE_DEV_ twins', async () => {
     const run = await runErne(['dev', '--help']);
     expect(run.code).toBe(0);
-    for (const flag of ['--regions R,R…', '--latency TIME', '--data-dir DIR', '--port N', '--verbose', '--json']) expect(run.stdout).toContain(flag);
-    for (const twin of ['ERNE_DEV_REGIONS', 'ERNE_DEV_LATENCY', 'ERNE_DEV_DATA_DIR', 'ERNE_DEV_PORT']) expect(run.stdout).toContain(twin);
+    for (const flag of ['--regions R,R…', '--latency TIME', '--data-dir DIR', '--port N', '--verbose', '--driver process|microvm', '--machines-port N', '--json']) expect(run.stdout).toContain(flag);
+    for (const twin of ['ERNE_DEV_REGIONS', 'ERNE_DEV_LATENCY', 'ERNE_DEV_DATA_DIR', 'ERNE_DEV_PORT', 'ERNE_DEV_DRIVER', 'ERNE_DEV_MACHINES_PORT']) expect(run.stdout).toContain(twin);
   });
 });
