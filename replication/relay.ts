@@ -78,10 +78,7 @@ export class Relay {
     for (const d of o.dests) this.state.set(d, { sent: new Map(), held: new Map(), seen: new Set(), inFlight: 0, failures: 0, coolUntil: 0 });
   }
 
-  /**
-   * One pass over every destination; returns how many entries it enqueued or sent from pages
-   * that were full (more may wait behind them: pass again). Throws if a queue refused.
-   */
+  /** one pass over every destination; returns how many entries were enqueued or sent directly. Throws if a queue refused. */
   async pass(): Promise<number> {
     this.enqueued = 0;
     // the destinations side by side: one region's queue failing or slow does not hold up the others
@@ -139,9 +136,9 @@ export class Relay {
       for (const id of st.held.keys()) if (!st.seen.has(id)) st.held.delete(id);
       st.seen.clear();
       st.cursor = undefined;
-      return 0;
+    } else {
+      st.cursor = page[page.length - 1];
     }
-    st.cursor = page[page.length - 1];
     return due.length + direct.length;
   }
 

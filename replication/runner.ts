@@ -1,6 +1,7 @@
 /**
  * Runs the relay (relay.ts) in a gateway: a pass every `intervalMs`, another at once when a
- * local write is committed (`kick`) or when the last pass moved entries (there may be more),
+ * local write is committed or a direct delivery left entries waiting (`kick`), or when the
+ * last pass moved entries (there may be more),
  * never two at a time. A pass that fails (Redis down) is retried at the interval and reported
  * to `onPass`; writes never wait for it, since they only commit their outbox entry.
  */

@@ -2,8 +2,10 @@
  * Replication as a gateway runs it, wired from its parts: the outbox sink every write calls
  * in its transaction, and (in one process per host: `deliver`) the relay moving entries into
  * the BullMQ queues of the region's Redis and the workers delivering them over HTTP to the
- * other regions. Nothing here is on a write's path except the sink: a write never waits for
- * Redis or for another region.
+ * other regions; new entries the relay delivers itself at once, through the workers' batcher,
+ * and only what that does not deliver goes through the queues (relay.ts says why). Nothing
+ * here is on a write's path except the sink: a write never waits for Redis or for another
+ * region.
  */
 import type { ChangeSink } from '../metadata/changes.js';
 import type { KvStore, KvTransaction } from '../metadata/kv.js';
