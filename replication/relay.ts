@@ -31,7 +31,11 @@ export interface DirectOptions {
   port: DirectPort;
   /** direct deliveries under way per destination at most; default 4 */
   maxInFlight?: number;
-  /** an entry that found direct delivery busy this long goes into the queue; default 250 ms */
+  /**
+   * an entry that found direct delivery busy this long goes into the queue; default 1 s (a
+   * busy host makes deliveries slow, and sending their backlog through Redis would only add
+   * to its load: the next free delivery takes all that waits, in one request)
+   */
   holdMs?: number;
   /** after a failed direct delivery, the destination gets none for this long, doubling per failure up to capMs */
   coolMs?: number;
@@ -109,7 +113,7 @@ export class Relay {
         // busy: held back for a while, then the queue takes it
         const since = st.held.get(id) ?? now;
         st.held.set(id, since);
-        if (now - since >= (d.holdMs ?? 250)) due.push(id);
+        if (now - since >= (d.holdMs ?? 1000)) due.push(id);
       }
     }
     if (direct.length > 0) {
