@@ -77,6 +77,7 @@ export class Relay {
   private readonly state = new Map<string, DestState>();
   /** entries the last pass added to the queues (not counting direct deliveries) */
   enqueued = 0;
+  private readonly delivering = new Set<Promise<void>>();
 
   constructor(private readonly o: RelayOptions) {
     for (const d of o.dests) this.state.set(d, { sent: new Map(), held: new Map(), seen: new Set(), inFlight: 0, failures: 0, coolUntil: 0 });
@@ -151,10 +152,15 @@ export class Relay {
    * What a failed delivery carried goes into the queue at once; if the queue refuses too, it
    * is forgotten as sent, so the next pass enqueues it.
    */
+  /** settles once the direct deliveries under way have (each is bounded by the peer's timeout) */
+  async idle(): Promise<void> {
+    while (this.delivering.size > 0) await Promise.all([...this.delivering]);
+  }
+
   private deliverDirect(dest: string, st: DestState, entries: OutboxEntry[]): void {
     const d = this.o.direct!;
     st.inFlight++;
-    void d.port
+    const p: Promise<void> = d.port
       .deliver(dest, entries)
       .then(
         () => {
@@ -182,7 +188,9 @@ export class Relay {
       )
       .then((failed) => {
         st.inFlight--;
+        this.delivering.delete(p);
         d.onSettled?.(dest, failed?.error, st.held.size > 0 || failed?.taken === false);
       });
+    this.delivering.add(p);
   }
 }

@@ -155,6 +155,7 @@ function startDelivery(o: ReplicationOptions, dests: string[], monitor: Replicat
     runner,
     async close() {
       await runner.stop();
+      await relay.idle();
       await workers.close();
       await queues.close();
       peer.close();
