@@ -152,6 +152,14 @@ export class Relay {
    * What a failed delivery carried goes into the queue at once; if the queue refuses too, it
    * is forgotten as sent, so the next pass enqueues it.
    */
+  /** a queue job was delivered to `dest`: it answers again, so direct deliveries to it resume without waiting out the cooling off */
+  reopen(dest: string): void {
+    const st = this.state.get(dest);
+    if (!st) return;
+    st.failures = 0;
+    st.coolUntil = 0;
+  }
+
   /** settles once the direct deliveries under way have (each is bounded by the peer's timeout) */
   async idle(): Promise<void> {
     while (this.delivering.size > 0) await Promise.all([...this.delivering]);

@@ -123,7 +123,10 @@ function startDelivery(o: ReplicationOptions, dests: string[], monitor: Replicat
     batcher,
     backoff: o.backoff,
     onError: (err) => redis.failed(err),
-    onResult,
+    onResult: (dest, err) => {
+      if (!err) relay.reopen(dest);
+      onResult(dest, err);
+    },
   });
   monitor.queues = queues;
   const relay = new Relay({

@@ -192,6 +192,19 @@ describe('the relay delivering directly', () => {
     expect(calls.map((c) => c.keys)).toEqual([['a'], ['c'], ['e']]);
   });
 
+  it('a job delivered to the destination ends its cooling off: new entries go directly again', async () => {
+    const r = direct();
+    await write(['a']);
+    await pass(r);
+    await settle(0, new Error('fra could not be reached'));
+    await write(['b'], 2);
+    expect(await pass(r)).toEqual(['fra:b']);
+    r.reopen('fra');
+    await write(['c'], 3);
+    expect(await pass(r)).toEqual([]);
+    expect(calls.map((c) => c.keys)).toEqual([['a'], ['c']]);
+  });
+
   it('a delivery refused as not ready (409) sends its entries to the queue without cooling off the destination', async () => {
     const r = direct();
     await write(['a']);
