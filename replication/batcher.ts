@@ -84,6 +84,43 @@ export class DeliveryBatcher {
   }
 
   /**
+   * The relay's direct delivery (relay.ts): sends `entries` now, without a queue job, in
+   * requests of up to maxEntries / about maxBytes, oldest first, and acknowledges each request's
+   * entries once applied. Entries another delivery carries at the moment are left to it, and
+   * an entry refused alone as not ready lately is left to its job. Throws when a request
+   * failed (what it and the later ones carried stays pending).
+   */
+  async deliverNow(dest: string, entries: OutboxEntry[]): Promise<void> {
+    let settle!: () => void;
+    const done = new Promise<void>((r) => (settle = r));
+    const claimed: OutboxEntry[] = [];
+    for (const e of entries) {
+      const key = keyOf(dest, e.id);
+      if (this.carried.has(key) || this.isNotReady(key)) continue;
+      this.carried.set(key, done);
+      claimed.push(e);
+    }
+    try {
+      claimed.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      let batch: OutboxEntry[] = [];
+      let bytes = 0;
+      for (const e of claimed) {
+        if (batch.length > 0 && (batch.length >= this.maxEntries || bytes + weight(e) > this.maxBytes)) {
+          await this.send(dest, batch);
+          batch = [];
+          bytes = 0;
+        }
+        batch.push(e);
+        bytes += weight(e);
+      }
+      if (batch.length > 0) await this.send(dest, batch);
+    } finally {
+      for (const e of claimed) this.carried.delete(keyOf(dest, e.id));
+      settle();
+    }
+  }
+
+  /**
    * Sends `own` with the oldest other pending entries that no delivery carries (claimed for
    * this batch as they are picked); false when there were none or the batch failed.
    */

@@ -49,6 +49,8 @@ export interface DeliveryWorkersOptions {
   onError?: (err: Error) => void;
   /** `dest` answered at `appliedAt` (ms since epoch) that it applied `entries` (for the lag metrics) */
   onDelivered?: (dest: string, entries: OutboxEntry[], appliedAt: number) => void;
+  /** the batcher to deliver through, when the relay delivers directly through it too (they must share what is carried) */
+  batcher?: DeliveryBatcher;
 }
 
 export class DeliveryWorkers {
@@ -58,7 +60,7 @@ export class DeliveryWorkers {
   private readonly batcher: DeliveryBatcher;
 
   constructor(private readonly o: DeliveryWorkersOptions) {
-    this.batcher = new DeliveryBatcher({ outbox: o.outbox, peer: o.peer, onDelivered: o.onDelivered });
+    this.batcher = o.batcher ?? new DeliveryBatcher({ outbox: o.outbox, peer: o.peer, onDelivered: o.onDelivered });
     const backoff = o.backoff ?? DEFAULT_BACKOFF;
     for (const dest of o.dests) {
       const w = new Worker<DeliveryJob>(queueName(dest), (job) => this.process(dest, job), {

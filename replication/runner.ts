@@ -1,6 +1,7 @@
 /**
  * Runs the relay (relay.ts) in a gateway: a pass every `intervalMs`, another at once when a
- * local write is committed (`kick`) or when the last pass moved entries (there may be more),
+ * local write is committed or a direct delivery left entries waiting (`kick`), or when the
+ * last pass moved entries (there may be more),
  * never two at a time. A pass that fails (Redis down) is retried at the interval and reported
  * to `onPass`; writes never wait for it, since they only commit their outbox entry.
  */
@@ -18,6 +19,8 @@ export interface RelayRunnerOptions {
 
 export class RelayRunner {
   private timer: NodeJS.Timeout | undefined;
+  /** a pass "at once" runs on the next turn of the event loop (a 0 ms timeout waits at least 1 ms) */
+  private immediate: NodeJS.Immediate | undefined;
   private current: Promise<void> | undefined;
   private again = false;
   private stopped = false;
@@ -45,18 +48,25 @@ export class RelayRunner {
   /** stops the timer and waits for a pass in progress */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancel();
     await this.current;
   }
 
   private schedule(ms: number): void {
+    this.cancel();
+    if (ms === 0) this.immediate = setImmediate(() => this.run());
+    else this.timer = setTimeout(() => this.run(), ms);
+  }
+
+  private cancel(): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.run(), ms);
+    clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.immediate = undefined;
   }
 
   private run(): void {
-    this.timer = undefined;
+    this.cancel();
     if (this.stopped || this.current) return;
     this.current = (async () => {
       let moved = 0;

@@ -2,12 +2,15 @@
  * Replication as a gateway runs it, wired from its parts: the outbox sink every write calls
  * in its transaction, and (in one process per host: `deliver`) the relay moving entries into
  * the BullMQ queues of the region's Redis and the workers delivering them over HTTP to the
- * other regions. Nothing here is on a write's path except the sink: a write never waits for
- * Redis or for another region.
+ * other regions; new entries the relay delivers itself at once, through the workers' batcher,
+ * and only what that does not deliver goes through the queues (relay.ts says why). Nothing
+ * here is on a write's path except the sink: a write never waits for Redis or for another
+ * region.
  */
 import type { ChangeSink } from '../metadata/changes.js';
 import type { KvStore, KvTransaction } from '../metadata/kv.js';
 import { Outbox, outboxSink } from '../metadata/outbox.js';
+import { DeliveryBatcher } from './batcher.js';
 import { BullQueues } from './bull-queue.js';
 import { DeliveryWorkers, type BackoffOptions } from './bull-worker.js';
 import { HttpPeer } from './http-peer.js';
@@ -23,8 +26,8 @@ export interface ReplicationOptions {
   log: (line: string) => void;
   /** run the relay and the delivery workers here (one process per host is enough); default true */
   deliver?: boolean;
-  /** relay timing (tests shorten resendAfterMs) */
-  relay?: { intervalMs?: number; resendAfterMs?: number; pageSize?: number };
+  /** relay timing (tests shorten resendAfterMs); direct: false sends every entry through the queue */
+  relay?: { intervalMs?: number; resendAfterMs?: number; pageSize?: number; direct?: boolean };
   backoff?: BackoffOptions;
   /** the gateway's replication metrics (lag, failures, depths; gateway/observe/replication-metrics.ts) */
   metrics?: ReplicationMetrics;
@@ -105,18 +108,25 @@ function startDelivery(o: ReplicationOptions, dests: string[], monitor: Replicat
   const outbox = new Outbox(o.kv);
   const queues = new BullQueues({ redisUrl: o.redisUrl, dests, onError: (err) => redis.failed(err) });
   const peer = new HttpPeer(o.topology);
+  const onResult = (dest: string, err: Error | undefined) => {
+    if (err) monitor.failed(dest);
+    return err ? delivery.get(dest)?.failed(err) : delivery.get(dest)?.worked();
+  };
+  // one batcher for the workers and the relay's direct deliveries: an entry one of them
+  // carries is left alone by the other
+  const batcher = new DeliveryBatcher({ outbox, peer, onDelivered: (dest, entries, appliedAt) => monitor.delivered(dest, entries, appliedAt) });
   const workers = new DeliveryWorkers({
     redisUrl: o.redisUrl,
     dests,
     outbox,
     peer,
+    batcher,
     backoff: o.backoff,
     onError: (err) => redis.failed(err),
     onResult: (dest, err) => {
-      if (err) monitor.failed(dest);
-      return err ? delivery.get(dest)?.failed(err) : delivery.get(dest)?.worked();
+      if (!err) relay.reopen(dest);
+      onResult(dest, err);
     },
-    onDelivered: (dest, entries, appliedAt) => monitor.delivered(dest, entries, appliedAt),
   });
   monitor.queues = queues;
   const relay = new Relay({
@@ -126,17 +136,29 @@ function startDelivery(o: ReplicationOptions, dests: string[], monitor: Replicat
     now: Date.now,
     resendAfterMs: o.relay?.resendAfterMs ?? RESEND_AFTER_MS,
     pageSize: o.relay?.pageSize ?? 256,
+    direct:
+      o.relay?.direct === false
+        ? undefined
+        : {
+            port: { deliver: (dest, entries) => batcher.deliverNow(dest, entries) },
+            // what a delivery held back, or failed to deliver (now in the queue or not), is looked at again at once
+            onSettled: (dest, err, again) => {
+              onResult(dest, err);
+              if (again) runner.kick();
+            },
+          },
   });
-  const runner = new RelayRunner(relay, {
+  const runner: RelayRunner = new RelayRunner(relay, {
     intervalMs: o.relay?.intervalMs,
     // a pass that enqueued reached Redis; one with nothing to enqueue may not have
-    onPass: (err, moved) => (err ? redis.failed(err) : moved > 0 && redis.worked()),
+    onPass: (err) => (err ? redis.failed(err) : relay.enqueued > 0 && redis.worked()),
   });
   runner.start();
   return {
     runner,
     async close() {
       await runner.stop();
+      await relay.idle();
       await workers.close();
       await queues.close();
       peer.close();

@@ -153,4 +153,51 @@ describe('DeliveryBatcher', () => {
     expect(fra.requests.map((r) => r.length)).toEqual([2, 2, 2]);
     expect((await outbox.depth('fra')).count).toBe(0);
   });
+
+  describe('deliverNow (the relay delivering directly)', () => {
+    it('sends the entries it is given in requests of at most maxEntries, oldest first, and acknowledges each', async () => {
+      await record(10);
+      const delivered: string[] = [];
+      const b = new DeliveryBatcher({ outbox, peer: fra, maxEntries: 4, onDelivered: (_d, entries) => delivered.push(...entries.map((e) => e.id)) });
+      const entries = await outbox.pending('fra', undefined, 100);
+      await b.deliverNow('fra', [...entries].reverse());
+      expect(fra.requests).toEqual([
+        ['k00', 'k01', 'k02', 'k03'],
+        ['k04', 'k05', 'k06', 'k07'],
+        ['k08', 'k09'],
+      ]);
+      expect((await outbox.depth('fra')).count).toBe(0);
+      expect(delivered).toHaveLength(10);
+    });
+
+    it('leaves alone what a job carries at the moment, and jobs leave alone what it carries', async () => {
+      const ids = await record(20);
+      const b = new DeliveryBatcher({ outbox, peer: fra, maxEntries: 8 });
+      const entries = await outbox.pending('fra', undefined, 100);
+      await Promise.all([b.deliverNow('fra', entries.slice(0, 10)), ...ids.map((id) => b.deliverJob('fra', id)), b.deliverNow('fra', entries)]);
+      expect(fra.peakPerKey).toBe(1);
+      expect(fra.applied.size).toBe(20);
+      expect((await outbox.depth('fra')).count).toBe(0);
+    });
+
+    it('a request that fails throws: nothing it or the later ones carried is acknowledged', async () => {
+      await record(6);
+      fra.down = true;
+      const b = new DeliveryBatcher({ outbox, peer: fra, maxEntries: 2 });
+      await expect(b.deliverNow('fra', await outbox.pending('fra', undefined, 100))).rejects.toThrow(/could not be reached/);
+      expect(fra.requests).toHaveLength(1);
+      expect((await outbox.depth('fra')).count).toBe(6);
+    });
+
+    it('an entry lately refused alone as not ready is left to its job', async () => {
+      const ids = await record(3);
+      fra.refuse = 'k01';
+      const b = new DeliveryBatcher({ outbox, peer: fra });
+      await expect(b.deliverJob('fra', ids[1]!)).rejects.toThrow(/409/);
+      fra.requests = [];
+      await b.deliverNow('fra', await outbox.pending('fra', undefined, 100));
+      expect(fra.requests).toEqual([['k00', 'k02']]);
+      expect((await outbox.pending('fra', undefined, 10)).map((e) => e.id)).toEqual([ids[1]]);
+    });
+  });
 });

@@ -112,3 +112,149 @@ describe('the relay', () => {
     expect(await pass(relay())).toEqual([]);
   });
 });
+
+describe('the relay delivering directly', () => {
+  /** direct deliveries under way, in order; each settles when the test says */
+  let calls: { dest: string; keys: string[]; ok: () => void; fail: (err: Error) => void }[];
+  let settled: { dest: string; err?: string; again: boolean }[];
+  let onSettle: (() => void) | undefined;
+
+  const keyOf = (e: OutboxEntry) => (e.change as Extract<Change, { kind: 'purge' }>).key;
+  const port = {
+    deliver: (dest: string, entries: OutboxEntry[]) =>
+      new Promise<void>((ok, fail) => calls.push({ dest, keys: entries.map(keyOf), ok, fail })),
+  };
+  function direct(opts: Partial<RelayOptions['direct']> = {}): Relay {
+    return relay({
+      direct: {
+        port,
+        maxInFlight: 1,
+        holdMs: 100,
+        coolMs: 500,
+        onSettled: (dest, err, again) => {
+          settled.push({ dest, err: err?.message, again });
+          onSettle?.();
+        },
+        ...opts,
+      },
+    });
+  }
+  /** settles delivery `i` and waits until the relay has dealt with it */
+  async function settle(i: number, err?: Error & { status?: number }): Promise<void> {
+    const done = new Promise<void>((r) => (onSettle = r));
+    if (err) calls[i]!.fail(err);
+    else calls[i]!.ok();
+    await done;
+  }
+
+  beforeEach(() => {
+    calls = [];
+    settled = [];
+  });
+
+  it('hands new entries to the direct path, not to the queue; an entry it delivered is never enqueued', async () => {
+    const r = direct();
+    await write(['a', 'b']);
+    expect(await pass(r)).toEqual([]);
+    expect(calls.map((c) => c.keys)).toEqual([['a', 'b']]);
+    await ack('fra', 'a', 'b');
+    await settle(0);
+    expect(settled).toEqual([{ dest: 'fra', err: undefined, again: false }]);
+    now += 5000;
+    expect(await pass(r)).toEqual([]);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('what a failed delivery carried goes into the queue at once, and the destination gets none directly while it cools off', async () => {
+    const r = direct();
+    await write(['a']);
+    await pass(r);
+    await settle(0, new Error('fra could not be reached'));
+    expect(added).toEqual(['fra:a']);
+    expect(settled).toEqual([{ dest: 'fra', err: 'fra could not be reached', again: false }]);
+    await write(['b'], 2);
+    now += 499;
+    // cooling off: b goes into the queue; a, enqueued a moment ago, does not go again
+    expect(await pass(r)).toEqual(['fra:b']);
+    now += 1;
+    await write(['c'], 3);
+    expect(await pass(r)).toEqual([]);
+    expect(calls.map((c) => c.keys)).toEqual([['a'], ['c']]);
+    // a second failure in a row cools off twice as long
+    await settle(1, new Error('still unreachable'));
+    await ack('fra', 'a', 'b', 'c');
+    await write(['d'], 4);
+    now += 999;
+    expect(await pass(r)).toEqual(['fra:d']);
+    now += 1;
+    await write(['e'], 5);
+    expect(await pass(r)).toEqual([]);
+    expect(calls.map((c) => c.keys)).toEqual([['a'], ['c'], ['e']]);
+  });
+
+  it('a job delivered to the destination ends its cooling off: new entries go directly again', async () => {
+    const r = direct();
+    await write(['a']);
+    await pass(r);
+    await settle(0, new Error('fra could not be reached'));
+    await write(['b'], 2);
+    expect(await pass(r)).toEqual(['fra:b']);
+    r.reopen('fra');
+    await write(['c'], 3);
+    expect(await pass(r)).toEqual([]);
+    expect(calls.map((c) => c.keys)).toEqual([['a'], ['c']]);
+  });
+
+  it('a delivery refused as not ready (409) sends its entries to the queue without cooling off the destination', async () => {
+    const r = direct();
+    await write(['a']);
+    await pass(r);
+    await settle(0, Object.assign(new Error('409: not ready'), { status: 409 }));
+    expect(added).toEqual(['fra:a']);
+    await write(['b'], 2);
+    expect(await pass(r)).toEqual([]);
+    expect(calls.map((c) => c.keys)).toEqual([['a'], ['b']]);
+  });
+
+  it('while deliveries are busy new entries wait: for the next free one, or the queue after holdMs', async () => {
+    const r = direct();
+    await write(['a']);
+    await pass(r);
+    await write(['b'], 2);
+    expect(await pass(r)).toEqual([]);
+    await ack('fra', 'a');
+    await settle(0);
+    // b waits for a pass: the relay says so
+    expect(settled.at(-1)).toEqual({ dest: 'fra', err: undefined, again: true });
+    await pass(r);
+    expect(calls.map((c) => c.keys)).toEqual([['a'], ['b']]);
+    await write(['c'], 3);
+    expect(await pass(r)).toEqual([]);
+    now += 100;
+    expect(await pass(r)).toEqual(['fra:c']);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('a failed delivery whose entries the queue refused leaves them to the next pass', async () => {
+    const r = direct();
+    await write(['a']);
+    await pass(r);
+    refuse.add('fra');
+    await settle(0, new Error('fra could not be reached'));
+    expect(settled.at(-1)).toEqual({ dest: 'fra', err: 'fra could not be reached', again: true });
+    await expect(r.pass()).rejects.toThrow('queue for fra is down');
+    refuse.clear();
+    expect(await pass(r)).toEqual(['fra:a']);
+  });
+
+  it('an entry delivered directly but still pending resendAfterMs later (its acknowledgement lost) is enqueued', async () => {
+    const r = direct();
+    await write(['a']);
+    await pass(r);
+    await settle(0);
+    now += 999;
+    expect(await pass(r)).toEqual([]);
+    now += 1;
+    expect(await pass(r)).toEqual(['fra:a']);
+  });
+});

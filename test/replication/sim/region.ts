@@ -10,6 +10,7 @@ import type { ObjectLayer } from '../../../metadata/object-layer.js';
 import { createObjectLayer } from '../../../metadata/objects.js';
 import { Outbox, outboxSink } from '../../../metadata/outbox.js';
 import { applyChanges } from '../../../replication/apply.js';
+import { deliver } from '../../../replication/deliver.js';
 import type { PeerPort } from '../../../replication/ports.js';
 import { Relay } from '../../../replication/relay.js';
 import { MemoryKv } from '../../helpers/memory-kv.js';
@@ -29,6 +30,8 @@ export interface RegionOptions {
   queue: QueueOptions;
   /** called when the region's process starts (the run adds its collection loop) */
   onStart?: (region: Region, proc: Process) => void;
+  /** the relay hands new entries straight to deliver() (relay.ts, direct delivery); undefined: all go through the queue */
+  direct?: { maxInFlight: number; holdMs: number; coolMs: number };
 }
 
 /** what one run of the region's process holds; all lost in a crash */
@@ -79,7 +82,25 @@ export class Region {
     const sink = this.capture.sink(outboxSink(this.peers, () => this.wall()));
     proc.layer = createObjectLayer(this.capture.wrap(this.kv), { region: this.name, clock: proc.clock, changes: sink });
     proc.redis = new SimRedis(this.cluster.sched, this.opts.queue, this.outbox, this.peerPort(proc), () => proc.alive, (l) => this.trace(l));
-    proc.relay = new Relay({ dests: this.peers, outbox: this.outbox, queue: proc.redis, now: () => this.wall(), resendAfterMs: this.opts.resendAfterMs, pageSize: this.opts.pageSize });
+    const d = this.opts.direct;
+    const peer = this.peerPort(proc);
+    proc.relay = new Relay({
+      dests: this.peers,
+      outbox: this.outbox,
+      queue: proc.redis,
+      now: () => this.wall(),
+      resendAfterMs: this.opts.resendAfterMs,
+      pageSize: this.opts.pageSize,
+      direct: d && {
+        ...d,
+        coolCapMs: 8 * d.coolMs,
+        port: { deliver: (dest, entries) => deliver(dest, entries, peer, this.outbox) },
+        onSettled: (dest, err, again) => {
+          if (err) this.trace(`direct delivery to ${dest} failed: ${err.message}`);
+          if (again) this.kick();
+        },
+      },
+    });
     this.proc = proc;
     void this.relayLoop(proc);
     this.opts.onStart?.(this, proc);

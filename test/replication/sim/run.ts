@@ -66,6 +66,8 @@ export async function runSeed(seed: number): Promise<SimResult> {
     pageSize: rng.int(1, 6),
     sendTimeoutMs: 300,
     queue: { concurrency: rng.int(1, 2), batch: rng.int(1, 4), attempts: rng.int(1, 4), backoffMs: 30, maxBackoffMs: 400 },
+    // the relay delivering new entries itself, as gateways do, or (a quarter of the seeds) everything through the queue
+    direct: rng.pick([true, true, true, false]) ? { maxInFlight: rng.int(1, 3), holdMs: rng.int(0, 200), coolMs: rng.int(20, 300) } : undefined,
   };
   w.mode = rng.pick(['plain', 'lose', 'collect'] as const);
   const collectEvery = rng.int(20, 300);
