@@ -22,6 +22,7 @@ import { textAsHeader } from './header-text.js';
 import { connectionOf } from './policy/context.js';
 import { uploadOwner } from './forward/upload-owner.js';
 import { bucketRoute, ROUTE_TIMEOUTS, unreachableMessage } from './forward/bucket-route.js';
+import { awaitForwardedBucket } from './forward/arrival.js';
 import { shadowed } from './shadow/hooks.js';
 
 export interface AppOptions {
@@ -123,9 +124,11 @@ export function createApp(svc: Services, opts: AppOptions = {}): Hono<{ Bindings
       const routed = svc.forward && svc.homeOf && svc.control !== undefined && addr.bucket && (!via || svc.region === svc.control);
       const route = routed ? await bucketRoute({ ...svc, homeOf: svc.homeOf!, control: svc.control! }, { bucket: addr.bucket!, op: op.name, headers, uploadId: query.get('uploadId') }) : undefined;
       if (route) {
-        await svc.forward!(req, res, { region: route.region, requestId, unreachable: unreachableMessage(route, addr.bucket!), ...ROUTE_TIMEOUTS });
+        await svc.forward!(req, res, { region: route.region, requestId, unreachable: unreachableMessage(route, addr.bucket!), ...ROUTE_TIMEOUTS, ...(route.why === 'home' ? { route: 'home' as const } : {}) });
         return RESPONSE_ALREADY_SENT;
       }
+      // forwarded here for a bucket whose creation may still be on its way (forward/arrival.ts)
+      if (via && addr.bucket && op.name !== 'CreateBucket') await awaitForwardedBucket(svc, addr.bucket, via.route === 'home' ? svc.region : undefined);
       if (op.name === 'MethodNotAllowed') throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: addr.key ? 'OBJECT' : 'BUCKET' });
       await authorize(svc, auth, keyRecord, { op: op.name, bucket: addr.bucket, key: addr.key, query, headers, ...connectionOf(req.socket) });
       const found = withCannedAcl(op.name, handlerFor(op.name));

@@ -16,18 +16,21 @@ export const FORWARDED_REQUEST_ID = 'x-erne-request-id';
 /** the body-hash field of a forward's signature: its body is the client's, under the client's signature */
 export const CLIENT_SIGNED_BODY = 'client-signed';
 
+/** why the request was forwarded, when it is a home-region bucket's ('home'); see forward/arrival.ts */
+export const FORWARDED_ROUTE = 'x-erne-route';
+
 const REQUEST_ID = /^[0-9A-F]{8,32}$/;
 
 /** headers a client must not choose on a forwarded request: the ones this module signs or sets */
 export function isForwardHeader(name: string): boolean {
   const n = name.toLowerCase();
-  return n.startsWith('x-erne-cluster-') || n === FORWARDED_REQUEST_ID;
+  return n.startsWith('x-erne-cluster-') || n === FORWARDED_REQUEST_ID || n === FORWARDED_ROUTE;
 }
 
 /** what a forward adds to the request's headers, as name/value pairs */
-export function forwardHeaders(secret: string, self: string, method: string, target: string, requestId: string): string[] {
+export function forwardHeaders(secret: string, self: string, method: string, target: string, requestId: string, route?: 'home'): string[] {
   const signed = signClusterRequest(secret, { method, target, bodySha256: CLIENT_SIGNED_BODY, region: self });
-  return [...Object.entries(signed).flat(), FORWARDED_REQUEST_ID, requestId];
+  return [...Object.entries(signed).flat(), FORWARDED_REQUEST_ID, requestId, ...(route ? [FORWARDED_ROUTE, route] : [])];
 }
 
 export interface Forwarded {
@@ -35,6 +38,8 @@ export interface Forwarded {
   from: string;
   /** its id for the request, when it sent a well-formed one */
   requestId?: string;
+  /** 'home': forwarded because the sender holds the bucket as homed here */
+  route?: 'home';
 }
 
 /** Recognises a request another region of the cluster forwarded here (undefined: a client's own). */
@@ -45,6 +50,6 @@ export function forwardVerifier(secret: string): (req: IncomingMessage) => Forwa
     const v = verifyClusterRequest(secret, req.method ?? 'GET', req.url ?? '/', req.headers, nonces);
     if (!v.ok || v.bodySha256 !== CLIENT_SIGNED_BODY) return undefined;
     const id = req.headers[FORWARDED_REQUEST_ID];
-    return { from: v.region, ...(typeof id === 'string' && REQUEST_ID.test(id) ? { requestId: id } : {}) };
+    return { from: v.region, ...(typeof id === 'string' && REQUEST_ID.test(id) ? { requestId: id } : {}), ...(req.headers[FORWARDED_ROUTE] === 'home' ? { route: 'home' as const } : {}) };
   };
 }

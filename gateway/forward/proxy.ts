@@ -52,6 +52,8 @@ export interface ForwardTarget {
   probeAfterMs?: number;
   /** default 10 s */
   pingTimeoutMs?: number;
+  /** 'home': the region serves the bucket as its home (the receiver waits for that to arrive: forward/arrival.ts) */
+  route?: 'home';
 }
 
 export type RegionForward = (req: IncomingMessage, res: ServerResponse, target: ForwardTarget) => Promise<void>;
@@ -112,12 +114,12 @@ export function createRegionForwarder(topology: Topology, opts: ForwardOptions =
 }
 
 /** the request's headers as received, plus the loop guard and the signed forward headers (none of them the client's) */
-function forwardedHeaders(req: IncomingMessage, topology: Topology, requestId: string): OutgoingHttpHeader[] {
+function forwardedHeaders(req: IncomingMessage, topology: Topology, requestId: string, route?: 'home'): OutgoingHttpHeader[] {
   const out: string[] = [];
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     if (!isForwardHeader(req.rawHeaders[i]!)) out.push(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
   }
-  return [...out, FORWARDED_FROM, topology.self, ...forwardHeaders(topology.secret, topology.self, req.method ?? 'GET', req.url ?? '/', requestId)];
+  return [...out, FORWARDED_FROM, topology.self, ...forwardHeaders(topology.secret, topology.self, req.method ?? 'GET', req.url ?? '/', requestId, route)];
 }
 
 function attempt(
@@ -147,7 +149,7 @@ function attempt(
       method: req.method,
       path: req.url,
       // an array: sent as is (case, order, repeats), and node adds no Host of its own
-      headers: forwardedHeaders(req, topology, target.requestId) as unknown as http.OutgoingHttpHeaders,
+      headers: forwardedHeaders(req, topology, target.requestId, target.route) as unknown as http.OutgoingHttpHeaders,
       agent: agent ?? false,
     });
     const connectTimer = setTimeout(() => up.destroy(new Error(`no connection within ${connectMs} ms`)), connectMs);
