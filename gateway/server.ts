@@ -17,7 +17,7 @@ import { openMetadataStore } from '../metadata/open.js';
 import { setVersionIdWriter } from '../metadata/version-id.js';
 import { createMultipartLayer } from '../metadata/multipart.js';
 import { createObjectLayer } from '../metadata/objects.js';
-import { startReplication, type Replication } from '../replication/service.js';
+import type { Replication } from '../replication/service.js';
 import type { Topology } from '../replication/topology.js';
 import { createApp } from './app.js';
 import { createAdminHandler, isAdminRequest } from './admin/http.js';
@@ -164,9 +164,11 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   // one clock for every writer of this process (the object layer and the bucket-config store),
   // told of every remote time replication applies; in a cluster, one change sink for both
   const clock = new HybridClock();
+  // loaded only in a cluster: the queue (bullmq, ioredis) is the largest part of the gateway's
+  // imports, and a single region's start (a microVM's cold boot under TCG) should not pay for it
   const replication: Replication | undefined =
     opts.cluster &&
-    startReplication({
+    (await import('../replication/service.js')).startReplication({
       kv,
       topology: opts.cluster.topology,
       redisUrl: opts.cluster.redisUrl,

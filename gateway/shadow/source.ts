@@ -5,7 +5,7 @@
 import type { Readable } from 'node:stream';
 import aws4 from 'aws4';
 import { XMLParser } from 'fast-xml-parser';
-import { Agent, request } from 'undici';
+import type { Agent } from 'undici';
 import type { ShadowConfig } from './types.js';
 
 export interface SourceAnswer {
@@ -52,7 +52,13 @@ function encodeSegment(s: string): string {
   return encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
 }
 
-const agent = new Agent({ keepAliveTimeout: 30_000, connect: { timeout: 10_000 } });
+// undici is loaded at the first call to a source: most gateways have no shadow bucket, and its
+// ~100 modules are a large part of the start under emulation (a microVM under TCG)
+let client: Promise<{ agent: Agent; request: typeof import('undici').request }> | undefined;
+function undici(): Promise<{ agent: Agent; request: typeof import('undici').request }> {
+  client ??= import('undici').then(({ Agent, request }) => ({ agent: new Agent({ keepAliveTimeout: 30_000, connect: { timeout: 10_000 } }), request }));
+  return client;
+}
 const xml = new XMLParser({ isArray: (name) => name === 'Contents' || name === 'CommonPrefixes', parseTagValue: false });
 
 function flatHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
@@ -87,6 +93,7 @@ export class ShadowSource {
       { accessKeyId: this.config.accessKeyId, secretAccessKey: this.config.secretAccessKey },
     );
     try {
+      const { agent, request } = await undici();
       const res = await request(new URL(path, this.base.origin), {
         method: method as 'GET',
         headers: signed.headers as Record<string, string>,
