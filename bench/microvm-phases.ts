@@ -3,16 +3,18 @@
  * time since `start`, next to the init's own guest-uptime stamps (kernel → init → modules →
  * disks → program), then the first HTTP answer and qemu's CPU seconds. `--command node` runs a
  * bare Node HTTP server instead of the gateway, which separates "VM + Node's start" from the
- * gateway's own start.
- *   npm run build && node dist/bench/microvm-phases.js [--command gateway|node] [--runs 3]
+ * gateway's own start. `--node-flags '…'` are given to the guest's node.
+ *   npm run build && node dist/bench/microvm-phases.js [--command gateway|node] [--runs 3] [--node-flags '…'] [--profile DIR]
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MicroVmDriver } from '../machines/drivers/microvm/driver.js';
 import { PROJECT_ROOT } from '../machines/drivers/microvm/image.js';
+import { run as runTool } from '../machines/drivers/microvm/run.js';
+import { VOLUME_FILE } from '../machines/drivers/microvm/volume.js';
 
 const flag = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -20,6 +22,10 @@ const flag = (name: string, def: string) => {
 };
 const COMMAND = flag('command', 'gateway');
 const RUNS = Number(flag('runs', '1'));
+/** flags for the guest's node (before the script), to try V8 settings under TCG */
+const NODE_FLAGS = flag('node-flags', '').split(' ').filter(Boolean);
+/** --profile DIR: the guest's node writes a V8 CPU profile of its start, copied out to DIR */
+const PROFILE = flag('profile', '');
 const ERNE_JS = join(PROJECT_ROOT, 'dist', 'cli', 'erne.js');
 const BARE_SERVER = "require('http').createServer((q, s) => s.end('ok')).listen(9000, '0.0.0.0', () => console.log('listening after ' + Math.round(process.uptime() * 1000) + ' ms of node'))";
 
@@ -53,8 +59,9 @@ async function once(driver: MicroVmDriver, dir: string, run: number): Promise<Re
   const url = `http://127.0.0.1:${port}/`;
   const volumeDir = join(dir, `volume-${run}`);
   const argv = COMMAND === 'node'
-    ? [process.execPath, '-e', BARE_SERVER]
-    : [process.execPath, ERNE_JS, 'serve', '--host', '0.0.0.0', '--port', '9000', '--data-dir', volumeDir];
+    ? [process.execPath, ...NODE_FLAGS, '-e', BARE_SERVER]
+    : [process.execPath, ...NODE_FLAGS, ERNE_JS, 'serve', '--host', '0.0.0.0', '--port', '9000', '--data-dir', volumeDir];
+  if (PROFILE) argv.splice(1, 0, '--cpu-prof', `--cpu-prof-dir=${volumeDir}/prof`);
   const id = `phases-${run}`;
   const t0 = Date.now();
   await driver.start({
@@ -67,18 +74,28 @@ async function once(driver: MicroVmDriver, dir: string, run: number): Promise<Re
   const follow = (async () => {
     for await (const line of driver.logs(id, { follow: true, signal: stop.signal })) lines.push(`${String(Date.now() - t0).padStart(6)} ms  ${line}`);
   })().catch(() => undefined);
-  while (!(await answers(url))) await new Promise((r) => setTimeout(r, 20));
+  while (!(await answers(url))) {
+    const st = await driver.status(id);
+    if (st.state !== 'running') throw new Error(`the machine ended before answering (${st.state}):\n${lines.slice(-5).join('\n')}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
   const firstAnswerMs = Date.now() - t0;
   const pid = (await driver.status(id)).pid!;
   const cpu = cpuSeconds(pid);
   await new Promise((r) => setTimeout(r, 300)); // let the follower read the last lines
   stop.abort();
   await follow;
+  if (PROFILE) {
+    // the profile is written when node exits; then it is read out of the stopped VM's ext4 volume
+    await driver.stop(id, { timeoutMs: 60_000 });
+    mkdirSync(PROFILE, { recursive: true });
+    await runTool('debugfs', ['-R', `rdump /prof ${PROFILE}`, join(volumeDir, VOLUME_FILE)]);
+  }
   await driver.destroy(id);
   console.error(`--- run ${run} (${COMMAND}): qemu launched at ${launchedMs} ms`);
   for (const l of lines) console.error(l);
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  return { command: COMMAND, run, firstAnswerMs, qemuCpuS: cpu, loadavg: load };
+  return { command: COMMAND, nodeFlags: NODE_FLAGS.join(' '), run, firstAnswerMs, qemuCpuS: cpu, loadavg: load };
 }
 
 async function main(): Promise<void> {

@@ -42,7 +42,7 @@ import { createRegionObjectHandler } from './internal-object.js';
 import { clusterPlacement } from './cluster-placement.js';
 import { createRepairHandler } from './internal-repair.js';
 import type { RepairService } from '../replication/repair/service.js';
-import { startRepair, type RepairSettings } from '../replication/repair/start.js';
+import type { RepairSettings } from '../replication/repair/start.js';
 import { createRegionForwarder } from './forward/proxy.js';
 import { forwardVerifier } from './forward/forward-auth.js';
 import { bucketHome, isBucketHome } from '../replication/bucket-home.js';
@@ -210,7 +210,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   // in a cluster: anti-entropy passes (scheduled in the process that delivers) and on demand
   const repair =
     opts.cluster &&
-    startRepair({ kv, topology: opts.cluster.topology, observe: (hlc) => void clock.update(hlc), log, schedule: opts.replicationWorker !== false, settings: opts.cluster.repair });
+    (await import('../replication/repair/start.js')).startRepair({ kv, topology: opts.cluster.topology, observe: (hlc) => void clock.update(hlc), log, schedule: opts.replicationWorker !== false, settings: opts.cluster.repair });
   const regionObject = opts.cluster && createRegionObjectHandler({ topology: opts.cluster.topology, svc: { layer, blobs, multipart, remote }, log });
   const internal = createInternalHandler({
     blobs,

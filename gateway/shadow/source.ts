@@ -3,7 +3,6 @@
  * (aws4), bodies streamed both ways (uploads sent UNSIGNED-PAYLOAD with their length).
  */
 import type { Readable } from 'node:stream';
-import aws4 from 'aws4';
 import { XMLParser } from 'fast-xml-parser';
 import type { Agent } from 'undici';
 import type { ShadowConfig } from './types.js';
@@ -54,9 +53,19 @@ function encodeSegment(s: string): string {
 
 // undici is loaded at the first call to a source: most gateways have no shadow bucket, and its
 // ~100 modules are a large part of the start under emulation (a microVM under TCG)
-let client: Promise<{ agent: Agent; request: typeof import('undici').request }> | undefined;
-function undici(): Promise<{ agent: Agent; request: typeof import('undici').request }> {
-  client ??= import('undici').then(({ Agent, request }) => ({ agent: new Agent({ keepAliveTimeout: 30_000, connect: { timeout: 10_000 } }), request }));
+// (aws4 the same)
+interface Client {
+  agent: Agent;
+  request: typeof import('undici').request;
+  sign: typeof import('aws4').sign;
+}
+let client: Promise<Client> | undefined;
+function sourceClient(): Promise<Client> {
+  client ??= Promise.all([import('undici'), import('aws4')]).then(([{ Agent, request }, aws4]) => ({
+    agent: new Agent({ keepAliveTimeout: 30_000, connect: { timeout: 10_000 } }),
+    request,
+    sign: aws4.default.sign.bind(aws4.default),
+  }));
   return client;
 }
 const xml = new XMLParser({ isArray: (name) => name === 'Contents' || name === 'CommonPrefixes', parseTagValue: false });
@@ -81,7 +90,8 @@ export class ShadowSource {
   private async send(method: string, key: string | undefined, query: string, headers: Record<string, string>, body?: Readable): Promise<SourceAnswer> {
     const prefix = this.base.pathname.replace(/\/+$/, '');
     const path = `${prefix}/${encodeSegment(this.config.bucket)}${key === undefined ? '' : '/' + key.split('/').map(encodeSegment).join('/')}${query ? '?' + query : ''}`;
-    const signed = aws4.sign(
+    const { agent, request, sign } = await sourceClient();
+    const signed = sign(
       {
         host: this.base.host,
         path,
@@ -93,7 +103,6 @@ export class ShadowSource {
       { accessKeyId: this.config.accessKeyId, secretAccessKey: this.config.secretAccessKey },
     );
     try {
-      const { agent, request } = await undici();
       const res = await request(new URL(path, this.base.origin), {
         method: method as 'GET',
         headers: signed.headers as Record<string, string>,
