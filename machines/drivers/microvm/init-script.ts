@@ -61,7 +61,10 @@ ip link set eth0 up
 ip addr add 10.0.2.15/24 dev eth0
 ip route add default via 10.0.2.2
 stty -F /dev/console -echo
-export PATH=/usr/local/bin:/usr/bin:/bin HOME=/root TZ=UTC
+# TZ: without it Node scans zoneinfo at its first answer. msgpackr's native extractor is a
+# second add-on to load and detect (libc probing) at start, costly under TCG; the machine's
+# own env (erne_env, below) can turn it back on
+export PATH=/usr/local/bin:/usr/bin:/bin HOME=/root TZ=UTC MSGPACKR_NATIVE_ACCELERATION_DISABLED=true
 erne_env
 cd "$ERNE_CWD" 2>/dev/null || cd /
 echo "${READY_MARK}$1 (guest up $(up) s: init $t_init, modules $t_modules, disks $t_disks)"
