@@ -4,7 +4,7 @@
  * disks → program), then the first HTTP answer and qemu's CPU seconds. `--command node` runs a
  * bare Node HTTP server instead of the gateway, which separates "VM + Node's start" from the
  * gateway's own start. `--node-flags '…'` are given to the guest's node.
- *   npm run build && node dist/bench/microvm-phases.js [--command gateway|node] [--runs 3] [--node-flags '…'] [--profile DIR]
+ *   npm run build && node dist/bench/microvm-phases.js [--command gateway|node] [--runs 3] [--cpus 1] [--node-flags '…'] [--profile DIR]
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -22,6 +22,7 @@ const flag = (name: string, def: string) => {
 };
 const COMMAND = flag('command', 'gateway');
 const RUNS = Number(flag('runs', '1'));
+const CPUS = Number(flag('cpus', '1'));
 /** flags for the guest's node (before the script), to try V8 settings under TCG */
 const NODE_FLAGS = flag('node-flags', '').split(' ').filter(Boolean);
 /** --profile DIR: the guest's node writes a V8 CPU profile of its start, copied out to DIR */
@@ -66,7 +67,7 @@ async function once(driver: MicroVmDriver, dir: string, run: number): Promise<Re
   const t0 = Date.now();
   await driver.start({
     machineId: id, instanceId: 'v1', app: 'erne', region: 'local', argv, env: {}, volumeDir, workDir: join(dir, `work-${run}`),
-    ports: [{ internal: 9000, host: port, protocol: 'tcp' }], guest: { cpus: 1, memoryMb: 512 },
+    ports: [{ internal: 9000, host: port, protocol: 'tcp' }], guest: { cpus: CPUS, memoryMb: 512 },
   });
   const launchedMs = Date.now() - t0;
   const stop = new AbortController();
@@ -95,7 +96,7 @@ async function once(driver: MicroVmDriver, dir: string, run: number): Promise<Re
   console.error(`--- run ${run} (${COMMAND}): qemu launched at ${launchedMs} ms`);
   for (const l of lines) console.error(l);
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  return { command: COMMAND, nodeFlags: NODE_FLAGS.join(' '), run, firstAnswerMs, qemuCpuS: cpu, loadavg: load };
+  return { command: COMMAND, cpus: CPUS, nodeFlags: NODE_FLAGS.join(' '), run, firstAnswerMs, qemuCpuS: cpu, loadavg: load };
 }
 
 async function main(): Promise<void> {

@@ -62,9 +62,11 @@ ip addr add 10.0.2.15/24 dev eth0
 ip route add default via 10.0.2.2
 stty -F /dev/console -echo
 # TZ: without it Node scans zoneinfo at its first answer. msgpackr's native extractor is a
-# second add-on to load and detect (libc probing) at start, costly under TCG; the machine's
-# own env (erne_env, below) can turn it back on
-export PATH=/usr/local/bin:/usr/bin:/bin HOME=/root TZ=UTC MSGPACKR_NATIVE_ACCELERATION_DISABLED=true
+# second add-on to find and load at start, costly under TCG; LIBC spares node-gyp-build (which
+# finds LMDB's add-on) its libc detection. The machine's own env (erne_env, below) wins.
+libc=glibc
+ls /lib/ld-musl-* >/dev/null 2>&1 && libc=musl
+export PATH=/usr/local/bin:/usr/bin:/bin HOME=/root TZ=UTC MSGPACKR_NATIVE_ACCELERATION_DISABLED=true LIBC=$libc
 erne_env
 cd "$ERNE_CWD" 2>/dev/null || cd /
 echo "${READY_MARK}$1 (guest up $(up) s: init $t_init, modules $t_modules, disks $t_disks)"
