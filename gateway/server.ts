@@ -17,7 +17,7 @@ import { openMetadataStore } from '../metadata/open.js';
 import { setVersionIdWriter } from '../metadata/version-id.js';
 import { createMultipartLayer } from '../metadata/multipart.js';
 import { createObjectLayer } from '../metadata/objects.js';
-import { startReplication, type Replication } from '../replication/service.js';
+import type { Replication } from '../replication/service.js';
 import type { Topology } from '../replication/topology.js';
 import { createApp } from './app.js';
 import { createAdminHandler, isAdminRequest } from './admin/http.js';
@@ -42,7 +42,7 @@ import { createRegionObjectHandler } from './internal-object.js';
 import { clusterPlacement } from './cluster-placement.js';
 import { createRepairHandler } from './internal-repair.js';
 import type { RepairService } from '../replication/repair/service.js';
-import { startRepair, type RepairSettings } from '../replication/repair/start.js';
+import type { RepairSettings } from '../replication/repair/start.js';
 import { createRegionForwarder } from './forward/proxy.js';
 import { forwardVerifier } from './forward/forward-auth.js';
 import { bucketHome, isBucketHome } from '../replication/bucket-home.js';
@@ -164,9 +164,11 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   // one clock for every writer of this process (the object layer and the bucket-config store),
   // told of every remote time replication applies; in a cluster, one change sink for both
   const clock = new HybridClock();
+  // loaded only in a cluster: the queue (bullmq, ioredis) is the largest part of the gateway's
+  // imports, and a single region's start (a microVM's cold boot under TCG) should not pay for it
   const replication: Replication | undefined =
     opts.cluster &&
-    startReplication({
+    (await import('../replication/service.js')).startReplication({
       kv,
       topology: opts.cluster.topology,
       redisUrl: opts.cluster.redisUrl,
@@ -208,7 +210,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   // in a cluster: anti-entropy passes (scheduled in the process that delivers) and on demand
   const repair =
     opts.cluster &&
-    startRepair({ kv, topology: opts.cluster.topology, observe: (hlc) => void clock.update(hlc), log, schedule: opts.replicationWorker !== false, settings: opts.cluster.repair });
+    (await import('../replication/repair/start.js')).startRepair({ kv, topology: opts.cluster.topology, observe: (hlc) => void clock.update(hlc), log, schedule: opts.replicationWorker !== false, settings: opts.cluster.repair });
   const regionObject = opts.cluster && createRegionObjectHandler({ topology: opts.cluster.topology, svc: { layer, blobs, multipart, remote }, log });
   const internal = createInternalHandler({
     blobs,

@@ -3,9 +3,8 @@
  * (aws4), bodies streamed both ways (uploads sent UNSIGNED-PAYLOAD with their length).
  */
 import type { Readable } from 'node:stream';
-import aws4 from 'aws4';
 import { XMLParser } from 'fast-xml-parser';
-import { Agent, request } from 'undici';
+import type { Agent } from 'undici';
 import type { ShadowConfig } from './types.js';
 
 export interface SourceAnswer {
@@ -52,7 +51,23 @@ function encodeSegment(s: string): string {
   return encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
 }
 
-const agent = new Agent({ keepAliveTimeout: 30_000, connect: { timeout: 10_000 } });
+// undici is loaded at the first call to a source: most gateways have no shadow bucket, and its
+// ~100 modules are a large part of the start under emulation (a microVM under TCG)
+// (aws4 the same)
+interface Client {
+  agent: Agent;
+  request: typeof import('undici').request;
+  sign: typeof import('aws4').sign;
+}
+let client: Promise<Client> | undefined;
+function sourceClient(): Promise<Client> {
+  client ??= Promise.all([import('undici'), import('aws4')]).then(([{ Agent, request }, aws4]) => ({
+    agent: new Agent({ keepAliveTimeout: 30_000, connect: { timeout: 10_000 } }),
+    request,
+    sign: aws4.default.sign.bind(aws4.default),
+  }));
+  return client;
+}
 const xml = new XMLParser({ isArray: (name) => name === 'Contents' || name === 'CommonPrefixes', parseTagValue: false });
 
 function flatHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
@@ -75,7 +90,8 @@ export class ShadowSource {
   private async send(method: string, key: string | undefined, query: string, headers: Record<string, string>, body?: Readable): Promise<SourceAnswer> {
     const prefix = this.base.pathname.replace(/\/+$/, '');
     const path = `${prefix}/${encodeSegment(this.config.bucket)}${key === undefined ? '' : '/' + key.split('/').map(encodeSegment).join('/')}${query ? '?' + query : ''}`;
-    const signed = aws4.sign(
+    const { agent, request, sign } = await sourceClient();
+    const signed = sign(
       {
         host: this.base.host,
         path,

@@ -37,8 +37,11 @@ mkdir -p /proc /sys /dev /tmp /run /root
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+up() { cut -d" " -f1 /proc/uptime; }
+t_init=$(up)
 for m in $(cat /modules/order); do insmod /modules/$m.ko 2>/dev/null || echo "erne-microvm: insmod $m failed"; done
 if grep -q erne.probe /proc/cmdline; then echo "${PROBE_MARK}"; poweroff -f; fi
+t_modules=$(up)
 . /etc/erne-machine.sh
 mkdir -p /.ro
 mount -t squashfs -o ro /dev/vda /.ro || echo "erne-microvm: cannot mount the image"
@@ -47,6 +50,7 @@ for d in $ERNE_BINDS; do mkdir -p "$d"; mount --bind "/.ro$d" "$d"; done
 [ -e /lib ] || ln -s usr/lib /lib
 mkdir -p "$ERNE_VOLUME"
 mount -t ext4 -o noatime /dev/vdb "$ERNE_VOLUME" || echo "erne-microvm: cannot mount the volume"
+t_disks=$(up)
 echo "root:x:0:0:root:/root:/bin/sh" > /etc/passwd
 echo "root:x:0:" > /etc/group
 printf '127.0.0.1 localhost\\n10.0.2.15 %s\\n' "$ERNE_HOSTNAME" > /etc/hosts
@@ -57,10 +61,15 @@ ip link set eth0 up
 ip addr add 10.0.2.15/24 dev eth0
 ip route add default via 10.0.2.2
 stty -F /dev/console -echo
-export PATH=/usr/local/bin:/usr/bin:/bin HOME=/root TZ=UTC
+# TZ: without it Node scans zoneinfo at its first answer. msgpackr's native extractor is a
+# second add-on to find and load at start, costly under TCG; LIBC spares node-gyp-build (which
+# finds LMDB's add-on) its libc detection. The machine's own env (erne_env, below) wins.
+libc=glibc
+ls /lib/ld-musl-* >/dev/null 2>&1 && libc=musl
+export PATH=/usr/local/bin:/usr/bin:/bin HOME=/root TZ=UTC MSGPACKR_NATIVE_ACCELERATION_DISABLED=true LIBC=$libc
 erne_env
 cd "$ERNE_CWD" 2>/dev/null || cd /
-echo "${READY_MARK}$1 (guest up $(cut -d" " -f1 /proc/uptime) s)"
+echo "${READY_MARK}$1 (guest up $(up) s: init $t_init, modules $t_modules, disks $t_disks)"
 # the program writes to a pipe, not to the console tty: a tty-owning program (node) would
 # otherwise keep the relay below from reading the console
 mkfifo /run/out
