@@ -50,8 +50,8 @@ export function runLines(endpoint: string, run: RepairRun): string[] {
   if (c?.collected) {
     const k = c.collected.kept;
     lines.push(
-      `  tombstones: horizon ${new Date(c.collected.horizon).toISOString()}; collected ${n(c.collected.tombstones)} tombstones and ${n(c.collected.nullMarks)} null marks; ` +
-        `${n(k.tombstones + k.nullMarks)} newer kept`,
+      `  tombstones: horizon ${new Date(c.collected.horizon).toISOString()}; collected ${n(c.collected.tombstones)} tombstones, ${n(c.collected.nullMarks)} null marks ` +
+        `and ${n(c.collected.bucketMarks ?? 0)} deleted-bucket markers; ${n(k.tombstones + k.nullMarks + (k.bucketMarks ?? 0))} newer kept`,
     );
   } else if (c) lines.push(`  tombstones: none collected: ${c.missing.join(', ')} did not answer`);
   return lines;

@@ -7,8 +7,19 @@
  * bucket may hold any number of each, so this runs in bounded transactions:
  *
  *   ('bd', bucket)  → the bucket record is gone but some of its records are not cleared yet
- *   ('bx', bucket)  → the creation time of the newest incarnation of the name deleted: a
- *                     replicated change for it (or an older one) arriving late is dropped
+ *   ('bx', bucket)  → { c: the creation time of the newest incarnation of the name deleted,
+ *                       d: the HLC of its deletion }: a replicated change for it (or an older
+ *                       one) arriving late is dropped. Markers written before the deletion
+ *                       time was kept hold the creation time alone (a number).
+ *
+ * A gone marker is collected under the tombstone horizon (tombstone-collect.ts) once both its
+ * incarnation's creation and its deletion are older than the horizon. Why a late change for
+ * that incarnation is still refused afterwards: every change names its incarnation by
+ * creation time, and a region refuses a change whose incarnation it does not hold when that
+ * creation time is under its horizon (replication/apply.ts bucketMatches): the bucket-created
+ * change was committed no later than that time (its stamp's wall is at most createdAt,
+ * objects.ts createBucket), so every region applied it; a region not holding the incarnation
+ * has therefore deleted it (or replaced it by a newer one, which takes a deletion first).
  *
  * The transaction that removes the bucket record runs a first batch; only when more remain
  * does it set the marker, and later batches clear the rest, the last one clearing the marker.
@@ -20,6 +31,8 @@
 import type { KvReader, KvStore, KvTransaction } from './kv.js';
 import { kRelease } from './multipart-records.js';
 import { decode, decodeVersion, encode } from './records.js';
+import type { Hlc } from './types.js';
+import { compareHlc } from './hlc.js';
 import { keyAfter, pack, subspaceRange, unpackAfter } from './tuple.js';
 import { forgetVersion } from './version-store.js';
 
@@ -105,14 +118,47 @@ export async function isDropping(tx: KvReader, bucket: string): Promise<boolean>
   return (await tx.get(kDropped(bucket))) !== undefined;
 }
 
-/** in `tx`: the incarnation created at `createdAt` (and every older one) is gone for good */
-export async function markBucketGone(tx: KvTransaction, bucket: string, createdAt: number): Promise<void> {
-  const known = await goneUpTo(tx, bucket);
-  if (known === undefined || known < createdAt) tx.set(kBucketGone(bucket), encode(createdAt));
+/** a deleted bucket's marker: its newest deleted incarnation and when it was deleted */
+export interface GoneMarker {
+  createdAt: number;
+  /** absent on markers written before deletion times were recorded */
+  deletedAt?: Hlc;
+}
+
+interface StoredGone {
+  c: number;
+  d?: Hlc;
+}
+
+export function encodeGone(m: GoneMarker): Buffer {
+  return encode(m.deletedAt ? { c: m.createdAt, d: m.deletedAt } : { c: m.createdAt });
+}
+
+/** a stored marker: `{ c, d }`, or a bare number (the creation time alone, as first stored) */
+export function decodeGone(raw: Uint8Array): GoneMarker {
+  const v = decode<number | StoredGone>(raw);
+  if (typeof v === 'number') return { createdAt: v };
+  return v.d ? { createdAt: v.c, deletedAt: { wall: v.d.wall, logical: v.d.logical } } : { createdAt: v.c };
+}
+
+/**
+ * in `tx`: the incarnation created at `createdAt` (and every older one) is gone for good,
+ * deleted at `deletedAt` (when known). Of two deletion times for one incarnation (the copy a
+ * region applies at once and the control region's own, which may be later) the later is kept:
+ * collection waits for it.
+ */
+export async function markBucketGone(tx: KvTransaction, bucket: string, createdAt: number, deletedAt?: Hlc): Promise<void> {
+  const known = await readGone(tx, bucket);
+  const later = known !== undefined && known.createdAt === createdAt && deletedAt !== undefined && (!known.deletedAt || compareHlc(deletedAt, known.deletedAt) > 0);
+  if (known === undefined || known.createdAt < createdAt || later) tx.set(kBucketGone(bucket), encodeGone(deletedAt ? { createdAt, deletedAt } : { createdAt }));
+}
+
+export async function readGone(tx: KvReader, bucket: string): Promise<GoneMarker | undefined> {
+  const raw = await tx.get(kBucketGone(bucket));
+  return raw && decodeGone(raw);
 }
 
 /** the creation time of the newest incarnation of `bucket` known deleted */
 export async function goneUpTo(tx: KvReader, bucket: string): Promise<number | undefined> {
-  const raw = await tx.get(kBucketGone(bucket));
-  return raw && decode<number>(raw);
+  return (await readGone(tx, bucket))?.createdAt;
 }

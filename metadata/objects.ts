@@ -56,6 +56,7 @@ import type {
   WriteConditions,
 } from './types.js';
 import { listVersions } from './version-listing.js';
+import { parseVersionId } from './version-id.js';
 import { s3VersionId } from './version-order.js';
 import { applyVersionRegister } from './version-registers.js';
 import { VersionWrites, type VersionFields } from './version-writes.js';
@@ -123,18 +124,21 @@ class KvObjectLayer implements ObjectLayer {
         const owner = decodeBucket(existing).owner;
         throw new MetadataError(owner === rec.owner ? 'BucketAlreadyOwnedByYou' : 'BucketAlreadyExists');
       }
-      // an incarnation is named by its creation time: a new one is later than any deleted before it
+      // an incarnation is named by its creation time: a new one is later than any deleted before it,
+      // and not earlier than its bucket-created change's stamp, so that a creation time under the
+      // tombstone horizon means the change reached every region (bucket-drop.ts says why it matters)
       const gone = await goneUpTo(tx, rec.name);
+      const stamp = this.w.stampAfter();
       const full: BucketRecord = {
         name: rec.name,
         owner: rec.owner,
         region: rec.region || this.w.region,
-        createdAt: rec.createdAt ?? Math.max(Date.now(), gone === undefined ? 0 : gone + 1),
+        createdAt: rec.createdAt ?? Math.max(Date.now(), parseVersionId(stamp)!.hlc.wall, gone === undefined ? 0 : gone + 1),
         versioning: rec.versioning ?? 'Unversioned',
         acl: rec.acl ?? 'private',
       };
       tx.set(kBucket(rec.name), encodeBucket(full));
-      this.w.emit(tx, { kind: 'bucket-created', record: full, stamp: this.w.stampAfter() });
+      this.w.emit(tx, { kind: 'bucket-created', record: full, stamp });
       return full;
     });
   }
@@ -168,8 +172,9 @@ class KvObjectLayer implements ObjectLayer {
       }
       tx.clear(kBucket(name));
       clearClosing(tx, name);
-      await markBucketGone(tx, name, b.createdAt);
-      this.w.emit(tx, { kind: 'bucket-deleted', name, createdAt: b.createdAt, stamp: this.w.stampAfter() });
+      const stamp = this.w.stampAfter();
+      await markBucketGone(tx, name, b.createdAt, parseVersionId(stamp)!.hlc);
+      this.w.emit(tx, { kind: 'bucket-deleted', name, createdAt: b.createdAt, stamp });
       // its uploads in progress are aborted, as on S3, and its marks cleared: here, or in later batches (bucket-drop.ts)
       return dropBucketBatch(tx, name);
     });

@@ -3,12 +3,18 @@
  *
  *   ('t', bucket, key, id)  a version deleted for good, older than the horizon;
  *   ('nv', bucket, key)     a null mark naming no stored version (an unversioned DELETE, or a
- *                           null version since deleted for good), older than the horizon.
+ *                           null version since deleted for good), older than the horizon;
+ *   ('bx', bucket)          a deleted bucket's gone marker whose incarnation was created and
+ *                           deleted before the horizon (bucket-drop.ts says why that is safe),
+ *                           its records all cleared. A marker stored without its deletion time
+ *                           is given `nowMs` as one (the deletion happened before now) and goes
+ *                           once the horizon passes that.
  *
  * The horizon is raised first, in its own transaction; then both subspaces are walked a page
  * per transaction (bounded, as on FDB), so the collection never holds the whole index.
  */
 import type { KvStore } from './kv.js';
+import { decodeGone, encodeGone, isDropping, kBucketGone } from './bucket-drop.js';
 import { decode } from './records.js';
 import { keyAfter, pack, subspaceRange, unpack } from './tuple.js';
 import { belowHorizon, raiseHorizon } from './tombstone-horizon.js';
@@ -18,15 +24,18 @@ export interface Collected {
   horizon: number;
   tombstones: number;
   nullMarks: number;
-  /** what was left: tombstones, and null marks naming no stored version, at or above the horizon */
-  kept: { tombstones: number; nullMarks: number };
+  /** gone markers of deleted buckets */
+  bucketMarks: number;
+  /** what was left: tombstones, null marks naming no stored version, gone markers, at or above the horizon */
+  kept: { tombstones: number; nullMarks: number; bucketMarks: number };
 }
 
 export const COLLECT_PAGE = 500;
 
-export async function collectTombstones(kv: KvStore, horizonMs: number, page = COLLECT_PAGE): Promise<Collected> {
+/** `nowMs`: the region's clock, given to gone markers stored without a deletion time (none given: they stay) */
+export async function collectTombstones(kv: KvStore, horizonMs: number, page = COLLECT_PAGE, nowMs?: number): Promise<Collected> {
   const horizon = await kv.transact((tx) => raiseHorizon(tx, horizonMs));
-  const out: Collected = { horizon, tombstones: 0, nullMarks: 0, kept: { tombstones: 0, nullMarks: 0 } };
+  const out: Collected = { horizon, tombstones: 0, nullMarks: 0, bucketMarks: 0, kept: { tombstones: 0, nullMarks: 0, bucketMarks: 0 } };
   for (const space of ['t', 'nv'] as const) {
     const r = subspaceRange([space]);
     let begin = r.begin;
@@ -67,7 +76,48 @@ export async function collectTombstones(kv: KvStore, horizonMs: number, page = C
       begin = next;
     }
   }
+  const marks = await collectGoneMarkers(kv, horizon, page, nowMs);
+  out.bucketMarks = marks.n;
+  out.kept.bucketMarks = marks.kept;
   return out;
+}
+
+async function collectGoneMarkers(kv: KvStore, horizon: number, page: number, nowMs: number | undefined): Promise<{ n: number; kept: number }> {
+  const r = subspaceRange(['bx']);
+  const out = { n: 0, kept: 0 };
+  let begin = r.begin;
+  for (;;) {
+    const next = await kv.transact(async (tx) => {
+      const rows = await tx.getRange(begin, r.end, { limit: page });
+      for (const row of rows) {
+        const bucket = unpack(row.key)[1] as string;
+        const m = decodeGone(row.value);
+        if (!m.deletedAt && nowMs !== undefined) tx.set(kBucketGone(bucket), encodeGone({ ...m, deletedAt: { wall: nowMs, logical: 0 } }));
+        // a drop still under way keeps its marker: no bucket of the name may be created meanwhile
+        if (!m.deletedAt || m.deletedAt.wall >= horizon || m.createdAt >= horizon || (await isDropping(tx, bucket))) out.kept++;
+        else {
+          tx.clear(row.key);
+          out.n++;
+        }
+      }
+      return rows.length < page ? undefined : keyAfter(rows[rows.length - 1]!.key);
+    });
+    if (!next) return out;
+    begin = next;
+  }
+}
+
+/** how many gone markers of deleted buckets a region holds (tests, status) */
+export async function countGoneMarkers(kv: KvStore): Promise<number> {
+  const r = subspaceRange(['bx']);
+  let n = 0;
+  let begin = r.begin;
+  for (;;) {
+    const rows = await kv.read((tx) => tx.getRange(begin, r.end, { limit: 5000 }));
+    n += rows.length;
+    if (rows.length < 5000) return n;
+    begin = keyAfter(rows[rows.length - 1]!.key);
+  }
 }
 
 /** how many tombstones and null marks naming no stored version a region holds (tests, status) */

@@ -9,9 +9,13 @@
  * Buckets: an object or setting change names the incarnation of its bucket (its creation
  * time). It applies to that incarnation, waits (NotReadyError) while the incarnation has not
  * arrived, and is dropped when the incarnation is gone (deleted, or replaced by a newer one).
+ * An incarnation created before the tombstone horizon that this region does not hold is gone
+ * too, marker or not: its creation reached every region before the horizon, so not holding it
+ * means it was deleted here (this is what lets gone markers be collected: bucket-drop.ts).
  */
 import { applyAccessKey } from '../metadata/access-keys.js';
 import { dropBucketBatch, finishDrop, goneUpTo, isDropping, markBucketGone } from '../metadata/bucket-drop.js';
+import { readHorizon } from '../metadata/tombstone-horizon.js';
 import { applyBucketRegister } from '../metadata/bucket-registers.js';
 import { clearClosing } from '../metadata/bucket-closing.js';
 import type { Change, ReplicatedVersion } from '../metadata/changes.js';
@@ -91,7 +95,7 @@ async function applyOne(tx: KvTransaction, c: Change): Promise<boolean> {
       await applyBucketCreated(tx, c.record);
       return false;
     case 'bucket-deleted':
-      return applyBucketDeleted(tx, c.name, c.createdAt);
+      return applyBucketDeleted(tx, c.name, c.createdAt, parseVersionId(c.stamp)?.hlc);
     default:
       throw new NotReadyError(`change kind ${(c as Change).kind} is not applied by this version of Erne`);
   }
@@ -103,8 +107,15 @@ export async function bucketMatches(tx: KvReader, bucket: string, createdAt: num
   if (local === createdAt) return true;
   const gone = await goneUpTo(tx, bucket);
   if (gone !== undefined && gone >= createdAt) return false;
+  if (await underHorizon(tx, createdAt)) return false;
   if (local === undefined || local < createdAt) throw new NotReadyError(`bucket ${bucket} (created ${createdAt}) has not reached this region yet`);
   return false;
+}
+
+/** an incarnation created before the horizon reached every region (see the head comment) */
+async function underHorizon(tx: KvReader, createdAt: number): Promise<boolean> {
+  const h = await readHorizon(tx);
+  return h !== undefined && createdAt < h;
 }
 
 async function localCreatedAt(tx: KvReader, bucket: string): Promise<number | undefined> {
@@ -130,6 +141,8 @@ async function applyBucketCreated(tx: KvTransaction, rec: BucketRecord): Promise
   const gone = await goneUpTo(tx, rec.name);
   if (local === rec.createdAt || (local !== undefined && local > rec.createdAt)) return;
   if (gone !== undefined && gone >= rec.createdAt) return;
+  // a late copy of a creation this region applied, and deleted since (its marker collected)
+  if (local === undefined && (await underHorizon(tx, rec.createdAt))) return;
   if (local !== undefined || (await isDropping(tx, rec.name))) {
     throw new NotReadyError(`bucket ${rec.name}: an older bucket of that name is still here; its deletion has not arrived`);
   }
@@ -140,9 +153,11 @@ async function applyBucketCreated(tx: KvTransaction, rec: BucketRecord): Promise
  * The incarnation created at `createdAt` was deleted (so was any older one still here): its
  * record goes now, its other records in bounded batches (bucket-drop.ts). True: more remain.
  */
-async function applyBucketDeleted(tx: KvTransaction, name: string, createdAt: number): Promise<boolean> {
-  await markBucketGone(tx, name, createdAt);
+async function applyBucketDeleted(tx: KvTransaction, name: string, createdAt: number, deletedAt: Hlc | undefined): Promise<boolean> {
   const local = await localCreatedAt(tx, name);
+  // a late copy of a deletion done here whose marker was collected: nothing to mark again
+  if ((local === undefined || local > createdAt) && (await goneUpTo(tx, name)) === undefined && (await underHorizon(tx, createdAt))) return false;
+  await markBucketGone(tx, name, createdAt, deletedAt);
   if (local === undefined || local > createdAt) return false;
   tx.clear(kBucket(name));
   clearClosing(tx, name);

@@ -1,8 +1,8 @@
 /**
  * What a region sends to repair a peer's index: for entries of its indexes the peer lacks, the
  * changes that would have carried them — a version (with its inline bytes and its registers),
- * a purge, an unversioned DELETE (erase), a bucket setting, an access key — read a bounded
- * batch per transaction.
+ * a purge, an unversioned DELETE (erase), a bucket setting, an access key, a bucket's creation
+ * (its record) or deletion (its gone marker) — read a bounded batch per transaction.
  * The receiver applies them through the ordinary apply path (apply.ts), so a change it
  * already has, or that lost to a newer one meanwhile, changes nothing.
  */
@@ -10,11 +10,12 @@ import type { Change, ReplicatedVersion } from '../../metadata/changes.js';
 import { toReplicated, VERSIONING_REGISTER } from '../../metadata/changes.js';
 import { kAccessKey } from '../../metadata/access-keys.js';
 import { kConfig } from '../../metadata/bucket-registers.js';
+import { decodeGone } from '../../metadata/bucket-drop.js';
 import type { KvReader, KvStore } from '../../metadata/kv.js';
 import { decode, decodeAccessKey, decodeBucket, decodeVersion } from '../../metadata/records.js';
 import type { StoredRegister } from '../../metadata/registers.js';
 import { pack, subspaceRange, unpackAfter } from '../../metadata/tuple.js';
-import { parseVersionId } from '../../metadata/version-id.js';
+import { makeVersionId, parseVersionId } from '../../metadata/version-id.js';
 import { kBucket, kData, kVersion } from '../../metadata/version-store.js';
 import type { IndexSpace } from './version-index.js';
 
@@ -38,6 +39,26 @@ export async function changesFor(kv: KvStore, self: string, bucket: string, spac
             if (!stamp) continue;
             const rec = await tx.get(kAccessKey(id));
             changes.push({ kind: 'access-key', accessKeyId: id, record: rec ? decodeAccessKey(rec) : null, stamp: decode<string>(stamp) });
+          }
+          return changes;
+        }
+        if (space === 'b' || space === 'bx') {
+          const prefix = pack([space]);
+          for (const hex of batch) {
+            const k = Buffer.from(hex, 'hex');
+            if (!k.subarray(0, prefix.length).equals(prefix)) continue;
+            const name = unpackAfter(prefix, k)[0] as string;
+            const row = await tx.get(k);
+            if (!row) continue;
+            if (space === 'b') {
+              const record = decodeBucket(row);
+              changes.push({ kind: 'bucket-created', record, stamp: makeVersionId({ wall: record.createdAt, logical: 0 }, self, null) });
+            } else {
+              // a marker stored without its deletion time says only that it followed the creation
+              const m = decodeGone(row);
+              const stamp = makeVersionId(m.deletedAt ?? { wall: m.createdAt + 1, logical: 0 }, self, null);
+              changes.push({ kind: 'bucket-deleted', name, createdAt: m.createdAt, stamp });
+            }
           }
           return changes;
         }

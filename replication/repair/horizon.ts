@@ -74,6 +74,8 @@ export async function collectRound(o: {
   own: () => Promise<LowWaterMarks>;
   ask: (region: string) => Promise<LowWaterMarks | undefined>;
   graceMs: number;
+  /** the region's clock (wall ms): gives a deletion time to gone markers stored without one */
+  now?: () => number;
 }): Promise<CollectRound> {
   const marks = new Map<string, LowWaterMarks | undefined>();
   marks.set(o.self, await o.own());
@@ -81,6 +83,6 @@ export async function collectRound(o: {
   const missing = o.regions.filter((r) => !marks.get(r));
   const g = globalMark(o.regions, marks);
   if (g === undefined) return { missing };
-  const collected = await collectTombstones(o.kv, g - o.graceMs);
+  const collected = await collectTombstones(o.kv, g - o.graceMs, undefined, o.now?.());
   return { horizon: collected.horizon, collected, missing };
 }

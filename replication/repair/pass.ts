@@ -1,5 +1,7 @@
 /**
- * One anti-entropy pass between this region and one peer: the access keys, and for every
+ * One anti-entropy pass between this region and one peer: the bucket records and gone markers
+ * first (so a bucket one side lacks, or holds in an older incarnation, is created or deleted
+ * there), the access keys, and for every
  * bucket both hold (the same incarnation) each index of its versions and its settings'
  * stamps (version-index.ts), are compared by the
  * range-hash walk; what the peer lacks is sent to it as changes, what this region lacks is
@@ -15,7 +17,7 @@ import { keyAfter, subspaceRange } from '../../metadata/tuple.js';
 import { NotReadyError } from '../apply.js';
 import { changesFor } from './changes-for.js';
 import { DEFAULT_WALK, walk, type IndexSide, type WalkOptions } from './range-tree.js';
-import { BUCKET_SPACES, KvIndexSide, rootRange, type IndexScope, type IndexSpace } from './version-index.js';
+import { BUCKET_SPACES, KvIndexSide, NAME_SPACES, rootRange, type IndexScope, type IndexSpace } from './version-index.js';
 
 export interface BucketIncarnation {
   name: string;
@@ -103,12 +105,8 @@ export async function repairWith(
 ): Promise<RepairReport> {
   const now = opts.now ?? Date.now;
   const started = now();
-  const [mine, theirs] = await Promise.all([localHello(local.kv, local.region, opts.bucket), peer.hello(opts.bucket)]);
+  let [mine, theirs] = await Promise.all([localHello(local.kv, local.region, opts.bucket), peer.hello(opts.bucket)]);
   const report: RepairReport = { peer: peer.region, buckets: 0, entriesHere: 0, entriesThere: 0, ranges: 0, leaves: 0, fetched: 0, sent: 0, changesFetched: 0, changesSent: 0, ms: 0, skipped: [], waiting: 0 };
-  const there = new Map(theirs.buckets.map((b) => [b.name, b.createdAt]));
-  const both: string[] = [];
-  for (const b of mine.buckets) (there.get(b.name) === b.createdAt ? both : report.skipped).push(b.name);
-  for (const b of theirs.buckets) if (!mine.buckets.some((m) => m.name === b.name)) report.skipped.push(b.name);
   // what either side may have collected is no difference
   const floorMs = Math.max(mine.horizonMs, theirs.horizonMs);
   const applyHere = async (changes: Change[]) => {
@@ -144,8 +142,16 @@ export async function repairWith(
     report.fetched += stats.aLacks;
     report.sent += stats.bLacks;
   };
+  // which buckets exist, and which incarnations are gone: the named one, or all
+  for (const space of NAME_SPACES) await compare(opts.bucket ?? '', space);
   // access keys are the cluster's, not a bucket's: compared on a whole pass
   if (opts.bucket === undefined) await compare('', 'ks');
+  // the buckets as they are now that creations and deletions have been exchanged
+  if (report.fetched + report.sent > 0) [mine, theirs] = await Promise.all([localHello(local.kv, local.region, opts.bucket), peer.hello(opts.bucket)]);
+  const there = new Map(theirs.buckets.map((b) => [b.name, b.createdAt]));
+  const both: string[] = [];
+  for (const b of mine.buckets) (there.get(b.name) === b.createdAt ? both : report.skipped).push(b.name);
+  for (const b of theirs.buckets) if (!mine.buckets.some((m) => m.name === b.name)) report.skipped.push(b.name);
   for (const bucket of both) {
     report.buckets++;
     for (const space of BUCKET_SPACES) await compare(bucket, space);

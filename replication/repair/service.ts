@@ -110,6 +110,7 @@ export class RepairService {
         own: () => this.marks(),
         ask: (r) => this.o.askMarks(r),
         graceMs: this.o.graceMs ?? DEFAULT_TOMBSTONE_GRACE_MS,
+        now: this.now,
       });
     }
     run.ms = this.now() - startedAt;

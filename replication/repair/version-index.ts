@@ -11,23 +11,35 @@
  *   ('vr', bucket, key, id, name)  a version's register (tags, ACL); digest: its stamp (an ACL
  *                           lives beside the version record, so only this row tells it apart);
  *   ('br', bucket, name)    the stamp of a bucket setting's last write (versioning, CORS, …);
- *   ('ks', accessKeyId)     the stamp of an access key's last write (cluster-wide, not per bucket).
+ *   ('ks', accessKeyId)     the stamp of an access key's last write (cluster-wide, not per bucket);
+ *   ('b', bucket)           a bucket record; digest: its incarnation (creation time);
+ *   ('bx', bucket)          a deleted bucket's gone marker; digest: the incarnation deleted.
+ * The last three are cluster-wide: a scope naming a bucket narrows 'b' and 'bx' to its one row.
  *
  * Tombstones and null marks naming no stored version are left out below `floorMs`: under the
  * tombstone horizon a region may have collected them while its peer has not yet, and that is
- * no difference to repair (metadata/tombstone-horizon.ts).
+ * no difference to repair (metadata/tombstone-horizon.ts); so are gone markers whose
+ * incarnation was created and deleted below it (metadata/tombstone-collect.ts).
  */
 import type { KvPair, KvReader, KvStore } from '../../metadata/kv.js';
-import { decode } from '../../metadata/records.js';
+import { decodeGone } from '../../metadata/bucket-drop.js';
+import { decode, decodeBucket } from '../../metadata/records.js';
 import { belowHorizon } from '../../metadata/tombstone-horizon.js';
-import { pack, subspaceRange, unpackAfter } from '../../metadata/tuple.js';
+import { keyAfter, pack, subspaceRange, unpackAfter } from '../../metadata/tuple.js';
 import { splitEntries, summarizeEntries, type Entry, type IndexSide, type KeyRange } from './range-tree.js';
 
-export type IndexSpace = 'v' | 't' | 'nv' | 'vr' | 'br' | 'ks';
+export type IndexSpace = 'v' | 't' | 'nv' | 'vr' | 'br' | 'ks' | 'b' | 'bx';
 /** what is compared per bucket */
 export const BUCKET_SPACES: readonly IndexSpace[] = ['v', 't', 'nv', 'vr', 'br'];
-/** every index, the cluster-wide one ('ks': access keys, its scope's bucket unused) included */
-export const INDEX_SPACES: readonly IndexSpace[] = [...BUCKET_SPACES, 'ks'];
+/** the bucket records and gone markers, deletions first (a creation may wait for one) */
+export const NAME_SPACES: readonly IndexSpace[] = ['bx', 'b'];
+/** every index, the cluster-wide ones ('ks': access keys, its scope's bucket unused; 'b', 'bx') included */
+export const INDEX_SPACES: readonly IndexSpace[] = [...BUCKET_SPACES, 'ks', ...NAME_SPACES];
+
+/** the key prefix of a scope's index */
+function spaceOf(scope: Pick<IndexScope, 'bucket' | 'space'>): Buffer {
+  return pack(scope.space === 'ks' || scope.space === 'b' || scope.space === 'bx' ? [scope.space] : [scope.space, scope.bucket]);
+}
 
 export interface IndexScope {
   bucket: string;
@@ -41,7 +53,11 @@ export const SCAN_PAGE = 2000;
 
 /** the whole index of a scope, as hex keys */
 export function rootRange(scope: Pick<IndexScope, 'bucket' | 'space'>): Required<KeyRange> {
-  const r = subspaceRange(scope.space === 'ks' ? ['ks'] : [scope.space, scope.bucket]);
+  if ((scope.space === 'b' || scope.space === 'bx') && scope.bucket !== '') {
+    const k = pack([scope.space, scope.bucket]);
+    return { lo: k.toString('hex'), hi: keyAfter(k).toString('hex') };
+  }
+  const r = subspaceRange(scope.space === 'ks' || scope.space === 'b' || scope.space === 'bx' ? [scope.space] : [scope.space, scope.bucket]);
   return { lo: r.begin.toString('hex'), hi: r.end.toString('hex') };
 }
 
@@ -74,6 +90,12 @@ async function entryOf(tx: KvReader, scope: IndexScope, space: Buffer, row: KvPa
   if (scope.space === 'v') return { key, digest: versionDigest(row.value) };
   if (scope.space === 'br' || scope.space === 'ks') return { key, digest: decode<string>(row.value) };
   if (scope.space === 'vr') return { key, digest: decode<{ s: string }>(row.value).s };
+  if (scope.space === 'b') return { key, digest: String(decodeBucket(row.value).createdAt) };
+  if (scope.space === 'bx') {
+    const m = decodeGone(row.value);
+    const collectable = m.deletedAt !== undefined && m.deletedAt.wall < scope.floorMs && m.createdAt < scope.floorMs;
+    return collectable ? undefined : { key, digest: String(m.createdAt) };
+  }
   const t = unpackAfter(space, row.key) as string[];
   if (scope.space === 't') return belowHorizon(t[1]!, scope.floorMs) ? undefined : { key, digest: '' };
   const mark = decode<string>(row.value);
@@ -95,7 +117,7 @@ export class KvIndexSide implements IndexSide {
   async *scan(r: KeyRange, limit = Infinity): AsyncGenerator<Entry> {
     const { lo, hi } = clamp(this.scope, r);
     if (lo >= hi) return;
-    const space = pack(this.scope.space === 'ks' ? ['ks'] : [this.scope.space, this.scope.bucket]);
+    const space = spaceOf(this.scope);
     let begin = Buffer.from(lo, 'hex');
     const end = Buffer.from(hi, 'hex');
     let given = 0;
