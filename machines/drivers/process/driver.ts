@@ -235,6 +235,21 @@ export class ProcessDriver implements MachineDriver {
     if (launch) rmSync(launch.spec.volumeDir, { recursive: true, force: true });
     rmSync(workDir, { recursive: true, force: true });
     this.index.remove(machineId);
+    // the last machine of a region takes the region with it: its links, its namespace and veth
+    if (launch) await this.network.release(launch.spec.region, () => this.regionInUse(launch.spec.region), () => this.closeLinksFrom(launch.spec.region));
+  }
+
+  /** a machine of the region is known, or one is known whose region is not written yet (it may be starting there) */
+  private regionInUse(region: string): boolean {
+    return this.index.ids().some((id) => {
+      const workDir = this.index.workDir(id);
+      const launch = workDir ? readJson<LaunchRecord>(files(workDir).launch) : undefined;
+      return !launch || launch.spec.region === region;
+    });
+  }
+
+  private async closeLinksFrom(region: string): Promise<void> {
+    for (const l of this.links.list()) if (l.from === region) await this.links.close(l.name);
   }
 
   /**
