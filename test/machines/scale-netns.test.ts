@@ -3,7 +3,7 @@
  * with iproute2): the gateways scale makes (a cluster file of 127.0.0.1 URLs, the host's
  * Redis URLs) run inside their regions with the region's own view of the cluster, so an
  * object put through iad's gateway (its published port on the host) is read through fra's.
- * Destroying everything leaves no namespace, veth, link or gateway process behind.
+ * Destroying the machines leaves no namespace, veth, link or gateway process behind.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -129,13 +129,16 @@ describeNeeds(allOf(need(netnsUnavailable()), redisServer))('erne machines scale
     expect(linkNames).toHaveLength(4);
     const linkPids = linkNames.map((n) => (JSON.parse(readFileSync(join(t!.dataDir, 'driver', 'links', `${n}.json`), 'utf8')) as { proc: { pid: number } }).proc.pid);
     const gatewayPids = ms.map((m) => m.erne!.pid!);
-    const dataDir = t!.dataDir;
-    await t!.stop();
-    t = undefined;
+    // an operator destroys the machines: the last one of a region takes its links, namespace and veth along
+    for (const m of ms) await erneCli(['machines', 'destroy', m.id, '--force'], env);
     expect(ip(['netns', 'list'])).not.toContain(PREFIX);
     const links = ip(['-o', 'link', 'show']);
     for (const v of veths) expect(links).not.toMatch(new RegExp(`\\b${v}[@:]`));
     for (const pid of [...gatewayPids, ...linkPids]) expect(alive(pid)).toBe(false);
+    expect(t!.driver.links.list()).toEqual([]);
+    const dataDir = t!.dataDir;
+    await t!.stop();
+    t = undefined;
     expect(existsSync(dataDir)).toBe(false);
   }, 180_000);
 });
