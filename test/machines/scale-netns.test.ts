@@ -3,7 +3,8 @@
  * with iproute2): the gateways scale makes (a cluster file of 127.0.0.1 URLs, the host's
  * Redis URLs) run inside their regions with the region's own view of the cluster, so an
  * object put through iad's gateway (its published port on the host) is read through fra's.
- * Destroying the machines leaves no namespace, veth, link or gateway process behind.
+ * Destroying the machines leaves no namespace, veth, link or gateway process behind. `erne dev
+ * --driver process --network netns` runs its regions the same way.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { CLUSTER_SECRET } from '../helpers/cluster.js';
 import { ROOT, tempDir } from '../helpers/gateway.js';
 import { MACHINES_TOKEN, startTestMachines, type TestMachines } from '../helpers/machines.js';
 import { redisServer, startRedis, type TestRedis } from '../helpers/redis.js';
+import { startErneDev } from '../helpers/erne-dev.js';
 import { allOf, describeNeeds, need } from '../helpers/requires.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -141,4 +143,35 @@ describeNeeds(allOf(need(netnsUnavailable()), redisServer))('erne machines scale
     t = undefined;
     expect(existsSync(dataDir)).toBe(false);
   }, 180_000);
+});
+
+describeNeeds(allOf(need(netnsUnavailable()), redisServer))('erne dev --driver process --network netns', () => {
+  it('runs each region in its namespace; a put through iad is read through fra; stopping leaves no namespace', async () => {
+    const dataDir = tempDir('erne-dev-netns-');
+    const dev = await startErneDev(['--regions', 'iad,fra', '--driver', 'process', '--network', 'netns', '--latency', '5ms', '--data-dir', dataDir]);
+    try {
+      const [iadR, fraR] = dev.summary.regions;
+      // erne dev's namespaces carry the driver's default prefix
+      for (const r of [iadR!, fraR!]) expect(ip(['netns', 'pids', `erne-${r.name}`]).split('\n')).toContain(String(r.gatewayPid));
+      const iad = dev.client(iadR!);
+      const fra = dev.client(fraR!);
+      try {
+        await iad.send(new CreateBucketCommand({ Bucket: 'dev-netns' }));
+        await iad.send(new PutObjectCommand({ Bucket: 'dev-netns', Key: 'k', Body: 'dev in iad' }));
+        const read = async () => (await fra.send(new GetObjectCommand({ Bucket: 'dev-netns', Key: 'k' }))).Body!.transformToString();
+        expect(await waitFor('k through fra', () => read().catch(() => undefined), 60_000)).toBe('dev in iad');
+      } finally {
+        iad.destroy();
+        fra.destroy();
+      }
+      expect(await dev.stop()).toBe(0);
+      const left = ip(['netns', 'list']).split('\n').map((l) => l.split(' ')[0]);
+      expect(left).not.toContain('erne-iad');
+      expect(left).not.toContain('erne-fra');
+      for (const r of [iadR!, fraR!]) expect(alive(r.gatewayPid!)).toBe(false);
+    } finally {
+      await dev.stop('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
