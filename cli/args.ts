@@ -197,6 +197,7 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'verbose', kind: 'boolean', env: 'ERNE_DEV_VERBOSE', help: 'gateways log every request, not only warnings' },
       { name: 'driver', kind: 'string', env: 'ERNE_DEV_DRIVER', value: 'process|microvm', help: "run the gateways as machines of this driver, kept by a scheduler (default: erne dev's own supervisor)" },
       { name: 'machines-port', kind: 'port', env: 'ERNE_DEV_MACHINES_PORT', default: 0, value: 'N', help: 'with --driver: TCP port of the Machines API on 127.0.0.1 (0: any free port)' },
+      { name: 'network', kind: 'string', env: 'ERNE_DEV_NETWORK', value: 'loopback|netns|auto', help: 'with --driver process: netns runs each region in a network namespace (root with iproute2), auto when it can' },
       json,
     ],
   },

@@ -101,7 +101,7 @@ export async function dev(flags: FlagValues, deps: DevDeps): Promise<void> {
   let clusterFile: string;
   try {
     if (opts.driver) {
-      ctx.machines = await DevGatewayMachines.open({ driver: opts.driver, dataDir, apiPort: opts.machinesPort, token: devMachinesToken(creds.clusterSecret), notice, log });
+      ctx.machines = await DevGatewayMachines.open({ driver: opts.driver, dataDir, apiPort: opts.machinesPort, token: devMachinesToken(creds.clusterSecret), network: opts.network, notice, log });
       if (opts.port !== 0) await probePorts(opts);
     }
     clusterFile = await startRegions(regions, ctx);

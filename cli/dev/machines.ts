@@ -14,6 +14,8 @@ import type { MachineEvent } from '../../machines/api/types.js';
 import type { MachineRecord } from '../../machines/store.js';
 import { driverEntry, type DriverEntry, type OpenedDriver } from '../../machines/drivers/index.js';
 import { parseLogLine } from '../../machines/drivers/process/log-file.js';
+import { ProcessDriver } from '../../machines/drivers/process/index.js';
+import type { NetworkChoice } from '../../machines/drivers/process/network.js';
 import { runProbe } from '../../machines/scheduler/probe.js';
 import { startMachinesService, type MachinesService } from '../../machines/service.js';
 import { CommandError } from '../errors.js';
@@ -35,6 +37,8 @@ export interface DevMachinesOptions {
   apiPort: number;
   /** its bearer token */
   token: string;
+  /** process driver: the regions' network (default loopback) */
+  network?: NetworkChoice;
   notice: (line: string) => void;
   log: (line: string) => void;
 }
@@ -75,7 +79,15 @@ export class DevGatewayMachines {
     const entry = driverEntry(opts.driver);
     if (!entry.local) throw new CommandError(`--driver ${opts.driver}: erne dev runs its gateways on this machine, and the ${opts.driver} driver runs machines elsewhere`);
     const dir = join(opts.dataDir, 'machines');
-    const driver = entry.open({ dataDir: dir, log: (l) => opts.notice(l.startsWith(`${opts.driver}: `) ? l : `${opts.driver}: ${l}`) });
+    let driver: OpenedDriver;
+    try {
+      driver = entry.open({ dataDir: dir, network: opts.network, log: (l) => opts.notice(l.startsWith(`${opts.driver}: `) ? l : `${opts.driver}: ${l}`) });
+    } catch (err) {
+      // --network netns where namespaces cannot be made: the network's one line
+      if (err instanceof Error && err.message.startsWith('cannot use network namespaces')) throw new CommandError(err.message);
+      throw err;
+    }
+    if (driver instanceof ProcessDriver && opts.network === 'auto' && driver.network.mode === 'loopback') opts.notice(`--network auto: the gateways share the host's loopback network (${driver.network.reason})`);
     // an earlier erne dev killed outright left its machines running: they go, and so does its store
     for (const left of await driver.list()) {
       if (left.status.state === 'running') opts.notice(`stopping machine ${left.machineId} (pid ${left.status.pid}), left running by an earlier erne dev`);

@@ -3,6 +3,7 @@
  * one line naming the flag.
  */
 import { DRIVERS, driverChoices, localDrivers } from '../../machines/drivers/index.js';
+import type { NetworkChoice } from '../../machines/drivers/process/network.js';
 import { UsageError, type FlagValues } from '../args.js';
 
 export interface DevOptions {
@@ -19,6 +20,8 @@ export interface DevOptions {
   driver?: string;
   /** the Machines API's port when there is a driver (0: a free one) */
   machinesPort: number;
+  /** with --driver process: the regions' network (default loopback) */
+  network?: NetworkChoice;
 }
 
 /** the topology's region names (replication/topology.ts) */
@@ -32,6 +35,9 @@ export function devOptions(flags: FlagValues): DevOptions {
   const driver = flags['driver'] === undefined ? undefined : parseDriver(String(flags['driver']));
   const machinesPort = Number(flags['machines-port'] ?? 0);
   if (machinesPort !== 0 && driver === undefined) throw new UsageError('--machines-port: only with --driver (the Machines API serves the gateways when they are machines)');
+  const network = flags['network'] === undefined ? undefined : String(flags['network']);
+  if (network !== undefined && network !== 'loopback' && network !== 'netns' && network !== 'auto') throw new UsageError(`--network: loopback, netns or auto, not ${JSON.stringify(network)}`);
+  if (network !== undefined && driver !== 'process') throw new UsageError('--network: only with --driver process (it places the process driver’s regions)');
   return {
     regions,
     latencyMs: flags['latency'] === undefined ? undefined : parseLatency(String(flags['latency'])),
@@ -41,6 +47,7 @@ export function devOptions(flags: FlagValues): DevOptions {
     json: flags['json'] === true,
     driver,
     machinesPort,
+    ...(network !== undefined ? { network: network as NetworkChoice } : {}),
   };
 }
 

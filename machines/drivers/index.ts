@@ -17,6 +17,8 @@ export interface DriverSettings {
   dataDir: string;
   /** process driver: loopback, or a network namespace per region */
   network?: NetworkChoice;
+  /** process driver in namespaces: one-way delay (ms) between regions' gateways */
+  latencyMs?: number;
   fly?: { endpoint?: string; token?: string; app?: string; image?: string };
   /** the driver's own notes (image builds, accelerator chosen …) */
   log?: (line: string) => void;
@@ -59,7 +61,7 @@ const ENTRIES: DriverEntry[] = [
   {
     name: 'process',
     summary: 'each machine a supervised child process on this host',
-    open: (s) => new ProcessDriver({ root: join(s.dataDir, 'driver'), network: s.network ?? 'loopback' }),
+    open: (s) => new ProcessDriver({ root: join(s.dataDir, 'driver'), network: s.network ?? 'loopback', latencyMs: s.latencyMs }),
     local: { hostAddress: '127.0.0.1', listenHost: '127.0.0.1', hostFiles: true },
   },
   {

@@ -29,6 +29,8 @@ export interface LaunchSpec {
   workDir: string;
   ports: PortMapping[];
   guest: { cpus: number; memoryMb: number };
+  /** what the machine is to Erne (its config's metadata.erne_role, e.g. "gateway"): a driver may run such a machine its own way */
+  role?: string;
 }
 
 export type DriverState = 'running' | 'exited' | 'suspended' | 'missing';

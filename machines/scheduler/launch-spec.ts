@@ -41,5 +41,6 @@ export function launchSpec(m: MachineRecord, dataDir: string): LaunchSpec {
     workDir,
     ports: (m.config.services ?? []).map((s) => ({ internal: s.internal_port, host: s.internal_port, protocol: s.protocol ?? 'tcp' })),
     guest: { cpus: m.config.guest?.cpus ?? 1, memoryMb: m.config.guest?.memory_mb ?? 256 },
+    ...(typeof m.config.metadata?.['erne_role'] === 'string' ? { role: m.config.metadata['erne_role'] } : {}),
   };
 }

@@ -8,7 +8,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { MachinesClient } from '../../machines/client.js';
-import { ProcessDriver } from '../../machines/drivers/process/index.js';
+import { ProcessDriver, type ProcessDriverOptions } from '../../machines/drivers/process/index.js';
 import { runProbe } from '../../machines/scheduler/probe.js';
 import { startMachinesService, type MachinesService } from '../../machines/service.js';
 import { tempDir } from './gateway.js';
@@ -26,10 +26,11 @@ export interface TestMachines {
   stop(): Promise<void>;
 }
 
-export async function startTestMachines(o: { tickMs?: number } = {}): Promise<TestMachines> {
+/** `driver`: more settings of the process driver (a network mode, a namespace prefix …) */
+export async function startTestMachines(o: { tickMs?: number; driver?: Omit<ProcessDriverOptions, 'root'> } = {}): Promise<TestMachines> {
   const dataDir = tempDir('erne-machines-');
   const open = async (port = 0) => {
-    const driver = new ProcessDriver({ root: join(dataDir, 'driver') });
+    const driver = new ProcessDriver({ ...o.driver, root: join(dataDir, 'driver') });
     const service = await startMachinesService({
       dataDir,
       host: '127.0.0.1',

@@ -18,6 +18,8 @@ import { files, MachineIndex, readJson, writeJson, type ExitRecord, type LaunchR
 import { RegionNetwork, type NetworkChoice, type Placement } from './network.js';
 import { isAlive } from './proc-identity.js';
 import { RegionLinks, type LinkInfo } from './links.js';
+import { gatewayView } from './gateway-view.js';
+import { GATEWAY_ROLE } from '../../gateway-config.js';
 
 export interface ProcessDriverOptions {
   /** holds the index of machines and the network record; a new driver on the same root finds them */
@@ -28,6 +30,8 @@ export interface ProcessDriverOptions {
   netnsPrefix?: string;
   /** first two octets of the region subnets (default "10.77") */
   subnet?: string;
+  /** netns: one-way delay (ms) of the links a gateway machine's region opens to the other regions (default 0) */
+  latencyMs?: number;
   /** where published ports (PortMapping.host) listen on the host (default 127.0.0.1) */
   publishHost?: string;
   /**
@@ -119,7 +123,17 @@ export class ProcessDriver implements MachineDriver {
     mkdirSync(spec.volumeDir, { recursive: true });
     this.index.add(spec.machineId, spec.workDir);
 
-    const place = await this.network.place(spec.region);
+    let place = await this.network.place(spec.region);
+    if (this.network.mode === 'netns' && spec.role === GATEWAY_ROLE) {
+      // a gateway's config speaks of the host's addresses: inside the region it needs its own view
+      const view = await gatewayView(spec, {
+        dir: join(this.opts.root, 'regions'),
+        latencyMs: this.opts.latencyMs ?? 0,
+        link: (name, target, delayMs) => this.viewLink(name, spec.region, target, delayMs),
+      });
+      spec = view.spec;
+      place = { ...place, detail: { ...place.detail, ...view.detail } };
+    }
     const runId = randomUUID();
     const paths = files(spec.workDir);
     rmSync(paths.state, { force: true });
@@ -221,6 +235,21 @@ export class ProcessDriver implements MachineDriver {
     if (launch) rmSync(launch.spec.volumeDir, { recursive: true, force: true });
     rmSync(workDir, { recursive: true, force: true });
     this.index.remove(machineId);
+    // the last machine of a region takes the region with it: its links, its namespace and veth
+    if (launch) await this.network.release(launch.spec.region, () => this.regionInUse(launch.spec.region), () => this.closeLinksFrom(launch.spec.region));
+  }
+
+  /** a machine of the region is known, or one is known whose region is not written yet (it may be starting there) */
+  private regionInUse(region: string): boolean {
+    return this.index.ids().some((id) => {
+      const workDir = this.index.workDir(id);
+      const launch = workDir ? readJson<LaunchRecord>(files(workDir).launch) : undefined;
+      return !launch || launch.spec.region === region;
+    });
+  }
+
+  private async closeLinksFrom(region: string): Promise<void> {
+    for (const l of this.links.list()) if (l.from === region) await this.links.close(l.name);
   }
 
   /**
@@ -248,6 +277,13 @@ export class ProcessDriver implements MachineDriver {
   async link(name: string, from: string, target: { host: string; port: number }, delayMs: number, opts: { port?: number } = {}): Promise<LinkInfo> {
     const place = await this.network.place(from);
     return this.links.open(name, { from, target, delayMs }, place.hostAddress, opts.port);
+  }
+
+  /** a link of a gateway's region view: opened as asked, or moved to a new delay on its old port (the region's machines look for it there) */
+  private async viewLink(name: string, from: string, target: { host: string; port: number }, delayMs: number): Promise<LinkInfo> {
+    const known = this.links.list().find((l) => l.name === name);
+    if (known?.running && (known.delayMs !== delayMs || known.target.host !== target.host || known.target.port !== target.port)) await this.links.close(name);
+    return this.link(name, from, target, delayMs, { port: known?.port });
   }
 
   /** nothing to end: machines and links run on their own (a new driver finds them) */

@@ -122,6 +122,28 @@ export class RegionNetwork {
     return Object.fromEntries(Object.entries(file.regions).map(([r, rec]) => [r, rec.netns]));
   }
 
+  /**
+   * Removes one region's namespace and veth, after `before` (the region's links go first), unless
+   * `inUse()` says a machine may still run there. It waits its turn behind every place() asked
+   * for before it, and a place() asked for after it makes the region again: a machine starting
+   * meanwhile never finds its namespace gone.
+   */
+  release(region: string, inUse: () => boolean, before: () => Promise<void>): Promise<boolean> {
+    if (this.mode === 'loopback') return Promise.resolve(false);
+    const next = this.busy.then(async () => {
+      const file = this.load();
+      const rec = file.regions[region];
+      if (!rec || inUse()) return false;
+      await before();
+      await this.remove(rec);
+      delete file.regions[region];
+      writeJson(this.path, file);
+      return true;
+    });
+    this.busy = next.catch(() => undefined);
+    return next;
+  }
+
   /** removes every namespace and veth this driver made (machines in them should be gone first) */
   async teardown(): Promise<void> {
     if (this.mode === 'loopback') return;

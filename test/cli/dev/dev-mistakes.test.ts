@@ -58,6 +58,8 @@ const cases: { name: string; args: () => string[]; env?: () => Record<string, st
     code: 1,
   },
   { name: '--machines-port without --driver', args: () => ['--machines-port', '4280'], message: /^erne: --machines-port: only with --driver \(the Machines API serves the gateways when they are machines\)$/, code: 2 },
+  { name: '--network without --driver process', args: () => ['--network', 'netns'], message: /^erne: --network: only with --driver process \(it places the process driver’s regions\)$/, code: 2 },
+  { name: 'a --network that does not exist', args: () => ['--driver', 'process', '--network', 'vlan'], message: /^erne: --network: loopback, netns or auto, not "vlan"$/, code: 2 },
   {
     name: 'a Machines API port in use',
     args: () => ['--driver', 'process', '--machines-port', String(busyPort)],
