@@ -16,11 +16,12 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /**
- * Not bundled: native add-ons (lmdb and the msgpackr it shares with our code, so there is one
- * copy of each), foundationdb (optional, imported by a computed name), and the cluster-only
- * queue stack (loaded lazily with --cluster; bullmq reads its scripts at run time).
+ * Not bundled: native add-ons (lmdb, and the msgpackr it shares with our code and bullmq, so
+ * there is one copy of each) and foundationdb (optional, imported by a computed name). Only
+ * these: an external import is hoisted to the bundle's top, so it loads at every start even
+ * when only a lazily loaded module (replication's bullmq, say) asks for it.
  */
-export const EXTERNAL_PACKAGES = ['lmdb', 'msgpackr', 'msgpackr-extract', 'foundationdb', 'bullmq', 'ioredis'];
+export const EXTERNAL_PACKAGES = ['lmdb', 'msgpackr', 'msgpackr-extract', 'foundationdb'];
 
 /** The part of esbuild's API used here (esbuild is an optional devDependency, loaded at run time). */
 interface Esbuild {
