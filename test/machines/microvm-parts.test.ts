@@ -1,19 +1,20 @@
 /**
  * The microvm driver's pure parts, without booting: the guest settings script (argv and env
  * must reach the program byte for byte through sh), the initramfs archive, the QEMU command
- * line, and which packages go into the image.
+ * line, which packages go into the image, and the bundled CLI keeping each module's location.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { bundleEntry, loadEsbuild } from '../../machines/drivers/microvm/bundle.js';
 import { cpioArchive } from '../../machines/drivers/microvm/cpio.js';
 import { PROJECT_ROOT } from '../../machines/drivers/microvm/image.js';
 import { machineScript } from '../../machines/drivers/microvm/init-script.js';
 import { kernelCommandLine, qemuArgs, type QemuPlan } from '../../machines/drivers/microvm/qemu-args.js';
 import { runtimePackages } from '../../machines/drivers/microvm/rootfs.js';
 import { tempDir } from '../helpers/gateway.js';
-import { itNeeds, program } from '../helpers/requires.js';
+import { itNeeds, need, program } from '../helpers/requires.js';
 
 const busybox = program('/bin/busybox', ['true'], 'busybox-static');
 
@@ -91,5 +92,28 @@ describe('image contents', () => {
     expect(pkgs).toContain('node_modules/hono');
     expect(pkgs.some((p) => p.includes('vitest') || p.includes('typescript') || p.includes('@aws-sdk'))).toBe(false);
     expect(existsSync(join(PROJECT_ROOT, 'package.json'))).toBe(true);
+  });
+});
+
+const esbuild = await loadEsbuild(PROJECT_ROOT);
+const hasEsbuild = need(esbuild ? undefined : 'esbuild (npm ci installs it, a devDependency)');
+
+describe('bundled CLI', () => {
+  itNeeds(hasEsbuild)('gives every module its own import.meta.url, __dirname and __filename, as unbundled', async () => {
+    const dir = tempDir('erne-mvbundle-');
+    try {
+      mkdirSync(join(dir, 'lib'));
+      writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
+      writeFileSync(join(dir, 'lib', 'where.cjs'), 'module.exports = { dir: __dirname, file: __filename };\n');
+      writeFileSync(join(dir, 'lib', 'url.js'), 'import where from "./where.cjs";\nexport const url = import.meta.url;\nexport { where };\n');
+      writeFileSync(join(dir, 'main.js'), '#!/usr/bin/env node\nimport { url, where } from "./lib/url.js";\nconsole.log(JSON.stringify({ main: import.meta.url, url, where }));\n');
+      const expected = execFileSync(process.execPath, [join(dir, 'main.js')]).toString();
+      const out = join(dir, 'out', 'main.js');
+      expect(await bundleEntry(esbuild!, join(dir, 'main.js'), out)).toBe(3);
+      expect(execFileSync(process.execPath, [out]).toString()).toBe(expected);
+      expect((JSON.parse(expected) as { where: { dir: string } }).where.dir).toBe(join(dir, 'lib'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

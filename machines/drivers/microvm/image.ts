@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { cachedFile, hashOf } from './cache-file.js';
 import { findKernel, type HostKernel } from './host.js';
 import { buildInitramfs, initramfsKey } from './initramfs.js';
+import { bundleEntry, loadEsbuild } from './bundle.js';
 import { buildRootfs, planRootfs, rootfsKey } from './rootfs.js';
 import { extractVmlinux } from './vmlinux.js';
 
@@ -45,10 +46,17 @@ export async function ensureImage(cacheDir = defaultCacheDir(), projectRoot = PR
   const vmlinux = await cachedFile(cacheDir, `vmlinux-${kernel.version}-${hashOf([kernel.vmlinuz, initramfsKey(kernel)[1]])}`, (tmp) => extractVmlinux(kernel.vmlinuz, tmp));
   const initramfs = await cachedFile(cacheDir, `initramfs-${hashOf(initramfsKey(kernel))}.cpio`, async (tmp) => writeFileSync(tmp, buildInitramfs(kernel)));
   const plan = await planRootfs(projectRoot);
-  const rootfs = await cachedFile(cacheDir, `rootfs-${hashOf(rootfsKey(plan))}.sqfs`, async (tmp) => {
+  // ERNE_MICROVM_BUNDLE=0 ships the unbundled dist/ (to compare, or to rule the bundle out)
+  const esbuild = process.env.ERNE_MICROVM_BUNDLE === '0' ? undefined : await loadEsbuild(projectRoot);
+  const bundle = esbuild && (async (erneJs: string) => {
+    const modules = await bundleEntry(esbuild, join(projectRoot, 'dist', 'cli', 'erne.js'), erneJs);
+    log(`microvm: the image's dist/cli/erne.js is a bundle of ${modules} modules (esbuild ${esbuild.version})`);
+  });
+  const rootfs = await cachedFile(cacheDir, `rootfs-${hashOf([rootfsKey(plan), esbuild?.version ?? 'unbundled'])}.sqfs`, async (tmp) => {
+    if (!esbuild) log(`microvm: ${process.env.ERNE_MICROVM_BUNDLE === '0' ? 'ERNE_MICROVM_BUNDLE=0' : 'esbuild not installed'}: the image runs the unbundled dist/ (a slower start under TCG)`);
     const staging = mkdtempSync(join(cacheDir, 'staging-'));
     try {
-      await buildRootfs(plan, staging, tmp);
+      await buildRootfs(plan, staging, tmp, bundle);
     } finally {
       rmSync(staging, { recursive: true, force: true });
     }

@@ -99,8 +99,11 @@ export function rootfsKey(plan: RootfsPlan): unknown[] {
   ];
 }
 
-/** Copies the plan into `staging` at host paths and makes the squashfs `out` of it. */
-export async function buildRootfs(plan: RootfsPlan, staging: string, out: string): Promise<void> {
+/**
+ * Copies the plan into `staging` at host paths and makes the squashfs `out` of it. `bundle`,
+ * when given, writes the bundled CLI over the copied dist/cli/erne.js (see bundle.ts).
+ */
+export async function buildRootfs(plan: RootfsPlan, staging: string, out: string, bundle?: (erneJs: string) => Promise<void>): Promise<void> {
   const put = (src: string, at = src) => {
     mkdirSync(dirname(join(staging, at)), { recursive: true });
     cpSync(src, join(staging, at), { recursive: true, dereference: true });
@@ -112,6 +115,7 @@ export async function buildRootfs(plan: RootfsPlan, staging: string, out: string
   put(join(plan.projectRoot, 'package.json'));
   put(join(plan.projectRoot, 'dist'));
   for (const p of plan.packages) put(p);
+  if (bundle) await bundle(join(staging, plan.projectRoot, 'dist', 'cli', 'erne.js'));
   // uncompressed: under TCG decompressing costs more than reading the larger image
   await run('mksquashfs', [staging, out, '-noappend', '-all-root', '-no-xattrs', '-noI', '-noD', '-noF', '-noX', '-quiet', '-no-progress']);
 }
