@@ -3,27 +3,16 @@
  * placement endpoint (gateway/internal-placement.ts), the client that pushes a write's bytes to
  * the regions its bucket lists, and x-amz-replication-status read from the outbox.
  */
-import type { BlobStore } from '../cache/types.js';
 import type { Change } from '../metadata/changes.js';
-import type { KvStore } from '../metadata/kv.js';
-import type { ObjectLayer } from '../metadata/object-layer.js';
 import { Outbox, outboxId } from '../metadata/outbox.js';
-import type { Hlc, ObjectVersion } from '../metadata/types.js';
+import type { ObjectVersion } from '../metadata/types.js';
 import { applyHeldVersion } from '../replication/held-apply.js';
 import { PlacementClient } from '../replication/placement.js';
-import type { Topology } from '../replication/topology.js';
 import type { Placement } from './context.js';
-import { createPlacementHandler } from './internal-placement.js';
+import { createPlacementHandler, type PlacementEndpointDeps } from './internal-placement.js';
 
-export interface ClusterPlacementDeps {
-  topology: Topology;
-  /** the region's metadata (placed versions are applied to it without an outbox entry: their committer has one) */
-  kv: KvStore;
-  layer: ObjectLayer;
-  blobs: BlobStore;
-  observe?: (hlc: Hlc) => void;
-  log?: (line: string) => void;
-}
+/** the region's metadata (placed versions are applied to it without an outbox entry: their committer has one) */
+export type ClusterPlacementDeps = PlacementEndpointDeps;
 
 export function clusterPlacement(d: ClusterPlacementDeps) {
   const client = new PlacementClient(d.topology);

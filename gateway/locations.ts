@@ -23,7 +23,7 @@ export function requestedLocations(svc: Pick<Services, 'regions'>, headers: Head
   return parsed;
 }
 
-export async function bucketLocations(svc: Pick<Services, 'configs'>, bucket: string): Promise<BucketLocations> {
+export async function bucketLocations(svc: { configs: Pick<Services['configs'], 'get'> }, bucket: string): Promise<BucketLocations> {
   return storedLocations(await svc.configs.get<unknown>(bucket, LOCATIONS_KIND));
 }
 

@@ -18,21 +18,13 @@
  *
  * Failures: the status of the S3 error and `{ "error": { "code", "message" } }`.
  */
-import type { AccessKeyRecord, BucketRole, RootSource } from '../../metadata/types.js';
+import type { AccessKeyRecord, BucketRole } from '../../metadata/types.js';
 import type { MigrationState, ShadowInfo, ShadowInput } from '../shadow/types.js';
 
 export const ADMIN_PREFIX = '/.erne/admin/';
 
 /** a key as listed: never its secret */
-export interface KeyInfo {
-  accessKeyId: string;
-  root: boolean;
-  createdAt: number;
-  name?: string;
-  grants?: Record<string, BucketRole>;
-  scoped?: boolean;
-  rootSource?: RootSource;
-}
+export type KeyInfo = Omit<AccessKeyRecord, 'secretAccessKey'>;
 
 export interface NewKey {
   /** default: generated */

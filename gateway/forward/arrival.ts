@@ -8,8 +8,8 @@
  * its home setting naming this region) to arrive. The request's body is not read meanwhile
  * (TCP back-pressure holds the client).
  */
-import { LOCATIONS_KIND, storedLocations } from '../../metadata/bucket-locations.js';
 import type { Services } from '../context.js';
+import { bucketLocations } from '../locations.js';
 
 /** how long a forwarded request waits for its bucket to arrive (then it is served as it is) */
 export const ARRIVAL_WAIT_MS = 10_000;
@@ -24,7 +24,7 @@ export async function awaitForwardedBucket(svc: Pick<Services, 'layer' | 'config
       () => false,
     );
     if (!known || homedHere === undefined) return known;
-    const l = storedLocations(await svc.configs.get<unknown>(bucket, LOCATIONS_KIND));
+    const l = await bucketLocations(svc, bucket);
     return l.type === 'home' && l.region === homedHere;
   };
   while (!(await arrived()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, POLL_MS));

@@ -21,7 +21,8 @@
  * two regions that briefly disagree on a bucket's home do not bounce it around.
  */
 import type { BucketConfigStore } from '../../metadata/bucket-config.js';
-import { CONSISTENT_KIND, LOCATIONS_KIND, storedLocations } from '../../metadata/bucket-locations.js';
+import { CONSISTENT_KIND } from '../../metadata/bucket-locations.js';
+import { bucketLocations } from '../locations.js';
 import type { ObjectLayer } from '../../metadata/object-layer.js';
 import type { BucketRecord } from '../../metadata/types.js';
 import { header, type Headers } from '../context.js';
@@ -82,7 +83,7 @@ export async function bucketRoute(v: RouteView, r: { bucket: string; op: string;
   if (NOT_ROUTED.has(r.op)) return undefined;
   // an upload's requests are served where the upload lives (forward/upload-owner.ts): its parts are there
   if (typeof r.uploadId === 'string') return undefined;
-  const locations = storedLocations(await v.configs.get<unknown>(r.bucket, LOCATIONS_KIND));
+  const locations = await bucketLocations(v, r.bucket);
   // a home the cluster does not have (a region removed since) leaves the bucket to be served anywhere
   if (locations.type === 'home' && v.regions.includes(locations.region)) {
     return locations.region === v.region ? undefined : { region: locations.region, why: 'home' };

@@ -24,18 +24,32 @@ export function freePort(): Promise<number> {
   });
 }
 
-function answers(port: number): Promise<boolean> {
+/** One GET / with a short timeout: true once a server at `url` answers anything. */
+export function answersAt(url: string, timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
-    const r = http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+    const r = http.get(`${url}/`, { agent: false }, (res) => {
       res.resume();
       resolve(true);
     });
     r.on('error', () => resolve(false));
-    r.setTimeout(1000, () => {
+    r.setTimeout(timeoutMs, () => {
       r.destroy();
       resolve(false);
     });
   });
+}
+
+/** true once something on 127.0.0.1:`port` answers HTTP */
+export const answers = (port: number): Promise<boolean> => answersAt(`http://127.0.0.1:${port}`);
+
+/** the process `pid` still exists */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export interface ChildGateway {

@@ -9,6 +9,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { MachinesClient } from '../../machines/client.js';
 import { ProcessDriver, type ProcessDriverOptions } from '../../machines/drivers/process/index.js';
+import type { LaunchSpec } from '../../machines/drivers/types.js';
 import { runProbe } from '../../machines/scheduler/probe.js';
 import { startMachinesService, type MachinesService } from '../../machines/service.js';
 import { tempDir } from './gateway.js';
@@ -72,3 +73,22 @@ export const nodeExec = (src: string) => [process.execPath, '-e', src];
 
 /** a tiny HTTP server on `port` answering 200 "ok" (what most machines here run) */
 export const httpServer = (port: number) => nodeExec(`require('http').createServer((q, r) => r.end('ok')).listen(${port}, '127.0.0.1', () => console.log('listening on ${port}'))`);
+
+/** a LaunchSpec for driver tests: `argv` run as machine `machineId` of app erne-test, its volume under `root` */
+export function testLaunchSpec(
+  driver: ProcessDriver,
+  root: string,
+  m: { machineId: string; instanceId: string; region: string; argv: string[] },
+  extra: Partial<LaunchSpec> = {},
+): LaunchSpec {
+  return {
+    ...m,
+    app: 'erne-test',
+    env: {},
+    volumeDir: join(root, 'volumes', m.machineId),
+    workDir: driver.workDirFor(m.machineId),
+    ports: [],
+    guest: { cpus: 1, memoryMb: 256 },
+    ...extra,
+  };
+}

@@ -5,11 +5,10 @@
  * timeouts (a connection made before the guest's network is up is accepted and hangs).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import http from 'node:http';
 import { join } from 'node:path';
 import { findKernel } from '../../machines/drivers/microvm/host.js';
 import type { LaunchSpec } from '../../machines/drivers/types.js';
-import { ERNE_JS, freePort } from './child.js';
+import { answersAt, ERNE_JS, freePort } from './child.js';
 import { REGION, ROOT } from './gateway.js';
 import { allOf, need, program, type Need } from './requires.js';
 
@@ -46,19 +45,7 @@ export async function gatewaySpec(dir: string, machineId: string, instanceId = '
 }
 
 /** One GET / with a short timeout: true once the gateway answers anything. */
-export function answers(url: string, timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const r = http.get(`${url}/`, { agent: false }, (res) => {
-      res.resume();
-      resolve(true);
-    });
-    r.on('error', () => resolve(false));
-    r.setTimeout(timeoutMs, () => {
-      r.destroy();
-      resolve(false);
-    });
-  });
-}
+export const answers = answersAt;
 
 /** Pids of processes whose command line mentions `path` (a machine's work dir): leaked qemus. */
 export function processesMentioning(path: string): number[] {

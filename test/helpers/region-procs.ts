@@ -18,7 +18,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { KvStore } from '../../metadata/kv.js';
 import { openLmdb } from '../../metadata/lmdb.js';
 import { Outbox } from '../../metadata/outbox.js';
-import { ERNE_JS, freePort } from './child.js';
+import { answers, ERNE_JS, freePort } from './child.js';
 import { CLUSTER_SECRET } from './cluster.js';
 import { startCutProxy, type CutProxy } from './cut-proxy.js';
 import { ROOT, tempDir } from './gateway.js';
@@ -194,18 +194,4 @@ async function startRegion(name: string, port: number, names: string[], via: (to
   };
   closeMeta.set(region, async () => meta?.close());
   return region;
-}
-
-function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const r = http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
-      res.resume();
-      resolve(true);
-    });
-    r.on('error', () => resolve(false));
-    r.setTimeout(1000, () => {
-      r.destroy();
-      resolve(false);
-    });
-  });
 }

@@ -18,6 +18,7 @@ import { files, readJson, writeJson, type StateRecord } from '../../machines/dri
 import type { LaunchSpec } from '../../machines/drivers/types.js';
 import { ERNE_JS, freePort, REPO_ROOT } from '../helpers/child.js';
 import { REGION, ROOT, s3Client, tempDir } from '../helpers/gateway.js';
+import { testLaunchSpec } from '../helpers/machines.js';
 import { waitFor } from '../helpers/wait.js';
 
 const NODE = process.execPath;
@@ -27,19 +28,7 @@ let seq = 0;
 
 function spec(argv: string[], extra: Partial<LaunchSpec> = {}): LaunchSpec {
   const machineId = `m${++seq}-${process.pid}`;
-  return {
-    machineId,
-    instanceId: `i-${seq}`,
-    app: 'erne-test',
-    region: 'iad',
-    argv,
-    env: {},
-    volumeDir: join(root, 'volumes', machineId),
-    workDir: driver.workDirFor(machineId),
-    ports: [],
-    guest: { cpus: 1, memoryMb: 256 },
-    ...extra,
-  };
+  return testLaunchSpec(driver, root, { machineId, instanceId: `i-${seq}`, region: 'iad', argv }, extra);
 }
 
 /** a node program given as source text */

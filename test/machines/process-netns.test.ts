@@ -14,6 +14,7 @@ import { netnsUnavailable, ProcessDriver } from '../../machines/drivers/process/
 import type { LaunchSpec } from '../../machines/drivers/types.js';
 import { ERNE_JS, freePort } from '../helpers/child.js';
 import { REGION, ROOT, s3Client, tempDir } from '../helpers/gateway.js';
+import { testLaunchSpec } from '../helpers/machines.js';
 import { CLUSTER_SECRET } from '../helpers/cluster.js';
 import { startRedis, redisServer, type TestRedis } from '../helpers/redis.js';
 import { describeNeeds, itNeeds, need } from '../helpers/requires.js';
@@ -34,19 +35,9 @@ describeNeeds(need(netnsUnavailable()))('process driver: regions as network name
     root = tempDir('erne-procnet-');
     driver = new ProcessDriver({ root, network: 'netns', netnsPrefix: PREFIX });
   });
-  const spec = (machineId: string, region: string, argv: string[], extra: Partial<LaunchSpec> = {}): LaunchSpec => ({
-    machineId,
-    instanceId: 'i-1',
-    app: 'erne-test',
-    region,
-    argv,
-    env: {},
-    volumeDir: join(root, 'volumes', machineId),
-    workDir: driver.workDirFor(machineId),
-    ports: [],
-    guest: { cpus: 1, memoryMb: 256 },
-    ...extra,
-  });
+  const spec = (machineId: string, region: string, argv: string[], extra: Partial<LaunchSpec> = {}): LaunchSpec =>
+    testLaunchSpec(driver, root, { machineId, instanceId: 'i-1', region, argv }, extra);
+
   const output = async (id: string) => {
     const lines: string[] = [];
     for await (const l of driver.logs(id)) lines.push(l);

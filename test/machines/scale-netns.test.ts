@@ -13,7 +13,7 @@ import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } fro
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Machine } from '../../machines/api/types.js';
 import { netnsUnavailable } from '../../machines/drivers/process/index.js';
-import { erneCli, freePort } from '../helpers/child.js';
+import { erneCli, freePort, pidAlive as alive } from '../helpers/child.js';
 import { CLUSTER_SECRET } from '../helpers/cluster.js';
 import { ROOT, tempDir } from '../helpers/gateway.js';
 import { MACHINES_TOKEN, startTestMachines, type TestMachines } from '../helpers/machines.js';
@@ -31,15 +31,6 @@ const redis = new Map<string, TestRedis>();
 
 const ip = (args: string[]) => execFileSync('ip', args, { encoding: 'utf8' });
 const portOf = (m: Machine) => m.config.services![0]!.internal_port;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function healthy(port: number): Promise<boolean> {
   try {

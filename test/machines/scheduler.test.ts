@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Machine } from '../../machines/api/types.js';
-import { erneCli, freePort } from '../helpers/child.js';
+import { erneCli, freePort, pidAlive as alive } from '../helpers/child.js';
 import { CLUSTER_SECRET } from '../helpers/cluster.js';
 import { ROOT, tempDir } from '../helpers/gateway.js';
 import { MACHINES_TOKEN, startTestMachines, type TestMachines } from '../helpers/machines.js';
@@ -70,15 +70,6 @@ function gatewayPids(): number[] {
     return execFileSync('pgrep', ['-f', `serve .*--cluster ${clusterFile}`], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
   } catch {
     return [];
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

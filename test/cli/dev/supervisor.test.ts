@@ -8,7 +8,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StartError, Supervisor, type ChildSpec } from '../../../cli/dev/supervisor.js';
-import { freePort } from '../../helpers/child.js';
+import { freePort, pidAlive as alive } from '../../helpers/child.js';
 import { tempDir } from '../../helpers/gateway.js';
 
 
@@ -44,15 +44,6 @@ async function until(ok: () => boolean | Promise<boolean>, what: string, ms = 20
   while (!(await ok())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
