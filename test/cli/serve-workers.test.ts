@@ -96,6 +96,8 @@ describe('erne serve --workers 2', () => {
 });
 
 describe('erne serve --metadata fdb without the FoundationDB client library', () => {
+  // skipped only where the optional foundationdb package is installed (npm could build it against
+  // the FoundationDB client library): there `--metadata fdb` reaches for a cluster instead
   const installed = existsSync(join(REPO_ROOT, 'node_modules', 'foundationdb'));
   it.skipIf(installed).each([[[]], [['--workers', '2']]])('exits 1 with one line saying what to install (%j)', async (extra) => {
     const dataDir = tempDir('erne-fdb-missing-');

@@ -38,6 +38,8 @@ describe.skipIf(!wanted)('on FoundationDB: needs ERNE_TEST_METADATA=fdb and FDB_
 
 // Where the binding is not installed (this machine), choosing FDB fails with one line.
 describe('FoundationDB backend without the client library', () => {
+  // skipped only where the optional foundationdb package is installed: there the backend opens
+  // (the suite above covers it, given a cluster file)
   const installed = existsSync(join(process.cwd(), 'node_modules', 'foundationdb'));
   it.skipIf(installed)('refuses with one line that says what to install', async () => {
     const err = await openFdb({ clusterFile: '/nonexistent/fdb.cluster' }).then(
