@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import type { HttpBindings } from '@hono/node-server';
-import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { resolveAddress } from './address.js';
 import { authorize } from './access.js';
 import { verifyRequest } from './auth/index.js';
@@ -26,6 +25,9 @@ import { awaitForwardedBucket } from './forward/arrival.js';
 import { shadowed } from './shadow/hooks.js';
 
 export interface AppOptions {
+  /** @hono/node-server's marker for a response already written to the Node response (its
+   *  RESPONSE_ALREADY_SENT); handed in so this module does not load the adaptor */
+  alreadySent: Response;
   /** virtual-host style base domain */
   domain?: string;
   log?: (line: string) => void;
@@ -67,7 +69,7 @@ function carriesBody(h: OpContext['headers']): boolean {
  * The gateway's HTTP pipeline. Hono is the outer shell; S3 requests go straight to the
  * Node request/response so bodies stream with back-pressure.
  */
-export function createApp(svc: Services, opts: AppOptions = {}): Hono<{ Bindings: HttpBindings }> {
+export function createApp(svc: Services, opts: AppOptions): Hono<{ Bindings: HttpBindings }> {
   const app = new Hono<{ Bindings: HttpBindings }>();
   const nextId = requestIds();
   const observer = opts.observer;
@@ -99,12 +101,12 @@ export function createApp(svc: Services, opts: AppOptions = {}): Hono<{ Bindings
       if (owner) {
         if (trace) Object.assign(trace, { op: owner.op, bucket: addr.bucket, key: addr.key });
         await svc.forward!(req, res, { region: owner.region, requestId, subject: 'The multipart upload' });
-        return RESPONSE_ALREADY_SENT;
+        return opts.alreadySent;
       }
       // CORS: the preflight is unauthenticated; other requests from a page get their headers first
       if (method === 'OPTIONS') {
         await writeResult(res, await preflight(svc, addr.bucket, req.headers), requestId, false);
-        return RESPONSE_ALREADY_SENT;
+        return opts.alreadySent;
       }
       if (req.headers.origin !== undefined && addr.bucket) await setCorsHeaders(svc, res, addr.bucket, method, req.headers);
       const op = resolveOperation({ method, bucket: addr.bucket, key: addr.key, query, headers });
@@ -125,7 +127,7 @@ export function createApp(svc: Services, opts: AppOptions = {}): Hono<{ Bindings
       const route = routed ? await bucketRoute({ ...svc, homeOf: svc.homeOf!, control: svc.control! }, { bucket: addr.bucket!, op: op.name, headers, uploadId: query.get('uploadId') }) : undefined;
       if (route) {
         await svc.forward!(req, res, { region: route.region, requestId, unreachable: unreachableMessage(route, addr.bucket!), ...ROUTE_TIMEOUTS, ...(route.why === 'home' ? { route: 'home' as const } : {}) });
-        return RESPONSE_ALREADY_SENT;
+        return opts.alreadySent;
       }
       // forwarded here for a bucket whose creation may still be on its way (forward/arrival.ts)
       if (via && addr.bucket && op.name !== 'CreateBucket') await awaitForwardedBucket(svc, addr.bucket, via.route === 'home' ? svc.region : undefined);
@@ -155,7 +157,7 @@ export function createApp(svc: Services, opts: AppOptions = {}): Hono<{ Bindings
       }
       writeError(res, s3, requestId, resource, headOnly);
     }
-    return RESPONSE_ALREADY_SENT;
+    return opts.alreadySent;
   });
   return app;
 }

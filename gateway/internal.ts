@@ -13,6 +13,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { OBJECT_PATH as REGION_OBJECT_PATH } from '../replication/region-fetch.js';
 import type { Readable } from 'node:stream';
 import { isBlobId } from '../cache/file-blob-store.js';
+import { keepAliveAgents } from './keep-alive-agents.js';
 import type { BlobStore, ByteRange } from '../cache/types.js';
 import { INTERNAL_PREFIX, signInternal, verifyInternal } from './internal-auth.js';
 import { REPLICATION_PREFIX } from './internal-replication.js';
@@ -99,7 +100,7 @@ export class RemoteFetchError extends Error {
   }
 }
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+const agentFor = keepAliveAgents();
 
 /**
  * GET a blob (or a range) from another node's internal endpoint. Resolves once the status is
@@ -111,7 +112,7 @@ export function fetchRemoteBlob(baseUrl: string, secret: Buffer, blobId: string,
   const headers: Record<string, string> = signInternal(secret, 'GET', path);
   if (range) headers.range = `bytes=${range.start}-${range.end}`;
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent, headers }, (res) => {
+    const req = http.get(url, { agent: agentFor(false), headers }, (res) => {
       const status = res.statusCode ?? 0;
       if (status === 200 || status === 206) {
         // a body cut short by the peer must not pass for the whole blob

@@ -5,7 +5,6 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { writeFileDurably } from './durable-file.js';
-import { createAdaptorServer } from '@hono/node-server';
 import { openBlobStore } from '../cache/file-blob-store.js';
 import { RemoteCache, type RemoteBlobCache } from '../cache/remote-cache.js';
 import { startJanitor, type Janitor } from '../cache/janitor.js';
@@ -254,7 +253,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const shadow = { fills, migrations, log };
   const svc = { shadow, layer, multipart, blobs, region: opts.region, regions: clusterRegions, signingRegions: signing, configs, remote, regionBytes, namespace, forward, control: topology?.control, homeOf, forwardedBy, sigv2: opts.sigv2 !== false,
     ...(placed ? { placement: placed.placement, replicationStatus: placed.replicationStatus, upkeep: () => janitor.runOnce() } : {}) };
-  const app = createApp(svc, { domain: opts.domain, log, observer });
+  // loaded here, not at the top: the adaptor makes a Response when it loads, which a microVM
+  // image's startup snapshot cannot hold (machines/drivers/microvm/snapshot.ts)
+  const [{ createAdaptorServer }, { RESPONSE_ALREADY_SENT }] = await Promise.all([import('@hono/node-server'), import('@hono/node-server/utils/response')]);
+  const app = createApp(svc, { domain: opts.domain, log, observer, alreadySent: RESPONSE_ALREADY_SENT });
   const admin = createAdminHandler(svc, log);
   const ops = createOpsHandler({
     registry: observer.metrics.registry,

@@ -11,6 +11,7 @@
  */
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { keepAliveAgents } from '../gateway/keep-alive-agents.js';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { ByteRange } from '../cache/types.js';
 import { EMPTY_SHA256, signClusterRequest } from './cluster-auth.js';
@@ -70,10 +71,7 @@ export function objectTarget(ref: RegionObjectRef): string {
 /** how long a region has to start answering a read (RegionFetchOptions.answerTimeoutMs) */
 export const ANSWER_TIMEOUT_MS = 5_000;
 
-const agents = {
-  http: new http.Agent({ keepAlive: true, maxSockets: 64 }),
-  https: new https.Agent({ keepAlive: true, maxSockets: 64 }),
-};
+const agentFor = keepAliveAgents();
 
 /**
  * The bytes (or a range) of a version held by `region`. Resolves once a gateway there has
@@ -108,7 +106,7 @@ function getFrom(t: Topology, region: string, base: string, ref: RegionObjectRef
   return new Promise((resolve, reject) => {
     let answer: IncomingMessage | undefined;
     const req = (secure ? https : http).request(
-      { protocol: url.protocol, hostname: url.hostname, port: url.port, path: target, method: 'GET', headers, agent: secure ? agents.https : agents.http },
+      { protocol: url.protocol, hostname: url.hostname, port: url.port, path: target, method: 'GET', headers, agent: agentFor(secure) },
       (res) => {
         answer = res;
         const status = res.statusCode ?? 0;
