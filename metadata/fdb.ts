@@ -27,6 +27,7 @@
  *   marker. Markers older than MARKER_TTL_MS are cleared by a blind range clear now and then.
  */
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import {
   KV_LIMITS,
   KvConflictError,
@@ -107,7 +108,9 @@ async function loadBinding(apiVersion: number): Promise<FdbModule> {
   try {
     // the binding prints its own multi-line advice when libfdb_c is missing; ours is one line
     console.error = () => undefined;
-    ns = (await import(name)) as typeof ns;
+    // required, not imported: the binding is CommonJS, and a microVM's startup snapshot (which
+    // runs this module) has no loader for dynamic import()
+    ns = createRequire(import.meta.url)(name) as typeof ns;
   } catch (err) {
     const cause = String((err as Error)?.message ?? err).split('\n')[0];
     throw new FdbUnavailableError(`${FDB_INSTALL_HINT} (${cause})`);

@@ -11,7 +11,7 @@
  * with native parts or run-time resolution stay external, loaded from node_modules as before.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -59,30 +59,99 @@ export function pinLocation(path: string, text: string): string {
 
 const PINNED = { url: '__erne_pinned_url', dirname: '__erne_pinned_dirname', filename: '__erne_pinned_filename' };
 
+interface PluginBuild {
+  onResolve(o: { filter: RegExp }, cb: (a: { path: string; kind: string }) => { path: string; namespace: string } | undefined): void;
+  onLoad(o: { filter: RegExp; namespace?: string }, cb: (a: { path: string }) => { contents: string; loader: string }): void;
+}
+
+/** Every bundled module keeps its own location (pinLocation). */
+const pinPlugin = {
+  name: 'erne-pin-location',
+  setup(build: PluginBuild) {
+    build.onLoad({ filter: /\.(c|m)?js$/ }, (a) => ({ contents: pinLocation(a.path, readFileSync(a.path, 'utf8')), loader: 'js' }));
+  },
+};
+
+const COMMON = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  define: { 'import.meta.url': PINNED.url, __dirname: PINNED.dirname, __filename: PINNED.filename },
+  logLevel: 'silent',
+  metafile: true,
+};
+
+async function build(esbuild: Esbuild, options: Record<string, unknown>): Promise<number> {
+  const result = await esbuild.build({ ...COMMON, ...options });
+  if (result.errors.length > 0) throw new Error(`esbuild: ${JSON.stringify(result.errors[0])}`);
+  return Object.keys(result.metafile?.inputs ?? {}).length;
+}
+
 /** Bundles `entry` (an ES module of dist/) to the single file `outFile`; returns how many modules went in. */
 export async function bundleEntry(esbuild: Esbuild, entry: string, outFile: string): Promise<number> {
-  const result = await esbuild.build({
+  return build(esbuild, {
     entryPoints: [entry],
     outfile: outFile,
-    bundle: true,
-    platform: 'node',
     format: 'esm',
-    target: 'node20',
     external: EXTERNAL_PACKAGES,
     // CommonJS packages inside an ES-module bundle call require() for Node's built-ins
     banner: { js: "import { createRequire as __erneRequire } from 'node:module'; const require = __erneRequire(import.meta.url);" },
-    define: { 'import.meta.url': PINNED.url, __dirname: PINNED.dirname, __filename: PINNED.filename },
-    logLevel: 'silent',
-    metafile: true,
+    plugins: [pinPlugin],
+  });
+}
+
+/**
+ * Loaded only when a startup snapshot runs, never while it is built (see cli/snapshot-entry.ts):
+ * the native add-on; Node's http and https, whose parser binding a snapshot cannot hold; and
+ * cluster, which decides when it loads whether this process is a worker of `serve --workers`
+ * (the builder never is). worker_threads loads while building (pino reads isMainThread when it
+ * loads; true in the builder as in the gateway, which never runs in a worker thread).
+ * msgpackr goes into the snapshot itself (pure JavaScript; the guest disables its native
+ * extractor), foundationdb stays an import by computed name.
+ */
+export const SNAPSHOT_LAZY = ['lmdb', 'http', 'https', 'cluster'].flatMap((m) => (m === 'lmdb' ? [m] : [m, `node:${m}`]));
+const SNAPSHOT_EXTERNAL = ['msgpackr-extract', 'foundationdb'];
+
+/**
+ * A CommonJS module standing in for `spec`: the real module's exports, as getters that load it
+ * at their first use through the require the snapshot's main function sets. Its export names
+ * are read from the same module here, on the same node.
+ */
+export function lazyStandIn(spec: string, names: string[]): string {
+  const load = `let real;\nconst load = () => {\n  if (!globalThis.__erneRuntimeRequire) throw new Error(${JSON.stringify(`${spec} was used while the startup snapshot was built (it loads only when the snapshot runs)`)});\n  return (real ??= globalThis.__erneRuntimeRequire(${JSON.stringify(spec)}));\n};\n`;
+  return load + names.map((n) => `Object.defineProperty(exports, ${JSON.stringify(n)}, { enumerable: true, get: () => load()[${JSON.stringify(n)}] });`).join('\n') + '\n';
+}
+
+/**
+ * Bundles the snapshot entry (dist/cli/snapshot-entry.js) to one CommonJS file for
+ * `node --build-snapshot`, which runs a single script with only Node's built-ins to require.
+ * `projectRoot` is where the lazily loaded packages resolve from (as dist/cli/erne.js would).
+ */
+export async function bundleSnapshotEntry(esbuild: Esbuild, entry: string, outFile: string, projectRoot: string): Promise<number> {
+  const req = createRequire(join(projectRoot, 'dist', 'cli', 'erne.js'));
+  const escaped = SNAPSHOT_LAZY.map((m) => m.replace(/[.*+?^${}()|[\]\\:]/g, '\\$&'));
+  return build(esbuild, {
+    entryPoints: [entry],
+    outfile: outFile,
+    format: 'cjs',
+    external: SNAPSHOT_EXTERNAL,
     plugins: [
       {
-        name: 'erne-pin-location',
-        setup(build: { onLoad(o: { filter: RegExp }, cb: (a: { path: string }) => { contents: string; loader: string }): void }) {
-          build.onLoad({ filter: /\.(c|m)?js$/ }, (a) => ({ contents: pinLocation(a.path, readFileSync(a.path, 'utf8')), loader: 'js' }));
+        name: 'erne-lazy',
+        setup(b: PluginBuild) {
+          b.onResolve({ filter: new RegExp(`^(${escaped.join('|')})$`) }, (a) => ({ path: a.path, namespace: 'erne-lazy' }));
+          b.onLoad({ filter: /.*/, namespace: 'erne-lazy' }, (a) => ({ contents: lazyStandIn(a.path, Object.keys(req(a.path) as object)), loader: 'js' }));
         },
       },
+      {
+        // a snapshot has no loader for import(): `await import('node:fs/promises')` becomes a require
+        name: 'erne-builtin-import',
+        setup(b: PluginBuild) {
+          b.onResolve({ filter: /.*/ }, (a) => (a.kind === 'dynamic-import' && isBuiltin(a.path) ? { path: a.path, namespace: 'erne-builtin' } : undefined));
+          b.onLoad({ filter: /.*/, namespace: 'erne-builtin' }, (a) => ({ contents: `module.exports = require(${JSON.stringify(a.path)});\n`, loader: 'js' }));
+        },
+      },
+      pinPlugin,
     ],
   });
-  if (result.errors.length > 0) throw new Error(`esbuild: ${JSON.stringify(result.errors[0])}`);
-  return Object.keys(result.metafile?.inputs ?? {}).length;
 }

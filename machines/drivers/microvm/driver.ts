@@ -7,12 +7,17 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import type { DriverStatus, LaunchSpec, MachineDriver, StopOptions } from '../types.js';
 import { chooseAccel } from './accel.js';
-import { defaultCacheDir, ensureImage, type MicroVmImage } from './image.js';
+import { defaultCacheDir, ensureImage, KEEP_IMAGES, pruneImages, type MicroVmImage } from './image.js';
+import { appendBlob, buildCommand, failedMarker, markFailed, qemuVersionLine, snapshotImageName, snapshotsWanted, withSnapshot } from './snapshot.js';
+import { run } from './run.js';
+import { VOLUME_FILE } from './volume.js';
+import { cachedFile } from './cache-file.js';
+import type { Accel } from './qemu-args.js';
 import { QEMU, tscKhz } from './host.js';
 import { machineArchive } from './initramfs.js';
 import { shQuote } from './init-script.js';
@@ -33,6 +38,8 @@ export interface MicroVmDriverOptions {
   volumeSizeMb?: number;
   /** the project the image carries (default: the one this code runs from) */
   projectRoot?: string;
+  /** boot machines running the CLI from the image's startup snapshot (default: unless ERNE_MICROVM_SNAPSHOT=0) */
+  snapshots?: boolean;
   log?: (line: string) => void;
 }
 
@@ -40,11 +47,16 @@ const FILES = { log: 'console.log', state: 'vm.state', args: 'qemu-args.json', i
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A builder boot under TCG takes ~10 s on an idle host; a busy one may take minutes. */
+const SNAPSHOT_BUILD_TIMEOUT_MS = 600_000;
+
 export class MicroVmDriver implements MachineDriver {
   readonly name = 'microvm';
   private readonly records: Records;
   private readonly cacheDir: string;
   private image?: Promise<MicroVmImage>;
+  /** startup-snapshot image variants by file name: their path, or undefined where none can be made */
+  private snapshots = new Map<string, Promise<string | undefined>>();
 
   constructor(private readonly opts: MicroVmDriverOptions) {
     this.records = new Records(opts.stateDir);
@@ -99,9 +111,10 @@ export class MicroVmDriver implements MachineDriver {
   private async coldBoot(spec: LaunchSpec): Promise<void> {
     const image = await this.prepare();
     const choice = await chooseAccel(this.cacheDir, image.vmlinux, image.initramfs);
+    const snap = await this.withStartupSnapshot(image, choice.accel, spec.argv);
     const volume = await ensureVolume(spec.volumeDir, this.opts.volumeSizeMb ?? 1024);
     const initrd = join(spec.workDir, FILES.initrd);
-    const settings = { argv: spec.argv, env: spec.env, volumePath: spec.volumeDir, binds: image.binds, cwd: '/', hostname: spec.machineId };
+    const settings = { argv: snap?.argv ?? spec.argv, env: spec.env, volumePath: spec.volumeDir, binds: image.binds, cwd: '/', hostname: spec.machineId };
     writeFileSync(initrd, Buffer.concat([readFileSync(image.initramfs), machineArchive(settings)]));
     const sockets = socketNames(spec.workDir);
     const volumeCache = directIoWorks(volume) ? 'none' : 'writethrough';
@@ -111,7 +124,7 @@ export class MicroVmDriver implements MachineDriver {
       memoryMb: spec.guest.memoryMb,
       vmlinux: image.vmlinux,
       initrd,
-      rootfs: image.rootfs,
+      rootfs: snap?.rootfs ?? image.rootfs,
       volume,
       volumeCache,
       consoleLog: join(spec.workDir, FILES.log),
@@ -123,7 +136,7 @@ export class MicroVmDriver implements MachineDriver {
       tcgCpu: process.env.ERNE_MICROVM_TCG_CPU,
     });
     writeFileSync(join(spec.workDir, FILES.args), JSON.stringify(args));
-    this.note(spec.workDir, `cold boot, accel ${choice.accel} (${choice.reason}), volume cache=${volumeCache}`);
+    this.note(spec.workDir, `cold boot, accel ${choice.accel} (${choice.reason}), volume cache=${volumeCache}${snap ? ', startup snapshot' : ''}`);
     const pid = await this.launch(spec.workDir, args, sockets.qmp);
     this.records.put({
       machineId: spec.machineId,
@@ -137,6 +150,90 @@ export class MicroVmDriver implements MachineDriver {
       consoleSocket: sockets.console,
       qmpSocket: sockets.qmp,
     });
+  }
+
+  /** The image variant and argv that start the machine's CLI from a startup snapshot, where it runs the CLI and one can be made. */
+  private async withStartupSnapshot(image: MicroVmImage, accel: Accel, argv: string[]): Promise<{ rootfs: string; argv: string[] } | undefined> {
+    if (!(this.opts.snapshots ?? snapshotsWanted()) || !image.snapshotEntry) return undefined;
+    const snapArgv = withSnapshot(argv, image.node, join(image.projectRoot, 'dist', 'cli', 'erne.js'));
+    if (!snapArgv) return undefined;
+    const name = snapshotImageName(image.rootfs, accel, process.env.ERNE_MICROVM_TCG_CPU, await qemuVersionLine());
+    const known = await this.snapshots.get(name);
+    if (known && !existsSync(known)) this.snapshots.delete(name); // pruned by another driver: made again
+    if (!this.snapshots.has(name)) this.snapshots.set(name, this.snapshotImage(image, accel, name));
+    const rootfs = await this.snapshots.get(name)!;
+    return rootfs ? { rootfs, argv: snapArgv } : undefined;
+  }
+
+  /**
+   * The image with its startup snapshot (snapshot.ts), made at its first use by one boot of a
+   * builder VM. A failed build is remembered beside the images and machines boot without.
+   */
+  private async snapshotImage(image: MicroVmImage, accel: Accel, name: string): Promise<string | undefined> {
+    const failed = join(this.cacheDir, failedMarker(name));
+    if (existsSync(failed)) return undefined;
+    const t0 = Date.now();
+    try {
+      const out = await cachedFile(this.cacheDir, name, async (tmp) => {
+        this.opts.log?.(`microvm: making the image's startup snapshot (one boot under ${accel})`);
+        const scratch = mkdtempSync(join(this.cacheDir, 'snapshot-build-'));
+        try {
+          const blob = await this.buildSnapshotBlob(image, scratch);
+          await appendBlob(image.rootfs, blob, tmp, scratch);
+        } finally {
+          rmSync(scratch, { recursive: true, force: true });
+        }
+      });
+      if (out.built) {
+        this.opts.log?.(`microvm: built startup snapshot ${out.path} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+        pruneImages(this.cacheDir, KEEP_IMAGES);
+      }
+      return out.path;
+    } catch (err) {
+      const reason = (err as Error).message;
+      markFailed(this.cacheDir, name, reason);
+      this.opts.log?.(`microvm: no startup snapshot for this image, machines boot without it: ${reason}`);
+      return undefined;
+    }
+  }
+
+  /** Boots the image once (a driver of its own, no snapshot) to make the blob; returns its host path. */
+  private async buildSnapshotBlob(image: MicroVmImage, scratch: string): Promise<string> {
+    const builder = new MicroVmDriver({ ...this.opts, stateDir: join(scratch, 'state'), cacheDir: this.cacheDir, snapshots: false, log: undefined });
+    builder.image = Promise.resolve(image);
+    const id = 'snapshot-builder';
+    const volumeDir = join(scratch, 'volume');
+    await builder.start({
+      machineId: id,
+      instanceId: 'build',
+      app: 'erne',
+      region: 'local',
+      argv: buildCommand(image.node, image.projectRoot, join(volumeDir, 'erne.blob')),
+      env: {},
+      volumeDir,
+      workDir: join(scratch, 'work'),
+      ports: [],
+      guest: { cpus: 1, memoryMb: 1024 },
+    });
+    try {
+      const deadline = Date.now() + SNAPSHOT_BUILD_TIMEOUT_MS;
+      let st = await builder.status(id);
+      for (; st.state === 'running'; st = await builder.status(id)) {
+        if (Date.now() > deadline) throw new Error(`the builder VM did not finish within ${SNAPSHOT_BUILD_TIMEOUT_MS / 1000} s`);
+        await sleep(200);
+      }
+      if (st.exitCode !== 0) {
+        const lines: string[] = [];
+        for await (const l of builder.logs(id)) lines.push(l);
+        throw new Error(`the builder exited ${st.exitCode ?? '(no exit code)'}: ${lines.slice(-4).join(' | ')}`);
+      }
+      const blob = join(scratch, 'erne.blob');
+      await run('debugfs', ['-R', `dump /erne.blob ${blob}`, join(volumeDir, VOLUME_FILE)]);
+      if (!existsSync(blob) || statSync(blob).size === 0) throw new Error('the builder wrote no snapshot');
+      return blob;
+    } finally {
+      await builder.destroy(id);
+    }
   }
 
   /** Starts qemu detached (it outlives the driver) and waits until its QMP socket answers. */

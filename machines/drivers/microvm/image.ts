@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { cachedFile, hashOf } from './cache-file.js';
 import { findKernel, type HostKernel } from './host.js';
 import { buildInitramfs, initramfsKey } from './initramfs.js';
-import { bundleEntry, loadEsbuild } from './bundle.js';
+import { bundleEntry, bundleSnapshotEntry, loadEsbuild } from './bundle.js';
+import { SNAPSHOT_ENTRY } from './snapshot.js';
 import { buildRootfs, planRootfs, rootfsKey } from './rootfs.js';
 import { extractVmlinux } from './vmlinux.js';
 
@@ -22,6 +23,10 @@ export interface MicroVmImage {
   /** image directories bound at the same path in the guest */
   binds: string[];
   projectRoot: string;
+  /** the node the image carries (host path = guest path) */
+  node: string;
+  /** the bundled startup-snapshot input is in the image (snapshot.ts); not without esbuild */
+  snapshotEntry: boolean;
 }
 
 /** The project this code belongs to (from dist/… when built, from the source under vitest). */
@@ -51,8 +56,10 @@ export async function ensureImage(cacheDir = defaultCacheDir(), projectRoot = PR
   const bundle = esbuild && (async (erneJs: string) => {
     const modules = await bundleEntry(esbuild, join(projectRoot, 'dist', 'cli', 'erne.js'), erneJs);
     log(`microvm: the image's dist/cli/erne.js is a bundle of ${modules} modules (esbuild ${esbuild.version})`);
+    // the input of the startup snapshot, made at the first boot that uses it (snapshot.ts)
+    await bundleSnapshotEntry(esbuild, join(projectRoot, 'dist', 'cli', 'snapshot-entry.js'), join(dirname(erneJs), '..', '..', SNAPSHOT_ENTRY), projectRoot);
   });
-  const rootfs = await cachedFile(cacheDir, `rootfs-${hashOf([rootfsKey(plan), esbuild?.version ?? 'unbundled'])}.sqfs`, async (tmp) => {
+  const rootfs = await cachedFile(cacheDir, `rootfs-${hashOf([rootfsKey(plan), esbuild ? [esbuild.version, 'snapshot-entry'] : 'unbundled'])}.sqfs`, async (tmp) => {
     if (!esbuild) log(`microvm: ${process.env.ERNE_MICROVM_BUNDLE === '0' ? 'ERNE_MICROVM_BUNDLE=0' : 'esbuild not installed'}: the image runs the unbundled dist/ (a slower start under TCG)`);
     const staging = mkdtempSync(join(cacheDir, 'staging-'));
     try {
@@ -63,20 +70,23 @@ export async function ensureImage(cacheDir = defaultCacheDir(), projectRoot = PR
   });
   for (const [what, f] of [['vmlinux', vmlinux], ['initramfs', initramfs], ['image', rootfs]] as const) if (f.built) log(`microvm: built ${what} ${f.path}`);
   if (rootfs.built) pruneImages(cacheDir, KEEP_IMAGES);
-  return { kernel, vmlinux: vmlinux.path, initramfs: initramfs.path, rootfs: rootfs.path, binds: plan.binds, projectRoot };
+  return { kernel, vmlinux: vmlinux.path, initramfs: initramfs.path, rootfs: rootfs.path, binds: plan.binds, projectRoot, node: plan.node, snapshotEntry: esbuild !== undefined };
 }
 
-/** Squashfs images kept: each project build makes one (~150 MB). */
-const KEEP_IMAGES = 3;
+/** Squashfs images kept: each project build makes one (~150 MB), and one with its startup snapshot. */
+export const KEEP_IMAGES = 3;
 
 /**
- * Removes all but the newest `keep` squashfs images. A running VM keeps its open (unlinked)
- * image; a suspended one whose image is gone boots cold instead of resuming.
+ * Removes all but the newest `keep` squashfs images of each kind (and failed-snapshot markers
+ * as old). A running VM keeps its open (unlinked) image; a suspended one whose image is gone
+ * boots cold instead of resuming.
  */
-function pruneImages(cacheDir: string, keep: number): void {
-  const images = readdirSync(cacheDir)
-    .filter((f) => /^rootfs-[0-9a-f]+\.sqfs$/.test(f))
-    .map((f) => ({ path: join(cacheDir, f), mtime: statSync(join(cacheDir, f)).mtimeMs }))
-    .sort((a, b) => b.mtime - a.mtime);
-  for (const old of images.slice(keep)) rmSync(old.path, { force: true });
+export function pruneImages(cacheDir: string, keep: number): void {
+  for (const kind of [/^rootfs-[0-9a-f]+\.sqfs$/, /^snapshot-[0-9a-f]+\.(sqfs|failed)$/]) {
+    const images = readdirSync(cacheDir)
+      .filter((f) => kind.test(f))
+      .map((f) => ({ path: join(cacheDir, f), mtime: statSync(join(cacheDir, f)).mtimeMs }))
+      .sort((a, b) => b.mtime - a.mtime);
+    for (const old of images.slice(keep)) rmSync(old.path, { force: true });
+  }
 }

@@ -1,0 +1,85 @@
+/**
+ * A V8 startup snapshot of the CLI, made for the guest's CPU and kept in a variant of the image.
+ *
+ * Under software emulation most of the gateway's cold start was Node compiling and evaluating
+ * the ~800 modules of the CLI. `node --build-snapshot` evaluates them once and saves the heap;
+ * `node --snapshot-blob` then starts from it (cli/snapshot-entry.ts says what can and cannot be
+ * in it). V8 accepts a snapshot only on a CPU with the same features as the one that made it,
+ * and a TCG guest's CPU is not the host's, so the snapshot is made inside a guest: one boot of
+ * the image, with the same accelerator and CPU model as the machines that will use it, runs
+ * the build and then checks that the result starts (`erne --version`). The blob is appended to
+ * a copy of the image at its root (/.erne-snapshot/erne.blob, /.ro/… in the guest), cached
+ * beside it by the hash of the image, accelerator, CPU model and QEMU.
+ *
+ * A machine whose argv runs the image's CLI (`node dist/cli/erne.js …`) boots that variant,
+ * with `--snapshot-blob` put before the script; the snapshot's main function drops the script
+ * path, so the command is the same. Anything else runs as it is.
+ */
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { Accel } from './qemu-args.js';
+import { hashOf } from './cache-file.js';
+import { QEMU } from './host.js';
+import { run } from './run.js';
+
+/** The bundled snapshot input in the image, under the project root. */
+export const SNAPSHOT_ENTRY = join('dist', 'cli', 'erne-snapshot.cjs');
+const DIR = '.erne-snapshot';
+/** The blob as the guest sees it: the image is mounted at /.ro. */
+export const GUEST_BLOB = `/.ro/${DIR}/erne.blob`;
+
+/** `ERNE_MICROVM_SNAPSHOT=0` boots without a snapshot (to compare, or to rule it out). */
+export function snapshotsWanted(env = process.env): boolean {
+  return env.ERNE_MICROVM_SNAPSHOT !== '0';
+}
+
+/**
+ * The machine's argv with the snapshot, or undefined when it does not run the image's CLI.
+ * Node's profiling flags may come before the script; any other flag could be one of V8's,
+ * which must be the same when a snapshot is made and used, so such an argv runs as it is.
+ */
+export function withSnapshot(argv: string[], node: string, erneJs: string): string[] | undefined {
+  if (argv[0] !== node) return undefined;
+  let i = 1;
+  while (argv[i]?.startsWith('--cpu-prof')) i++;
+  if (argv[i] !== erneJs) return undefined;
+  return [node, ...argv.slice(1, i), '--snapshot-blob', GUEST_BLOB, ...argv.slice(i)];
+}
+
+/** The guest command that makes the blob at `blob` (on the builder's volume) and checks it starts. */
+export function buildCommand(node: string, projectRoot: string, blob: string): string[] {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const entry = join(projectRoot, SNAPSHOT_ENTRY);
+  const erneJs = join(projectRoot, 'dist', 'cli', 'erne.js');
+  return ['/bin/sh', '-c', `${q(node)} --snapshot-blob ${q(blob)} --build-snapshot ${q(entry)} && ${q(node)} --snapshot-blob ${q(blob)} ${q(erneJs)} --version`];
+}
+
+/** The cached image variant's file name: the image, and what decides the guest's CPU features. */
+export function snapshotImageName(rootfs: string, accel: Accel, tcgCpu: string | undefined, qemuVersion: string): string {
+  return `snapshot-${hashOf([basename(rootfs), accel, accel === 'tcg' ? (tcgCpu ?? 'max') : 'host', qemuVersion])}.sqfs`;
+}
+
+let qemuVersion: Promise<string> | undefined;
+/** `qemu-system-x86_64 --version`, once per process. */
+export function qemuVersionLine(): Promise<string> {
+  qemuVersion ??= run(QEMU, ['--version']).then((out) => out.split('\n')[0]!.trim());
+  return qemuVersion;
+}
+
+/** Copies the image to `out` and appends the blob at its root (mksquashfs appends to an existing image). */
+export async function appendBlob(rootfs: string, blob: string, out: string, scratch: string): Promise<void> {
+  const dir = join(scratch, DIR);
+  mkdirSync(dir, { recursive: true });
+  cpSync(blob, join(dir, 'erne.blob'));
+  cpSync(rootfs, out);
+  await run('mksquashfs', [dir, out, '-keep-as-directory', '-all-root', '-no-xattrs', '-no-recovery', '-quiet', '-no-progress']);
+}
+
+/** Remembers why a build failed, so later boots do not try again for the same image. */
+export function markFailed(cacheDir: string, name: string, reason: string): void {
+  writeFileSync(join(cacheDir, failedMarker(name)), `${reason}\n`);
+}
+
+export function failedMarker(name: string): string {
+  return name.replace(/\.sqfs$/, '.failed');
+}
