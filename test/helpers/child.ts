@@ -74,13 +74,15 @@ export interface ChildOptions {
   args?: string[];
   /** run under `ulimit -n` of this many open files */
   openFiles?: number;
+  /** node's own flags, before the script (a startup snapshot, say) */
+  nodeArgs?: string[];
 }
 
 /** Starts `erne serve` and resolves once its port answers HTTP and its start banner is out. */
 export async function startChildGateway(opts: ChildOptions = {}): Promise<ChildGateway> {
   const dataDir = opts.dataDir ?? tempDir('erne-child-');
   const port = opts.port ?? (await freePort());
-  const args = [ERNE_JS, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, '--region', REGION];
+  const args = [...(opts.nodeArgs ?? []), ERNE_JS, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, '--region', REGION];
   if (opts.domain) args.push('--domain', opts.domain);
   if (opts.args) args.push(...opts.args);
   // the shell sets the limit and becomes node (exec): proc.pid stays the gateway's

@@ -1,13 +1,19 @@
 /**
  * The microvm driver's pure parts, without booting: the guest settings script (argv and env
  * must reach the program byte for byte through sh), the initramfs archive, the QEMU command
- * line, which packages go into the image, and the bundled CLI keeping each module's location.
+ * line, which packages go into the image, the bundled CLI keeping each module's location, and
+ * the startup snapshot's input (built and run here on the host, as the guest does).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bundleEntry, loadEsbuild } from '../../machines/drivers/microvm/bundle.js';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { bundleEntry, bundleSnapshotEntry, loadEsbuild } from '../../machines/drivers/microvm/bundle.js';
+import { GUEST_BLOB, withSnapshot } from '../../machines/drivers/microvm/snapshot.js';
+import { ERNE_JS, startChildGateway } from '../helpers/child.js';
+import { s3Client } from '../helpers/gateway.js';
+import { waitFor } from '../helpers/wait.js';
 import { cpioArchive } from '../../machines/drivers/microvm/cpio.js';
 import { PROJECT_ROOT } from '../../machines/drivers/microvm/image.js';
 import { machineScript } from '../../machines/drivers/microvm/init-script.js';
@@ -116,4 +122,53 @@ describe('bundled CLI', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('startup snapshot', () => {
+  const node = '/usr/bin/node';
+  const erneJs = '/srv/erne/dist/cli/erne.js';
+  it('is used for argv that run the image CLI, with node profiling flags kept before the script', () => {
+    expect(withSnapshot([node, erneJs, 'serve', '--port', '9000'], node, erneJs)).toEqual([node, '--snapshot-blob', GUEST_BLOB, erneJs, 'serve', '--port', '9000']);
+    expect(withSnapshot([node, '--cpu-prof', '--cpu-prof-dir=/p', erneJs, 'serve'], node, erneJs)).toEqual([node, '--cpu-prof', '--cpu-prof-dir=/p', '--snapshot-blob', GUEST_BLOB, erneJs, 'serve']);
+  });
+  it('is not used for other programs, or where a flag (maybe V8 one) comes before the script', () => {
+    expect(withSnapshot([node, '-e', '1'], node, erneJs)).toBeUndefined();
+    expect(withSnapshot(['/bin/sh', '-c', 'x'], node, erneJs)).toBeUndefined();
+    expect(withSnapshot([node, '--max-old-space-size=100', erneJs, 'serve'], node, erneJs)).toBeUndefined();
+    expect(withSnapshot(['/opt/other/node', erneJs, 'serve'], node, erneJs)).toBeUndefined();
+  });
+
+  itNeeds(hasEsbuild)(
+    'builds on this host from the bundled input, and the gateway started from it serves S3 and runs --workers',
+    async () => {
+      const dir = tempDir('erne-mvsnap-');
+      try {
+        const entry = join(dir, 'erne-snapshot.cjs');
+        await bundleSnapshotEntry(esbuild!, join(PROJECT_ROOT, 'dist', 'cli', 'snapshot-entry.js'), entry, PROJECT_ROOT);
+        const blob = join(dir, 'erne.blob');
+        execFileSync(process.execPath, ['--snapshot-blob', blob, '--build-snapshot', entry], { env: { ...process.env, MSGPACKR_NATIVE_ACCELERATION_DISABLED: 'true' }, stdio: 'pipe' });
+        const nodeArgs = ['--snapshot-blob', blob];
+        // the same command line as without it: the script path is dropped by the snapshot's main
+        expect(execFileSync(process.execPath, [...nodeArgs, ERNE_JS, '--version']).toString()).toBe(execFileSync(process.execPath, [ERNE_JS, '--version']).toString());
+        for (const args of [[], ['--workers', '2']]) {
+          const gw = await startChildGateway({ nodeArgs, args, dataDir: join(dir, `data-${args.length}`) });
+          const s3 = s3Client(gw);
+          try {
+            await s3.send(new CreateBucketCommand({ Bucket: 'snap' }));
+            for (let i = 0; i < 4; i++) await s3.send(new PutObjectCommand({ Bucket: 'snap', Key: `k${i}`, Body: `body ${i}` }));
+            for (let i = 0; i < 4; i++) expect(await (await s3.send(new GetObjectCommand({ Bucket: 'snap', Key: `k${i}` }))).Body!.transformToString()).toBe(`body ${i}`);
+            // the second worker (forked by cluster with the same snapshot flag) announces itself
+            if (args.length) await waitFor('worker 1 to serve', () => /worker 1 \(pid \d+\) is serving S3/.test(gw.output()), 30_000);
+          } finally {
+            s3.destroy();
+            await gw.stop({ keepData: true });
+          }
+          expect(gw.proc.exitCode).toBe(0);
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    120_000,
+  );
 });

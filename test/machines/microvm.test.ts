@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, expect } from 'vitest';
 import { MicroVmDriver } from '../../machines/drivers/microvm/driver.js';
+import { loadEsbuild } from '../../machines/drivers/microvm/bundle.js';
+import { PROJECT_ROOT } from '../../machines/drivers/microvm/image.js';
 import { s3Client, tempDir } from '../helpers/gateway.js';
 import { answers, BOOT_TIMEOUT_MS, gatewaySpec, microvmNeeds, processesMentioning } from '../helpers/microvm.js';
 import { describeNeeds, itNeeds } from '../helpers/requires.js';
@@ -49,6 +51,8 @@ describeNeeds(microvmNeeds)('microvm driver', () => {
       const first = await driver.status('gw1');
       expect(first.state).toBe('running');
       expect(['tcg', 'kvm']).toContain(first.detail?.accel);
+      // with esbuild (a devDependency) the image carries the CLI's startup snapshot, made at its first use
+      expect(first.detail?.snapshot).toBe((await loadEsbuild(PROJECT_ROOT)) !== undefined && process.env.ERNE_MICROVM_SNAPSHOT !== '0' ? 'yes' : 'no');
       await waitFor('the VM gateway to answer', () => answers(spec.url), BOOT_TIMEOUT_MS, 200);
 
       const s3 = s3Client({ url: spec.url });

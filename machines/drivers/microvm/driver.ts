@@ -147,6 +147,7 @@ export class MicroVmDriver implements MachineDriver {
       accel: choice.accel,
       accelReason: choice.reason,
       boot: 'cold',
+      snapshot: snap !== undefined,
       consoleSocket: sockets.console,
       qmpSocket: sockets.qmp,
     });
@@ -363,7 +364,7 @@ export class MicroVmDriver implements MachineDriver {
   async status(machineId: string): Promise<DriverStatus> {
     const rec = this.records.get(machineId);
     if (!rec) return { state: 'missing' };
-    const detail = { accel: rec.accel, boot: rec.boot };
+    const detail = { accel: rec.accel, boot: rec.boot, snapshot: rec.snapshot ? 'yes' : 'no' };
     if (qemuAlive(rec)) return { state: 'running', pid: rec.pid, detail };
     if (existsSync(join(rec.workDir, FILES.state))) return { state: 'suspended', detail };
     return { state: 'exited', ...guestExit(join(rec.workDir, FILES.log)), detail };

@@ -17,6 +17,8 @@ export interface VmRecord {
   accelReason: string;
   /** how the running qemu came up */
   boot: 'cold' | 'resumed';
+  /** booted from the image's startup snapshot (snapshot.ts) */
+  snapshot?: boolean;
   consoleSocket: string;
   qmpSocket: string;
 }
