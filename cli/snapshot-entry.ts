@@ -16,6 +16,10 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { startupSnapshot } from 'node:v8';
 import { parseCommandLine } from './args.js';
+import { resolveAddress } from '../gateway/address.js';
+import { createLogger, logAccess } from '../gateway/observe/log.js';
+import { resolveOperation } from '../gateway/router.js';
+import { renderXml } from '../gateway/xml.js';
 import { runCli } from './main.js';
 
 declare global {
@@ -33,9 +37,21 @@ if (!startupSnapshot.isBuildingSnapshot()) {
 /** What `erne serve` imports when it starts (lazily, so other commands do not pay for it). */
 const SERVE_MODULES = () => Promise.all([import('./serve.js'), import('./workers.js'), import('../gateway/server.js'), import('../metadata/open.js'), import('../metadata/lmdb.js'), import('../metadata/fdb.js')]);
 
-/** Runs code every start runs, so that the snapshot holds it compiled (V8 compiles a function at its first call). */
+/**
+ * Runs pure code that every start and first request run, so that the snapshot holds it
+ * compiled (V8 compiles a function at its first call): the command line, the logger, the
+ * request address and operation, an XML answer. Nothing here touches a file or a socket.
+ */
 function warm(): void {
   parseCommandLine(['serve', '--host', '0.0.0.0', '--port', '9000', '--data-dir', '/nonexistent', '--region', 'local'], {});
+  const logger = createLogger('info', { write: () => undefined });
+  logAccess(logger, { requestId: '0', op: 'ListBuckets', status: 403, code: 'AccessDenied', bytesIn: 0, bytesOut: 0, ms: 0, remote: '127.0.0.1' });
+  for (const url of ['/', '/bucket', '/bucket/key?uploads', '/bucket?list-type=2&prefix=a']) {
+    const addr = resolveAddress(url, 'localhost', undefined);
+    resolveOperation({ method: 'GET', bucket: addr.bucket, key: addr.key, query: new URLSearchParams(addr.rawQuery), headers: {} });
+  }
+  renderXml('Error', { Code: 'AccessDenied', Message: 'Access Denied', Resource: '/', RequestId: '0' }, false);
+  renderXml('ListAllMyBucketsResult', { Owner: { ID: 'o', DisplayName: 'o' }, Buckets: { Bucket: [{ Name: 'b', CreationDate: new Date(0).toISOString() }] } });
 }
 
 SERVE_MODULES().then(

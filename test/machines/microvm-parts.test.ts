@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { bundleEntry, bundleSnapshotEntry, loadEsbuild } from '../../machines/drivers/microvm/bundle.js';
+import { bundleEntry, bundleLmdb, bundleSnapshotEntry, loadEsbuild } from '../../machines/drivers/microvm/bundle.js';
 import { GUEST_BLOB, withSnapshot } from '../../machines/drivers/microvm/snapshot.js';
 import { ERNE_JS, startChildGateway } from '../helpers/child.js';
 import { s3Client } from '../helpers/gateway.js';
@@ -144,7 +144,9 @@ describe('startup snapshot', () => {
       const dir = tempDir('erne-mvsnap-');
       try {
         const entry = join(dir, 'erne-snapshot.cjs');
-        await bundleSnapshotEntry(esbuild!, join(PROJECT_ROOT, 'dist', 'cli', 'snapshot-entry.js'), entry, PROJECT_ROOT);
+        // as the image has them: lmdb as one file with its add-on's path, loaded when the snapshot runs
+        const lmdb = await bundleLmdb(esbuild!, PROJECT_ROOT, join(dir, 'erne-lmdb.cjs'));
+        await bundleSnapshotEntry(esbuild!, join(PROJECT_ROOT, 'dist', 'cli', 'snapshot-entry.js'), entry, PROJECT_ROOT, { lmdb });
         const blob = join(dir, 'erne.blob');
         execFileSync(process.execPath, ['--snapshot-blob', blob, '--build-snapshot', entry], { env: { ...process.env, MSGPACKR_NATIVE_ACCELERATION_DISABLED: 'true' }, stdio: 'pipe' });
         const nodeArgs = ['--snapshot-blob', blob];

@@ -10,9 +10,9 @@
  * `__filename` (its original path, which the image also holds), and packages
  * with native parts or run-time resolution stay external, loaded from node_modules as before.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /**
@@ -79,6 +79,8 @@ const COMMON = {
   define: { 'import.meta.url': PINNED.url, __dirname: PINNED.dirname, __filename: PINNED.filename },
   logLevel: 'silent',
   metafile: true,
+  // paths as the image holds them (under the project), where node_modules is a link elsewhere
+  preserveSymlinks: true,
 };
 
 async function build(esbuild: Esbuild, options: Record<string, unknown>): Promise<number> {
@@ -117,17 +119,58 @@ const SNAPSHOT_EXTERNAL = ['msgpackr-extract', 'foundationdb'];
  * at their first use through the require the snapshot's main function sets. Its export names
  * are read from the same module here, on the same node.
  */
-export function lazyStandIn(spec: string, names: string[]): string {
-  const load = `let real;\nconst load = () => {\n  if (!globalThis.__erneRuntimeRequire) throw new Error(${JSON.stringify(`${spec} was used while the startup snapshot was built (it loads only when the snapshot runs)`)});\n  return (real ??= globalThis.__erneRuntimeRequire(${JSON.stringify(spec)}));\n};\n`;
+export function lazyStandIn(spec: string, names: string[], target = spec): string {
+  const load = `let real;\nconst load = () => {\n  if (!globalThis.__erneRuntimeRequire) throw new Error(${JSON.stringify(`${spec} was used while the startup snapshot was built (it loads only when the snapshot runs)`)});\n  return (real ??= globalThis.__erneRuntimeRequire(${JSON.stringify(target)}));\n};\n`;
   return load + names.map((n) => `Object.defineProperty(exports, ${JSON.stringify(n)}, { enumerable: true, get: () => load()[${JSON.stringify(n)}] });`).join('\n') + '\n';
+}
+
+/** Node resolves a package to its real path; the image holds it under the project's node_modules. */
+function underProject(projectRoot: string): (path: string) => string {
+  const nm = join(projectRoot, 'node_modules');
+  const real = realpathSync(nm);
+  return (p) => (p.startsWith(real + sep) ? join(nm, p.slice(real.length + 1)) : p);
+}
+
+/**
+ * lmdb and the packages it loads as one CommonJS file, its native add-on required by the path
+ * found here (node-gyp-build looks for it in several directories at every start otherwise).
+ * Loaded when a snapshot runs, one file instead of a dozen resolved through package exports.
+ */
+export async function bundleLmdb(esbuild: Esbuild, projectRoot: string, outFile: string): Promise<string> {
+  const req = createRequire(join(projectRoot, 'dist', 'cli', 'erne.js'));
+  const inProject = underProject(projectRoot);
+  const entry = inProject(req.resolve('lmdb'));
+  const addon = inProject((createRequire(entry)('node-gyp-build-optional-packages') as { path(dir: string): string }).path(dirname(dirname(entry))));
+  await build(esbuild, {
+    entryPoints: [entry],
+    outfile: outFile,
+    format: 'cjs',
+    external: ['msgpackr-extract', '*.node'],
+    plugins: [
+      {
+        name: 'erne-addon-path',
+        setup(b: PluginBuild) {
+          b.onResolve({ filter: /^node-gyp-build-optional-packages$/ }, (a) => ({ path: a.path, namespace: 'erne-addon' }));
+          b.onLoad({ filter: /.*/, namespace: 'erne-addon' }, () => ({
+            contents: `const addon = ${JSON.stringify(addon)};\nmodule.exports = () => require(addon);\nmodule.exports.path = module.exports.resolve = () => addon;\n`,
+            loader: 'js',
+          }));
+        },
+      },
+      pinPlugin,
+    ],
+  });
+  return outFile;
 }
 
 /**
  * Bundles the snapshot entry (dist/cli/snapshot-entry.js) to one CommonJS file for
  * `node --build-snapshot`, which runs a single script with only Node's built-ins to require.
- * `projectRoot` is where the lazily loaded packages resolve from (as dist/cli/erne.js would).
+ * `projectRoot` is where the lazily loaded packages resolve from (as dist/cli/erne.js would);
+ * `runtimeTargets` names what a lazily loaded package is required as when the snapshot runs
+ * (lmdb: the bundleLmdb file).
  */
-export async function bundleSnapshotEntry(esbuild: Esbuild, entry: string, outFile: string, projectRoot: string): Promise<number> {
+export async function bundleSnapshotEntry(esbuild: Esbuild, entry: string, outFile: string, projectRoot: string, runtimeTargets: Record<string, string> = {}): Promise<number> {
   const req = createRequire(join(projectRoot, 'dist', 'cli', 'erne.js'));
   const escaped = SNAPSHOT_LAZY.map((m) => m.replace(/[.*+?^${}()|[\]\\:]/g, '\\$&'));
   return build(esbuild, {
@@ -140,7 +183,7 @@ export async function bundleSnapshotEntry(esbuild: Esbuild, entry: string, outFi
         name: 'erne-lazy',
         setup(b: PluginBuild) {
           b.onResolve({ filter: new RegExp(`^(${escaped.join('|')})$`) }, (a) => ({ path: a.path, namespace: 'erne-lazy' }));
-          b.onLoad({ filter: /.*/, namespace: 'erne-lazy' }, (a) => ({ contents: lazyStandIn(a.path, Object.keys(req(a.path) as object)), loader: 'js' }));
+          b.onLoad({ filter: /.*/, namespace: 'erne-lazy' }, (a) => ({ contents: lazyStandIn(a.path, Object.keys(req(a.path) as object), runtimeTargets[a.path]), loader: 'js' }));
         },
       },
       {

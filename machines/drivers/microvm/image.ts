@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { cachedFile, hashOf } from './cache-file.js';
 import { findKernel, type HostKernel } from './host.js';
 import { buildInitramfs, initramfsKey } from './initramfs.js';
-import { bundleEntry, bundleSnapshotEntry, loadEsbuild } from './bundle.js';
-import { SNAPSHOT_ENTRY } from './snapshot.js';
+import { bundleEntry, bundleLmdb, bundleSnapshotEntry, loadEsbuild } from './bundle.js';
+import { SNAPSHOT_ENTRY, SNAPSHOT_LMDB } from './snapshot.js';
 import { buildRootfs, planRootfs, rootfsKey } from './rootfs.js';
 import { extractVmlinux } from './vmlinux.js';
 
@@ -56,8 +56,11 @@ export async function ensureImage(cacheDir = defaultCacheDir(), projectRoot = PR
   const bundle = esbuild && (async (erneJs: string) => {
     const modules = await bundleEntry(esbuild, join(projectRoot, 'dist', 'cli', 'erne.js'), erneJs);
     log(`microvm: the image's dist/cli/erne.js is a bundle of ${modules} modules (esbuild ${esbuild.version})`);
-    // the input of the startup snapshot, made at the first boot that uses it (snapshot.ts)
-    await bundleSnapshotEntry(esbuild, join(projectRoot, 'dist', 'cli', 'snapshot-entry.js'), join(dirname(erneJs), '..', '..', SNAPSHOT_ENTRY), projectRoot);
+    // the input of the startup snapshot, made at the first boot that uses it (snapshot.ts), and
+    // lmdb as one file for it to load
+    const staged = (rel: string) => join(dirname(erneJs), '..', '..', rel);
+    await bundleLmdb(esbuild, projectRoot, staged(SNAPSHOT_LMDB));
+    await bundleSnapshotEntry(esbuild, join(projectRoot, 'dist', 'cli', 'snapshot-entry.js'), staged(SNAPSHOT_ENTRY), projectRoot, { lmdb: join(projectRoot, SNAPSHOT_LMDB) });
   });
   const rootfs = await cachedFile(cacheDir, `rootfs-${hashOf([rootfsKey(plan), esbuild ? [esbuild.version, 'snapshot-entry'] : 'unbundled'])}.sqfs`, async (tmp) => {
     if (!esbuild) log(`microvm: ${process.env.ERNE_MICROVM_BUNDLE === '0' ? 'ERNE_MICROVM_BUNDLE=0' : 'esbuild not installed'}: the image runs the unbundled dist/ (a slower start under TCG)`);

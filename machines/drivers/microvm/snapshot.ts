@@ -24,6 +24,8 @@ import { run } from './run.js';
 
 /** The bundled snapshot input in the image, under the project root. */
 export const SNAPSHOT_ENTRY = join('dist', 'cli', 'erne-snapshot.cjs');
+/** lmdb bundled to one file, which the snapshot loads when it runs (bundle.ts bundleLmdb). */
+export const SNAPSHOT_LMDB = join('dist', 'cli', 'erne-lmdb.cjs');
 const DIR = '.erne-snapshot';
 /** The blob as the guest sees it: the image is mounted at /.ro. */
 export const GUEST_BLOB = `/.ro/${DIR}/erne.blob`;
