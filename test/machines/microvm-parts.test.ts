@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { bundleEntry, bundleLmdb, bundleSnapshotEntry, loadEsbuild } from '../../machines/drivers/microvm/bundle.js';
-import { GUEST_BLOB, withSnapshot } from '../../machines/drivers/microvm/snapshot.js';
+import { GUEST_BLOB, SNAPSHOT_V8_FLAGS, withSnapshot } from '../../machines/drivers/microvm/snapshot.js';
 import { ERNE_JS, startChildGateway } from '../helpers/child.js';
 import { s3Client } from '../helpers/gateway.js';
 import { waitFor } from '../helpers/wait.js';
@@ -128,8 +128,8 @@ describe('startup snapshot', () => {
   const node = '/usr/bin/node';
   const erneJs = '/srv/erne/dist/cli/erne.js';
   it('is used for argv that run the image CLI, with node profiling flags kept before the script', () => {
-    expect(withSnapshot([node, erneJs, 'serve', '--port', '9000'], node, erneJs)).toEqual([node, '--snapshot-blob', GUEST_BLOB, erneJs, 'serve', '--port', '9000']);
-    expect(withSnapshot([node, '--cpu-prof', '--cpu-prof-dir=/p', erneJs, 'serve'], node, erneJs)).toEqual([node, '--cpu-prof', '--cpu-prof-dir=/p', '--snapshot-blob', GUEST_BLOB, erneJs, 'serve']);
+    expect(withSnapshot([node, erneJs, 'serve', '--port', '9000'], node, erneJs)).toEqual([node, ...SNAPSHOT_V8_FLAGS, '--snapshot-blob', GUEST_BLOB, erneJs, 'serve', '--port', '9000']);
+    expect(withSnapshot([node, '--cpu-prof', '--cpu-prof-dir=/p', erneJs, 'serve'], node, erneJs)).toEqual([node, '--cpu-prof', '--cpu-prof-dir=/p', ...SNAPSHOT_V8_FLAGS, '--snapshot-blob', GUEST_BLOB, erneJs, 'serve']);
   });
   it('is not used for other programs, or where a flag (maybe V8 one) comes before the script', () => {
     expect(withSnapshot([node, '-e', '1'], node, erneJs)).toBeUndefined();
@@ -148,8 +148,8 @@ describe('startup snapshot', () => {
         const lmdb = await bundleLmdb(esbuild!, PROJECT_ROOT, join(dir, 'erne-lmdb.cjs'));
         await bundleSnapshotEntry(esbuild!, join(PROJECT_ROOT, 'dist', 'cli', 'snapshot-entry.js'), entry, PROJECT_ROOT, { lmdb });
         const blob = join(dir, 'erne.blob');
-        execFileSync(process.execPath, ['--snapshot-blob', blob, '--build-snapshot', entry], { env: { ...process.env, MSGPACKR_NATIVE_ACCELERATION_DISABLED: 'true' }, stdio: 'pipe' });
-        const nodeArgs = ['--snapshot-blob', blob];
+        execFileSync(process.execPath, [...SNAPSHOT_V8_FLAGS, '--snapshot-blob', blob, '--build-snapshot', entry], { env: { ...process.env, MSGPACKR_NATIVE_ACCELERATION_DISABLED: 'true' }, stdio: 'pipe' });
+        const nodeArgs = [...SNAPSHOT_V8_FLAGS, '--snapshot-blob', blob];
         // the same command line as without it: the script path is dropped by the snapshot's main
         expect(execFileSync(process.execPath, [...nodeArgs, ERNE_JS, '--version']).toString()).toBe(execFileSync(process.execPath, [ERNE_JS, '--version']).toString());
         for (const args of [[], ['--workers', '2']]) {
