@@ -29,7 +29,9 @@ export async function serve(flags: FlagValues, deps: ServeDeps): Promise<void> {
   // a wrong cluster file stops the start before anything is touched
   const clusterOpt = clusterOption(flags, deps.env);
   // the only process, or the primary of --workers, checks and locks; workers run under its lock
-  const start = cluster.isWorker ? undefined : await prepareStart(flags);
+  // (cluster is consulted only where `serve --workers` set the worker's index: loading it is a
+  // noticeable part of a microVM's cold start)
+  const start = deps.env['ERNE_WORKER_INDEX'] !== undefined && cluster.isWorker ? undefined : await prepareStart(flags);
   if (workers > 1) {
     const { serveWorkers } = await import('./workers.js');
     const role = await serveWorkers(workers, flags, deps);
