@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Hono } from 'hono';
-import type { HttpBindings } from '@hono/node-server';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { resolveAddress } from './address.js';
 import { authorize } from './access.js';
 import { verifyRequest } from './auth/index.js';
@@ -16,7 +15,7 @@ import { S3Error, toS3Error } from './errors.js';
 import { writeError, writeResult } from './respond.js';
 import { resolveOperation } from './router.js';
 import { checkNameLengths } from './limits.js';
-import { lingerOnClose } from './linger.js';
+import { drainAfterAnswer, lingerOnClose } from './linger.js';
 import { textAsHeader } from './header-text.js';
 import { connectionOf } from './policy/context.js';
 import { uploadOwner } from './forward/upload-owner.js';
@@ -25,9 +24,6 @@ import { awaitForwardedBucket } from './forward/arrival.js';
 import { shadowed } from './shadow/hooks.js';
 
 export interface AppOptions {
-  /** @hono/node-server's marker for a response already written to the Node response (its
-   *  RESPONSE_ALREADY_SENT); handed in so this module does not load the adaptor */
-  alreadySent: Response;
   /** virtual-host style base domain */
   domain?: string;
   log?: (line: string) => void;
@@ -65,18 +61,19 @@ function carriesBody(h: OpContext['headers']): boolean {
   return h['transfer-encoding'] !== undefined || Number(h['content-length'] ?? 0) !== 0;
 }
 
+/** A Node request listener that answers S3 requests; it never rejects. */
+export type S3Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
 /**
- * The gateway's HTTP pipeline. Hono is the outer shell; S3 requests go straight to the
- * Node request/response so bodies stream with back-pressure.
+ * The gateway's S3 pipeline, a plain Node request handler: no framework between node:http
+ * and the operations, so bodies stream with back-pressure and a request makes no
+ * Request/Response objects (nor loads Node's fetch implementation at start).
  */
-export function createApp(svc: Services, opts: AppOptions): Hono<{ Bindings: HttpBindings }> {
-  const app = new Hono<{ Bindings: HttpBindings }>();
+export function createS3Handler(svc: Services, opts: AppOptions): S3Handler {
   const nextId = requestIds();
   const observer = opts.observer;
 
-  app.all('*', async (c) => {
-    const req = c.env.incoming;
-    const res = c.env.outgoing;
+  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     // a request another region forwarded keeps the id that region gave it (the client sees one id)
     const via = svc.forwardedBy?.(req);
     const requestId = via?.requestId ?? nextId();
@@ -101,12 +98,12 @@ export function createApp(svc: Services, opts: AppOptions): Hono<{ Bindings: Htt
       if (owner) {
         if (trace) Object.assign(trace, { op: owner.op, bucket: addr.bucket, key: addr.key });
         await svc.forward!(req, res, { region: owner.region, requestId, subject: 'The multipart upload' });
-        return opts.alreadySent;
+        return;
       }
       // CORS: the preflight is unauthenticated; other requests from a page get their headers first
       if (method === 'OPTIONS') {
         await writeResult(res, await preflight(svc, addr.bucket, req.headers), requestId, false);
-        return opts.alreadySent;
+        return;
       }
       if (req.headers.origin !== undefined && addr.bucket) await setCorsHeaders(svc, res, addr.bucket, method, req.headers);
       const op = resolveOperation({ method, bucket: addr.bucket, key: addr.key, query, headers });
@@ -127,7 +124,7 @@ export function createApp(svc: Services, opts: AppOptions): Hono<{ Bindings: Htt
       const route = routed ? await bucketRoute({ ...svc, homeOf: svc.homeOf!, control: svc.control! }, { bucket: addr.bucket!, op: op.name, headers, uploadId: query.get('uploadId') }) : undefined;
       if (route) {
         await svc.forward!(req, res, { region: route.region, requestId, unreachable: unreachableMessage(route, addr.bucket!), ...ROUTE_TIMEOUTS, ...(route.why === 'home' ? { route: 'home' as const } : {}) });
-        return opts.alreadySent;
+        return;
       }
       // forwarded here for a bucket whose creation may still be on its way (forward/arrival.ts)
       if (via && addr.bucket && op.name !== 'CreateBucket') await awaitForwardedBucket(svc, addr.bucket, via.route === 'home' ? svc.region : undefined);
@@ -157,7 +154,28 @@ export function createApp(svc: Services, opts: AppOptions): Hono<{ Bindings: Htt
       }
       writeError(res, s3, requestId, resource, headOnly);
     }
-    return opts.alreadySent;
-  });
-  return app;
+  };
+
+  return async (req, res) => {
+    // what is left of a body the operation did not read to its end is dropped after the answer,
+    // so the keep-alive connection can carry the next request (linger.ts)
+    if (carriesBody(req.headers)) drainAfterAnswer(req, res);
+    try {
+      await serve(req, res);
+    } catch (err) {
+      // serve answers its own failures; this is one outside that (a bug): still an S3 answer,
+      // never an unanswered request or an unhandled rejection
+      const requestId = nextId();
+      opts.log?.(`request ${requestId} ${req.method} ${req.url} failed outside its handler: ${(err as Error)?.stack ?? String(err)}`);
+      try {
+        if (!req.complete && !res.headersSent) {
+          res.setHeader('connection', 'close');
+          lingerOnClose(req);
+        }
+        writeError(res, new S3Error('InternalError'), requestId, (req.url ?? '/').split('?')[0]!, req.method === 'HEAD');
+      } catch {
+        res.destroy();
+      }
+    }
+  };
 }

@@ -5,7 +5,7 @@
  *   /.erne/internal/replication/…          (between regions: gateway/internal-replication.ts)
  *
  * S3 bucket names cannot start with '.', so these paths never collide with S3 requests. The
- * HTTP server routes them here before Hono (gateway/server.ts). Requests must carry the
+ * HTTP server routes them here before the S3 handler (gateway/server.ts). Requests must carry the
  * region's HMAC (gateway/internal-auth.ts). The client side, fetchRemoteBlob, is what
  * cache/remote-cache.ts uses to pull bytes a gateway lacks from the node that has them.
  */

@@ -1,7 +1,7 @@
 /**
  * What the gateway refuses to let one client do to everybody else: huge or endless request
  * headers, bodies that trickle in to hold a connection forever (slowloris), more requests at
- * once than memory allows. Everything here works on the raw Node server, before Hono.
+ * once than memory allows. Everything here works on the raw Node server, before the S3 handler.
  */
 import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -72,15 +72,15 @@ function rawError(code: S3ErrorCode, message?: string): string {
 }
 
 /**
- * Requests node's HTTP parser refuses never reach Hono; answer them as S3 does (an XML
+ * Requests node's HTTP parser refuses never reach the S3 handler; answer them as S3 does (an XML
  * error) instead of node's bare 400/408/431, then close.
  */
 export function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
   // a response cut on purpose (its body failed midway) destroyed the socket: nothing to answer
   if (socket.destroyed) return;
   // the client is gone (reset, or closed mid-response): nothing to answer, nobody to wait for.
-  // Checked first: a streaming GET's response already carries ten 'close' listeners (limiter,
-  // observer, Hono, the body pipeline), and waiting on it here made one more per reset.
+  // Checked first: a streaming GET's response already carries many 'close' listeners (limiter,
+  // observer, the body pipeline), and waiting on it here made one more per reset.
   if (err.code === 'ECONNRESET' || err.code === 'EPIPE') {
     socket.destroy();
     return;
@@ -108,7 +108,7 @@ export function onClientError(err: NodeJS.ErrnoException, socket: Socket): void 
   setTimeout(() => socket.destroy(), 1000).unref();
 }
 
-/** answers before Hono sees the request; its body (if any) is not read, so the connection closes */
+/** answers before the S3 handler sees the request; its body (if any) is not read, so the connection closes */
 function refuse(req: IncomingMessage, res: ServerResponse, err: S3Error, extra: Record<string, string> = {}): void {
   const id = 'LIMIT' + (rawSeq++).toString(16).toUpperCase().padStart(11, '0');
   const body = renderXml('Error', { Code: err.code, Message: err.message, Resource: (req.url ?? '/').split('?')[0], RequestId: id }, false);

@@ -7,7 +7,7 @@
  * and what the client still sends is read and dropped — for at most LINGER_MS and
  * LINGER_BYTES — before the socket is destroyed.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
 export const LINGER_MS = 2_000;
@@ -39,4 +39,51 @@ export function lingerOnClose(req: IncomingMessage): void {
     req.resume();
     this.resume();
   };
+}
+
+/** after a keep-alive answer, what is left of the request body is read for at most this long and this many bytes */
+export const DRAIN_MS = 500;
+export const DRAIN_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Call when a request with a body arrives. Once its answer is out, what is left of a body the
+ * operation did not read to its end (an operation that answers without it, or stopped midway)
+ * is read and dropped, so the keep-alive connection can carry the next request; a body that
+ * goes on for more than DRAIN_MS or DRAIN_BYTES closes the connection instead. (Node drops a
+ * body nobody started reading on its own, without bounds; one left half read would hold the
+ * connection until its timeouts.) An answer that closes the connection (lingerOnClose, or the
+ * client's Connection: close) is left to that.
+ */
+export function drainAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
+  res.once('close', () => {
+    if (req.readableEnded) return;
+    // the request's last bytes and its 'end' may be on their way through the event loop
+    setImmediate(() => {
+      const socket = req.socket as (Socket & { destroySoon?: () => void }) | null;
+      if (req.readableEnded || req.destroyed || !socket || socket.destroyed || !socket.writable) return;
+      let read = 0;
+      const stop = (): void => {
+        clearTimeout(timer);
+        req.off('data', onData);
+        req.off('end', stop);
+        req.off('error', stop);
+      };
+      const cut = (): void => {
+        stop();
+        if (socket.destroyed) return;
+        if (socket.destroySoon) socket.destroySoon();
+        else socket.destroy();
+      };
+      const onData = (chunk: Buffer): void => {
+        read += chunk.length;
+        if (read > DRAIN_BYTES) cut();
+      };
+      const timer = setTimeout(cut, DRAIN_MS);
+      timer.unref();
+      req.on('data', onData);
+      req.once('end', stop);
+      req.once('error', stop);
+      req.resume();
+    });
+  });
 }

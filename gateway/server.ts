@@ -18,7 +18,7 @@ import { createMultipartLayer } from '../metadata/multipart.js';
 import { createObjectLayer } from '../metadata/objects.js';
 import type { Replication } from '../replication/service.js';
 import type { Topology } from '../replication/topology.js';
-import { createApp } from './app.js';
+import { createS3Handler } from './app.js';
 import { createAdminHandler, isAdminRequest } from './admin/http.js';
 import { ShadowFills } from './shadow/fill.js';
 import { Migrations } from './shadow/migrate.js';
@@ -253,10 +253,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const shadow = { fills, migrations, log };
   const svc = { shadow, layer, multipart, blobs, region: opts.region, regions: clusterRegions, signingRegions: signing, configs, remote, regionBytes, namespace, forward, control: topology?.control, homeOf, forwardedBy, sigv2: opts.sigv2 !== false,
     ...(placed ? { placement: placed.placement, replicationStatus: placed.replicationStatus, upkeep: () => janitor.runOnce() } : {}) };
-  // loaded here, not at the top: the adaptor makes a Response when it loads, which a microVM
-  // image's startup snapshot cannot hold (machines/drivers/microvm/snapshot.ts)
-  const [{ createAdaptorServer }, { RESPONSE_ALREADY_SENT }] = await Promise.all([import('@hono/node-server'), import('@hono/node-server/utils/response')]);
-  const app = createApp(svc, { domain: opts.domain, log, observer, alreadySent: RESPONSE_ALREADY_SENT });
+  const s3 = createS3Handler(svc, { domain: opts.domain, log, observer });
   const admin = createAdminHandler(svc, log);
   const ops = createOpsHandler({
     registry: observer.metrics.registry,
@@ -264,43 +261,35 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     ready: { metadata: () => layer.getAccessKey(root.accessKeyId), volumeDir },
     ...(replication ? { replication: () => replication.monitor.status(), beforeMetrics: () => replication.monitor.status() } : {}),
   });
-  // keep the platform's Response: S3 responses are written to the Node response directly and
-  // the adaptor's own Response class would ignore the already-sent marker
-  const server = createAdaptorServer({
-    fetch: app.fetch,
-    hostname: opts.host,
-    overrideGlobalObjects: false,
-    // gateway-to-gateway requests are answered before Hono and S3 see them
-    createServer: (o: http.ServerOptions, s3: http.RequestListener) => {
-      const listener: http.RequestListener = (req, res) => {
-        if (servedBy) res.setHeader('x-erne-served-by', servedBy);
-        // probes answer even when the limiter sheds S3 load; both live under /.erne/, so the
-        // gateway-to-gateway route is told apart first
-        const internalReq = isInternalRequest(req);
-        if (!internalReq && isOpsRequest(req, opts.domain)) {
-          sendContinue(req);
-          return void ops(req, res);
-        }
-        if (!limiter.admit(req, res)) return;
-        if (internalReq) {
-          sendContinue(req);
-          void internal(req, res);
-        } else if (isAdminRequest(req, opts.domain)) {
-          sendContinue(req);
-          void admin(req, res);
-        } else s3(req, res);
-      };
-      const options = { ...o, ...serverOptions(limits) };
-      // HTTPS when a certificate is given; HTTP/1.1 keep-alive either way
-      const srv = tls ? https.createServer({ ...options, ...tls }, listener) : http.createServer(options, listener);
-      // Expect: 100-continue is answered once the body is read, not on arrival (continue.ts)
-      srv.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => {
-        holdContinue(req, res);
-        listener(req, res);
-      });
-      return srv;
-    },
-  } as Parameters<typeof createAdaptorServer>[0]) as Server;
+  // node's own server, no framework: loading one (@hono/node-server) loads node:http2 and
+  // Node's fetch implementation (undici), ~0.5 s of a microVM's cold start under TCG
+  const listener: http.RequestListener = (req, res) => {
+    if (servedBy) res.setHeader('x-erne-served-by', servedBy);
+    // probes answer even when the limiter sheds S3 load; both live under /.erne/, so the
+    // gateway-to-gateway route is told apart first
+    const internalReq = isInternalRequest(req);
+    if (!internalReq && isOpsRequest(req, opts.domain)) {
+      sendContinue(req);
+      return void ops(req, res);
+    }
+    if (!limiter.admit(req, res)) return;
+    // gateway-to-gateway requests are answered before S3 sees them
+    if (internalReq) {
+      sendContinue(req);
+      void internal(req, res);
+    } else if (isAdminRequest(req, opts.domain)) {
+      sendContinue(req);
+      void admin(req, res);
+    } else void s3(req, res);
+  };
+  const options = serverOptions(limits);
+  // HTTPS when a certificate is given; HTTP/1.1 keep-alive either way
+  const server: Server = tls ? https.createServer({ ...options, ...tls }, listener) : http.createServer(options, listener);
+  // Expect: 100-continue is answered once the body is read, not on arrival (continue.ts)
+  server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    holdContinue(req, res);
+    listener(req, res);
+  });
   // uploads of several GiB may take long: no overall request deadline, but headers must come
   server.requestTimeout = 0;
   server.headersTimeout = limits.headersTimeoutMs;
