@@ -11,6 +11,7 @@ import { bundleEntry, loadEsbuild } from '../../machines/drivers/microvm/bundle.
 import { cpioArchive } from '../../machines/drivers/microvm/cpio.js';
 import { PROJECT_ROOT } from '../../machines/drivers/microvm/image.js';
 import { machineScript } from '../../machines/drivers/microvm/init-script.js';
+import { withoutSignature } from '../../machines/drivers/microvm/initramfs.js';
 import { kernelCommandLine, qemuArgs, type QemuPlan } from '../../machines/drivers/microvm/qemu-args.js';
 import { runtimePackages } from '../../machines/drivers/microvm/rootfs.js';
 import { tempDir } from '../helpers/gateway.js';
@@ -63,6 +64,22 @@ describe('initramfs archive', () => {
   });
 });
 
+describe('kernel modules', () => {
+  const magic = Buffer.from('~Module signature appended~\n');
+  const signed = (body: Buffer, sig: Buffer) => {
+    const info = Buffer.alloc(12);
+    info.writeUInt32BE(sig.length, 8);
+    return Buffer.concat([body, sig, info, magic]);
+  };
+
+  it('go into the initramfs without their appended signature', () => {
+    const body = Buffer.from('\x7fELF module body');
+    expect(withoutSignature(signed(body, Buffer.alloc(512, 7)))).toEqual(body);
+    expect(withoutSignature(body)).toEqual(body); // unsigned: unchanged
+    expect(() => withoutSignature(signed(Buffer.alloc(0), Buffer.alloc(8)))).toThrow(/malformed/);
+  });
+});
+
 describe('qemu command line', () => {
   const plan: QemuPlan = {
     accel: 'tcg', cpus: 1, memoryMb: 512, vmlinux: '/c/vmlinux', initrd: '/w,1/initrd', rootfs: '/c/rootfs.sqfs', volume: '/v/vol.img',
@@ -72,7 +89,8 @@ describe('qemu command line', () => {
   const after = (args: string[], flag: string) => args.filter((_, i) => args[i - 1] === flag);
 
   it('tells the kernel the TSC rate (lpj = 4 × kHz at HZ=250) and keeps it quiet', () => {
-    expect(kernelCommandLine(plan)).toBe('console=ttyS0 quiet panic=-1 tsc_early_khz=2600000 lpj=10400000');
+    expect(kernelCommandLine(plan)).toBe('console=ttyS0 quiet panic=-1 tsc_early_khz=2600000 lpj=10400000 noreplace-smp cryptomgr.notests rodata=off init_on_alloc=0');
+    expect(kernelCommandLine({ ...plan, append: ['erne.probe'] }).split(' ').at(-1)).toBe('erne.probe');
   });
   it('forwards every port, opens the volume without the host cache, doubles commas in paths', () => {
     const args = qemuArgs(plan);
