@@ -11,7 +11,7 @@ import { bundleEntry, loadEsbuild } from '../../machines/drivers/microvm/bundle.
 import { cpioArchive } from '../../machines/drivers/microvm/cpio.js';
 import { PROJECT_ROOT } from '../../machines/drivers/microvm/image.js';
 import { machineScript } from '../../machines/drivers/microvm/init-script.js';
-import { withoutSignature } from '../../machines/drivers/microvm/initramfs.js';
+import { machineArchive, withoutSignature } from '../../machines/drivers/microvm/initramfs.js';
 import { kernelCommandLine, qemuArgs, type QemuPlan } from '../../machines/drivers/microvm/qemu-args.js';
 import { runtimePackages } from '../../machines/drivers/microvm/rootfs.js';
 import { tempDir } from '../helpers/gateway.js';
@@ -61,6 +61,30 @@ describe('initramfs archive', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('per-machine archive', () => {
+  const list = (archive: Buffer) => {
+    const dir = tempDir('erne-mvparts-');
+    try {
+      writeFileSync(join(dir, 'm.cpio'), archive);
+      return execFileSync('/bin/busybox', ['sh', '-c', `busybox cpio -tv < ${join(dir, 'm.cpio')}`], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const settings = { argv: ['x'], env: {}, volumePath: '/tmp/e/vol-1', binds: ['/usr', '/srv/app'], cwd: '/', hostname: 'm1' };
+
+  itNeeds(busybox)('makes the mount points, each after its parent, and links /lib and /lib64 into /usr', () => {
+    const out = list(machineArchive(settings));
+    const names = out.trim().split('\n').map((l) => l.split(/\s+/).slice(5).join(' '));
+    expect(names).toEqual(['etc', 'etc/erne-machine.sh', 'srv', 'srv/app', 'tmp', 'tmp/e', 'tmp/e/vol-1', 'usr', 'lib -> usr/lib', 'lib64 -> usr/lib64']);
+  });
+  itNeeds(busybox)('leaves /lib alone where the image binds it', () => {
+    const out = list(machineArchive({ ...settings, binds: ['/lib', '/usr'] }));
+    expect(out).toContain('lib64 -> usr/lib64');
+    expect(out).not.toContain('lib -> usr/lib\n');
   });
 });
 
