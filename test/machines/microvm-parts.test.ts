@@ -123,6 +123,8 @@ describe('qemu command line', () => {
     expect(after(args, '-initrd')).toEqual(['/w,1/initrd']); // a plain argument, not an option list
     expect(after(args, '-chardev')[0]).toContain('logfile=/w,,1/console.log');
     expect(after(args, '-accel')).toEqual(['tcg']);
+    expect(after(args, '-cpu')).toEqual(['max,-erms,-fsrm']);
+    expect(after(qemuArgs({ ...plan, tcgCpu: 'qemu64' }), '-cpu')).toEqual(['qemu64']);
     expect(after(qemuArgs({ ...plan, accel: 'kvm' }), '-cpu')).toEqual(['host']);
   });
 });
