@@ -113,7 +113,7 @@ describe('qemu command line', () => {
   const after = (args: string[], flag: string) => args.filter((_, i) => args[i - 1] === flag);
 
   it('tells the kernel the TSC rate (lpj = 4 × kHz at HZ=250) and keeps it quiet', () => {
-    expect(kernelCommandLine(plan)).toBe('console=ttyS0 quiet panic=-1 tsc_early_khz=2600000 lpj=10400000 noreplace-smp cryptomgr.notests rodata=off init_on_alloc=0');
+    expect(kernelCommandLine(plan)).toBe('console=ttyS0 quiet panic=-1 tsc_early_khz=2600000 lpj=10400000 noreplace-smp cryptomgr.notests rodata=off init_on_alloc=0 initcall_blacklist=init_kprobe_trace,crypto_kdf108_init,msr_init');
     expect(kernelCommandLine({ ...plan, append: ['erne.probe'] }).split(' ').at(-1)).toBe('erne.probe');
   });
   it('forwards every port, opens the volume without the host cache, doubles commas in paths', () => {
