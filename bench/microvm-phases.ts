@@ -6,7 +6,7 @@
  * gateway's own start. `--node-flags '…'` are given to the guest's node.
  *   npm run build && node dist/bench/microvm-phases.js [--command gateway|node] [--runs 3] [--cpus 1] [--node-flags '…'] [--profile DIR]
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -72,9 +72,27 @@ async function once(driver: MicroVmDriver, dir: string, run: number): Promise<Re
   const launchedMs = Date.now() - t0;
   const stop = new AbortController();
   const lines: string[] = [];
+  // the console log read every 10 ms (driver.logs polls every 200 ms: too coarse for stamps)
   const follow = (async () => {
-    for await (const line of driver.logs(id, { follow: true, signal: stop.signal })) lines.push(`${String(Date.now() - t0).padStart(6)} ms  ${line}`);
-  })().catch(() => undefined);
+    const file = join(dir, `work-${run}`, 'console.log');
+    let offset = 0;
+    let partial = '';
+    while (!stop.signal.aborted) {
+      const size = existsSync(file) ? statSync(file).size : 0;
+      if (size > offset) {
+        const buf = Buffer.alloc(size - offset);
+        const fd = openSync(file, 'r');
+        readSync(fd, buf, 0, buf.length, offset);
+        closeSync(fd);
+        offset = size;
+        const now = Date.now() - t0;
+        const got = (partial + buf.toString('utf8')).split('\n');
+        partial = got.pop()!;
+        for (const l of got) lines.push(`${String(now).padStart(6)} ms  ${l.replace(/\r$/, '')}`);
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
   while (!(await answers(url))) {
     const st = await driver.status(id);
     if (st.state !== 'running') throw new Error(`the machine ended before answering (${st.state}):\n${lines.slice(-5).join('\n')}`);

@@ -17,6 +17,7 @@ import { waitFor } from '../helpers/wait.js';
 import { cpioArchive } from '../../machines/drivers/microvm/cpio.js';
 import { PROJECT_ROOT } from '../../machines/drivers/microvm/image.js';
 import { machineScript } from '../../machines/drivers/microvm/init-script.js';
+import { machineArchive, withoutSignature } from '../../machines/drivers/microvm/initramfs.js';
 import { kernelCommandLine, qemuArgs, type QemuPlan } from '../../machines/drivers/microvm/qemu-args.js';
 import { runtimePackages } from '../../machines/drivers/microvm/rootfs.js';
 import { tempDir } from '../helpers/gateway.js';
@@ -69,6 +70,46 @@ describe('initramfs archive', () => {
   });
 });
 
+describe('per-machine archive', () => {
+  const list = (archive: Buffer) => {
+    const dir = tempDir('erne-mvparts-');
+    try {
+      writeFileSync(join(dir, 'm.cpio'), archive);
+      return execFileSync('/bin/busybox', ['sh', '-c', `busybox cpio -tv < ${join(dir, 'm.cpio')}`], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const settings = { argv: ['x'], env: {}, volumePath: '/tmp/e/vol-1', binds: ['/usr', '/srv/app'], cwd: '/', hostname: 'm1' };
+
+  itNeeds(busybox)('makes the mount points, each after its parent, and links /lib and /lib64 into /usr', () => {
+    const out = list(machineArchive(settings));
+    const names = out.trim().split('\n').map((l) => l.split(/\s+/).slice(5).join(' '));
+    expect(names).toEqual(['etc', 'etc/erne-machine.sh', 'srv', 'srv/app', 'tmp', 'tmp/e', 'tmp/e/vol-1', 'usr', 'lib -> usr/lib', 'lib64 -> usr/lib64']);
+  });
+  itNeeds(busybox)('leaves /lib alone where the image binds it', () => {
+    const out = list(machineArchive({ ...settings, binds: ['/lib', '/usr'] }));
+    expect(out).toContain('lib64 -> usr/lib64');
+    expect(out).not.toContain('lib -> usr/lib\n');
+  });
+});
+
+describe('kernel modules', () => {
+  const magic = Buffer.from('~Module signature appended~\n');
+  const signed = (body: Buffer, sig: Buffer) => {
+    const info = Buffer.alloc(12);
+    info.writeUInt32BE(sig.length, 8);
+    return Buffer.concat([body, sig, info, magic]);
+  };
+
+  it('go into the initramfs without their appended signature', () => {
+    const body = Buffer.from('\x7fELF module body');
+    expect(withoutSignature(signed(body, Buffer.alloc(512, 7)))).toEqual(body);
+    expect(withoutSignature(body)).toEqual(body); // unsigned: unchanged
+    expect(() => withoutSignature(signed(Buffer.alloc(0), Buffer.alloc(8)))).toThrow(/malformed/);
+  });
+});
+
 describe('qemu command line', () => {
   const plan: QemuPlan = {
     accel: 'tcg', cpus: 1, memoryMb: 512, vmlinux: '/c/vmlinux', initrd: '/w,1/initrd', rootfs: '/c/rootfs.sqfs', volume: '/v/vol.img',
@@ -78,7 +119,8 @@ describe('qemu command line', () => {
   const after = (args: string[], flag: string) => args.filter((_, i) => args[i - 1] === flag);
 
   it('tells the kernel the TSC rate (lpj = 4 × kHz at HZ=250) and keeps it quiet', () => {
-    expect(kernelCommandLine(plan)).toBe('console=ttyS0 quiet panic=-1 tsc_early_khz=2600000 lpj=10400000');
+    expect(kernelCommandLine(plan)).toBe('console=ttyS0 quiet panic=-1 tsc_early_khz=2600000 lpj=10400000 noreplace-smp cryptomgr.notests rodata=off init_on_alloc=0 initcall_blacklist=init_kprobe_trace,crypto_kdf108_init,msr_init');
+    expect(kernelCommandLine({ ...plan, append: ['erne.probe'] }).split(' ').at(-1)).toBe('erne.probe');
   });
   it('forwards every port, opens the volume without the host cache, doubles commas in paths', () => {
     const args = qemuArgs(plan);
@@ -87,6 +129,8 @@ describe('qemu command line', () => {
     expect(after(args, '-initrd')).toEqual(['/w,1/initrd']); // a plain argument, not an option list
     expect(after(args, '-chardev')[0]).toContain('logfile=/w,,1/console.log');
     expect(after(args, '-accel')).toEqual(['tcg']);
+    expect(after(args, '-cpu')).toEqual(['max,-erms,-fsrm']);
+    expect(after(qemuArgs({ ...plan, tcgCpu: 'qemu64' }), '-cpu')).toEqual(['qemu64']);
     expect(after(qemuArgs({ ...plan, accel: 'kvm' }), '-cpu')).toEqual(['host']);
   });
 });

@@ -134,6 +134,8 @@ export class MicroVmDriver implements MachineDriver {
       hostAddress: this.opts.hostAddress ?? '127.0.0.1',
       tscKhz: tscKhz(),
       tcgCpu: process.env.ERNE_MICROVM_TCG_CPU,
+      // more kernel arguments, to try one (loglevel=7 initcall_debug shows the boot in the log)
+      append: process.env.ERNE_MICROVM_KERNEL_ARGS?.split(/\s+/).filter(Boolean),
     });
     writeFileSync(join(spec.workDir, FILES.args), JSON.stringify(args));
     this.note(spec.workDir, `cold boot, accel ${choice.accel} (${choice.reason}), volume cache=${volumeCache}${snap ? ', startup snapshot' : ''}`);

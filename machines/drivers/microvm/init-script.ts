@@ -30,32 +30,35 @@ export const PROBE_MARK = 'erne-microvm: probe ok';
 /** Printed right before the program starts. */
 export const READY_MARK = 'erne-microvm: starting ';
 
+/**
+ * Under TCG every fork costs milliseconds, so the init avoids them where sh can: no
+ * $(command substitution), builtins for reading /proc and writing files, the directories and
+ * busybox's applet links made by the initramfs (see initramfs.ts) rather than at boot.
+ */
 export const INIT_SCRIPT = `#!/bin/busybox sh
-/bin/busybox --install -s /bin
 export PATH=/bin
-mkdir -p /proc /sys /dev /tmp /run /root
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
-up() { cut -d" " -f1 /proc/uptime; }
-t_init=$(up)
-for m in $(cat /modules/order); do insmod /modules/$m.ko 2>/dev/null || echo "erne-microvm: insmod $m failed"; done
-if grep -q erne.probe /proc/cmdline; then echo "${PROBE_MARK}"; poweroff -f; fi
-t_modules=$(up)
+up() { read -r now _ </proc/uptime; }
+up; t_init=$now
+for m in ${GUEST_MODULES.join(' ')}; do insmod /modules/$m.ko 2>/dev/null || echo "erne-microvm: insmod $m failed"; done
+read -r cmdline </proc/cmdline
+case " $cmdline " in *" erne.probe "*) echo "${PROBE_MARK}"; poweroff -f;; esac
+up; t_modules=$now
 . /etc/erne-machine.sh
-mkdir -p /.ro
 mount -t squashfs -o ro /dev/vda /.ro || echo "erne-microvm: cannot mount the image"
-for d in $ERNE_BINDS; do mkdir -p "$d"; mount --bind "/.ro$d" "$d"; done
+for d in $ERNE_BINDS; do [ -d "$d" ] || mkdir -p "$d"; mount --bind "/.ro$d" "$d"; done
 [ -e /lib64 ] || ln -s usr/lib64 /lib64
 [ -e /lib ] || ln -s usr/lib /lib
-mkdir -p "$ERNE_VOLUME"
+[ -d "$ERNE_VOLUME" ] || mkdir -p "$ERNE_VOLUME"
 mount -t ext4 -o noatime /dev/vdb "$ERNE_VOLUME" || echo "erne-microvm: cannot mount the volume"
-t_disks=$(up)
+up; t_disks=$now
 echo "root:x:0:0:root:/root:/bin/sh" > /etc/passwd
 echo "root:x:0:" > /etc/group
 printf '127.0.0.1 localhost\\n10.0.2.15 %s\\n' "$ERNE_HOSTNAME" > /etc/hosts
 echo "nameserver 10.0.2.3" > /etc/resolv.conf
-hostname "$ERNE_HOSTNAME"
+echo "$ERNE_HOSTNAME" > /proc/sys/kernel/hostname
 ip link set lo up
 ip link set eth0 up
 ip addr add 10.0.2.15/24 dev eth0
@@ -65,11 +68,12 @@ stty -F /dev/console -echo
 # second add-on to find and load at start, costly under TCG; LIBC spares node-gyp-build (which
 # finds LMDB's add-on) its libc detection. The machine's own env (erne_env, below) wins.
 libc=glibc
-ls /lib/ld-musl-* >/dev/null 2>&1 && libc=musl
+for f in /lib/ld-musl-*; do [ -e "$f" ] && libc=musl; done
 export PATH=/usr/local/bin:/usr/bin:/bin HOME=/root TZ=UTC MSGPACKR_NATIVE_ACCELERATION_DISABLED=true LIBC=$libc
 erne_env
 cd "$ERNE_CWD" 2>/dev/null || cd /
-echo "${READY_MARK}$1 (guest up $(up) s: init $t_init, modules $t_modules, disks $t_disks)"
+up
+echo "${READY_MARK}$1 (guest up $now s: init $t_init, modules $t_modules, disks $t_disks)"
 # the program writes to a pipe, not to the console tty: a tty-owning program (node) would
 # otherwise keep the relay below from reading the console
 mkfifo /run/out
