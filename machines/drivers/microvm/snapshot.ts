@@ -17,7 +17,7 @@
  */
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { Accel } from './qemu-args.js';
+import { TCG_CPU, type Accel } from './qemu-args.js';
 import { hashOf } from './cache-file.js';
 import { QEMU } from './host.js';
 import { run } from './run.js';
@@ -67,7 +67,7 @@ export function buildCommand(node: string, projectRoot: string, blob: string): s
 
 /** The cached image variant's file name: the image, and what decides the guest's CPU features. */
 export function snapshotImageName(rootfs: string, accel: Accel, tcgCpu: string | undefined, qemuVersion: string): string {
-  return `snapshot-${hashOf([basename(rootfs), accel, accel === 'tcg' ? (tcgCpu ?? 'max') : 'host', qemuVersion, SNAPSHOT_V8_FLAGS])}.sqfs`;
+  return `snapshot-${hashOf([basename(rootfs), accel, accel === 'tcg' ? (tcgCpu ?? TCG_CPU) : 'host', qemuVersion, SNAPSHOT_V8_FLAGS])}.sqfs`;
 }
 
 let qemuVersion: Promise<string> | undefined;
