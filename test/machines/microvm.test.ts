@@ -2,18 +2,21 @@
  * The microvm driver end to end: a real gateway in a real QEMU microVM, driven through the
  * MachineDriver interface, reached with @aws-sdk/client-s3 through user-mode networking.
  */
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, expect } from 'vitest';
 import { MicroVmDriver } from '../../machines/drivers/microvm/driver.js';
 import { loadEsbuild } from '../../machines/drivers/microvm/bundle.js';
-import { PROJECT_ROOT } from '../../machines/drivers/microvm/image.js';
+import { defaultCacheDir, PROJECT_ROOT } from '../../machines/drivers/microvm/image.js';
+import { chooseAccel } from '../../machines/drivers/microvm/accel.js';
+import { markFailed, qemuVersionLine, snapshotImageName } from '../../machines/drivers/microvm/snapshot.js';
 import { s3Client, tempDir } from '../helpers/gateway.js';
 import { answers, BOOT_TIMEOUT_MS, gatewaySpec, microvmNeeds, processesMentioning } from '../helpers/microvm.js';
-import { describeNeeds, itNeeds } from '../helpers/requires.js';
+import { allOf, describeNeeds, itNeeds, need } from '../helpers/requires.js';
 import { waitFor } from '../helpers/wait.js';
 
+const hasEsbuild = (await loadEsbuild(PROJECT_ROOT)) !== undefined;
 const dir = tempDir('erne-microvm-');
 const driver = new MicroVmDriver({ stateDir: join(dir, 'driver-state') });
 
@@ -52,7 +55,7 @@ describeNeeds(microvmNeeds)('microvm driver', () => {
       expect(first.state).toBe('running');
       expect(['tcg', 'kvm']).toContain(first.detail?.accel);
       // with esbuild (a devDependency) the image carries the CLI's startup snapshot, made at its first use
-      expect(first.detail?.snapshot).toBe((await loadEsbuild(PROJECT_ROOT)) !== undefined && process.env.ERNE_MICROVM_SNAPSHOT !== '0' ? 'yes' : 'no');
+      expect(first.detail?.snapshot).toBe(hasEsbuild && process.env.ERNE_MICROVM_SNAPSHOT !== '0' ? 'yes' : 'no');
       await waitFor('the VM gateway to answer', () => answers(spec.url), BOOT_TIMEOUT_MS, 200);
 
       const s3 = s3Client({ url: spec.url });
@@ -116,6 +119,33 @@ describeNeeds(microvmNeeds)('microvm driver', () => {
       await again.destroy('gw2');
       expect(processesMentioning(spec.workDir)).toEqual([]);
       expect(await driver.status('gw2')).toEqual({ state: 'missing' });
+    },
+    BOOT_TIMEOUT_MS,
+  );
+
+  const withEsbuild = allOf(microvmNeeds, need(process.env.ERNE_MICROVM_SNAPSHOT === '0' ? 'ERNE_MICROVM_SNAPSHOT=0' : undefined), need(hasEsbuild ? undefined : 'esbuild (a devDependency: without it the image has no startup snapshot)'));
+  itNeeds(withEsbuild)(
+    'boots without the startup snapshot where its build failed before, says why, and does not try again',
+    async () => {
+      // a cache of its own, holding the same images, and the failure of this image's snapshot
+      const image = await driver.prepare();
+      const cacheDir = join(dir, 'cache-failed');
+      mkdirSync(cacheDir);
+      for (const f of readdirSync(defaultCacheDir()).filter((f) => !f.startsWith('snapshot-') && !f.includes('.tmp-') && !f.startsWith('staging-'))) symlinkSync(join(defaultCacheDir(), f), join(cacheDir, f));
+      const { accel } = await chooseAccel(cacheDir, image.vmlinux, image.initramfs);
+      markFailed(cacheDir, snapshotImageName(image.rootfs, accel, process.env.ERNE_MICROVM_TCG_CPU, await qemuVersionLine()), 'an earlier build exited 1');
+      const logs: string[] = [];
+      const failing = new MicroVmDriver({ stateDir: join(dir, 'failed-state'), cacheDir, log: (l) => logs.push(l) });
+      const spec = await gatewaySpec(dir, 'gw3');
+      try {
+        await failing.start(spec);
+        expect((await failing.status('gw3')).detail?.snapshot).toBe('no');
+        expect(logs.join('\n')).toMatch(/boot without a startup snapshot: its build failed before \(an earlier build exited 1; delete .*\.failed to try again\)/);
+        await waitFor('the VM gateway to answer', () => answers(spec.url), BOOT_TIMEOUT_MS, 200);
+        expect(readdirSync(cacheDir).filter((f) => f.startsWith('snapshot-') && f.endsWith('.sqfs'))).toEqual([]);
+      } finally {
+        await failing.destroy('gw3');
+      }
     },
     BOOT_TIMEOUT_MS,
   );

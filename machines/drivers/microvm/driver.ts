@@ -174,7 +174,10 @@ export class MicroVmDriver implements MachineDriver {
    */
   private async snapshotImage(image: MicroVmImage, accel: Accel, name: string): Promise<string | undefined> {
     const failed = join(this.cacheDir, failedMarker(name));
-    if (existsSync(failed)) return undefined;
+    if (existsSync(failed)) {
+      this.opts.log?.(`microvm: machines boot without a startup snapshot: its build failed before (${readFileSync(failed, 'utf8').trim()}; delete ${failed} to try again)`);
+      return undefined;
+    }
     const t0 = Date.now();
     try {
       const out = await cachedFile(this.cacheDir, name, async (tmp) => {

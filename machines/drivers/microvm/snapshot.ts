@@ -15,7 +15,7 @@
  * with `--snapshot-blob` put before the script; the snapshot's main function drops the script
  * path, so the command is the same. Anything else runs as it is.
  */
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { TCG_CPU, type Accel } from './qemu-args.js';
 import { hashOf } from './cache-file.js';
@@ -65,9 +65,23 @@ export function buildCommand(node: string, projectRoot: string, blob: string): s
   return ['/bin/sh', '-c', `${q(node)} ${flags} --snapshot-blob ${q(blob)} --build-snapshot ${q(entry)} && ${q(node)} ${flags} --snapshot-blob ${q(blob)} ${q(erneJs)} --version`];
 }
 
-/** The cached image variant's file name: the image, and what decides the guest's CPU features. */
+/**
+ * The cached image variant's file name: the image, and what decides the guest's CPU features
+ * (TCG's CPU model and QEMU's version; under KVM the host's own CPU, which `-cpu host` passes on).
+ */
 export function snapshotImageName(rootfs: string, accel: Accel, tcgCpu: string | undefined, qemuVersion: string): string {
-  return `snapshot-${hashOf([basename(rootfs), accel, accel === 'tcg' ? (tcgCpu ?? TCG_CPU) : 'host', qemuVersion, SNAPSHOT_V8_FLAGS])}.sqfs`;
+  const cpu = accel === 'tcg' ? (tcgCpu ?? TCG_CPU) : hostCpu();
+  return `snapshot-${hashOf([basename(rootfs), accel, cpu, qemuVersion, SNAPSHOT_V8_FLAGS])}.sqfs`;
+}
+
+/** The host CPU's model and feature flags, from /proc/cpuinfo's first processor. */
+function hostCpu(): string {
+  try {
+    const first = readFileSync('/proc/cpuinfo', 'utf8').split('\n\n')[0]!;
+    return first.split('\n').filter((l) => /^(vendor_id|model name|flags)\s*:/.test(l)).join('\n');
+  } catch {
+    return 'host';
+  }
 }
 
 let qemuVersion: Promise<string> | undefined;
