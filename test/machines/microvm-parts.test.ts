@@ -16,7 +16,7 @@ import { s3Client } from '../helpers/gateway.js';
 import { waitFor } from '../helpers/wait.js';
 import { cpioArchive } from '../../machines/drivers/microvm/cpio.js';
 import { PROJECT_ROOT } from '../../machines/drivers/microvm/image.js';
-import { machineScript } from '../../machines/drivers/microvm/init-script.js';
+import { GUEST_MODULES, INIT_SCRIPT, machineScript } from '../../machines/drivers/microvm/init-script.js';
 import { machineArchive, withoutSignature } from '../../machines/drivers/microvm/initramfs.js';
 import { kernelCommandLine, qemuArgs, type QemuPlan } from '../../machines/drivers/microvm/qemu-args.js';
 import { runtimePackages } from '../../machines/drivers/microvm/rootfs.js';
@@ -35,6 +35,17 @@ describe('guest settings script', () => {
       writeFileSync(script, machineScript({ argv, env, volumePath: '/data/vol', binds: ['/usr', '/srv/erne'], cwd: '/', hostname: 'm1' }));
       const out = execFileSync('/bin/busybox', ['sh', '-c', `. ${script}; erne_env; printf '%s\\0' "$@" "$TRICKY" "$PLAIN" "$ERNE_VOLUME" "$ERNE_BINDS"`]).toString();
       expect(out.split('\0').slice(0, -1)).toEqual([...argv, env.TRICKY, 'v', '/data/vol', '/usr /srv/erne']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  itNeeds(busybox)('the init is valid sh and loads every module in order', () => {
+    const dir = tempDir('erne-mvparts-');
+    try {
+      writeFileSync(join(dir, 'init'), INIT_SCRIPT);
+      execFileSync('/bin/busybox', ['sh', '-n', join(dir, 'init')]); // throws on a syntax error
+      expect(INIT_SCRIPT).toContain(`for m in ${GUEST_MODULES.join(' ')}; do insmod /modules/$m.ko`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
