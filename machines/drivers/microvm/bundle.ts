@@ -109,7 +109,7 @@ export async function bundleEntry(esbuild: Esbuild, entry: string, outFile: stri
  * (the builder never is). worker_threads loads while building (pino reads isMainThread when it
  * loads; true in the builder as in the gateway, which never runs in a worker thread).
  * msgpackr goes into the snapshot itself (pure JavaScript; the guest disables its native
- * extractor), foundationdb stays an import by computed name.
+ * extractor); foundationdb is required by a computed name when it is chosen.
  */
 export const SNAPSHOT_LAZY = ['lmdb', 'http', 'https', 'cluster'].flatMap((m) => (m === 'lmdb' ? [m] : [m, `node:${m}`]));
 const SNAPSHOT_EXTERNAL = ['msgpackr-extract', 'foundationdb'];
