@@ -17,7 +17,7 @@ import { pathToFileURL } from 'node:url';
 
 /**
  * Not bundled: native add-ons (lmdb, and the msgpackr it shares with our code and bullmq, so
- * there is one copy of each) and foundationdb (optional, imported by a computed name). Only
+ * there is one copy of each) and foundationdb (optional, required by a computed name). Only
  * these: an external import is hoisted to the bundle's top, so it loads at every start even
  * when only a lazily loaded module (replication's bullmq, say) asks for it.
  */
