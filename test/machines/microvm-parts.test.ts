@@ -40,6 +40,22 @@ describe('guest settings script', () => {
     }
   });
 
+  itNeeds(busybox)('carries the command without the snapshot unchanged for the init to run if node refuses it', () => {
+    const dir = tempDir('erne-mvparts-');
+    try {
+      const plain = ['/usr/bin/node', '/srv/erne/dist/cli/erne.js', "it's", 'a b', '$HOME', '`x`', 'line\nbreak', '"q"', ''];
+      const script = join(dir, 'machine.sh');
+      writeFileSync(script, machineScript({ argv: ['/usr/bin/node', '--snapshot-blob', '/b', ...plain.slice(1)], env: {}, volumePath: '/v', binds: [], cwd: '/', hostname: 'h', withoutSnapshot: plain }));
+      // as the init does after an exit code 14
+      const out = execFileSync('/bin/busybox', ['sh', '-c', `. ${script}; eval "set -- $ERNE_WITHOUT_SNAPSHOT"; printf '%s\\0' "$@"`]).toString();
+      expect(out.split('\0').slice(0, -1)).toEqual(plain);
+      writeFileSync(script, machineScript({ argv: ['x'], env: {}, volumePath: '/v', binds: [], cwd: '/', hostname: 'h' }));
+      expect(execFileSync('/bin/busybox', ['sh', '-c', `. ${script}; printf '[%s]' "$ERNE_WITHOUT_SNAPSHOT"`]).toString()).toBe('[]');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   itNeeds(busybox)('the init is valid sh and loads every module in order', () => {
     const dir = tempDir('erne-mvparts-');
     try {

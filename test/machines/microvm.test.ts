@@ -11,6 +11,7 @@ import { loadEsbuild } from '../../machines/drivers/microvm/bundle.js';
 import { defaultCacheDir, PROJECT_ROOT } from '../../machines/drivers/microvm/image.js';
 import { chooseAccel } from '../../machines/drivers/microvm/accel.js';
 import { markFailed, qemuVersionLine, snapshotImageName } from '../../machines/drivers/microvm/snapshot.js';
+import { NO_SNAPSHOT_MARK } from '../../machines/drivers/microvm/init-script.js';
 import { s3Client, tempDir } from '../helpers/gateway.js';
 import { answers, BOOT_TIMEOUT_MS, gatewaySpec, microvmNeeds, processesMentioning } from '../helpers/microvm.js';
 import { allOf, describeNeeds, itNeeds, need } from '../helpers/requires.js';
@@ -145,6 +146,32 @@ describeNeeds(microvmNeeds)('microvm driver', () => {
         expect(readdirSync(cacheDir).filter((f) => f.startsWith('snapshot-') && f.endsWith('.sqfs'))).toEqual([]);
       } finally {
         await failing.destroy('gw3');
+      }
+    },
+    BOOT_TIMEOUT_MS,
+  );
+
+  itNeeds(withEsbuild)(
+    'a machine whose NODE_OPTIONS make node refuse the startup snapshot still starts: the init runs the command without it',
+    async () => {
+      const spec = await gatewaySpec(dir, 'gw4');
+      // a V8 flag changes V8's configuration, and node then refuses a snapshot made without it (exit 14)
+      spec.env.NODE_OPTIONS = '--max-old-space-size=256';
+      await driver.start(spec);
+      try {
+        expect((await driver.status('gw4')).detail?.snapshot).toBe('yes');
+        await waitFor('the VM gateway to answer', () => answers(spec.url), BOOT_TIMEOUT_MS, 200);
+        const s3 = s3Client({ url: spec.url });
+        await s3.send(new CreateBucketCommand({ Bucket: 'gw4-bucket' }));
+        s3.destroy();
+        await put(spec.url, 'gw4-bucket', 'k', 'v');
+        expect(await getText(spec.url, 'gw4-bucket', 'k')).toBe('v');
+        const log: string[] = [];
+        for await (const line of driver.logs('gw4')) log.push(line);
+        expect(log.join('\n')).toContain(NO_SNAPSHOT_MARK);
+        expect(log.join('\n')).toMatch(/Failed to load the startup snapshot/);
+      } finally {
+        await driver.destroy('gw4');
       }
     },
     BOOT_TIMEOUT_MS,

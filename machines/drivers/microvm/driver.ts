@@ -114,7 +114,7 @@ export class MicroVmDriver implements MachineDriver {
     const snap = await this.withStartupSnapshot(image, choice.accel, spec.argv);
     const volume = await ensureVolume(spec.volumeDir, this.opts.volumeSizeMb ?? 1024);
     const initrd = join(spec.workDir, FILES.initrd);
-    const settings = { argv: snap?.argv ?? spec.argv, env: spec.env, volumePath: spec.volumeDir, binds: image.binds, cwd: '/', hostname: spec.machineId };
+    const settings = { argv: snap?.argv ?? spec.argv, env: spec.env, volumePath: spec.volumeDir, binds: image.binds, cwd: '/', hostname: spec.machineId, ...(snap ? { withoutSnapshot: spec.argv } : {}) };
     writeFileSync(initrd, Buffer.concat([readFileSync(image.initramfs), machineArchive(settings)]));
     const sockets = socketNames(spec.workDir);
     const volumeCache = directIoWorks(volume) ? 'none' : 'writethrough';

@@ -27,6 +27,8 @@ export const GUEST_MODULES = [
 export const EXIT_MARK = 'erne-microvm: exited ';
 /** Printed when a KVM probe boot reaches userspace. */
 export const PROBE_MARK = 'erne-microvm: probe ok';
+/** Printed when node refused the startup snapshot and the command runs again without it. */
+export const NO_SNAPSHOT_MARK = 'erne-microvm: node refused the startup snapshot (exit 14); starting the command without it';
 /** Printed right before the program starts. */
 export const READY_MARK = 'erne-microvm: starting ';
 
@@ -77,12 +79,25 @@ echo "${READY_MARK}$1 (guest up $now s: init $t_init, modules $t_modules, disks 
 # the program writes to a pipe, not to the console tty: a tty-owning program (node) would
 # otherwise keep the relay below from reading the console
 mkfifo /run/out
-cat /run/out >/dev/console &
-"$@" </dev/null >/run/out 2>&1 &
-pid=$!
-(while read -r cmd sig; do [ "$cmd" = erne-signal ] && kill -"$sig" "$pid"; done) </dev/console &
+start() {
+  cat /run/out >/dev/console &
+  "$@" </dev/null >/run/out 2>&1 &
+  pid=$!
+  echo "$pid" >/run/pid
+}
+start "$@"
+(while read -r cmd sig; do [ "$cmd" = erne-signal ] && read -r p </run/pid && kill -"$sig" "$p"; done) </dev/console &
 wait "$pid"
 code=$?
+# node exits 14 when it refuses a startup snapshot (one made with other V8 flags, say from the
+# machine's NODE_OPTIONS): the same command then runs without it
+if [ "$code" = 14 ] && [ -n "$ERNE_WITHOUT_SNAPSHOT" ]; then
+  echo "${NO_SNAPSHOT_MARK}"
+  eval "set -- $ERNE_WITHOUT_SNAPSHOT"
+  start "$@"
+  wait "$pid"
+  code=$?
+fi
 echo "${EXIT_MARK}$code"
 sync
 umount "$ERNE_VOLUME" 2>/dev/null
@@ -103,6 +118,8 @@ export interface GuestSettings {
   binds: string[];
   cwd: string;
   hostname: string;
+  /** the command without the startup snapshot, run if node refuses the snapshot (exit code 14) */
+  withoutSnapshot?: string[];
 }
 
 /** /etc/erne-machine.sh: sourced by the init; sets the argv as $@ and defines erne_env. */
@@ -113,6 +130,7 @@ export function machineScript(s: GuestSettings): string {
     `ERNE_BINDS=${shQuote(s.binds.join(' '))}`,
     `ERNE_CWD=${shQuote(s.cwd)}`,
     `ERNE_HOSTNAME=${shQuote(s.hostname)}`,
+    `ERNE_WITHOUT_SNAPSHOT=${shQuote((s.withoutSnapshot ?? []).map(shQuote).join(' '))}`,
     `erne_env() {`,
     ...Object.entries(s.env).map(([k, v]) => `  export ${k}=${shQuote(v)}`),
     `  :`,
