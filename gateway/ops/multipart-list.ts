@@ -102,7 +102,7 @@ async function clusterPage(lister: NonNullable<OpContext['svc']['clusterUploads'
     return await lister.list(input);
   } catch (err) {
     if (err instanceof RegionUnreachable) {
-      throw new S3Error('ServiceUnavailable', `Multipart uploads of region ${err.region} are listed there, which cannot be reached now.`, { Region: err.region });
+      throw new S3Error('ServiceUnavailable', `The bucket's multipart uploads begun in region ${err.region} cannot be listed: region ${err.region} cannot be reached now.`, { Region: err.region });
     }
     throw err;
   }
