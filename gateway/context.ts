@@ -25,6 +25,7 @@ export interface Placement {
   discardHere(blob: HeldBlob): Promise<void>;
 }
 import type { Forwarded } from './forward/forward-auth.js';
+import type { ClusterUploadLister } from '../replication/cluster-uploads.js';
 import type { BucketRecord } from '../metadata/types.js';
 import type { ShadowServices } from './shadow/hooks.js';
 
@@ -52,6 +53,8 @@ export interface Services {
   namespace?: Pick<BucketNamespace, 'create' | 'delete'>;
   /** in a cluster: sends a request on to the region it belongs to (gateway/forward/: multipart uploads, home-region buckets, consistent requests) */
   forward?: RegionForward;
+  /** in a cluster: ListMultipartUploads over every region's uploads (replication/cluster-uploads.ts); absent: this region's only */
+  clusterUploads?: ClusterUploadLister;
   /** in a cluster: pushes a write's bytes to the regions its bucket lists */
   placement?: Placement;
   /** a pass of this node's janitor (frees released multipart parts and garbage blobs now) */

@@ -2,6 +2,9 @@
  * The replication endpoint other regions' workers call (replication/http-peer.ts):
  *
  *   POST /.erne/internal/replication/apply     body: msgpack { changes: Change[] }
+ *   POST /.erne/internal/replication/uploads   msgpack UploadsQuery → msgpack UploadsAnswer
+ *                                              (this region's multipart uploads of a bucket:
+ *                                              replication/cluster-uploads.ts)
  *
  * Authenticated with the cluster secret (replication/cluster-auth.ts); the body is read with
  * a size cap while it is hashed, and must hash to what was signed. Answers:
@@ -13,12 +16,14 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KvStore } from '../metadata/kv.js';
+import type { ListUploadsInput, ListUploadsPage } from '../metadata/multipart-list.js';
 import type { Hlc } from '../metadata/types.js';
 import { pack, unpack } from 'msgpackr';
 import { applyChanges, NotReadyError } from '../replication/apply.js';
 import { BUCKET_PATH, type BucketOp, type BucketOpAnswer } from '../replication/bucket-namespace.js';
 import { NonceWindow, verifyClusterRequest } from '../replication/cluster-auth.js';
 import type { Topology } from '../replication/topology.js';
+import { answerUploadsQuery, parseUploadsQuery, UPLOADS_PATH } from '../replication/cluster-uploads.js';
 import { REPAIR_PATH } from '../replication/repair/ops.js';
 import { APPLY_PATH, decodeApplyBody, MalformedApplyBody, MAX_APPLY_BODY_BYTES } from '../replication/wire.js';
 
@@ -36,6 +41,8 @@ export interface ReplicationEndpointDeps {
   onApplied?: (from: string, n: number) => void;
   /** the repair endpoint (gateway/internal-repair.ts) */
   repair?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  /** this region's multipart uploads, for another region's ListMultipartUploads */
+  uploads?: (input: ListUploadsInput) => Promise<ListUploadsPage>;
 }
 
 function reply(res: ServerResponse, status: number, message?: string): void {
@@ -80,7 +87,7 @@ export function createReplicationHandler(deps: ReplicationEndpointDeps) {
     const target = req.url ?? '/';
     const path = target.split('?')[0]!;
     if (path === REPAIR_PATH && deps.repair) return deps.repair(req, res);
-    if (path !== APPLY_PATH && !(path === BUCKET_PATH && deps.buckets)) return reply(res, 404, 'no such replication resource');
+    if (path !== APPLY_PATH && !(path === BUCKET_PATH && deps.buckets) && !(path === UPLOADS_PATH && deps.uploads)) return reply(res, 404, 'no such replication resource');
     if (req.method !== 'POST') return reply(res, 405, 'POST only');
     const auth = verifyClusterRequest(deps.topology.secret, 'POST', target, req.headers, nonces);
     if (!auth.ok) return reply(res, 401, `cluster authentication failed: ${auth.reason}`);
@@ -98,6 +105,7 @@ export function createReplicationHandler(deps: ReplicationEndpointDeps) {
     }
     if (read.sha256 !== auth.bodySha256) return reply(res, 401, 'cluster authentication failed: the body does not match its signed hash');
     if (path === BUCKET_PATH) return answerBucketOp(res, deps.buckets!, read.body, deps.log);
+    if (path === UPLOADS_PATH) return answerUploads(res, deps.uploads!, read.body, auth.region, deps.log);
     let changes;
     try {
       changes = decodeApplyBody(read.body);
@@ -137,5 +145,24 @@ async function answerBucketOp(res: ServerResponse, buckets: NonNullable<Replicat
   }
   const out = pack(answer.body ?? {});
   res.writeHead(answer.status, { 'content-type': 'application/msgpack', 'content-length': out.length });
+  res.end(out);
+}
+
+/** POST /.erne/internal/replication/uploads: msgpack UploadsQuery in, msgpack UploadsAnswer out */
+async function answerUploads(res: ServerResponse, list: NonNullable<ReplicationEndpointDeps['uploads']>, body: Buffer, from: string, log?: (line: string) => void): Promise<void> {
+  let query;
+  try {
+    query = parseUploadsQuery(unpack(body));
+  } catch (err) {
+    return reply(res, 400, `malformed uploads query: ${(err as Error).message}`);
+  }
+  let out: Buffer;
+  try {
+    out = pack(await answerUploadsQuery(list, query));
+  } catch (err) {
+    log?.(`replication: listing uploads of ${query.bucket} for ${from} failed: ${(err as Error).message}`);
+    return reply(res, 500, 'listing uploads failed');
+  }
+  res.writeHead(200, { 'content-type': 'application/msgpack', 'content-length': out.length });
   res.end(out);
 }

@@ -40,6 +40,7 @@ import { openRegionBytes, type RegionBytes } from '../replication/region-bytes.j
 import { createRegionObjectHandler } from './internal-object.js';
 import { clusterPlacement } from './cluster-placement.js';
 import { createRepairHandler } from './internal-repair.js';
+import { clusterUploadLister } from '../replication/cluster-uploads.js';
 import type { RepairService } from '../replication/repair/service.js';
 import type { RepairSettings } from '../replication/repair/start.js';
 import { createRegionForwarder } from './forward/proxy.js';
@@ -226,6 +227,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         log,
         buckets: namespace,
         onApplied: (from, n) => replication?.monitor.applied(from, n),
+        uploads: (input) => multipart.listUploads(input),
         repair: repair && createRepairHandler(opts.cluster.topology.secret, { kv, self: opts.region, marks: () => repair.service.marks(), run: (b) => repair.service.run(b) }, log),
       }),
   });
@@ -251,7 +253,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const fills = new ShadowFills({ layer, blobs });
   const migrations = new Migrations({ layer, configs, fills, region: opts.region, log });
   const shadow = { fills, migrations, log };
+  // in a cluster: ListMultipartUploads asks every region for its uploads (replication/cluster-uploads.ts)
+  const clusterUploads = topology && clusterUploadLister(topology, (input) => multipart.listUploads(input));
   const svc = { shadow, layer, multipart, blobs, region: opts.region, regions: clusterRegions, signingRegions: signing, configs, remote, regionBytes, namespace, forward, control: topology?.control, homeOf, forwardedBy, sigv2: opts.sigv2 !== false,
+    ...(clusterUploads ? { clusterUploads } : {}),
     ...(placed ? { placement: placed.placement, replicationStatus: placed.replicationStatus, upkeep: () => janitor.runOnce() } : {}) };
   const s3 = createS3Handler(svc, { domain: opts.domain, log, observer });
   const admin = createAdminHandler(svc, log);
@@ -345,6 +350,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         await janitor.stop();
         namespace?.close();
         placed?.close();
+        clusterUploads?.close();
         await repair?.close();
         await replication?.close();
         if (opsServer) await new Promise<void>((resolve) => opsServer.close(() => resolve()).closeAllConnections());

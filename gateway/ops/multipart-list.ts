@@ -3,6 +3,7 @@ import { requireBucketAccess } from '../access.js';
 import { S3Error } from '../errors.js';
 import { isoDate } from '../xml.js';
 import { ownerNames, ownersOf } from '../acl/owners.js';
+import { RegionUnreachable } from '../../replication/cluster-call.js';
 import { checksumElements, requireUpload, uploadChecksumElements } from './multipart-common.js';
 
 /** ListParts and ListMultipartUploads, each one bounded metadata read per page. */
@@ -60,14 +61,16 @@ export async function listMultipartUploads(ctx: OpContext): Promise<OpResult> {
   const encode = ctx.query.get('encoding-type') === 'url';
   if (ctx.query.has('encoding-type') && !encode) throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', { ArgumentName: 'encoding-type' });
   const enc = (s: string) => (encode ? encodeURIComponent(s) : s);
-  const page = await ctx.svc.multipart.listUploads({
+  const input = {
     bucket: ctx.bucket,
     prefix,
     delimiter,
     maxUploads,
     ...(keyMarker ? { keyMarker } : {}),
     ...(uploadIdMarker ? { uploadIdMarker } : {}),
-  });
+  };
+  // in a cluster: every region's uploads (each upload's records stay in the region that created it)
+  const page = ctx.svc.clusterUploads ? await clusterPage(ctx.svc.clusterUploads, input) : await ctx.svc.multipart.listUploads(input);
   const owners = await ownersOf(ownerNames(ctx.svc), page.uploads.map((u) => u.owner));
   const value: Record<string, unknown> = {
     Bucket: ctx.bucket,
@@ -91,4 +94,16 @@ export async function listMultipartUploads(ctx: OpContext): Promise<OpResult> {
     CommonPrefixes: page.commonPrefixes.map((p) => ({ Prefix: enc(p) })),
   };
   return { xml: { root: 'ListMultipartUploadsResult', value } };
+}
+
+/** the cluster-wide page; a region that cannot be reached fails the listing (never a partial one) */
+async function clusterPage(lister: NonNullable<OpContext['svc']['clusterUploads']>, input: Parameters<typeof lister.list>[0]) {
+  try {
+    return await lister.list(input);
+  } catch (err) {
+    if (err instanceof RegionUnreachable) {
+      throw new S3Error('ServiceUnavailable', `The bucket's multipart uploads begun in region ${err.region} cannot be listed: region ${err.region} cannot be reached now.`, { Region: err.region });
+    }
+    throw err;
+  }
 }

@@ -131,7 +131,7 @@ describeNeeds(redisServer)('multipart uploads are served by the region that crea
         }),
       );
       expect(done.ETag).toBe(multipartEtag(parts));
-      // the upload records never left iad: fra and sin list no upload of their own
+      // completed: the upload is listed nowhere (fra and sin would list iad's open uploads too)
       for (const name of ['fra', 'sin']) expect((await r(name).s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).toEqual([]);
       await readEverywhere(key, Buffer.concat(parts), done.ETag!);
     } finally {
