@@ -202,6 +202,12 @@ describe('startup snapshot', () => {
     expect(withSnapshot([node, erneJs, 'serve', '--port', '9000'], node, erneJs)).toEqual([node, ...SNAPSHOT_V8_FLAGS, '--snapshot-blob', GUEST_BLOB, erneJs, 'serve', '--port', '9000']);
     expect(withSnapshot([node, '--cpu-prof', '--cpu-prof-dir=/p', erneJs, 'serve'], node, erneJs)).toEqual([node, '--cpu-prof', '--cpu-prof-dir=/p', ...SNAPSHOT_V8_FLAGS, '--snapshot-blob', GUEST_BLOB, erneJs, 'serve']);
   });
+  it('is used for the command a shell step runs with exec "$@" (erne dev machines)', () => {
+    const step = ['/bin/sh', '-c', 'printf x > /tmp/f && exec "$@" --cluster /tmp/f', 'sh'];
+    expect(withSnapshot([...step, node, erneJs, 'serve'], node, erneJs)).toEqual([...step, node, ...SNAPSHOT_V8_FLAGS, '--snapshot-blob', GUEST_BLOB, erneJs, 'serve']);
+    expect(withSnapshot([...step, '/usr/bin/python3', 'x.py'], node, erneJs)).toBeUndefined();
+    expect(withSnapshot(['/bin/sh', '-c', `${node} ${erneJs} serve`], node, erneJs)).toBeUndefined();
+  });
   it('is not used for other programs, or where a flag (maybe V8 one) comes before the script', () => {
     expect(withSnapshot([node, '-e', '1'], node, erneJs)).toBeUndefined();
     expect(withSnapshot(['/bin/sh', '-c', 'x'], node, erneJs)).toBeUndefined();

@@ -49,6 +49,12 @@ export function snapshotsWanted(env = process.env): boolean {
  * which must be the same when a snapshot is made and used, so such an argv runs as it is.
  */
 export function withSnapshot(argv: string[], node: string, erneJs: string): string[] | undefined {
+  // a shell step first (`sh -c 'prepare; exec "$@"' sh node erne.js …`, as erne dev's machines
+  // have it): the arguments after its $0 are the command
+  if ((argv[0] === '/bin/sh' || argv[0] === 'sh') && argv[1] === '-c' && argv.length > 4) {
+    const inner = withSnapshot(argv.slice(4), node, erneJs);
+    return inner && [...argv.slice(0, 4), ...inner];
+  }
   if (argv[0] !== node) return undefined;
   let i = 1;
   while (argv[i]?.startsWith('--cpu-prof')) i++;
