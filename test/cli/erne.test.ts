@@ -4,7 +4,6 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +11,7 @@ import { CreateBucketCommand, ListBucketsCommand, S3Client } from '@aws-sdk/clie
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChildGateway } from '../helpers/child.js';
 import { ROOT } from '../helpers/gateway.js';
-import { canRun, program } from '../helpers/requires.js';
+import { canRun, itWhere, program, withoutFdbBinding } from '../helpers/requires.js';
 
 const ERNE_JS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli', 'erne.js');
 
@@ -29,15 +28,6 @@ function erne(args: string[], env: Record<string, string> = {}): Promise<Run> {
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
   });
-}
-
-function fdbInstalled(): boolean {
-  try {
-    createRequire(import.meta.url).resolve('foundationdb');
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const dirs: string[] = [];
@@ -80,8 +70,7 @@ describe('erne usage errors', () => {
 });
 
 describe('erne keys', () => {
-  // where the client library is installed this would reach for a cluster instead
-  it.skipIf(fdbInstalled())('on --metadata fdb without the FoundationDB client: exit 1, one line saying what to install', async () => {
+  itWhere(withoutFdbBinding)('on --metadata fdb without the FoundationDB client: exit 1, one line saying what to install', async () => {
     const r = await erne(['keys', 'list', '--data-dir', tempDir(), '--metadata', 'fdb']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^erne: [^\n]*FoundationDB[^\n]*npm install foundationdb[^\n]*\n$/);

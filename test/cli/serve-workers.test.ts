@@ -4,14 +4,14 @@
  * FoundationDB where its client library is missing stops with one line.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import http from 'node:http';
-import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERNE_JS, REPO_ROOT, startChildGateway, type ChildGateway } from '../helpers/child.js';
+import { ERNE_JS, startChildGateway, type ChildGateway } from '../helpers/child.js';
 import { bodyBytes, ROOT, s3Client, tempDir, uniqueBucket } from '../helpers/gateway.js';
 import { rawRequest } from '../helpers/raw.js';
+import { itWhere, withoutFdbBinding } from '../helpers/requires.js';
 
 /** a fresh connection per request, so the cluster's round robin can pick any worker */
 function servedBy(url: string): Promise<string> {
@@ -96,23 +96,22 @@ describe('erne serve --workers 2', () => {
 });
 
 describe('erne serve --metadata fdb without the FoundationDB client library', () => {
-  // skipped only where the optional foundationdb package is installed (npm could build it against
-  // the FoundationDB client library): there `--metadata fdb` reaches for a cluster instead
-  const installed = existsSync(join(REPO_ROOT, 'node_modules', 'foundationdb'));
-  it.skipIf(installed).each([[[]], [['--workers', '2']]])('exits 1 with one line saying what to install (%j)', async (extra) => {
-    const dataDir = tempDir('erne-fdb-missing-');
-    const res = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      execFile(
-        process.execPath,
-        [ERNE_JS, 'serve', '--metadata', 'fdb', '--port', '0', '--data-dir', dataDir, ...extra],
-        { env: { ...process.env, FDB_CLUSTER_FILE: '/nonexistent/fdb.cluster' }, timeout: 30_000 },
-        (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
-      );
+  for (const extra of [[], ['--workers', '2']]) {
+    itWhere(withoutFdbBinding)(`exits 1 with one line saying what to install (${JSON.stringify(extra)})`, async () => {
+      const dataDir = tempDir('erne-fdb-missing-');
+      const res = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          [ERNE_JS, 'serve', '--metadata', 'fdb', '--port', '0', '--data-dir', dataDir, ...extra],
+          { env: { ...process.env, FDB_CLUSTER_FILE: '/nonexistent/fdb.cluster' }, timeout: 30_000 },
+          (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
+        );
+      });
+      rmSync(dataDir, { recursive: true, force: true });
+      expect(res.code).toBe(1);
+      const lines = res.stderr.trim().split('\n');
+      expect(lines, res.stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(/^erne: FoundationDB backend unavailable: install the FoundationDB client package .*foundationdb-clients_7\.3\.x_amd64\.deb.*npm install foundationdb/);
     });
-    rmSync(dataDir, { recursive: true, force: true });
-    expect(res.code).toBe(1);
-    const lines = res.stderr.trim().split('\n');
-    expect(lines, res.stderr).toHaveLength(1);
-    expect(lines[0]).toMatch(/^erne: FoundationDB backend unavailable: install the FoundationDB client package .*foundationdb-clients_7\.3\.x_amd64\.deb.*npm install foundationdb/);
-  });
+  }
 });

@@ -9,6 +9,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'vitest';
 
 export const IN_CI = /^(true|1)$/i.test(process.env.CI ?? '');
@@ -86,3 +88,22 @@ export function canRun(n: Need, step: string): boolean {
   console.warn(`${step} not checked: ${n.missing}`);
   return false;
 }
+
+/**
+ * `it` for a test of behaviour that exists only where `n` holds (not a missing tool): where it
+ * does not hold the test is skipped, also in CI, and its title says why.
+ */
+export function itWhere(n: Need): (title: string, fn: TestBody, timeout?: number) => void {
+  return (title, fn, timeout) => (n.missing ? void it.skip(`${title} [does not apply: ${n.missing}]`, fn) : void it(title, fn, timeout));
+}
+
+/**
+ * Where the optional foundationdb package is installed (npm could build it against the
+ * FoundationDB client library), choosing the FDB backend reaches for a cluster instead of
+ * refusing with one line: the tests of that refusal apply only where it is absent.
+ */
+export const withoutFdbBinding: Need = need(
+  existsSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'node_modules', 'foundationdb'))
+    ? 'the optional foundationdb package is installed here, so --metadata fdb reaches for a cluster instead of refusing'
+    : undefined,
+);

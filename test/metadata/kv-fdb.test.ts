@@ -4,12 +4,11 @@
  * Each store gets its own random key prefix, cleared afterwards, so a shared cluster is fine.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { KvStore } from '../../metadata/kv.js';
 import { clearFdbStore, FdbUnavailableError, openFdb } from '../../metadata/fdb.js';
 import { kvConformance } from './kv-conformance.js';
+import { itWhere, withoutFdbBinding } from '../helpers/requires.js';
 
 const clusterFile = process.env.FDB_CLUSTER_FILE;
 const wanted = process.env.ERNE_TEST_METADATA === 'fdb' && !!clusterFile;
@@ -38,10 +37,8 @@ describe.skipIf(!wanted)('on FoundationDB: needs ERNE_TEST_METADATA=fdb and FDB_
 
 // Where the binding is not installed (this machine), choosing FDB fails with one line.
 describe('FoundationDB backend without the client library', () => {
-  // skipped only where the optional foundationdb package is installed: there the backend opens
-  // (the suite above covers it, given a cluster file)
-  const installed = existsSync(join(process.cwd(), 'node_modules', 'foundationdb'));
-  it.skipIf(installed)('refuses with one line that says what to install', async () => {
+  // where the package is installed the backend opens instead (the suite above covers it)
+  itWhere(withoutFdbBinding)('refuses with one line that says what to install', async () => {
     const err = await openFdb({ clusterFile: '/nonexistent/fdb.cluster' }).then(
       () => undefined,
       (e: unknown) => e,
