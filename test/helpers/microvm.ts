@@ -6,7 +6,9 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadEsbuild } from '../../machines/drivers/microvm/bundle.js';
 import { findKernel } from '../../machines/drivers/microvm/host.js';
+import { PROJECT_ROOT } from '../../machines/drivers/microvm/image.js';
 import type { LaunchSpec } from '../../machines/drivers/types.js';
 import { answersAt, ERNE_JS, freePort } from './child.js';
 import { REGION, ROOT } from './gateway.js';
@@ -21,6 +23,14 @@ export const microvmNeeds: Need = allOf(
   program('xz', ['--version'], 'xz-utils'),
   need(existsSync(ERNE_JS) ? undefined : `${ERNE_JS} is missing (npm run build)`),
 );
+
+/**
+ * Machines that run the CLI boot from the image's startup snapshot: met where esbuild (a
+ * devDependency) is there to make it and ERNE_MICROVM_SNAPSHOT=0 does not turn it off.
+ */
+export const snapshotsExpected: Need = process.env.ERNE_MICROVM_SNAPSHOT === '0'
+  ? need('ERNE_MICROVM_SNAPSHOT=0')
+  : need((await loadEsbuild(PROJECT_ROOT)) ? undefined : 'esbuild (a devDependency: without it the image has no startup snapshot)');
 
 /** A cold boot under TCG on a busy shared machine can take minutes: readiness is polled this long. */
 export const BOOT_TIMEOUT_MS = Number(process.env.ERNE_MICROVM_BOOT_TIMEOUT_MS ?? 600_000);

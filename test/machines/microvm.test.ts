@@ -7,17 +7,15 @@ import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, expect } from 'vitest';
 import { MicroVmDriver } from '../../machines/drivers/microvm/driver.js';
-import { loadEsbuild } from '../../machines/drivers/microvm/bundle.js';
-import { defaultCacheDir, PROJECT_ROOT } from '../../machines/drivers/microvm/image.js';
+import { defaultCacheDir } from '../../machines/drivers/microvm/image.js';
 import { chooseAccel } from '../../machines/drivers/microvm/accel.js';
 import { markFailed, qemuVersionLine, snapshotImageName } from '../../machines/drivers/microvm/snapshot.js';
 import { NO_SNAPSHOT_MARK } from '../../machines/drivers/microvm/init-script.js';
 import { s3Client, tempDir } from '../helpers/gateway.js';
-import { answers, BOOT_TIMEOUT_MS, gatewaySpec, microvmNeeds, processesMentioning } from '../helpers/microvm.js';
-import { allOf, describeNeeds, itNeeds, need } from '../helpers/requires.js';
+import { answers, BOOT_TIMEOUT_MS, gatewaySpec, microvmNeeds, processesMentioning, snapshotsExpected } from '../helpers/microvm.js';
+import { allOf, describeNeeds, itNeeds } from '../helpers/requires.js';
 import { waitFor } from '../helpers/wait.js';
 
-const hasEsbuild = (await loadEsbuild(PROJECT_ROOT)) !== undefined;
 const dir = tempDir('erne-microvm-');
 const driver = new MicroVmDriver({ stateDir: join(dir, 'driver-state') });
 
@@ -56,7 +54,7 @@ describeNeeds(microvmNeeds)('microvm driver', () => {
       expect(first.state).toBe('running');
       expect(['tcg', 'kvm']).toContain(first.detail?.accel);
       // with esbuild (a devDependency) the image carries the CLI's startup snapshot, made at its first use
-      expect(first.detail?.snapshot).toBe(hasEsbuild && process.env.ERNE_MICROVM_SNAPSHOT !== '0' ? 'yes' : 'no');
+      expect(first.detail?.snapshot).toBe(snapshotsExpected.missing ? 'no' : 'yes');
       await waitFor('the VM gateway to answer', () => answers(spec.url), BOOT_TIMEOUT_MS, 200);
 
       const s3 = s3Client({ url: spec.url });
@@ -124,8 +122,8 @@ describeNeeds(microvmNeeds)('microvm driver', () => {
     BOOT_TIMEOUT_MS,
   );
 
-  const withEsbuild = allOf(microvmNeeds, need(process.env.ERNE_MICROVM_SNAPSHOT === '0' ? 'ERNE_MICROVM_SNAPSHOT=0' : undefined), need(hasEsbuild ? undefined : 'esbuild (a devDependency: without it the image has no startup snapshot)'));
-  itNeeds(withEsbuild)(
+  const withSnapshots = allOf(microvmNeeds, snapshotsExpected);
+  itNeeds(withSnapshots)(
     'boots without the startup snapshot where its build failed before, says why, and does not try again',
     async () => {
       // a cache of its own, holding the same images, and the failure of this image's snapshot
@@ -151,7 +149,7 @@ describeNeeds(microvmNeeds)('microvm driver', () => {
     BOOT_TIMEOUT_MS,
   );
 
-  itNeeds(withEsbuild)(
+  itNeeds(withSnapshots)(
     'a machine whose NODE_OPTIONS make node refuse the startup snapshot still starts: the init runs the command without it',
     async () => {
       const spec = await gatewaySpec(dir, 'gw4');

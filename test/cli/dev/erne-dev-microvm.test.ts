@@ -12,13 +12,9 @@
 import { rmSync } from 'node:fs';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { loadEsbuild } from '../../../machines/drivers/microvm/bundle.js';
-import { PROJECT_ROOT } from '../../../machines/drivers/microvm/image.js';
-
-const hasEsbuild = (await loadEsbuild(PROJECT_ROOT)) !== undefined;
 import { commandOf, descendants, startErneDev, type ErneDev } from '../../helpers/erne-dev.js';
 import { bodyBytes, tempDir, uniqueBucket } from '../../helpers/gateway.js';
-import { BOOT_TIMEOUT_MS, microvmNeeds, processesMentioning } from '../../helpers/microvm.js';
+import { BOOT_TIMEOUT_MS, microvmNeeds, processesMentioning, snapshotsExpected } from '../../helpers/microvm.js';
 import { describeNeeds } from '../../helpers/requires.js';
 import { waitFor } from '../../helpers/wait.js';
 
@@ -71,7 +67,7 @@ describeNeeds(microvmNeeds)('erne dev --regions iad,fra --driver microvm', () =>
     // the guest kernel's console lines stay in the machine's log, out of erne dev's output
     expect(dev!.output()).not.toMatch(/^\[(iad|fra) gateway\] \[\s*\d+\.\d+\] /m);
     // the gateways start from the image's startup snapshot, through erne dev's shell step
-    if (hasEsbuild && process.env.ERNE_MICROVM_SNAPSHOT !== '0') expect(dev!.output().match(/cold boot, accel \w+ .*, startup snapshot/g)).toHaveLength(2);
+    if (!snapshotsExpected.missing) expect(dev!.output().match(/cold boot, accel \w+ .*, startup snapshot/g)).toHaveLength(2);
   }, 300_000);
 
   it("iad's qemu SIGKILLed is booted again by the scheduler, and its volume still holds the object", async () => {
