@@ -100,7 +100,7 @@ export class RemoteFetchError extends Error {
   }
 }
 
-const agentFor = keepAliveAgents();
+const agents = keepAliveAgents();
 
 /**
  * GET a blob (or a range) from another node's internal endpoint. Resolves once the status is
@@ -112,7 +112,7 @@ export function fetchRemoteBlob(baseUrl: string, secret: Buffer, blobId: string,
   const headers: Record<string, string> = signInternal(secret, 'GET', path);
   if (range) headers.range = `bytes=${range.start}-${range.end}`;
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent: agentFor(false), headers }, (res) => {
+    const req = http.get(url, { agent: agents.agentFor(false), headers }, (res) => {
       const status = res.statusCode ?? 0;
       if (status === 200 || status === 206) {
         // a body cut short by the peer must not pass for the whole blob

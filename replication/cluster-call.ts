@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import { keepAliveAgents } from '../gateway/keep-alive-agents.js';
 import { pack, unpack } from 'msgpackr';
 import { signClusterRequest } from './cluster-auth.js';
 import { regionInfo, type Topology } from './topology.js';
@@ -27,7 +28,7 @@ export interface CallAnswer {
 }
 
 export class ClusterCaller {
-  private readonly agents = { http: new http.Agent({ keepAlive: true, maxSockets: 16 }), https: new https.Agent({ keepAlive: true, maxSockets: 16 }) };
+  private readonly agents = keepAliveAgents({ maxSockets: 16 });
 
   constructor(
     private readonly topology: Topology,
@@ -58,8 +59,7 @@ export class ClusterCaller {
   }
 
   close(): void {
-    this.agents.http.destroy();
-    this.agents.https.destroy();
+    this.agents.destroy();
   }
 
   private post(url: URL, headers: Record<string, string>, body: Buffer): Promise<CallAnswer> {
@@ -67,7 +67,7 @@ export class ClusterCaller {
     return new Promise((resolve, reject) => {
       const req = (secure ? https : http).request(
         url,
-        { method: 'POST', agent: secure ? this.agents.https : this.agents.http, headers: { ...headers, 'content-type': 'application/msgpack', 'content-length': String(body.length) } },
+        { method: 'POST', agent: this.agents.agentFor(secure), headers: { ...headers, 'content-type': 'application/msgpack', 'content-length': String(body.length) } },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import { keepAliveAgents } from '../gateway/keep-alive-agents.js';
 import type { Change } from '../metadata/changes.js';
 import { signClusterRequest } from './cluster-auth.js';
 import type { PeerPort } from './ports.js';
@@ -31,7 +32,7 @@ export interface HttpPeerOptions {
 }
 
 export class HttpPeer implements PeerPort {
-  private readonly agents = { http: new http.Agent({ keepAlive: true, maxSockets: 64 }), https: new https.Agent({ keepAlive: true, maxSockets: 64 }) };
+  private readonly agents = keepAliveAgents({ maxSockets: 64 });
   /** per region, the index of the URL that last answered (tried first next time) */
   private readonly preferred = new Map<string, number>();
 
@@ -65,8 +66,7 @@ export class HttpPeer implements PeerPort {
   }
 
   close(): void {
-    this.agents.http.destroy();
-    this.agents.https.destroy();
+    this.agents.destroy();
   }
 
   private post(base: string, headers: Record<string, string>, body: Buffer): Promise<{ status: number; text: string }> {
@@ -78,7 +78,7 @@ export class HttpPeer implements PeerPort {
         url,
         {
           method: 'POST',
-          agent: secure ? this.agents.https : this.agents.http,
+          agent: this.agents.agentFor(secure),
           headers: { ...headers, 'content-type': 'application/msgpack', 'content-length': String(body.length) },
         },
         (res) => {

@@ -75,7 +75,7 @@ export const BUCKET_ARRIVAL_MS = 10_000;
 /** a stage request silent this long (the receiver neither reads nor answers) is given up */
 export const STAGE_IDLE_MS = 10_000;
 
-const agentFor = keepAliveAgents();
+const agents = keepAliveAgents();
 
 export function stageTarget(bucket: string, key: string): string {
   return `${STAGE_PATH}?${new URLSearchParams({ bucket, key }).toString()}`;
@@ -112,7 +112,7 @@ export class PlacementClient {
     const stored = new Promise<StagedBytes>((resolve, reject) => {
       const fail = (why: string) => reject(new RegionUnreachable(region, why));
       req = (secure ? https : http).request(
-        { protocol: url.protocol, hostname: url.hostname, port: url.port, path: target, method: 'POST', agent: agentFor(secure), headers: { ...headers, 'content-type': 'application/octet-stream' } },
+        { protocol: url.protocol, hostname: url.hostname, port: url.port, path: target, method: 'POST', agent: agents.agentFor(secure), headers: { ...headers, 'content-type': 'application/octet-stream' } },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));

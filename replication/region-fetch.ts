@@ -71,7 +71,7 @@ export function objectTarget(ref: RegionObjectRef): string {
 /** how long a region has to start answering a read (RegionFetchOptions.answerTimeoutMs) */
 export const ANSWER_TIMEOUT_MS = 5_000;
 
-const agentFor = keepAliveAgents();
+const agents = keepAliveAgents();
 
 /**
  * The bytes (or a range) of a version held by `region`. Resolves once a gateway there has
@@ -106,7 +106,7 @@ function getFrom(t: Topology, region: string, base: string, ref: RegionObjectRef
   return new Promise((resolve, reject) => {
     let answer: IncomingMessage | undefined;
     const req = (secure ? https : http).request(
-      { protocol: url.protocol, hostname: url.hostname, port: url.port, path: target, method: 'GET', headers, agent: agentFor(secure) },
+      { protocol: url.protocol, hostname: url.hostname, port: url.port, path: target, method: 'GET', headers, agent: agents.agentFor(secure) },
       (res) => {
         answer = res;
         const status = res.statusCode ?? 0;

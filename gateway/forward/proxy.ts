@@ -25,6 +25,7 @@
  */
 import http, { type ClientRequest, type IncomingMessage, type OutgoingHttpHeader, type ServerResponse } from 'node:http';
 import https from 'node:https';
+import { keepAliveAgents } from '../keep-alive-agents.js';
 import type { Socket } from 'node:net';
 import { regionInfo, type Topology } from '../../replication/topology.js';
 import { sendContinue } from '../continue.js';
@@ -89,15 +90,14 @@ export function createRegionForwarder(topology: Topology, opts: ForwardOptions =
   const idleMs = opts.idleTimeoutMs ?? 5 * 60_000;
   // idle pooled sockets do not keep the process alive (the agent unrefs them)
   // no cap on sockets: a request queued in the agent would look like a region not connecting
-  const pooled = { keepAlive: true, timeout: 30_000 };
-  const pool = { http: new http.Agent(pooled), https: new https.Agent(pooled) };
+  const pool = keepAliveAgents({ timeout: 30_000 });
 
   return async (req, res, target) => {
     const failures: string[] = [];
     const resend = bodyless(req);
     for (const base of regionInfo(topology, target.region)?.internal ?? []) {
       const url = new URL(base);
-      const agent = pool[url.protocol === 'https:' ? 'https' : 'http'];
+      const agent = pool.agentFor(url.protocol === 'https:');
       let a = await attempt(url, req, res, target, topology, target.connectTimeoutMs ?? connectMs, idleMs, agent, resend);
       if (!a.connected && a.again) a = await attempt(url, req, res, target, topology, target.connectTimeoutMs ?? connectMs, idleMs, undefined, resend);
       if (a.connected) return;
