@@ -20,6 +20,7 @@ import { basename, join } from 'node:path';
 import { TCG_CPU, type Accel } from './qemu-args.js';
 import { hashOf } from './cache-file.js';
 import { QEMU } from './host.js';
+import { shQuote } from './init-script.js';
 import { run } from './run.js';
 
 /** The bundled snapshot input in the image, under the project root. */
@@ -64,9 +65,9 @@ export function withSnapshot(argv: string[], node: string, erneJs: string): stri
 
 /** The guest command that makes the blob at `blob` (on the builder's volume) and checks it starts. */
 export function buildCommand(node: string, projectRoot: string, blob: string): string[] {
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   const entry = join(projectRoot, SNAPSHOT_ENTRY);
   const erneJs = join(projectRoot, 'dist', 'cli', 'erne.js');
+  const q = shQuote;
   const flags = SNAPSHOT_V8_FLAGS.map(q).join(' ');
   return ['/bin/sh', '-c', `${q(node)} ${flags} --snapshot-blob ${q(blob)} --build-snapshot ${q(entry)} && ${q(node)} ${flags} --snapshot-blob ${q(blob)} ${q(erneJs)} --version`];
 }
